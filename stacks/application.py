@@ -1,0 +1,50 @@
+"""Builds the typed configuration, instantiates the stacks and attaches cdk-nag."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.config import CONTEXT_KEYS, LadderConfig, from_context
+from stacks.knowledge_stack import KnowledgeStack
+
+
+@dataclass(frozen=True)
+class LadderStacks:
+    config: LadderConfig
+    knowledge: KnowledgeStack
+    stacks: tuple[cdk.Stack, ...]
+
+
+def read_context(app: cdk.App) -> dict[str, object]:
+    """Every context value the app knows about plus any other non-CDK key (so typos are reported)."""
+    context: dict[str, object] = dict(app.node.get_all_context())
+    for key in CONTEXT_KEYS:
+        value = app.node.try_get_context(key)
+        if value is not None:
+            context[key] = value
+    return context
+
+
+def build_app(app: cdk.App) -> LadderStacks:
+    config = from_context(read_context(app))
+    env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=config.region)
+    prefix = config.stack_prefix
+
+    knowledge = KnowledgeStack(
+        app,
+        f"{prefix}Knowledge",
+        config=config,
+        env=env,
+        description="Ladder knowledge: documents bucket -> Bedrock Knowledge Base on OpenSearch Serverless",
+    )
+    stacks: list[cdk.Stack] = [knowledge]
+
+    for stack in stacks:
+        cdk.Tags.of(stack).add("project", "ladder")
+        cdk.Tags.of(stack).add("ladder:profile", config.profile)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return LadderStacks(config=config, knowledge=knowledge, stacks=tuple(stacks))

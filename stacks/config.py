@@ -1,0 +1,391 @@
+"""Typed, validated configuration for the whole app.
+
+Defaults live in ``cdk.json`` under ``context``; any key can be overridden with ``-c key=value``. Values from
+``-c`` arrive as strings, values from ``cdk.json`` as JSON types: both are parsed strictly here, and every
+problem is reported at once in a :class:`ConfigError` that names the key, the value and what is accepted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+PROFILES = ("sandbox", "prod")
+CHUNKING_STRATEGIES = ("FIXED_SIZE", "SEMANTIC", "HIERARCHICAL", "NONE")
+SEARCH_TYPES = ("", "HYBRID", "SEMANTIC")
+FINETUNED_MODEL_APIS = ("converse", "invoke_model")
+FILTER_STRENGTHS = ("NONE", "LOW", "MEDIUM", "HIGH")
+PII_ACTIONS = ("BLOCK", "ANONYMIZE", "NONE")
+
+# Embedding models a Bedrock Knowledge Base accepts, with the vector dimensions each can produce.
+EMBEDDING_MODELS: dict[str, tuple[int, ...]] = {
+    "amazon.titan-embed-text-v2:0": (256, 512, 1024),
+    "amazon.titan-embed-text-v1": (1536,),
+    "cohere.embed-english-v3": (1024,),
+    "cohere.embed-multilingual-v3": (1024,),
+}
+
+# Regions a cross-region inference profile routes to, by its geography prefix. The RAG role may invoke the
+# foundation model in exactly these regions (plus the profile itself).
+INFERENCE_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
+    "us": ("us-east-1", "us-east-2", "us-west-2"),
+    "eu": ("eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1"),
+    "apac": ("ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2"),
+}
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+# SageMaker training instance families with an NVIDIA GPU that the Hugging Face training image supports.
+GPU_INSTANCE_PATTERN = re.compile(r"^ml\.(g4dn|g5|g6|g6e|p3|p4d|p4de|p5|p5e|p5en)\.[0-9]*x?large$")
+
+_NAME_PREFIX = re.compile(r"^[A-Z][A-Za-z0-9]{1,15}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MODEL_ID = re.compile(r"^[a-z0-9.\-:]+$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+class ConfigError(ValueError):
+    """Raised when configuration is invalid; the message lists every problem found."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LadderConfig:
+    """Every setting of the app. Field docs are the user-facing reference (see README)."""
+
+    # --- app-wide
+    profile: str
+    """``sandbox`` (cheap, data destroyed with the stack) or ``prod`` (retained data, replicas, WAF)."""
+    region: str
+    """Region to synthesize for when no credentials say otherwise."""
+    stack_prefix: str
+    """Prefix of stack names and of the few physical names AWS requires (OpenSearch Serverless)."""
+    fine_tune: bool
+    """Deploy the fine-tune stack. Off by default: not one fine-tune resource exists then."""
+    alarm_email: str
+    """Optional e-mail address subscribed to the alarm topics ('' = none)."""
+    log_retention_days: int
+    """CloudWatch Logs retention; '0' derives it from the profile (sandbox 14, prod 365)."""
+    powertools_version: str
+    """Version of the AWS-published Powertools for AWS Lambda layer (resolved from SSM at deploy time)."""
+    deploy_role_arn: str
+    """Principal that creates the vector index at deploy time; '' = the CDK bootstrap execution role."""
+
+    # --- knowledge
+    documents_prefix: str
+    """Only objects under this key prefix are ingested into the knowledge base."""
+    embedding_model_id: str
+    embedding_dimensions: int
+    chunking_strategy: str
+    chunk_max_tokens: int
+    chunk_overlap_percentage: int
+    semantic_max_tokens: int
+    semantic_buffer_size: int
+    semantic_breakpoint_percentile: int
+    hierarchical_parent_max_tokens: int
+    hierarchical_child_max_tokens: int
+    hierarchical_overlap_tokens: int
+    standby_replicas: bool
+    """OpenSearch Serverless standby replicas (doubles the idle OCU floor); derived from the profile."""
+
+    # --- rag api
+    generation_model_id: str
+    """Model id or cross-region inference profile id (``us.``/``eu.``/``apac.`` prefix) used by Converse."""
+    max_question_chars: int
+    max_tokens: int
+    temperature: float
+    min_relevance_score: float
+    search_type: str
+    rerank_model_id: str
+    rag_memory_mb: int
+    rag_timeout_seconds: int
+    reserved_concurrency: int
+    """Reserved concurrency of the RAG function; 0 = unreserved (new accounts cannot reserve any)."""
+    api_rate_limit: int
+    api_burst_limit: int
+    api_quota_per_day: int
+    guardrail_filter_strength: str
+    guardrail_pii_action: str
+    grounding_threshold: float
+    relevance_threshold: float
+    waf: bool
+    """Attach a WAF web ACL with a rate-based rule to the API; derived from the profile (prod)."""
+    waf_rate_limit: int
+
+    # --- fine-tune
+    fine_tune_instance_type: str
+    fine_tune_spot: bool
+    fine_tune_max_runtime_hours: int
+    fine_tune_max_wait_hours: int
+    fine_tune_base_model_id: str
+    fine_tune_epochs: int
+    fine_tune_learning_rate: float
+    fine_tune_lora_r: int
+    fine_tune_lora_alpha: int
+    fine_tune_lora_dropout: float
+    fine_tune_max_seq_length: int
+    fine_tune_monthly_budget_usd: int
+    fine_tune_network_isolation: bool
+    fine_tune_min_examples: int
+    fine_tune_eval_fraction: float
+    fine_tuned_model_api: str
+    fine_tune_subnet_ids: tuple[str, ...] = field(default=())
+    fine_tune_security_group_ids: tuple[str, ...] = field(default=())
+
+    @property
+    def is_prod(self) -> bool:
+        return self.profile == "prod"
+
+    @property
+    def collection_name(self) -> str:
+        """OpenSearch Serverless names must be 3-32 lowercase characters; policies refer to them by name."""
+        return f"{self.stack_prefix.lower()}-vectors"
+
+    @property
+    def inference_profile_geo(self) -> str | None:
+        geo = self.generation_model_id.split(".", 1)[0]
+        return geo if geo in INFERENCE_PROFILE_REGIONS else None
+
+    @property
+    def foundation_generation_model_id(self) -> str:
+        """The foundation model behind ``generation_model_id`` (strips an inference profile prefix)."""
+        if self.inference_profile_geo:
+            return self.generation_model_id.split(".", 1)[1]
+        return self.generation_model_id
+
+
+# --- parsing -----------------------------------------------------------------------------------------------
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("expected a boolean: true or false")
+
+
+def _int(lo: int, hi: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError(f"expected an integer from {lo} to {hi}")
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            number = int(value)
+        else:
+            raise ValueError(f"expected an integer from {lo} to {hi}")
+        if not lo <= number <= hi:
+            raise ValueError(f"expected an integer from {lo} to {hi}")
+        return number
+
+    return parse
+
+
+def _float(lo: float, hi: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number from {lo} to {hi}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a number from {lo} to {hi}") from None
+        if not lo <= number <= hi:
+            raise ValueError(f"expected a number from {lo} to {hi}")
+        return number
+
+    return parse
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            accepted = ", ".join(repr(o) if o == "" else o for o in options)
+            raise ValueError(f"expected one of: {accepted}")
+        return value
+
+    return parse
+
+
+def _pattern(regex: re.Pattern[str], accepted: str, *, allow_empty: bool = False) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected {accepted}")
+        if value == "" and allow_empty:
+            return value
+        if not regex.fullmatch(value):
+            raise ValueError(f"expected {accepted}")
+        return value
+
+    return parse
+
+
+def _prefix(value: Any) -> str:
+    if not isinstance(value, str) or not value or value.startswith("/") or not value.endswith("/"):
+        raise ValueError("expected an S3 key prefix such as 'docs/' (no leading '/', ending with '/')")
+    return value
+
+
+def _id_list(kind: str, start: str) -> Callable[[Any], tuple[str, ...]]:
+    def parse(value: Any) -> tuple[str, ...]:
+        items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+        items = [str(v).strip() for v in items]
+        if any(not re.fullmatch(rf"{start}-[0-9a-f]{{8,17}}", v) for v in items):
+            raise ValueError(f"expected a comma-separated list of {kind} ids ({start}-...)")
+        return tuple(items)
+
+    return parse
+
+
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Empty string / null means 'derive from the profile'."""
+
+    def wrapped(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        return parse(value)
+
+    return wrapped
+
+
+# Context key -> (dataclass field, parser). The context keys are what users type after -c.
+_SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "profile": ("profile", _choice(PROFILES)),
+    "region": ("region", _pattern(_REGION, "an AWS region name such as us-east-1")),
+    "stackPrefix": ("stack_prefix", _pattern(_NAME_PREFIX, "2-16 letters/digits starting with a capital")),
+    "fineTune": ("fine_tune", _bool),
+    "alarmEmail": ("alarm_email", _pattern(_EMAIL, "an e-mail address or ''", allow_empty=True)),
+    "logRetentionDays": ("log_retention_days", _optional(_choice(tuple(str(d) for d in LOG_RETENTION_DAYS)))),
+    "powertoolsVersion": ("powertools_version", _pattern(re.compile(r"^3\.\d+\.\d+$"), "a 3.x.y version")),
+    "deployRoleArn": ("deploy_role_arn", _pattern(_ROLE_ARN, "an IAM role ARN or ''", allow_empty=True)),
+    "documentsPrefix": ("documents_prefix", _prefix),
+    "embeddingModelId": ("embedding_model_id", _choice(tuple(EMBEDDING_MODELS))),
+    "embeddingDimensions": ("embedding_dimensions", _int(256, 1536)),
+    "chunkingStrategy": ("chunking_strategy", _choice(CHUNKING_STRATEGIES)),
+    "chunkMaxTokens": ("chunk_max_tokens", _int(20, 8192)),
+    "chunkOverlapPercentage": ("chunk_overlap_percentage", _int(1, 99)),
+    "semanticMaxTokens": ("semantic_max_tokens", _int(20, 8192)),
+    "semanticBufferSize": ("semantic_buffer_size", _int(0, 1)),
+    "semanticBreakpointPercentile": ("semantic_breakpoint_percentile", _int(50, 99)),
+    "hierarchicalParentMaxTokens": ("hierarchical_parent_max_tokens", _int(20, 8192)),
+    "hierarchicalChildMaxTokens": ("hierarchical_child_max_tokens", _int(20, 8192)),
+    "hierarchicalOverlapTokens": ("hierarchical_overlap_tokens", _int(1, 1000)),
+    "standbyReplicas": ("standby_replicas", _optional(_bool)),
+    "generationModelId": ("generation_model_id", _pattern(_MODEL_ID, "a Bedrock model or profile id")),
+    "maxQuestionChars": ("max_question_chars", _int(1, 10000)),
+    "maxTokens": ("max_tokens", _int(1, 8192)),
+    "temperature": ("temperature", _float(0.0, 1.0)),
+    "minRelevanceScore": ("min_relevance_score", _float(0.0, 1.0)),
+    "searchType": ("search_type", _choice(SEARCH_TYPES)),
+    "rerankModelId": ("rerank_model_id", _pattern(_MODEL_ID, "a Bedrock rerank model id or ''", allow_empty=True)),
+    "ragMemoryMb": ("rag_memory_mb", _int(128, 10240)),
+    "ragTimeoutSeconds": ("rag_timeout_seconds", _int(5, 29)),
+    "reservedConcurrency": ("reserved_concurrency", _optional(_int(0, 1000))),
+    "apiRateLimit": ("api_rate_limit", _int(1, 10000)),
+    "apiBurstLimit": ("api_burst_limit", _int(1, 5000)),
+    "apiQuotaPerDay": ("api_quota_per_day", _int(1, 10_000_000)),
+    "guardrailFilterStrength": ("guardrail_filter_strength", _choice(FILTER_STRENGTHS)),
+    "guardrailPiiAction": ("guardrail_pii_action", _choice(PII_ACTIONS)),
+    "groundingThreshold": ("grounding_threshold", _float(0.0, 0.99)),
+    "relevanceThreshold": ("relevance_threshold", _float(0.0, 0.99)),
+    "waf": ("waf", _optional(_bool)),
+    "wafRateLimit": ("waf_rate_limit", _int(10, 2_000_000_000)),
+    "fineTuneInstanceType": (
+        "fine_tune_instance_type",
+        _pattern(GPU_INSTANCE_PATTERN, "a SageMaker GPU training instance such as ml.g5.2xlarge"),
+    ),
+    "fineTuneSpot": ("fine_tune_spot", _bool),
+    "fineTuneMaxRuntimeHours": ("fine_tune_max_runtime_hours", _int(1, 120)),
+    "fineTuneMaxWaitHours": ("fine_tune_max_wait_hours", _int(1, 240)),
+    "fineTuneBaseModelId": ("fine_tune_base_model_id", _pattern(re.compile(r"^[\w.\-]+/[\w.\-]+$"), "org/name")),
+    "fineTuneEpochs": ("fine_tune_epochs", _int(1, 20)),
+    "fineTuneLearningRate": ("fine_tune_learning_rate", _float(1e-7, 1e-2)),
+    "fineTuneLoraR": ("fine_tune_lora_r", _int(1, 256)),
+    "fineTuneLoraAlpha": ("fine_tune_lora_alpha", _int(1, 512)),
+    "fineTuneLoraDropout": ("fine_tune_lora_dropout", _float(0.0, 0.5)),
+    "fineTuneMaxSeqLength": ("fine_tune_max_seq_length", _int(128, 32768)),
+    "fineTuneMonthlyBudgetUsd": ("fine_tune_monthly_budget_usd", _int(1, 100_000)),
+    "fineTuneNetworkIsolation": ("fine_tune_network_isolation", _bool),
+    "fineTuneMinExamples": ("fine_tune_min_examples", _int(1, 10_000_000)),
+    "fineTuneEvalFraction": ("fine_tune_eval_fraction", _float(0.01, 0.5)),
+    "fineTunedModelApi": ("fine_tuned_model_api", _choice(FINETUNED_MODEL_APIS)),
+    "fineTuneSubnetIds": ("fine_tune_subnet_ids", _id_list("subnet", "subnet")),
+    "fineTuneSecurityGroupIds": ("fine_tune_security_group_ids", _id_list("security group", "sg")),
+}
+
+CONTEXT_KEYS = tuple(_SPEC)
+
+# Context keys that belong to the CDK itself, not to this app.
+_FOREIGN_KEY = re.compile(r"^(@aws-cdk/|aws:|cdk|aws-cdk:|acknowledged-issue-numbers$|@)")
+
+
+def from_context(context: Mapping[str, Any]) -> LadderConfig:
+    """Build the configuration from CDK context (cdk.json defaults merged with ``-c`` overrides)."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, (name, parse) in _SPEC.items():
+        if key not in context:
+            problems.append(f"{key}: missing (add it to cdk.json context or pass -c {key}=...)")
+            continue
+        raw = context[key]
+        try:
+            values[name] = parse(raw)
+        except ValueError as err:
+            problems.append(f"-c {key}={_show(raw)} is invalid: {err}")
+    for key in context:
+        if key not in _SPEC and not _FOREIGN_KEY.match(key):
+            hint = difflib.get_close_matches(key, CONTEXT_KEYS, n=1)
+            suggestion = f"; did you mean {hint[0]}?" if hint else f"; known keys: {', '.join(CONTEXT_KEYS)}"
+            problems.append(f"-c {key}: unknown configuration key{suggestion}")
+    if not problems:
+        _derive(values)
+        _cross_check(values, problems)
+    if problems:
+        raise ConfigError("Invalid Ladder configuration:\n  - " + "\n  - ".join(problems))
+    known = {f.name for f in fields(LadderConfig)}
+    return LadderConfig(**{k: v for k, v in values.items() if k in known})
+
+
+def _show(raw: Any) -> str:
+    return repr(raw) if not isinstance(raw, str) else raw or "''"
+
+
+def _derive(values: dict[str, Any]) -> None:
+    prod = values["profile"] == "prod"
+    if values["standby_replicas"] is None:
+        values["standby_replicas"] = prod
+    if values["waf"] is None:
+        values["waf"] = prod
+    if values["reserved_concurrency"] is None:
+        values["reserved_concurrency"] = 20 if prod else 0
+    if values["log_retention_days"] is None:
+        values["log_retention_days"] = 365 if prod else 14
+    else:
+        values["log_retention_days"] = int(values["log_retention_days"])
+
+
+def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
+    dims = EMBEDDING_MODELS[values["embedding_model_id"]]
+    if values["embedding_dimensions"] not in dims:
+        problems.append(
+            f"-c embeddingDimensions={values['embedding_dimensions']} is invalid for "
+            f"{values['embedding_model_id']}: expected one of {', '.join(map(str, dims))}"
+        )
+    if values["hierarchical_child_max_tokens"] >= values["hierarchical_parent_max_tokens"]:
+        problems.append(
+            "-c hierarchicalChildMaxTokens must be smaller than hierarchicalParentMaxTokens "
+            f"(got {values['hierarchical_child_max_tokens']} >= {values['hierarchical_parent_max_tokens']})"
+        )
+    if values["api_burst_limit"] < values["api_rate_limit"]:
+        problems.append("-c apiBurstLimit must be at least apiRateLimit")
+    if values["fine_tune_spot"] and values["fine_tune_max_wait_hours"] < values["fine_tune_max_runtime_hours"]:
+        problems.append(
+            f"-c fineTuneMaxWaitHours={values['fine_tune_max_wait_hours']} is invalid: with spot training it "
+            f"must be at least fineTuneMaxRuntimeHours ({values['fine_tune_max_runtime_hours']})"
+        )
+    if bool(values["fine_tune_subnet_ids"]) != bool(values["fine_tune_security_group_ids"]):
+        problems.append("-c fineTuneSubnetIds and fineTuneSecurityGroupIds must be given together (or neither)")

@@ -1,0 +1,87 @@
+"""S3 buckets with the project's baseline: encrypted, versioned, SSL-only, private, access-logged."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.config import LadderConfig
+from stacks.nag import acknowledge
+
+NONCURRENT_VERSION_DAYS = 30
+ACCESS_LOG_DAYS = 90
+INCOMPLETE_UPLOAD_DAYS = 7
+
+
+def _removal(config: LadderConfig) -> dict[str, object]:
+    if config.is_prod:
+        return {"removal_policy": cdk.RemovalPolicy.RETAIN}
+    return {"removal_policy": cdk.RemovalPolicy.DESTROY, "auto_delete_objects": True}
+
+
+def access_logs_bucket(scope: Construct, construct_id: str, *, config: LadderConfig) -> s3.Bucket:
+    """Destination of server access logs (SSE-S3, as S3 log delivery requires)."""
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(ACCESS_LOG_DAYS))],
+        **_removal(config),  # type: ignore[arg-type]
+    )
+    acknowledge(
+        bucket,
+        "AwsSolutions-S1",
+        "This bucket is the server-access-log destination; logging it into itself would loop.",
+    )
+    return bucket
+
+
+def data_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    config: LadderConfig,
+    logs_bucket: s3.IBucket,
+    log_prefix: str,
+    encryption_key: kms.IKey | None = None,
+    event_bridge: bool = False,
+) -> s3.Bucket:
+    """A versioned data bucket; SSE-KMS with ``encryption_key`` when given, else SSE-S3."""
+    encryption = {"encryption": s3.BucketEncryption.S3_MANAGED}
+    if encryption_key is not None:
+        encryption = {
+            "encryption": s3.BucketEncryption.KMS,
+            "encryption_key": encryption_key,
+            "bucket_key_enabled": True,
+        }
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        versioned=True,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=logs_bucket,
+        server_access_logs_prefix=log_prefix,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(INCOMPLETE_UPLOAD_DAYS),
+            )
+        ],
+        **encryption,  # type: ignore[arg-type]
+        **_removal(config),  # type: ignore[arg-type]
+    )
+    if event_bridge:
+        # Native CloudFormation property instead of the CDK's notifications custom resource (no extra Lambda).
+        cfn_bucket = bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
+        )
+    return bucket

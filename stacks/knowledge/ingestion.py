@@ -1,0 +1,185 @@
+"""Uploads reach the knowledge base on their own: S3 -> EventBridge -> SQS -> Lambda -> StartIngestionJob.
+
+Bursts are coalesced by the SQS batching window into few ingestion jobs. A job that cannot start now (one
+is already running, or Bedrock throttles) leaves its messages on the queue to be retried; after
+``MAX_RECEIVES`` they are parked in a dead-letter queue with an alarm. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.config import LadderConfig
+from stacks.constructs.alarm_topic import AlarmTopic
+from stacks.constructs.python_function import METRICS_NAMESPACE, PythonFunction
+
+SERVICE = "ladder-ingest"
+BATCH_SIZE = 500
+BATCHING_WINDOW_SECONDS = 120
+MAX_CONCURRENCY = 2  # the minimum SQS allows; one ingestion job runs per data source anyway
+FUNCTION_TIMEOUT_SECONDS = 60
+# SQS visibility must cover the batching window plus the function timeout; 10 minutes also spaces retries
+# while a long ingestion job runs.
+VISIBILITY_TIMEOUT_SECONDS = 600
+MAX_RECEIVES = 24  # about four hours of retries before a message is parked
+RETENTION_DAYS = 14
+MONITOR_RATE_MINUTES = 15
+
+
+class IngestionPipeline(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: LadderConfig,
+        documents_bucket: s3.IBucket,
+        knowledge_base_id: str,
+        knowledge_base_arn: str,
+        data_source_id: str,
+        alarms: AlarmTopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        retention = cdk.Duration.days(RETENTION_DAYS)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=retention,
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=retention,
+            visibility_timeout=cdk.Duration.seconds(VISIBILITY_TIMEOUT_SECONDS),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVES),
+        )
+        self.rule = events.Rule(
+            self,
+            "DocumentChanges",
+            description=f"Documents created or deleted under {config.documents_prefix}",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created", "Object Deleted"],
+                detail={
+                    "bucket": {"name": [documents_bucket.bucket_name]},
+                    "object": {"key": [{"prefix": config.documents_prefix}]},
+                },
+            ),
+            targets=[targets.SqsQueue(self.queue)],
+        )
+
+        environment = {
+            "KNOWLEDGE_BASE_ID": knowledge_base_id,
+            "DATA_SOURCE_ID": data_source_id,
+            "DOCUMENTS_PREFIX": config.documents_prefix,
+        }
+        self.starter = PythonFunction(
+            self,
+            "StartIngestion",
+            config=config,
+            name="ingest",
+            service=SERVICE,
+            description="Starts one knowledge-base ingestion job per burst of document changes",
+            environment=environment,
+            timeout=cdk.Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
+        )
+        self.starter.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["bedrock:StartIngestionJob"], resources=[knowledge_base_arn])
+        )
+        self.starter.function.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=BATCH_SIZE,
+                max_batching_window=cdk.Duration.seconds(BATCHING_WINDOW_SECONDS),
+                report_batch_item_failures=True,
+                max_concurrency=MAX_CONCURRENCY,
+            )
+        )
+
+        self.monitor = PythonFunction(
+            self,
+            "MonitorIngestion",
+            config=config,
+            name="ingest",
+            module="monitor",
+            service=SERVICE,
+            description="Reports finished ingestion jobs: failures and failed documents become metrics",
+            environment={**environment, "LOOKBACK_MINUTES": str(MONITOR_RATE_MINUTES)},
+            timeout=cdk.Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
+        )
+        self.monitor.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["bedrock:ListIngestionJobs", "bedrock:GetIngestionJob"], resources=[knowledge_base_arn]
+            )
+        )
+        events.Rule(
+            self,
+            "MonitorSchedule",
+            description="Checks recent ingestion jobs",
+            schedule=events.Schedule.rate(cdk.Duration.minutes(MONITOR_RATE_MINUTES)),
+            targets=[targets.LambdaFunction(self.monitor.function)],
+        )
+
+        self.alarms = [
+            alarms.watch(
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=cdk.Duration.minutes(5), statistic="Maximum"
+                ).create_alarm(
+                    self,
+                    "DeadLetterAlarm",
+                    alarm_description="Document changes could not be ingested and were parked in the DLQ",
+                    threshold=1,
+                    evaluation_periods=1,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+            ),
+            self._metric_alarm("JobsFailedAlarm", "IngestionJobsFailed", "An ingestion job failed or stopped"),
+            self._metric_alarm(
+                "DocumentsFailedAlarm", "IngestionDocumentsFailed", "Documents failed to ingest in a job"
+            ),
+        ]
+        for alarm in self.alarms[1:]:
+            alarms.watch(alarm)
+        for function in (self.starter, self.monitor):
+            alarms.watch(
+                function.function.metric_errors(period=cdk.Duration.minutes(5)).create_alarm(
+                    function,
+                    "ErrorsAlarm",
+                    alarm_description=f"{function.node.id} function errors",
+                    threshold=1,
+                    evaluation_periods=1,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+            )
+
+    def _metric_alarm(self, construct_id: str, metric_name: str, description: str) -> cloudwatch.Alarm:
+        metric = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={"service": SERVICE},
+            statistic="Sum",
+            period=cdk.Duration.minutes(MONITOR_RATE_MINUTES),
+        )
+        return metric.create_alarm(
+            self,
+            construct_id,
+            alarm_description=description,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
