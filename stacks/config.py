@@ -37,7 +37,30 @@ INFERENCE_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
 }
 
 # CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 # SageMaker training instance families with an NVIDIA GPU that the Hugging Face training image supports.
 GPU_INSTANCE_PATTERN = re.compile(r"^ml\.(g4dn|g5|g6|g6e|p3|p4d|p4de|p5|p5e|p5en)\.[0-9]*x?large$")
@@ -281,7 +304,10 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "temperature": ("temperature", _float(0.0, 1.0)),
     "minRelevanceScore": ("min_relevance_score", _float(0.0, 1.0)),
     "searchType": ("search_type", _choice(SEARCH_TYPES)),
-    "rerankModelId": ("rerank_model_id", _pattern(_MODEL_ID, "a Bedrock rerank model id or ''", allow_empty=True)),
+    "rerankModelId": (
+        "rerank_model_id",
+        _pattern(_MODEL_ID, "a Bedrock rerank model id or ''", allow_empty=True),
+    ),
     "ragMemoryMb": ("rag_memory_mb", _int(128, 10240)),
     "ragTimeoutSeconds": ("rag_timeout_seconds", _int(5, 29)),
     "reservedConcurrency": ("reserved_concurrency", _optional(_int(0, 1000))),
@@ -301,7 +327,10 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "fineTuneSpot": ("fine_tune_spot", _bool),
     "fineTuneMaxRuntimeHours": ("fine_tune_max_runtime_hours", _int(1, 120)),
     "fineTuneMaxWaitHours": ("fine_tune_max_wait_hours", _int(1, 240)),
-    "fineTuneBaseModelId": ("fine_tune_base_model_id", _pattern(re.compile(r"^[\w.\-]+/[\w.\-]+$"), "org/name")),
+    "fineTuneBaseModelId": (
+        "fine_tune_base_model_id",
+        _pattern(re.compile(r"^[\w.\-]+/[\w.\-]+$"), "org/name"),
+    ),
     "fineTuneEpochs": ("fine_tune_epochs", _int(1, 20)),
     "fineTuneLearningRate": ("fine_tune_learning_rate", _float(1e-7, 1e-2)),
     "fineTuneLoraR": ("fine_tune_lora_r", _int(1, 256)),
@@ -382,10 +411,15 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
         )
     if values["api_burst_limit"] < values["api_rate_limit"]:
         problems.append("-c apiBurstLimit must be at least apiRateLimit")
-    if values["fine_tune_spot"] and values["fine_tune_max_wait_hours"] < values["fine_tune_max_runtime_hours"]:
+    if (
+        values["fine_tune_spot"]
+        and values["fine_tune_max_wait_hours"] < values["fine_tune_max_runtime_hours"]
+    ):
         problems.append(
             f"-c fineTuneMaxWaitHours={values['fine_tune_max_wait_hours']} is invalid: with spot training it "
             f"must be at least fineTuneMaxRuntimeHours ({values['fine_tune_max_runtime_hours']})"
         )
     if bool(values["fine_tune_subnet_ids"]) != bool(values["fine_tune_security_group_ids"]):
-        problems.append("-c fineTuneSubnetIds and fineTuneSecurityGroupIds must be given together (or neither)")
+        problems.append(
+            "-c fineTuneSubnetIds and fineTuneSecurityGroupIds must be given together (or neither)"
+        )

@@ -31,7 +31,9 @@ class KnowledgeStack(cdk.Stack):
             event_bridge=True,
         )
         self.kb_role = knowledge_base_service_role(self, "KnowledgeBaseRole")
-        self.vector_collection = VectorCollection(self, "VectorCollection", config=config, kb_role=self.kb_role)
+        self.vector_collection = VectorCollection(
+            self, "VectorCollection", config=config, kb_role=self.kb_role
+        )
         self.knowledge_base = KnowledgeBase(
             self,
             "KnowledgeBase",

@@ -52,7 +52,7 @@ def data_bucket(
     event_bridge: bool = False,
 ) -> s3.Bucket:
     """A versioned data bucket; SSE-KMS with ``encryption_key`` when given, else SSE-S3."""
-    encryption = {"encryption": s3.BucketEncryption.S3_MANAGED}
+    encryption: dict[str, object] = {"encryption": s3.BucketEncryption.S3_MANAGED}
     if encryption_key is not None:
         encryption = {
             "encryption": s3.BucketEncryption.KMS,
@@ -82,6 +82,8 @@ def data_bucket(
         cfn_bucket = bucket.node.default_child
         assert isinstance(cfn_bucket, s3.CfnBucket)
         cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
-            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+                event_bridge_enabled=True
+            )
         )
     return bucket

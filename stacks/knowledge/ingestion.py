@@ -63,7 +63,9 @@ class IngestionPipeline(Construct):
             enforce_ssl=True,
             retention_period=retention,
             visibility_timeout=cdk.Duration.seconds(VISIBILITY_TIMEOUT_SECONDS),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVES),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVES
+            ),
         )
         self.rule = events.Rule(
             self,
@@ -121,7 +123,8 @@ class IngestionPipeline(Construct):
         )
         self.monitor.role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["bedrock:ListIngestionJobs", "bedrock:GetIngestionJob"], resources=[knowledge_base_arn]
+                actions=["bedrock:ListIngestionJobs", "bedrock:GetIngestionJob"],
+                resources=[knowledge_base_arn],
             )
         )
         events.Rule(
@@ -146,7 +149,9 @@ class IngestionPipeline(Construct):
                     treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 )
             ),
-            self._metric_alarm("JobsFailedAlarm", "IngestionJobsFailed", "An ingestion job failed or stopped"),
+            self._metric_alarm(
+                "JobsFailedAlarm", "IngestionJobsFailed", "An ingestion job failed or stopped"
+            ),
             self._metric_alarm(
                 "DocumentsFailedAlarm", "IngestionDocumentsFailed", "Documents failed to ingest in a job"
             ),

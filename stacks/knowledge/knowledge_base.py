@@ -9,7 +9,13 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.config import LadderConfig
-from stacks.knowledge.vector_store import INDEX_NAME, METADATA_FIELD, TEXT_FIELD, VECTOR_FIELD, VectorCollection
+from stacks.knowledge.vector_store import (
+    INDEX_NAME,
+    METADATA_FIELD,
+    TEXT_FIELD,
+    VECTOR_FIELD,
+    VectorCollection,
+)
 from stacks.nag import acknowledge
 
 
@@ -98,7 +104,9 @@ class KnowledgeBase(Construct):
                     sid="EmbedDocuments", actions=["bedrock:InvokeModel"], resources=[embedding_model_arn]
                 ),
                 iam.PolicyStatement(
-                    sid="UseVectorCollection", actions=["aoss:APIAccessAll"], resources=[vectors.collection_arn]
+                    sid="UseVectorCollection",
+                    actions=["aoss:APIAccessAll"],
+                    resources=[vectors.collection_arn],
                 ),
                 iam.PolicyStatement(
                     sid="ListDocuments",
@@ -151,7 +159,7 @@ class KnowledgeBase(Construct):
         )
         # The role must be able to embed and write before Bedrock validates the vector store.
         self.knowledge_base.add_resource_dependency(vectors.index)
-        self.knowledge_base.node.add_resource_dependency(policy)
+        self.knowledge_base.node.add_dependency(policy)
 
         self.data_source = bedrock.CfnDataSource(
             self,

@@ -59,7 +59,10 @@ class VectorCollection(Construct):
             type="encryption",
             description="AWS-owned key encryption for the Ladder vector collection",
             policy=json.dumps(
-                {"Rules": [{"ResourceType": "collection", "Resource": collection_resource}], "AWSOwnedKey": True}
+                {
+                    "Rules": [{"ResourceType": "collection", "Resource": collection_resource}],
+                    "AWSOwnedKey": True,
+                }
             ),
         )
         # The data plane stays IAM (SigV4) + data-access-policy gated; public network access is needed so
@@ -109,7 +112,11 @@ class VectorCollection(Construct):
                                 "Resource": collection_resource,
                                 "Permission": KB_COLLECTION_PERMISSIONS,
                             },
-                            {"ResourceType": "index", "Resource": index_resource, "Permission": KB_INDEX_PERMISSIONS},
+                            {
+                                "ResourceType": "index",
+                                "Resource": index_resource,
+                                "Permission": KB_INDEX_PERMISSIONS,
+                            },
                         ],
                         "Principal": [kb_role.role_arn],
                     },

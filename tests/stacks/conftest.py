@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from tests.support.synth import Synthesized, synthesize
+
+# Every flag combination a user can deploy; cfn-lint and cdk-nag run on all of them.
+COMBINATIONS: dict[str, dict[str, str]] = {
+    "sandbox": {},
+    "prod": {"profile": "prod"},
+    "sandbox-finetune": {"fineTune": "true"},
+    "prod-finetune": {"profile": "prod", "fineTune": "true"},
+}
+
+SynthFn = Callable[..., Synthesized]
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> SynthFn:
+    """Synthesize once per distinct set of ``-c`` overrides for the whole session."""
+    cache: dict[tuple[tuple[str, Any], ...], Synthesized] = {}
+
+    def run(overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> Synthesized:
+        merged = {**(overrides or {}), **kwargs}
+        key = tuple(sorted(merged.items()))
+        if key not in cache:
+            cache[key] = synthesize(tmp_path_factory.mktemp("cdk.out"), merged)
+        return cache[key]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sandbox(synth: SynthFn) -> Synthesized:
+    return synth(COMBINATIONS["sandbox"])
+
+
+@pytest.fixture(scope="session")
+def prod(synth: SynthFn) -> Synthesized:
+    return synth(COMBINATIONS["prod"])

@@ -1,0 +1,65 @@
+"""Checks that hold for every synthesized template in every flag combination."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.stacks.conftest import COMBINATIONS
+from tests.support.lint import lint_template
+from tests.support.synth import as_list, policy_statements
+
+# Actions that support no resource-level permissions: the only ones allowed on Resource "*".
+ACTIONS_WITHOUT_RESOURCES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+@pytest.mark.parametrize("combination", sorted(COMBINATIONS))
+def test_every_template_is_cfn_lint_clean(synth, combination: str) -> None:
+    synthesized = synth(COMBINATIONS[combination])
+    for name, template in synthesized.templates.items():
+        problems = lint_template(template, synthesized.config.region)
+        assert problems == [], f"{combination}/{name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("combination", sorted(COMBINATIONS))
+def test_synth_passes_cdk_nag_with_nothing_unacknowledged(synth, combination: str) -> None:
+    # Given a synth that raises on any unacknowledged cdk-nag finding (it returned, so there was none)
+    synthesized = synth(COMBINATIONS[combination])
+    # Then the validation report records no failing plugin report
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    assert report["pluginReports"] == []
+    assert synthesized.templates, "at least one stack was synthesized"
+
+
+@pytest.mark.parametrize("combination", sorted(COMBINATIONS))
+def test_no_iam_statement_uses_a_wildcard_resource_where_an_arn_exists(synth, combination: str) -> None:
+    synthesized = synth(COMBINATIONS[combination])
+    offenders = []
+    for name, template in synthesized.templates.items():
+        for owner, statement in policy_statements(template):
+            if statement["Effect"] != "Allow" or "*" not in as_list(statement.get("Resource", [])):
+                continue
+            actions = set(as_list(statement["Action"]))
+            if not actions <= ACTIONS_WITHOUT_RESOURCES:
+                offenders.append(f"{name}/{owner}: {sorted(actions)}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("combination", sorted(COMBINATIONS))
+def test_every_acknowledgement_has_a_specific_reason(synth, combination: str) -> None:
+    synthesized = synth(COMBINATIONS[combination])
+    for metadata_file in synthesized.outdir.glob("*.metadata.json"):
+        for path, entries in json.loads(metadata_file.read_text()).items():
+            for entry in entries:
+                if entry["type"] != "aws:cdk:acknowledged-rules":
+                    continue
+                for finding, reason in entry["data"].items():
+                    assert finding.startswith("Annotation::AwsSolutions-"), (path, finding)
+                    assert len(reason) >= 40, (path, finding, reason)
+
+
+def test_stacks_do_not_need_an_account_to_synthesize(sandbox) -> None:
+    # Given no CDK_DEFAULT_ACCOUNT (conftest removes it), the stacks are environment-agnostic in account
+    for template in sandbox.templates.values():
+        assert "123456789012" not in json.dumps(template)
