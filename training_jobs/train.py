@@ -1,0 +1,516 @@
+"""LoRA supervised fine-tuning of a causal language model on chat data; SageMaker entry point.
+
+Runs the same way on a laptop (CPU, fp32) and in a SageMaker GPU job (bf16, gradient checkpointing)::
+
+    python training_jobs/train.py \\
+        --model_id Qwen/Qwen2.5-0.5B-Instruct \\
+        --train_dir data/prepared/train --eval_dir data/prepared/eval \\
+        --output_model_dir out/model --checkpoint_dir out/checkpoints \\
+        --max_steps 20 --eval_steps 10 --save_steps 10
+
+(``ladder data check chats.jsonl`` or ``training_jobs.dataprep`` writes ``train.jsonl`` and ``eval.jsonl``.)
+
+In SageMaker the training toolkit passes the job's HyperParameters as ``--name value`` arguments and the
+paths come from its environment: ``SM_CHANNEL_TRAIN`` (train.jsonl), ``SM_CHANNEL_EVAL`` (eval.jsonl),
+``SM_CHANNEL_MODEL`` (optional staged base-model weights; otherwise ``--model_id`` is downloaded from the
+Hugging Face Hub), ``SM_MODEL_DIR`` (the merged model, uploaded as the job's model artifact) and
+``SM_OUTPUT_DATA_DIR``. Checkpoints go to ``CHECKPOINT_DIR`` or ``/opt/ml/checkpoints``, which SageMaker
+syncs to S3, so a managed-spot job that is interrupted resumes from its latest complete checkpoint.
+
+The loss is computed on assistant tokens only: the script renders each conversation with the tokenizer's
+chat template and labels every other token -100 (see :func:`encode_conversation`), which works with any
+prefix-stable template, with or without ``{% generation %}`` markers. Metrics are printed one per line as
+``name=value;`` (see ``job_contract.METRIC_DEFINITIONS``). At the end the adapter is merged into the base
+weights and the full model is saved in the Hugging Face layout Bedrock Custom Model Import reads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if __package__:
+    from . import job_contract as contract
+else:  # run as a script (python training_jobs/train.py, SageMaker's /opt/ml/code/train.py)
+    import job_contract as contract  # type: ignore[no-redef]
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+IGNORE_INDEX = -100
+"""Label of tokens that do not count towards the loss (PyTorch cross-entropy's ignore_index)."""
+CHECKPOINT_STATE_FILE = "trainer_state.json"
+"""Written last into a checkpoint by the Trainer: a checkpoint without it was interrupted mid-save."""
+SUMMARY_FILE = "training_summary.json"
+BEDROCK_TOKENIZER_CLASSES = frozenset(
+    {
+        "T5Tokenizer",
+        "T5TokenizerFast",
+        "LlamaTokenizer",
+        "LlamaTokenizerFast",
+        "CodeLlamaTokenizer",
+        "CodeLlamaTokenizerFast",
+        "GPT2Tokenizer",
+        "GPT2TokenizerFast",
+        "GPTNeoXTokenizer",
+        "GPTNeoXTokenizerFast",
+        "PreTrainedTokenizer",
+        "PreTrainedTokenizerFast",
+        "Qwen2Tokenizer",
+        "Qwen2TokenizerFast",
+    }
+)
+"""tokenizer_class values Bedrock Custom Model Import accepts (its user guide, "Supported tokenizers")."""
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _default_checkpoint_dir() -> str:
+    if "CHECKPOINT_DIR" in os.environ:
+        return os.environ["CHECKPOINT_DIR"]
+    return contract.CHECKPOINT_LOCAL_PATH if "SM_MODEL_DIR" in os.environ else "checkpoints"
+
+
+@dataclass
+class TrainArguments:
+    """Command-line arguments; SageMaker HyperParameters arrive as ``--name value``."""
+
+    model_id: str = field(
+        default=contract.DEFAULT_BASE_MODEL_ID,
+        metadata={"help": "Hugging Face Hub id of the base model, used when no model channel is given."},
+    )
+    base_model_dir: str = field(
+        default_factory=lambda: _env("SM_CHANNEL_MODEL", ""),
+        metadata={
+            "help": "Directory with staged base-model weights (env SM_CHANNEL_MODEL); wins over model_id."
+        },
+    )
+    train_dir: str = field(
+        default_factory=lambda: _env("SM_CHANNEL_TRAIN", "data/train"),
+        metadata={"help": f"Directory with {contract.TRAIN_FILE} (env SM_CHANNEL_TRAIN)."},
+    )
+    eval_dir: str = field(
+        default_factory=lambda: _env("SM_CHANNEL_EVAL", "data/eval"),
+        metadata={
+            "help": f"Directory with {contract.EVAL_FILE}, may be absent or empty (env SM_CHANNEL_EVAL)."
+        },
+    )
+    output_model_dir: str = field(
+        default_factory=lambda: _env("SM_MODEL_DIR", "model"),
+        metadata={"help": "Where the merged model is saved (env SM_MODEL_DIR)."},
+    )
+    output_data_dir: str = field(
+        default_factory=lambda: _env("SM_OUTPUT_DATA_DIR", "output"),
+        metadata={"help": f"Where {SUMMARY_FILE} is written (env SM_OUTPUT_DATA_DIR)."},
+    )
+    checkpoint_dir: str = field(
+        default_factory=_default_checkpoint_dir,
+        metadata={
+            "help": "Checkpoints; resumed from when present (env CHECKPOINT_DIR, /opt/ml/checkpoints)."
+        },
+    )
+    epochs: float = field(
+        default=2.0, metadata={"help": "Passes over the training data (ignored if max_steps > 0)."}
+    )
+    max_steps: int = field(default=-1, metadata={"help": "Optimizer steps to run; -1 means use epochs."})
+    learning_rate: float = field(default=2e-4, metadata={"help": "Peak learning rate of the LoRA weights."})
+    per_device_train_batch_size: int = field(default=4)
+    per_device_eval_batch_size: int = field(default=4)
+    gradient_accumulation_steps: int = field(default=4)
+    max_seq_length: int = field(
+        default=2048, metadata={"help": "Tokens per example; longer ones are truncated."}
+    )
+    lora_r: int = field(default=16)
+    lora_alpha: int = field(default=32)
+    lora_dropout: float = field(default=0.05)
+    lora_target_modules: str = field(
+        default="all-linear",
+        metadata={"help": "Comma-separated module names (q_proj,v_proj) or 'all-linear'."},
+    )
+    eval_steps: int = field(default=50, metadata={"help": "Evaluate every N steps (and once at the end)."})
+    save_steps: int = field(default=50, metadata={"help": "Checkpoint every N steps."})
+    save_total_limit: int = field(default=2, metadata={"help": "Checkpoints kept on disk (and in S3)."})
+    logging_steps: int = field(default=10)
+    warmup_ratio: float = field(
+        default=0.03, metadata={"help": "Share of steps with a linear warm-up, 0 to <1."}
+    )
+    lr_scheduler_type: str = field(default="cosine")
+    seed: int = field(default=42)
+
+    def __post_init__(self) -> None:
+        positive = (
+            "per_device_train_batch_size",
+            "per_device_eval_batch_size",
+            "gradient_accumulation_steps",
+            "max_seq_length",
+            "lora_r",
+            "lora_alpha",
+            "eval_steps",
+            "save_steps",
+            "save_total_limit",
+            "logging_steps",
+        )
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ValueError(f"--max_steps must be -1 (use epochs) or >= 1, got {self.max_steps}")
+        if self.max_steps == -1 and not self.epochs > 0:
+            raise ValueError(f"--epochs must be > 0 when --max_steps is -1, got {self.epochs}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"--learning_rate must be > 0, got {self.learning_rate}")
+        if not 0 <= self.lora_dropout < 1:
+            raise ValueError(f"--lora_dropout must be in [0, 1), got {self.lora_dropout}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f"--warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if not self.target_modules():
+            raise ValueError("--lora_target_modules must name at least one module or be 'all-linear'")
+
+    def target_modules(self) -> str | list[str]:
+        """``all-linear`` as is (PEFT's shorthand), otherwise the list of module names."""
+        if self.lora_target_modules.strip() == "all-linear":
+            return "all-linear"
+        return [name.strip() for name in self.lora_target_modules.split(",") if name.strip()]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`main` did: the final step, where it resumed from, the data used and where the model is."""
+
+    global_step: int
+    resumed_from: str | None
+    train_examples: int
+    eval_examples: int
+    dropped_examples: int
+    eval_loss: float | None
+    model_dir: str
+
+
+class ChatTemplateError(ValueError):
+    """The tokenizer's chat template cannot be used to find the assistant tokens of a conversation."""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> TrainArguments:
+    """Parse ``--name value`` arguments strictly; SageMaker's own ``--sagemaker_*`` ones are ignored."""
+    from transformers import HfArgumentParser
+
+    raw = list(sys.argv[1:] if argv is None else argv)
+    kept: list[str] = []
+    skip_value = False
+    for item in raw:
+        if skip_value:
+            skip_value = False
+            continue
+        if item.startswith("--sagemaker_"):
+            skip_value = "=" not in item
+            continue
+        kept.append(item)
+    parser = HfArgumentParser(TrainArguments)  # type: ignore[arg-type]
+    (args,) = parser.parse_args_into_dataclasses(args=kept, look_for_args_file=False)
+    return args
+
+
+def encode_conversation(
+    tokenizer: PreTrainedTokenizerBase, messages: list[dict[str, str]], max_length: int | None = None
+) -> dict[str, list[int]]:
+    """Token ids of the rendered conversation and labels that are -100 except on assistant tokens.
+
+    Each assistant turn's characters are located by rendering the conversation up to the turn with the
+    generation prompt (where the answer starts) and up to the end of the turn (where it stops, including
+    the template's end-of-turn token, so the model learns to stop). Tokens starting inside those spans
+    keep their id as label. Raises :class:`ChatTemplateError` when the template renders a prefix of the
+    conversation differently from the whole (then the spans cannot be trusted).
+    """
+    text = _render(tokenizer, messages, generation_prompt=False)
+    spans: list[tuple[int, int]] = []
+    for index, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        prompt = _render(tokenizer, messages[:index], generation_prompt=True)
+        through = _render(tokenizer, messages[: index + 1], generation_prompt=False)
+        if not (through.startswith(prompt) and text.startswith(through)):
+            raise ChatTemplateError(
+                f"the chat template renders the first {index + 1} messages differently inside the whole "
+                "conversation, so assistant tokens cannot be located; use a template that renders earlier "
+                "turns the same way whatever follows them"
+            )
+        spans.append((len(prompt), len(through)))
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    input_ids: list[int] = list(encoded["input_ids"])
+    labels = [
+        token if any(start <= begin < end for start, end in spans) else IGNORE_INDEX
+        for token, (begin, _) in zip(input_ids, encoded["offset_mapping"], strict=True)
+    ]
+    if max_length is not None:
+        input_ids, labels = input_ids[:max_length], labels[:max_length]
+    return {"input_ids": input_ids, "labels": labels}
+
+
+def read_conversations(directory: str, filename: str) -> list[list[dict[str, str]]]:
+    """The ``messages`` of every line of ``directory/filename``; [] when the directory or file is absent."""
+    path = Path(directory) / filename
+    if not path.is_file():
+        return []
+    conversations = []
+    with path.open(encoding="utf-8") as fp:
+        for number, line in enumerate(fp, start=1):
+            if not line.strip():
+                continue
+            try:
+                conversations.append(json.loads(line)["messages"])
+            except (json.JSONDecodeError, KeyError, TypeError) as err:
+                raise ValueError(f"{path}:{number} is not a chat record ({err}); run dataprep first") from err
+    return conversations
+
+
+def latest_checkpoint(checkpoint_dir: str) -> str | None:
+    """The complete ``checkpoint-N`` with the highest N, or None; half-written ones are skipped."""
+    root = Path(checkpoint_dir)
+    if not root.is_dir():
+        return None
+    complete = [
+        (int(path.name.removeprefix("checkpoint-")), path)
+        for path in root.glob("checkpoint-*")
+        if path.name.removeprefix("checkpoint-").isdigit() and (path / CHECKPOINT_STATE_FILE).is_file()
+    ]
+    return str(max(complete)[1]) if complete else None
+
+
+def adapt_for_bedrock_import(model_dir: str) -> None:
+    """Rewrite the saved metadata so the model also loads with the older transformers Bedrock runs.
+
+    Bedrock Custom Model Import documents transformers 4.51.3, while this job saves with transformers 5,
+    which writes ``dtype`` instead of ``torch_dtype``, ``rope_parameters`` instead of ``rope_theta`` /
+    ``rope_scaling``, the tokenizer class ``TokenizersBackend`` and the chat template in a separate file.
+    The old keys are added next to the new ones (transformers 5 still reads the model the same way).
+    """
+    root = Path(model_dir)
+    config_path = root / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    for section in (config, config.get("text_config")):
+        if not isinstance(section, dict):
+            continue
+        if "dtype" in section and "torch_dtype" not in section:
+            section["torch_dtype"] = section["dtype"]
+        rope = section.get("rope_parameters")
+        if isinstance(rope, dict) and "rope_theta" in rope and "rope_theta" not in section:
+            section["rope_theta"] = rope["rope_theta"]
+            if rope.get("rope_type", "default") != "default":
+                section["rope_scaling"] = {k: v for k, v in rope.items() if k != "rope_theta"}
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    tokenizer_path = root / "tokenizer_config.json"
+    tokenizer_config = json.loads(tokenizer_path.read_text(encoding="utf-8"))
+    if tokenizer_config.get("tokenizer_class") not in BEDROCK_TOKENIZER_CLASSES:
+        tokenizer_config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    template_path = root / "chat_template.jinja"
+    if "chat_template" not in tokenizer_config and template_path.is_file():
+        tokenizer_config["chat_template"] = template_path.read_text(encoding="utf-8")
+    tokenizer_path.write_text(
+        json.dumps(tokenizer_config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def main(args: TrainArguments) -> TrainResult:
+    """Fine-tune, evaluate, merge and save; resume first if the checkpoint directory holds a checkpoint."""
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    source = _model_source(args)
+    architecture = _architecture(AutoConfig.from_pretrained(source))
+    if architecture not in contract.TRAINABLE_ARCHITECTURES:
+        raise ValueError(
+            f"base model {source!r} is a {architecture}; this job fine-tunes causal language models that "
+            f"Bedrock Custom Model Import accepts: {sorted(contract.TRAINABLE_ARCHITECTURES)}"
+        )
+
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    if not tokenizer.chat_template:
+        raise ChatTemplateError(f"the tokenizer of {source!r} has no chat template; use an instruct model")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+
+    train_rows, train_dropped = _encode_all(
+        tokenizer, read_conversations(args.train_dir, contract.TRAIN_FILE), args.max_seq_length
+    )
+    eval_rows, eval_dropped = _encode_all(
+        tokenizer, read_conversations(args.eval_dir, contract.EVAL_FILE), args.max_seq_length
+    )
+    if not train_rows:
+        raise ValueError(f"no usable training conversations in {Path(args.train_dir) / contract.TRAIN_FILE}")
+    _info(
+        f"train_examples {len(train_rows)}, eval_examples {len(eval_rows)}, "
+        f"dropped (no assistant token within max_seq_length) {train_dropped + eval_dropped}"
+    )
+
+    on_gpu = torch.cuda.is_available()
+    bf16 = on_gpu and torch.cuda.is_bf16_supported()
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.bfloat16 if bf16 else torch.float32)
+    peft_config = LoraConfig(
+        r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=args.target_modules(),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    has_eval = bool(eval_rows)
+    config = SFTConfig(
+        output_dir=args.checkpoint_dir,
+        num_train_epochs=args.epochs,
+        max_steps=args.max_steps,
+        learning_rate=args.learning_rate,
+        lr_scheduler_type=args.lr_scheduler_type,
+        warmup_steps=args.warmup_ratio,
+        per_device_train_batch_size=args.per_device_train_batch_size,
+        per_device_eval_batch_size=args.per_device_eval_batch_size,
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        max_length=args.max_seq_length,
+        bf16=bf16,
+        fp16=False,
+        activation_checkpointing=on_gpu,
+        activation_checkpointing_kwargs={"use_reentrant": False} if on_gpu else None,
+        dataloader_pin_memory=on_gpu,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=args.eval_steps,
+        save_strategy="steps",
+        save_steps=args.save_steps,
+        save_total_limit=args.save_total_limit,
+        logging_steps=args.logging_steps,
+        logging_first_step=True,
+        seed=args.seed,
+        report_to="none",
+        disable_tqdm=True,
+    )
+    trainer = SFTTrainer(
+        model=model,
+        args=config,
+        train_dataset=Dataset.from_list(train_rows),
+        eval_dataset=Dataset.from_list(eval_rows) if has_eval else None,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[_metric_printer()],
+    )
+
+    resumed_from = latest_checkpoint(args.checkpoint_dir)
+    if resumed_from:
+        _info(f"resuming from {resumed_from}")
+    trainer.train(resume_from_checkpoint=resumed_from)
+    eval_loss = _final_eval_loss(trainer) if has_eval else None
+
+    merged: Any = trainer.model
+    merged = merged.merge_and_unload()
+    merged.config.use_cache = True
+    merged.save_pretrained(args.output_model_dir)
+    tokenizer.save_pretrained(args.output_model_dir)
+    adapt_for_bedrock_import(args.output_model_dir)
+    _info(f"merged model saved to {args.output_model_dir}")
+
+    result = TrainResult(
+        global_step=trainer.state.global_step,
+        resumed_from=resumed_from,
+        train_examples=len(train_rows),
+        eval_examples=len(eval_rows),
+        dropped_examples=train_dropped + eval_dropped,
+        eval_loss=eval_loss,
+        model_dir=args.output_model_dir,
+    )
+    summary = {"arguments": asdict(args), "result": asdict(result), "base_model": source}
+    Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
+    (Path(args.output_data_dir) / SUMMARY_FILE).write_text(
+        json.dumps(summary, indent=2) + "\n", encoding="utf-8"
+    )
+    if hasattr(trainer, "end"):
+        trainer.end()
+    return result
+
+
+def _final_eval_loss(trainer: Any) -> float:
+    """Eval loss at the last step: the Trainer's own when it evaluated there, else a fresh evaluation."""
+    evaluations = [entry for entry in trainer.state.log_history if "eval_loss" in entry]
+    if evaluations and evaluations[-1].get("step") == trainer.state.global_step:
+        return float(evaluations[-1]["eval_loss"])
+    return float(trainer.evaluate()["eval_loss"])
+
+
+def _model_source(args: TrainArguments) -> str:
+    if not args.base_model_dir:
+        return args.model_id
+    if not (Path(args.base_model_dir) / "config.json").is_file():
+        raise FileNotFoundError(
+            f"model channel {args.base_model_dir!r} has no config.json; stage the Hugging Face model "
+            "directory (config.json, *.safetensors, tokenizer files) under the channel's S3 prefix"
+        )
+    return args.base_model_dir
+
+
+def _architecture(config: Any) -> str:
+    architectures = getattr(config, "architectures", None) or []
+    return str(architectures[0]) if architectures else f"model of type {config.model_type!r}"
+
+
+def _render(
+    tokenizer: PreTrainedTokenizerBase, messages: list[dict[str, str]], *, generation_prompt: bool
+) -> str:
+    if not messages:
+        return ""
+    rendered = tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=generation_prompt
+    )
+    if not isinstance(rendered, str):
+        raise ChatTemplateError("the chat template did not render to text")
+    return rendered
+
+
+def _encode_all(
+    tokenizer: PreTrainedTokenizerBase, conversations: list[list[dict[str, str]]], max_length: int
+) -> tuple[list[dict[str, list[int]]], int]:
+    """Encoded rows, and how many were dropped because truncation left no assistant token."""
+    rows = [encode_conversation(tokenizer, messages, max_length) for messages in conversations]
+    kept = [row for row in rows if any(label != IGNORE_INDEX for label in row["labels"])]
+    return kept, len(rows) - len(kept)
+
+
+def _metric_printer() -> Any:
+    """A Trainer callback printing the metrics of every log event as ``name=value;`` lines."""
+    from transformers import TrainerCallback
+
+    sources = {
+        "loss": "train_loss",
+        "eval_loss": "eval_loss",
+        "epoch": "epoch",
+        "learning_rate": "learning_rate",
+        "grad_norm": "grad_norm",
+    }
+
+    class MetricPrinter(TrainerCallback):
+        def on_log(
+            self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any
+        ) -> None:
+            if not state.is_world_process_zero or not logs:
+                return
+            for key, name in sources.items():
+                value = logs.get(key)
+                if isinstance(value, int | float) and math.isfinite(value):
+                    print(contract.metric_line(name, float(value)), flush=True)
+
+    return MetricPrinter()
+
+
+def _info(message: str) -> None:
+    print(f"[ladder-train] {message}", flush=True)
+
+
+if __name__ == "__main__":
+    main(parse_args())
