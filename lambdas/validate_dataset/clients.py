@@ -1,0 +1,22 @@
+"""Creates the function's S3 client once per container, the standard boto3 way."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from . import constants
+
+_S3_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": constants.S3_MAX_ATTEMPTS},
+    connect_timeout=constants.S3_CONNECT_TIMEOUT_S,
+    read_timeout=constants.S3_READ_TIMEOUT_S,
+)
+
+
+@functools.cache
+def s3_client() -> Any:
+    return boto3.client("s3", config=_S3_CONFIG)
