@@ -1,0 +1,1 @@
+"""RAG Lambda: answers questions over the knowledge base behind ``POST /ask``."""

@@ -1,0 +1,43 @@
+"""Creates the function's boto3 clients once per container, with bounded retries and timeouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from . import constants
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Clients:
+    """Retrieve via ``agent_runtime``; Converse, InvokeModel, ApplyGuardrail via ``bedrock_runtime``; SSM."""
+
+    agent_runtime: Any
+    bedrock_runtime: Any
+    ssm: Any
+
+
+def create_clients(settings: Settings) -> Clients:
+    def config(read_timeout_s: int, max_attempts: int) -> Config:
+        return Config(
+            connect_timeout=constants.CONNECT_TIMEOUT_S,
+            read_timeout=read_timeout_s,
+            # total_max_attempts counts the first try, as BEDROCK_MAX_ATTEMPTS and AWS_MAX_ATTEMPTS do;
+            # botocore's max_attempts would count retries only.
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
+        )
+
+    attempts = settings.bedrock_max_attempts
+    return Clients(
+        agent_runtime=boto3.client(
+            "bedrock-agent-runtime", config=config(constants.RETRIEVE_READ_TIMEOUT_S, attempts)
+        ),
+        bedrock_runtime=boto3.client(
+            "bedrock-runtime", config=config(constants.GENERATE_READ_TIMEOUT_S, attempts)
+        ),
+        ssm=boto3.client("ssm", config=config(constants.SSM_READ_TIMEOUT_S, constants.SSM_MAX_ATTEMPTS)),
+    )

@@ -1,0 +1,85 @@
+"""Names, limits and defaults of the RAG function, with their units in the name."""
+
+from __future__ import annotations
+
+ROUTE_ASK = "/ask"
+ALLOWED_METHODS = ("POST",)
+
+DEFAULT_MAX_QUESTION_CHARS = 2_000
+DEFAULT_MAX_BODY_BYTES = 16_384
+DEFAULT_MAX_TOKENS = 1_024
+DEFAULT_TEMPERATURE = 0.2
+DEFAULT_MIN_RELEVANCE_SCORE = 0.4
+# API Gateway REST gives up after 29 s; leave room to shape and send the response.
+DEFAULT_DEADLINE_MS = 25_000
+MAX_DEADLINE_MS = 28_000
+DEFAULT_BEDROCK_MAX_ATTEMPTS = 3
+MAX_BEDROCK_MAX_ATTEMPTS = 10
+
+DEFAULT_TOP_K = 5
+MIN_TOP_K = 1
+MAX_TOP_K = 20
+
+MODES = ("rag", "prompt", "finetuned")
+DEFAULT_MODE = "rag"
+SEARCH_TYPES = ("HYBRID", "SEMANTIC")
+FINETUNED_MODEL_APIS = ("converse", "invoke_model")
+DEFAULT_FINETUNED_MODEL_API = "converse"
+
+CONNECT_TIMEOUT_S = 2
+RETRIEVE_READ_TIMEOUT_S = 10
+GENERATE_READ_TIMEOUT_S = 20
+SSM_READ_TIMEOUT_S = 3
+SSM_MAX_ATTEMPTS = 2
+
+# The fine-tune stack publishes this literal until a model has been imported.
+FINETUNED_PLACEHOLDER_VALUE = "none"
+FINETUNED_PARAMETER_TTL_S = 300
+
+# Time each stage needs at least; below it the request ends with 504 rather than starting work
+# whose answer would arrive after API Gateway has already given up.
+LAMBDA_SAFETY_MARGIN_MS = 500
+RETRIEVE_MIN_REMAINING_MS = 1_000
+GENERATE_MIN_REMAINING_MS = 2_000
+GUARDRAIL_MIN_REMAINING_MS = 500
+
+RETRY_AFTER_THROTTLED_S = 5
+RETRY_AFTER_UNAVAILABLE_S = 10
+RETRY_AFTER_MODEL_NOT_READY_S = 30
+RETRY_AFTER_DEADLINE_S = 5
+
+EXCERPT_MAX_CHARS = 500
+PROMPT_VERSION_HEX_CHARS = 12
+NO_CONTEXT_ANSWER = (
+    "I could not find the answer to that question in the documents, so I cannot answer it from them."
+)
+
+FILTER_LEAF_OPERATORS = (
+    "equals",
+    "notEquals",
+    "greaterThan",
+    "greaterThanOrEquals",
+    "lessThan",
+    "lessThanOrEquals",
+    "in",
+    "notIn",
+    "startsWith",
+    "stringContains",
+    "listContains",
+)
+FILTER_GROUP_OPERATORS = ("andAll", "orAll")
+FILTER_KEY_MAX_CHARS = 100
+FILTER_GROUP_MIN_ITEMS = 2
+FILTER_GROUP_MAX_ITEMS = 5
+FILTER_MAX_DEPTH = 3
+FILTER_LIST_MAX_VALUES = 20
+FILTER_STRING_MAX_CHARS = 1_000
+
+METRIC_RETRIEVED_PASSAGES = "RetrievedPassages"
+METRIC_NO_CONTEXT_ANSWERS = "NoContextAnswers"
+METRIC_GUARDRAIL_INTERVENTIONS = "GuardrailInterventions"
+METRIC_INPUT_TOKENS = "InputTokens"
+METRIC_OUTPUT_TOKENS = "OutputTokens"
+METRIC_RETRIEVE_LATENCY = "RetrieveLatency"
+METRIC_GENERATE_LATENCY = "GenerateLatency"
+METRIC_TOTAL_LATENCY = "TotalLatency"

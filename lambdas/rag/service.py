@@ -1,0 +1,189 @@
+"""The question-answering logic: retrieve, prompt, generate under the guardrail, number the citations."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import constants
+from .clients import Clients, create_clients
+from .deadline import Deadline
+from .finetuned import ParameterCache, resolve_finetuned_model
+from .generation import Generation, converse, invoke_with_guardrail
+from .prompts import Passage, PromptTemplate, load_templates
+from .request import AskRequest
+from .retrieval import retrieve_passages
+from .settings import Settings, load_settings
+from .upstream import upstream_call
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What a warm container keeps between requests: settings, clients, templates, the parameter cache."""
+
+    settings: Settings
+    clients: Clients
+    templates: Mapping[str, PromptTemplate]
+    parameters: ParameterCache
+    clock: Callable[[], float] = time.monotonic
+
+
+def create_runtime(environ: Mapping[str, str] = os.environ) -> Runtime:
+    """Cold start: validates settings (SettingsError names the variable), creates clients, loads templates."""
+    settings = load_settings(environ)
+    clients = create_clients(settings)
+    return Runtime(
+        settings=settings,
+        clients=clients,
+        templates=load_templates(),
+        parameters=ParameterCache(clients.ssm, constants.FINETUNED_PARAMETER_TTL_S),
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer and how it was made; ``citations[n-1]`` is the passage the answer cites as ``[n]``."""
+
+    text: str
+    mode: str
+    model_id: str
+    prompt_version: str
+    citations: list[Passage] = field(default_factory=list)
+    retrieved: bool = False
+    generated: bool = False
+    intervened: bool = False
+    truncated: bool = False
+    input_tokens: int = 0
+    output_tokens: int = 0
+    retrieve_ms: int = 0
+    generate_ms: int = 0
+    total_ms: int = 0
+
+    @property
+    def grounded(self) -> bool:
+        return bool(self.citations)
+
+    @property
+    def no_context(self) -> bool:
+        return self.retrieved and not self.generated
+
+    def to_json(self) -> dict[str, Any]:
+        """The 200 response body of ``POST /ask``."""
+        return {
+            "answer": self.text,
+            "citations": [
+                {
+                    "sourceUri": passage.source_uri,
+                    "excerpt": _excerpt(passage.text),
+                    "score": passage.score,
+                }
+                for passage in self.citations
+            ],
+            "grounded": self.grounded,
+            "mode": self.mode,
+            "modelId": public_model_id(self.model_id),
+            "promptVersion": self.prompt_version,
+            "usage": {"inputTokens": self.input_tokens, "outputTokens": self.output_tokens},
+            "latencyMs": {"retrieve": self.retrieve_ms, "generate": self.generate_ms, "total": self.total_ms},
+            "guardrail": {"action": "INTERVENED" if self.intervened else "NONE"},
+            "truncated": self.truncated,
+        }
+
+
+def answer_question(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer:
+    """Answers one validated request within ``deadline``; raises ApiError for anything the caller must see."""
+    settings, clock = runtime.settings, runtime.clock
+    started = clock()
+    template = runtime.templates[request.mode]
+    model_id = settings.model_id
+    if request.mode == "finetuned":
+        model_id = resolve_finetuned_model(runtime.parameters, settings.finetuned_model_parameter)
+
+    passages: list[Passage] = []
+    retrieve_ms = 0
+    if request.mode != "prompt":
+        deadline.require("retrieve", constants.RETRIEVE_MIN_REMAINING_MS)
+        retrieve_started = clock()
+        with upstream_call("retrieve"):
+            passages = retrieve_passages(
+                runtime.clients.agent_runtime,
+                settings,
+                question=request.question,
+                top_k=request.top_k,
+                retrieval_filter=request.retrieval_filter,
+            )
+        retrieve_ms = _elapsed_ms(retrieve_started, clock)
+        if not passages:
+            return Answer(
+                text=constants.NO_CONTEXT_ANSWER,
+                mode=request.mode,
+                model_id=model_id,
+                prompt_version=template.version,
+                retrieved=True,
+                retrieve_ms=retrieve_ms,
+                total_ms=_elapsed_ms(started, clock),
+            )
+
+    deadline.require("generate", constants.GENERATE_MIN_REMAINING_MS)
+    generate_started = clock()
+    generation = _generate(request, runtime, deadline, model_id, template, passages)
+    generate_ms = _elapsed_ms(generate_started, clock)
+    return Answer(
+        text=generation.text,
+        mode=request.mode,
+        model_id=model_id,
+        prompt_version=template.version,
+        # An intervention replaces the answer, so no passage supports what is returned.
+        citations=[] if generation.intervened else passages,
+        retrieved=request.mode != "prompt",
+        generated=True,
+        intervened=generation.intervened,
+        truncated=generation.truncated and not generation.intervened,
+        input_tokens=generation.input_tokens,
+        output_tokens=generation.output_tokens,
+        retrieve_ms=retrieve_ms,
+        generate_ms=generate_ms,
+        total_ms=_elapsed_ms(started, clock),
+    )
+
+
+def _generate(
+    request: AskRequest,
+    runtime: Runtime,
+    deadline: Deadline,
+    model_id: str,
+    template: PromptTemplate,
+    passages: list[Passage],
+) -> Generation:
+    arguments: dict[str, Any] = {
+        "model_id": model_id,
+        "template": template,
+        "question": request.question,
+        "passages": passages,
+    }
+    client, settings = runtime.clients.bedrock_runtime, runtime.settings
+    if request.mode == "finetuned" and settings.finetuned_model_api == "invoke_model":
+        return invoke_with_guardrail(client, settings, deadline=deadline, **arguments)
+    return converse(client, settings, **arguments)
+
+
+def public_model_id(model_id: str) -> str:
+    """A model id fit to return: an ARN loses its partition, region and account (``imported-model/abc``)."""
+    if model_id.startswith("arn:"):
+        parts = model_id.split(":", 5)
+        return parts[5] if len(parts) == 6 else "redacted"
+    return model_id
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= constants.EXCERPT_MAX_CHARS:
+        return text
+    return text[: constants.EXCERPT_MAX_CHARS - 1].rstrip() + "…"
+
+
+def _elapsed_ms(started: float, clock: Callable[[], float]) -> int:
+    return max(0, round((clock() - started) * 1_000))

@@ -1,0 +1,317 @@
+"""Given a cold-started handler, when a request or an upstream call fails, then the error contract holds."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+from .conftest import App, ask_event, load_event
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+
+def assert_error(response: Any, status: int, code: str) -> str:
+    assert response.status == status
+    assert response.headers["Content-Type"] == "application/json"
+    assert set(response.body) == {"error"}
+    assert set(response.body["error"]) == {"code", "message"}
+    assert response.body["error"]["code"] == code
+    message = response.body["error"]["message"]
+    assert "arn:" not in message and "123456789012" not in message and "Traceback" not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "question"),
+        ({"question": ""}, "question"),
+        ({"question": " \n\t "}, "question"),
+        ({"question": 42}, "question"),
+        ({"question": "x" * 2001}, "question"),
+        ({"question": "\ud800 lone surrogate"}, "body"),
+        ('{"question": "ok", "filter": {"equals": {"key": "k", "value": "\\udc00"}}}', "body"),
+        ({"question": "ok", "mode": "chat"}, "mode"),
+        ({"question": "ok", "mode": None}, "mode"),
+        ({"question": "ok", "topK": 0}, "topK"),
+        ({"question": "ok", "topK": 21}, "topK"),
+        ({"question": "ok", "topK": True}, "topK"),
+        ({"question": "ok", "topK": 5.0}, "topK"),
+        ({"question": "ok", "topK": "5"}, "topK"),
+        ({"question": "ok", "filter": []}, "filter"),
+        ({"question": "ok", "filter": {"equals": {"key": "k"}}}, "filter.equals"),
+        ({"question": "ok", "filter": {"like": {"key": "k", "value": "v"}}}, "filter"),
+        ({"question": "ok", "temperature": 1}, "temperature"),
+        ([{"question": "ok"}], "body"),
+        ("null", "body"),
+        ('{"question": NaN}', "body"),
+        ('{"question": "unterminated', "body"),
+        ("[" * 5000 + "]" * 5000, "body"),
+    ],
+)
+def test_invalid_input_is_a_400_that_names_the_field(app: App, body: Any, field: str) -> None:
+    # Given no upstream response is queued
+    # When an invalid body is posted
+    response = app.ask(body)
+
+    # Then 400 names the offending field and nothing upstream was called
+    message = assert_error(response, 400, "InvalidRequest")
+    assert message.startswith(field + ":") or message.startswith(field + ".")
+    app.assert_no_pending()
+
+
+def test_question_at_the_limit_is_accepted(app: App) -> None:
+    # Given a question of exactly MAX_QUESTION_CHARS characters
+    app.expect_converse()
+
+    # When it is posted in prompt mode
+    response = app.ask({"question": "é" * 2000, "mode": "prompt"})
+
+    # Then it is answered
+    assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    ("resource", "path"), [("/other", "/other"), ("/{proxy+}", "/ask/more"), (None, None)]
+)
+def test_unknown_route_is_a_404(app: App, resource: str | None, path: str | None) -> None:
+    response = app.invoke(ask_event({"question": "ok"}, resource=resource, path=path))
+    assert_error(response, 404, "NotFound")
+
+
+def test_proxy_resource_routes_on_the_path(app: App) -> None:
+    # Given a greedy proxy resource whose path is /ask/
+    app.expect_converse()
+
+    # When the question is posted there
+    response = app.invoke(ask_event({"question": "ok", "mode": "prompt"}, resource="/{proxy+}", path="/ask/"))
+
+    # Then it is served as /ask
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "OPTIONS", None])
+def test_other_methods_are_a_405_with_allow(app: App, method: str | None) -> None:
+    response = app.invoke(ask_event({"question": "ok"}, httpMethod=method))
+    assert_error(response, 405, "MethodNotAllowed")
+    assert response.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "text/plain"},
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {"Content-Type": "application/jsonp"},
+        {},
+        None,
+    ],
+)
+def test_a_body_that_is_not_json_is_a_415(app: App, headers: dict[str, str] | None) -> None:
+    response = app.invoke(ask_event({"question": "ok"}, headers=headers, multiValueHeaders=None))
+    assert_error(response, 415, "UnsupportedMediaType")
+
+
+@pytest.mark.parametrize(
+    ("headers", "multi"),
+    [
+        ({"content-type": "application/json"}, None),
+        ({"CONTENT-TYPE": "Application/JSON ; charset=UTF-8"}, None),
+        (None, {"Content-Type": ["application/json"]}),
+    ],
+)
+def test_content_type_lookup_is_case_insensitive_and_allows_charset(
+    app: App, headers: dict[str, str] | None, multi: dict[str, list[str]] | None
+) -> None:
+    app.expect_converse()
+    response = app.invoke(
+        ask_event({"question": "ok", "mode": "prompt"}, headers=headers, multiValueHeaders=multi)
+    )
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("base64_body", [False, True])
+def test_a_body_over_max_body_bytes_is_a_413(app: App, base64_body: bool) -> None:
+    body = json.dumps({"question": "ok", "padding": "x" * 16_384})
+    response = app.ask(body, base64_body=base64_body)
+    assert_error(response, 413, "PayloadTooLarge")
+
+
+def test_a_base64_encoded_body_is_decoded(app: App) -> None:
+    app.expect_converse()
+    response = app.ask({"question": "¿Qué es RAG?", "mode": "prompt"}, base64_body=True)
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("body", ["not base64!", base64.b64encode(b"\xff\xfe{}").decode()])
+def test_a_broken_base64_body_is_a_400(app: App, body: str) -> None:
+    response = app.invoke(ask_event(body, isBase64Encoded=True))
+    assert_error(response, 400, "InvalidRequest")
+
+
+@pytest.mark.parametrize(
+    "code", ["ThrottlingException", "ServiceQuotaExceededException", "TooManyRequestsException"]
+)
+def test_throttling_after_retries_is_a_429_with_retry_after(app: App, code: str) -> None:
+    # Given Converse keeps throttling (the Stubber's error is what the retries ended with)
+    app.expect_retrieve()
+    app.bedrock.add_client_error(
+        "converse", service_error_code=code, service_message="Rate exceeded", http_status_code=429
+    )
+
+    # When a question is asked
+    response = app.ask({"question": "How much leave?"})
+
+    # Then 429 with Retry-After
+    assert_error(response, 429, "Throttled")
+    assert int(response.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "retry_after"),
+    [
+        ("ServiceUnavailableException", 503, True),
+        ("InternalServerException", 500, True),
+        ("ModelNotReadyException", 429, True),
+        ("SomethingNew", 502, True),
+        ("AccessDeniedException", 403, False),
+        ("ResourceNotFoundException", 404, False),
+        ("ValidationException", 400, False),
+    ],
+)
+def test_other_upstream_failures_are_a_503_without_internal_details(
+    app: App, code: str, status: int, retry_after: bool
+) -> None:
+    # Given Retrieve fails with a message that holds an internal ARN
+    app.retrieve.add_client_error(
+        "retrieve",
+        service_error_code=code,
+        service_message="User arn:aws:sts::123456789012:assumed-role/x is not authorized on arn:aws:bedrock",
+        http_status_code=status,
+    )
+
+    # When a question is asked
+    response = app.ask({"question": "How much leave?"})
+
+    # Then 503 with a generic message, and Retry-After only when a retry can help
+    assert_error(response, 503, "UpstreamUnavailable")
+    assert ("Retry-After" in response.headers) is retry_after
+    # And the details are in the logs for the operator
+    assert any(r.get("error_code") == code for r in app.log_records())
+
+
+def test_model_timeout_is_a_504(app: App) -> None:
+    app.expect_retrieve()
+    app.bedrock.add_client_error("converse", service_error_code="ModelTimeoutException", http_status_code=408)
+    assert_error(app.ask({"question": "How much leave?"}), 504, "UpstreamTimeout")
+
+
+def raise_on_send(exc: Exception) -> Callable[..., None]:
+    def handler(**_: Any) -> None:
+        raise exc
+
+    return handler
+
+
+def test_read_timeout_is_a_504(make_app: Callable[..., App]) -> None:
+    # Given Converse never answers within the read timeout (one attempt, so no backoff)
+    app = make_app(BEDROCK_MAX_ATTEMPTS="1")
+    app.retrieve.deactivate()
+    app.hook(
+        app.runtime.clients.agent_runtime,
+        "before-send.bedrock-agent-runtime.Retrieve",
+        raise_on_send(ReadTimeoutError(endpoint_url="https://bedrock-agent-runtime.us-east-1.amazonaws.com")),
+    )
+
+    # When a question is asked
+    response = app.ask({"question": "How much leave?"})
+
+    # Then 504
+    assert_error(response, 504, "UpstreamTimeout")
+
+
+def test_connection_failure_is_a_503(make_app: Callable[..., App]) -> None:
+    app = make_app(BEDROCK_MAX_ATTEMPTS="1")
+    app.retrieve.deactivate()
+    app.hook(
+        app.runtime.clients.agent_runtime,
+        "before-send.bedrock-agent-runtime.Retrieve",
+        raise_on_send(
+            EndpointConnectionError(endpoint_url="https://bedrock-agent-runtime.us-east-1.amazonaws.com")
+        ),
+    )
+    response = app.ask({"question": "How much leave?"})
+    assert_error(response, 503, "UpstreamUnavailable")
+    assert "Retry-After" in response.headers
+
+
+def test_too_little_lambda_time_left_is_a_504_before_any_call(app: App) -> None:
+    # Given Lambda has under a second left
+    app.context.remaining_ms = 900
+
+    # When a question is asked
+    response = app.ask({"question": "How much leave?"})
+
+    # Then 504 DeadlineExceeded, with nothing called
+    assert_error(response, 504, "DeadlineExceeded")
+    app.assert_no_pending()
+
+
+def test_a_slow_retrieval_leaves_no_time_to_generate_and_is_a_504(app: App) -> None:
+    # Given a clock on which every reading is 12 s later than the previous one
+    ticks = itertools.count(start=0.0, step=12.0)
+    app.use_clock(lambda: next(ticks))
+    app.expect_retrieve()
+
+    # When a question is asked (no Converse response queued)
+    response = app.ask({"question": "How much leave?"})
+
+    # Then retrieval ran, the model was not called, and the request ended with 504
+    assert_error(response, 504, "DeadlineExceeded")
+    assert "generate" in response.body["error"]["message"]
+    app.assert_no_pending()
+
+
+def test_an_unexpected_exception_is_a_500_with_the_request_id_only(app: App) -> None:
+    # Given retrieval returns a shape the code does not expect (a score that is not a number)
+    broken = load_event("retrieve_response.json")
+    app.expect_retrieve(broken)
+    app.hook(
+        app.runtime.clients.agent_runtime,
+        "after-call.bedrock-agent-runtime.Retrieve",
+        lambda parsed, **_: parsed["retrievalResults"][0].update(score="high"),
+    )
+
+    # When a question is asked
+    response = app.ask({"question": "How much leave?"})
+
+    # Then 500 InternalError quotes the API Gateway request id, and the trace is only in the logs
+    message = assert_error(response, 500, "InternalError")
+    assert "c6af9ac6-7b61-11e6-9a41-93e8deadbeef" in message
+    assert "ValueError" not in message
+    records = app.log_records()
+    assert any("Traceback" in json.dumps(r) for r in records if r["level"] == "ERROR")
+
+
+def test_an_invalid_setting_fails_the_request_with_a_500_and_logs_the_variable(
+    make_app: Callable[..., App],
+) -> None:
+    # Given a working app whose container is then cold-started with a bad TEMPERATURE
+    app = make_app()
+    vars(app.module)["_runtime"] = None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TEMPERATURE", "hot")
+
+        # When a request arrives
+        response = app.ask({"question": "ok"})
+
+    # Then 500 without details, and the log names the variable
+    message = assert_error(response, 500, "InternalError")
+    assert "TEMPERATURE" not in message
+    assert any(r.get("variable") == "TEMPERATURE" for r in app.log_records())

@@ -1,0 +1,109 @@
+"""Given request bodies, when validated, then the AskRequest and the boto3 filter are what Bedrock expects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from lambdas.rag.errors import InvalidRequest
+from lambdas.rag.request import AskRequest, parse_ask_request, parse_filter
+
+RETRIEVAL_FILTER_SHAPE = (
+    botocore.session.get_session().get_service_model("bedrock-agent-runtime").shape_for("RetrievalFilter")
+)
+
+
+def test_defaults_apply_and_the_question_is_trimmed() -> None:
+    assert parse_ask_request({"question": "  What is RAG? "}, max_question_chars=2000) == AskRequest(
+        question="What is RAG?", mode="rag", top_k=5, retrieval_filter=None
+    )
+
+
+def test_max_question_chars_comes_from_settings() -> None:
+    with pytest.raises(InvalidRequest, match="1 to 10 characters"):
+        parse_ask_request({"question": "x" * 11}, max_question_chars=10)
+
+
+@pytest.mark.parametrize(
+    "metadata_filter",
+    [
+        {"equals": {"key": "department", "value": "hr"}},
+        {"notEquals": {"key": "draft", "value": True}},
+        {"greaterThanOrEquals": {"key": "year", "value": 2024}},
+        {"lessThan": {"key": "version", "value": 2.5}},
+        {"in": {"key": "department", "value": ["hr", "legal"]}},
+        {"notIn": {"key": "year", "value": [2019, 2020]}},
+        {"startsWith": {"key": "path", "value": "handbook/"}},
+        {"stringContains": {"key": "title", "value": "leave"}},
+        {"listContains": {"key": "tags", "value": "policy"}},
+        {
+            "orAll": [
+                {"equals": {"key": "department", "value": "hr"}},
+                {
+                    "andAll": [
+                        {"equals": {"key": "department", "value": "legal"}},
+                        {"greaterThan": {"key": "year", "value": 2022}},
+                    ]
+                },
+            ]
+        },
+    ],
+)
+def test_valid_filters_convert_to_a_retrieval_filter_botocore_accepts(
+    metadata_filter: dict[str, Any],
+) -> None:
+    # When the filter is parsed
+    converted = parse_filter(metadata_filter)
+
+    # Then it equals the input and validates against the real RetrievalFilter shape
+    assert converted == metadata_filter
+    report = ParamValidator().validate(converted, RETRIEVAL_FILTER_SHAPE)
+    assert not report.has_errors(), report.generate_report()
+
+
+def test_converted_filter_does_not_share_lists_with_the_request() -> None:
+    original = {"in": {"key": "k", "value": ["a", "b"]}}
+    converted = parse_filter(original)
+    converted["in"]["value"].append("c")
+    assert original["in"]["value"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("metadata_filter", "path"),
+    [
+        ({}, "filter:"),
+        ({"equals": {"key": "a", "value": "b"}, "in": {"key": "a", "value": ["b"]}}, "filter:"),
+        ({"equals": {"key": "", "value": "b"}}, "filter.equals.key:"),
+        ({"equals": {"key": "k" * 101, "value": "b"}}, "filter.equals.key:"),
+        ({"equals": {"key": "a", "value": None}}, "filter.equals.value:"),
+        ({"equals": {"key": "a", "value": {"nested": 1}}}, "filter.equals.value:"),
+        ({"equals": {"key": "a", "value": "b", "extra": 1}}, "filter.equals:"),
+        ({"greaterThan": {"key": "year", "value": "2020"}}, "filter.greaterThan.value:"),
+        ({"greaterThan": {"key": "year", "value": True}}, "filter.greaterThan.value:"),
+        ({"in": {"key": "a", "value": []}}, "filter.in.value:"),
+        ({"in": {"key": "a", "value": "hr"}}, "filter.in.value:"),
+        ({"in": {"key": "a", "value": [True]}}, "filter.in.value:"),
+        ({"startsWith": {"key": "a", "value": 3}}, "filter.startsWith.value:"),
+        ({"andAll": [{"equals": {"key": "a", "value": "b"}}]}, "filter.andAll:"),
+        ({"andAll": [{"equals": {"key": "a", "value": "b"}}] * 6}, "filter.andAll:"),
+        ({"orAll": [{"equals": {"key": "a", "value": "b"}}, {"nope": {}}]}, "filter.orAll[1]:"),
+        (
+            {"andAll": [{"orAll": [{"andAll": [{"equals": {"key": "a", "value": 1}}] * 2}] * 2}] * 2},
+            "filter.andAll[0].orAll[0].andAll:",
+        ),
+    ],
+)
+def test_invalid_filters_are_rejected_with_the_path_of_the_mistake(
+    metadata_filter: dict[str, Any], path: str
+) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        parse_ask_request({"question": "q", "filter": metadata_filter}, max_question_chars=2000)
+    assert raised.value.message.startswith(path)
+
+
+def test_unknown_fields_are_named() -> None:
+    with pytest.raises(InvalidRequest, match=r"^top_k: is not an accepted field"):
+        parse_ask_request({"question": "q", "top_k": 3}, max_question_chars=2000)
