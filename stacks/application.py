@@ -10,12 +10,14 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.config import CONTEXT_KEYS, LadderConfig, from_context
 from stacks.knowledge_stack import KnowledgeStack
+from stacks.rag_api_stack import RagApiStack
 
 
 @dataclass(frozen=True)
 class LadderStacks:
     config: LadderConfig
     knowledge: KnowledgeStack
+    rag_api: RagApiStack
     stacks: tuple[cdk.Stack, ...]
 
 
@@ -41,10 +43,19 @@ def build_app(app: cdk.App) -> LadderStacks:
         env=env,
         description="Ladder knowledge: documents bucket -> Bedrock Knowledge Base on OpenSearch Serverless",
     )
-    stacks: list[cdk.Stack] = [knowledge]
+    rag_api = RagApiStack(
+        app,
+        f"{prefix}RagApi",
+        config=config,
+        knowledge_base_id=knowledge.knowledge_base.knowledge_base_id,
+        knowledge_base_arn=knowledge.knowledge_base.knowledge_base_arn,
+        env=env,
+        description="Ladder RAG API: SigV4 API Gateway -> Lambda -> Bedrock Retrieve + Converse + guardrail",
+    )
+    stacks: list[cdk.Stack] = [knowledge, rag_api]
 
     for stack in stacks:
         cdk.Tags.of(stack).add("project", "ladder")
         cdk.Tags.of(stack).add("ladder:profile", config.profile)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return LadderStacks(config=config, knowledge=knowledge, stacks=tuple(stacks))
+    return LadderStacks(config=config, knowledge=knowledge, rag_api=rag_api, stacks=tuple(stacks))

@@ -138,6 +138,8 @@ class LadderConfig:
     waf: bool
     """Attach a WAF web ACL with a rate-based rule to the API; derived from the profile (prod)."""
     waf_rate_limit: int
+    log_content: bool
+    """Debug only: log question and answer text from the RAG function (off: never logged)."""
 
     # --- fine-tune
     fine_tune_instance_type: str
@@ -158,6 +160,8 @@ class LadderConfig:
     fine_tuned_model_api: str
     fine_tune_subnet_ids: tuple[str, ...] = field(default=())
     fine_tune_security_group_ids: tuple[str, ...] = field(default=())
+    cors_allow_origins: tuple[str, ...] = field(default=())
+    """Browser origins allowed to call the API (CORS); empty = CORS off."""
 
     @property
     def is_prod(self) -> bool:
@@ -167,6 +171,11 @@ class LadderConfig:
     def collection_name(self) -> str:
         """OpenSearch Serverless names must be 3-32 lowercase characters; policies refer to them by name."""
         return f"{self.stack_prefix.lower()}-vectors"
+
+    @property
+    def fine_tuned_model_parameter(self) -> str:
+        """SSM parameter where the fine-tune pipeline publishes the imported model ARN ("none" until then)."""
+        return f"/{self.stack_prefix.lower()}/fine-tune/model-arn"
 
     @property
     def inference_profile_geo(self) -> str | None:
@@ -264,6 +273,14 @@ def _id_list(kind: str, start: str) -> Callable[[Any], tuple[str, ...]]:
     return parse
 
 
+def _origins(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+    items = [str(v).strip() for v in items]
+    if any(not re.fullmatch(r"https?://[\w.\-]+(:\d+)?", v) for v in items):
+        raise ValueError("expected a comma-separated list of origins such as https://app.example.com")
+    return tuple(items)
+
+
 def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Empty string / null means 'derive from the profile'."""
 
@@ -320,6 +337,8 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "relevanceThreshold": ("relevance_threshold", _float(0.0, 0.99)),
     "waf": ("waf", _optional(_bool)),
     "wafRateLimit": ("waf_rate_limit", _int(10, 2_000_000_000)),
+    "logContent": ("log_content", _bool),
+    "corsAllowOrigins": ("cors_allow_origins", _origins),
     "fineTuneInstanceType": (
         "fine_tune_instance_type",
         _pattern(GPU_INSTANCE_PATTERN, "a SageMaker GPU training instance such as ml.g5.2xlarge"),

@@ -155,6 +155,9 @@ class IngestionPipeline(Construct):
             self._metric_alarm(
                 "DocumentsFailedAlarm", "IngestionDocumentsFailed", "Documents failed to ingest in a job"
             ),
+            self._metric_alarm(
+                "MalformedEventsAlarm", "IngestionMalformedEvents", "Queue messages that are not S3 events"
+            ),
         ]
         for alarm in self.alarms[1:]:
             alarms.watch(alarm)

@@ -1,0 +1,258 @@
+"""API Gateway REST API in front of the RAG function: IAM auth, validation, throttling, logs, X-Ray."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from stacks.config import LadderConfig
+from stacks.constructs.python_function import retention
+from stacks.lambda_code import LAMBDAS_DIR
+from stacks.nag import acknowledge
+
+STAGE = "v1"
+REQUEST_SCHEMA = LAMBDAS_DIR / "rag" / "request_schema.json"
+# API Gateway answers these itself; they keep the function's error shape {"error": {"code", "message"}}.
+GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str, str]] = {
+    apigw.ResponseType.BAD_REQUEST_BODY: ("400", "InvalidRequest", "$context.error.validationErrorString"),
+    apigw.ResponseType.BAD_REQUEST_PARAMETERS: (
+        "400",
+        "InvalidRequest",
+        "$context.error.validationErrorString",
+    ),
+    apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE: (
+        "415",
+        "UnsupportedMediaType",
+        "Send Content-Type: application/json",
+    ),
+    apigw.ResponseType.REQUEST_TOO_LARGE: ("413", "PayloadTooLarge", "The request body is too large"),
+    apigw.ResponseType.THROTTLED: ("429", "TooManyRequests", "Request rate exceeded; retry later"),
+    apigw.ResponseType.QUOTA_EXCEEDED: ("429", "QuotaExceeded", "Daily request quota exceeded"),
+    apigw.ResponseType.INTEGRATION_TIMEOUT: ("504", "DeadlineExceeded", "The answer took too long; retry"),
+    apigw.ResponseType.ACCESS_DENIED: ("403", "AccessDenied", "$context.error.messageString"),
+    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: (
+        "403",
+        "MissingAuthentication",
+        "Sign the request with SigV4",
+    ),
+    apigw.ResponseType.DEFAULT_4_XX: ("", "ClientError", "$context.error.messageString"),
+    apigw.ResponseType.DEFAULT_5_XX: ("", "UpstreamUnavailable", "The service is temporarily unavailable"),
+}
+
+
+def request_schema(max_question_chars: int) -> dict[str, Any]:
+    """The function's own request schema, with the configured question length."""
+    schema: dict[str, Any] = json.loads(Path(REQUEST_SCHEMA).read_text())
+    schema["properties"]["question"]["maxLength"] = max_question_chars
+    return schema
+
+
+class RagApi(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: LadderConfig, function: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, construct_id)
+        removal = cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=retention(config.log_retention_days), removal_policy=removal
+        )
+        cors = None
+        if config.cors_allow_origins:
+            cors = apigw.CorsOptions(
+                allow_origins=list(config.cors_allow_origins),
+                allow_methods=["POST", "OPTIONS"],
+                allow_headers=apigw.Cors.DEFAULT_HEADERS,
+            )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            description="Ladder: ask a question, get a grounded answer with its sources",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # API Gateway needs an account-level role to write execution logs.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=removal,
+            default_cors_preflight_options=cors,
+            default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                throttling_rate_limit=config.api_rate_limit,
+                throttling_burst_limit=config.api_burst_limit,
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # never log request/response bodies
+                metrics_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+        )
+        integration = apigw.LambdaIntegration(function, proxy=True)
+        model = self.api.add_model(
+            "AskRequest",
+            content_type="application/json",
+            model_name="AskRequest",
+            schema=apigw.JsonSchema(**_jsii_schema(request_schema(config.max_question_chars))),
+        )
+        validator = self.api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        ask = self.api.root.add_resource("ask")
+        ask.add_method(
+            "POST", integration, request_models={"application/json": model}, request_validator=validator
+        )
+        # Other methods and routes reach the function too (still SigV4-signed), which answers 405/404 with
+        # the API's error shape.
+        ask.add_method("ANY", integration)
+        self.api.root.add_proxy(default_integration=integration, any_method=True)
+
+        for response_type, (status, code, message) in GATEWAY_ERRORS.items():
+            self.api.add_gateway_response(
+                f"Gateway{code}{response_type.response_type}",
+                type=response_type,
+                status_code=status or None,
+                response_headers={"Content-Type": "'application/json'"},
+                templates={
+                    "application/json": json.dumps({"error": {"code": code, "message": message}}).replace(
+                        '"$context.error.validationErrorString"',
+                        '"$util.escapeJavaScript($context.error.validationErrorString)"',
+                    )
+                },
+            )
+
+        self.usage_plan = self.api.add_usage_plan(
+            "UsagePlan",
+            description="Stage-wide throttle and daily quota (quota applies to API-key clients)",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.api_rate_limit, burst_limit=config.api_burst_limit
+            ),
+            quota=apigw.QuotaSettings(limit=config.api_quota_per_day, period=apigw.Period.DAY),
+        )
+        self.usage_plan.add_api_stage(stage=self.api.deployment_stage)
+
+        self.web_acl: wafv2.CfnWebACL | None = None
+        if config.waf:
+            self.web_acl = self._web_acl(config)
+        else:
+            acknowledge(
+                self.api.deployment_stage,
+                "AwsSolutions-APIG3",
+                "Sandbox profile: WAF (about $6/month) is attached in the prod profile; here the stage is "
+                "SigV4-only and throttled.",
+            )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "The API uses IAM (SigV4) authorization: callers are AWS principals, not Cognito users.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role needs exactly this AWS-managed push-to-logs policy.",
+        )
+
+    @property
+    def ask_url(self) -> str:
+        return self.api.url_for_path("/ask")
+
+    def _web_acl(self, config: LadderConfig) -> wafv2.CfnWebACL:
+        def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+            )
+
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=visibility("ladder-api"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RateLimitPerIp",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=config.waf_rate_limit, aggregate_key_type="IP"
+                        )
+                    ),
+                    visibility_config=visibility("ladder-api-rate"),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="AWSManagedRulesCommonRuleSet",
+                    priority=1,
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
+                        )
+                    ),
+                    visibility_config=visibility("ladder-api-common"),
+                ),
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.api.deployment_stage.stage_arn,
+            web_acl_arn=acl.attr_arn,
+        )
+        return acl
+
+
+_SCHEMA_KEYS = {
+    "$schema": "schema",
+    "title": "title",
+    "description": "description",
+    "type": "type",
+    "additionalProperties": "additional_properties",
+    "required": "required",
+    "properties": "properties",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "pattern": "pattern",
+    "enum": "enum",
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "minProperties": "min_properties",
+    "maxProperties": "max_properties",
+    "items": "items",
+}
+_TYPES = {t.name.lower(): t for t in apigw.JsonSchemaType}
+_VERSIONS = {"http://json-schema.org/draft-04/schema#": apigw.JsonSchemaVersion.DRAFT4}
+
+
+def _jsii_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Convert a JSON Schema document into apigateway.JsonSchema keyword arguments."""
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key not in _SCHEMA_KEYS:
+            raise ValueError(f"request_schema.json: unsupported JSON Schema keyword {key!r}")
+        name = _SCHEMA_KEYS[key]
+        if key == "$schema":
+            value = _VERSIONS[value]
+        elif key == "type":
+            value = _TYPES[value]
+        elif key == "properties":
+            value = {k: apigw.JsonSchema(**_jsii_schema(v)) for k, v in value.items()}
+        elif key in ("items",) or (key == "additionalProperties" and isinstance(value, dict)):
+            value = apigw.JsonSchema(**_jsii_schema(value))
+        out[name] = value
+    return out

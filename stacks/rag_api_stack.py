@@ -1,0 +1,161 @@
+"""RAG API stack: ask a question, get a grounded answer with its sources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.config import INFERENCE_PROFILE_REGIONS, LadderConfig
+from stacks.constructs.alarm_topic import AlarmTopic
+from stacks.constructs.python_function import PythonFunction
+from stacks.knowledge.knowledge_base import foundation_model_arn
+from stacks.nag import acknowledge
+from stacks.rag.api import RagApi
+from stacks.rag.guardrail import Guardrail
+from stacks.rag.observability import SERVICE, RagObservability
+
+# API Gateway REST gives up after 29 s; the function stops its own work earlier to answer with a clean 504.
+DEADLINE_MARGIN_MS = 3_000
+MAX_DEADLINE_MS = 25_000
+BEDROCK_MAX_ATTEMPTS = 3
+MAX_BODY_BYTES = 16_384
+
+
+def generation_model_resources(config: LadderConfig) -> list[str]:
+    """What InvokeModel (Converse) may touch: the model, or an inference profile and its routed models."""
+    geo = config.inference_profile_geo
+    if geo is None:
+        return [foundation_model_arn(config.generation_model_id)]
+    profile = (
+        f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:"
+        f"inference-profile/{config.generation_model_id}"
+    )
+    routed = [
+        foundation_model_arn(config.foundation_generation_model_id, region)
+        for region in INFERENCE_PROFILE_REGIONS[geo]
+    ]
+    return [profile, *routed]
+
+
+class RagApiStack(cdk.Stack):
+    """API Gateway (SigV4) -> RAG Lambda -> Bedrock Retrieve + Converse with a guardrail."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: LadderConfig,
+        knowledge_base_id: str,
+        knowledge_base_arn: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.alarm_topic = AlarmTopic(self, "Alarms", config=config, purpose="RAG API alarms")
+        self.guardrail = Guardrail(self, "Guardrail", config=config)
+
+        deadline_ms = min(MAX_DEADLINE_MS, config.rag_timeout_seconds * 1000 - DEADLINE_MARGIN_MS)
+        rerank_arn = foundation_model_arn(config.rerank_model_id) if config.rerank_model_id else ""
+        environment = {
+            "KNOWLEDGE_BASE_ID": knowledge_base_id,
+            "MODEL_ID": config.generation_model_id,
+            "GUARDRAIL_ID": self.guardrail.guardrail_id,
+            "GUARDRAIL_VERSION": self.guardrail.version_number,
+            "MAX_QUESTION_CHARS": str(config.max_question_chars),
+            "MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+            "MAX_TOKENS": str(config.max_tokens),
+            "TEMPERATURE": str(config.temperature),
+            "MIN_RELEVANCE_SCORE": str(config.min_relevance_score),
+            "SEARCH_TYPE": config.search_type,
+            "RERANK_MODEL_ARN": rerank_arn,
+            "DEADLINE_MS": str(deadline_ms),
+            "BEDROCK_MAX_ATTEMPTS": str(BEDROCK_MAX_ATTEMPTS),
+            "FINETUNED_MODEL_PARAMETER": config.fine_tuned_model_parameter if config.fine_tune else "",
+            "FINETUNED_MODEL_API": config.fine_tuned_model_api,
+            "LOG_CONTENT": "true" if config.log_content else "false",
+        }
+        self.rag = PythonFunction(
+            self,
+            "RagFunction",
+            config=config,
+            name="rag",
+            service=SERVICE,
+            description="Answers questions from the knowledge base with citations (POST /ask)",
+            environment=environment,
+            memory_mb=config.rag_memory_mb,
+            timeout=cdk.Duration.seconds(config.rag_timeout_seconds),
+            reserved_concurrency=config.reserved_concurrency,
+        )
+        role = self.rag.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="RetrieveFromKnowledgeBase", actions=["bedrock:Retrieve"], resources=[knowledge_base_arn]
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="GenerateWithConfiguredModel",
+                actions=["bedrock:InvokeModel"],
+                resources=generation_model_resources(config),
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ApplyGuardrail",
+                actions=["bedrock:ApplyGuardrail"],
+                resources=[self.guardrail.guardrail_arn],
+            )
+        )
+        if rerank_arn:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="RerankModel", actions=["bedrock:InvokeModel"], resources=[rerank_arn]
+                )
+            )
+            # bedrock:Rerank has no resource type in IAM; the model itself is scoped above.
+            role.add_to_principal_policy(
+                iam.PolicyStatement(sid="Rerank", actions=["bedrock:Rerank"], resources=["*"])
+            )
+        if config.fine_tune:
+            self._allow_fine_tuned_model(config, role)
+
+        self.api = RagApi(self, "RagApi", config=config, function=self.rag.function)
+        self.observability = RagObservability(
+            self, "Observability", api=self.api.api, function=self.rag.function, alarms=self.alarm_topic
+        )
+
+        cdk.CfnOutput(
+            self, "AskUrl", value=self.api.ask_url, description="POST a question here (SigV4, execute-api)"
+        )
+        cdk.CfnOutput(self, "ApiId", value=self.api.api.rest_api_id)
+        cdk.CfnOutput(self, "GuardrailId", value=self.guardrail.guardrail_id)
+        cdk.CfnOutput(self, "GuardrailVersion", value=self.guardrail.version_number)
+        cdk.CfnOutput(self, "RagFunctionName", value=self.rag.function.function_name)
+        cdk.CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)
+
+    def _allow_fine_tuned_model(self, config: LadderConfig, role: iam.IRole) -> None:
+        parameter_arn = self.format_arn(
+            service="ssm", resource="parameter", resource_name=config.fine_tuned_model_parameter.lstrip("/")
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadFineTunedModelArn", actions=["ssm:GetParameter"], resources=[parameter_arn]
+            )
+        )
+        imported_models = (
+            f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:imported-model/*"
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="InvokeFineTunedModel", actions=["bedrock:InvokeModel"], resources=[imported_models]
+            )
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:imported-model/*]",
+            "The imported model's id is only known after the fine-tune pipeline runs; access is limited to "
+            "models imported into this account and region.",
+        )
