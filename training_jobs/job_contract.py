@@ -25,6 +25,11 @@ CHECKPOINT_LOCAL_PATH: Final = "/opt/ml/checkpoints"
 """Where train.py writes checkpoints in the container; SageMaker syncs it with CheckpointConfig.S3Uri,
 which is what lets a managed-spot job resume after an interruption."""
 
+OUTPUT_COMPRESSION: Final = "NONE"
+"""``OutputDataConfig.CompressionType`` of the job: Bedrock Custom Model Import reads the model files from
+an S3 prefix, not from model.tar.gz, so the job uploads SM_MODEL_DIR uncompressed; the prefix is the
+job's ``ModelArtifacts.S3ModelArtifacts``."""
+
 DEFAULT_BASE_MODEL_ID: Final = "Qwen/Qwen2.5-1.5B-Instruct"
 """Small, ungated (Apache-2.0) instruct model whose architecture (Qwen2ForCausalLM) Bedrock Custom Model
 Import accepts. Bedrock does not support Converse for imported Qwen2.5 models: call InvokeModel."""
