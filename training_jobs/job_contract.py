@@ -30,9 +30,11 @@ OUTPUT_COMPRESSION: Final = "NONE"
 an S3 prefix, not from model.tar.gz, so the job uploads SM_MODEL_DIR uncompressed; the prefix is the
 job's ``ModelArtifacts.S3ModelArtifacts``."""
 
-DEFAULT_BASE_MODEL_ID: Final = "Qwen/Qwen2.5-1.5B-Instruct"
-"""Small, ungated (Apache-2.0) instruct model whose architecture (Qwen2ForCausalLM) Bedrock Custom Model
-Import accepts. Bedrock does not support Converse for imported Qwen2.5 models: call InvokeModel."""
+DEFAULT_BASE_MODEL_ID: Final = "meta-llama/Llama-3.2-1B-Instruct"
+"""Small instruct model (LlamaForCausalLM) that Bedrock Custom Model Import accepts and serves through
+Converse, matching the RAG function's default ``FINETUNED_MODEL_API=converse``. Its licence must be
+accepted on the hub before the weights are downloaded (stage them in the ``model`` channel, see README).
+``Qwen/Qwen2.5-1.5B-Instruct`` is an ungated alternative; imported Qwen models need ``invoke_model``."""
 
 BEDROCK_IMPORTABLE_ARCHITECTURES: Final = frozenset(
     {

@@ -107,3 +107,9 @@ def test_a_bad_context_value_fails_synth_with_the_message(tmp_path) -> None:
     # When the app is built, then synth stops with the message
     with pytest.raises(ConfigError, match=r"-c fineTune=yes is invalid: expected a boolean: true or false"):
         build_app(app)
+
+
+def test_the_default_base_model_is_the_training_scripts_default() -> None:
+    from training_jobs import job_contract
+
+    assert config_with().fine_tune_base_model_id == job_contract.DEFAULT_BASE_MODEL_ID
