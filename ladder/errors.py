@@ -1,0 +1,23 @@
+"""The one error type the CLI turns into a one-line message and an exit code (no traceback)."""
+
+from __future__ import annotations
+
+EXIT_FAILED = 1
+"""The command ran and the answer is no: an API error, unusable data, a failed execution."""
+EXIT_SETUP = 2
+"""The command could not run: a missing stack or output, file, region or credentials."""
+
+
+class LadderError(Exception):
+    """A failure a person can act on; ``str(error)`` is the whole message."""
+
+    def __init__(self, message: str, *, exit_code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class SetupError(LadderError):
+    """Something the command needs is missing: a stack, an output, a file, a region, credentials."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_code=EXIT_SETUP)

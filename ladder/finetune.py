@@ -1,0 +1,204 @@
+"""Starts and follows the fine-tune pipeline (Step Functions) and reads the published model (SSM)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .errors import SetupError
+from .outputs import FineTuneOutputs
+
+UPLOAD_KEY_PREFIX = "uploads/"
+EXECUTION_NAME_PREFIX = "ladder-"
+TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+DATASET_CONTENT_TYPE = "application/jsonl"
+FOLLOW_POLL_S = 30
+HISTORY_PAGE_EVENTS = 100
+_LABEL_WIDTH = 12
+FINISHED_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+NO_MODEL_VALUE = "none"
+"""What the fine-tune stack publishes in the model parameter until a model has been imported."""
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    """Where the dataset went and which execution was started."""
+
+    bucket: str
+    key: str
+    execution_arn: str
+    console_url: str
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """One execution as ``describe_execution`` and its history describe it."""
+
+    execution_arn: str
+    status: str
+    started: datetime
+    stopped: datetime | None
+    state: str | None
+    output: str | None
+    error: str | None
+    cause: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    def elapsed(self, now: datetime) -> timedelta:
+        return (self.stopped or now) - self.started
+
+
+def start_run(s3: Any, sfn: Any, outputs: FineTuneOutputs, data: Path, now: datetime) -> StartedRun:
+    """Upload ``data`` to ``uploads/<UTC timestamp>-<name>`` and start the pipeline on it.
+
+    The execution is named ``ladder-<UTC timestamp>`` and its input is ``{"bucket": ..., "key": ...}``.
+    """
+    stamp = now.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+    bucket = outputs.training_data_bucket
+    key = f"{UPLOAD_KEY_PREFIX}{stamp}-{data.name}"
+    s3.upload_file(str(data), bucket, key, ExtraArgs={"ContentType": DATASET_CONTENT_TYPE})
+    started = sfn.start_execution(
+        stateMachineArn=outputs.state_machine_arn,
+        name=f"{EXECUTION_NAME_PREFIX}{stamp}",
+        input=json.dumps({"bucket": bucket, "key": key}),
+    )
+    arn = started["executionArn"]
+    return StartedRun(bucket=bucket, key=key, execution_arn=arn, console_url=console_url(arn))
+
+
+def console_url(execution_arn: str) -> str:
+    """The Step Functions console page of an execution (its region is read from the ARN)."""
+    region = execution_arn.split(":")[3]
+    return (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{execution_arn}"
+    )
+
+
+def latest_execution(sfn: Any, state_machine_arn: str) -> str | None:
+    """The running execution (the newest if several), else the most recent one; None when there is none."""
+    for status_filter in ({"statusFilter": "RUNNING"}, {}):
+        page = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=1, **status_filter)
+        if page["executions"]:
+            return str(page["executions"][0]["executionArn"])
+    return None
+
+
+def describe_run(sfn: Any, execution_arn: str) -> RunStatus:
+    described = sfn.describe_execution(executionArn=execution_arn)
+    return RunStatus(
+        execution_arn=execution_arn,
+        status=described["status"],
+        started=described["startDate"],
+        stopped=described.get("stopDate"),
+        state=current_state(sfn, execution_arn),
+        output=described.get("output"),
+        error=described.get("error"),
+        cause=described.get("cause"),
+    )
+
+
+def current_state(sfn: Any, execution_arn: str) -> str | None:
+    """The name of the state entered last (the current one while running), from the newest events back."""
+    request: dict[str, Any] = {
+        "executionArn": execution_arn,
+        "reverseOrder": True,
+        "maxResults": HISTORY_PAGE_EVENTS,
+    }
+    while True:
+        page = sfn.get_execution_history(**request)
+        for event in page["events"]:
+            if event["type"].endswith("StateEntered"):
+                return str(event["stateEnteredEventDetails"]["name"])
+        if not page.get("nextToken"):
+            return None
+        request["nextToken"] = page["nextToken"]
+
+
+def published_model(ssm: Any, parameter_name: str) -> str | None:
+    """The imported model's ARN from SSM; None while the parameter still holds ``none``."""
+    try:
+        value = str(ssm.get_parameter(Name=parameter_name)["Parameter"]["Value"])
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            raise SetupError(
+                f"SSM parameter {parameter_name} not found: redeploy the fine-tune stack"
+            ) from None
+        raise
+    return None if value.strip() == NO_MODEL_VALUE else value
+
+
+def follow(
+    sfn: Any,
+    execution_arn: str,
+    *,
+    sleep: Callable[[float], None],
+    on_change: Callable[[RunStatus], None],
+    poll_s: float = FOLLOW_POLL_S,
+) -> RunStatus:
+    """Poll the execution until it finishes, calling ``on_change`` whenever its status or state changes."""
+    seen: tuple[str, str | None] | None = None
+    while True:
+        run = describe_run(sfn, execution_arn)
+        if (run.status, run.state) != seen:
+            seen = (run.status, run.state)
+            on_change(run)
+        if run.finished:
+            return run
+        sleep(poll_s)
+
+
+def format_status(run: RunStatus, now: datetime) -> str:
+    """Status, start time, elapsed time and state; the output, or the error and cause, once finished."""
+    lines = [
+        _field("execution", run.execution_arn),
+        _field("status", run.status),
+        _field("started", f"{run.started.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"),
+        _field("elapsed", format_duration(run.elapsed(now))),
+        _field("last state" if run.finished else "state", run.state or "(none entered yet)"),
+    ]
+    if run.status == "SUCCEEDED" and run.output is not None:
+        lines.append("output:")
+        lines.append(_indent(_pretty_json(run.output)))
+    elif run.finished and run.status != "SUCCEEDED":
+        lines.append(_field("error", run.error or "(none given)"))
+        if run.cause:
+            lines.append("cause:")
+            lines.append(_indent(_pretty_json(run.cause)))
+    lines.append(_field("console", console_url(run.execution_arn)))
+    return "\n".join(lines)
+
+
+def format_model(model_arn: str | None) -> str:
+    return f"published model: {model_arn or 'none yet (no fine-tuned model has been imported)'}"
+
+
+def _field(label: str, value: str) -> str:
+    return f"{label + ':':<{_LABEL_WIDTH}}{value}"
+
+
+def format_duration(elapsed: timedelta) -> str:
+    seconds = max(0, int(elapsed.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {seconds:02d}s" if hours else f"{minutes}m {seconds:02d}s"
+
+
+def _pretty_json(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())

@@ -1,0 +1,117 @@
+"""Reads what the CLI needs from the deployed stacks' CloudFormation outputs.
+
+Every reader takes a CloudFormation client, so a test passes a moto one; a missing stack or output
+raises :class:`~ladder.errors.SetupError` naming the stack to deploy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .errors import SetupError
+
+DEFAULT_STACK_PREFIX = "Ladder"
+STACK_PREFIX_ENV = "LADDER_STACK_PREFIX"
+
+KNOWLEDGE_STACK = "Knowledge"
+RAG_API_STACK = "RagApi"
+FINE_TUNE_STACK = "FineTune"
+
+_DEPLOY_HINT = {
+    KNOWLEDGE_STACK: "make deploy",
+    RAG_API_STACK: "make deploy",
+    FINE_TUNE_STACK: 'make deploy CONTEXT="-c fineTune=true"',
+}
+
+
+@dataclass(frozen=True)
+class KnowledgeOutputs:
+    """Outputs of ``<prefix>Knowledge``: where documents go and which knowledge base ingests them."""
+
+    documents_bucket: str
+    documents_prefix: str
+    knowledge_base_id: str
+    data_source_id: str
+
+
+@dataclass(frozen=True)
+class RagApiOutputs:
+    """Outputs of ``<prefix>RagApi``: the full URL of ``POST /ask`` (IAM auth)."""
+
+    ask_url: str
+
+
+@dataclass(frozen=True)
+class FineTuneOutputs:
+    """Outputs of ``<prefix>FineTune``: the training-data bucket, the pipeline and the model parameter."""
+
+    training_data_bucket: str
+    state_machine_arn: str
+    model_parameter_name: str
+
+
+def read_knowledge(cloudformation: Any, prefix: str) -> KnowledgeOutputs:
+    values = stack_outputs(
+        cloudformation,
+        prefix,
+        KNOWLEDGE_STACK,
+        ("DocumentsBucketName", "DocumentsPrefix", "KnowledgeBaseId", "DataSourceId"),
+    )
+    return KnowledgeOutputs(
+        documents_bucket=values["DocumentsBucketName"],
+        documents_prefix=values["DocumentsPrefix"],
+        knowledge_base_id=values["KnowledgeBaseId"],
+        data_source_id=values["DataSourceId"],
+    )
+
+
+def read_rag_api(cloudformation: Any, prefix: str) -> RagApiOutputs:
+    values = stack_outputs(cloudformation, prefix, RAG_API_STACK, ("AskUrl",))
+    return RagApiOutputs(ask_url=values["AskUrl"])
+
+
+def read_fine_tune(cloudformation: Any, prefix: str) -> FineTuneOutputs:
+    values = stack_outputs(
+        cloudformation,
+        prefix,
+        FINE_TUNE_STACK,
+        ("TrainingDataBucketName", "StateMachineArn", "FineTunedModelParameterName"),
+    )
+    return FineTuneOutputs(
+        training_data_bucket=values["TrainingDataBucketName"],
+        state_machine_arn=values["StateMachineArn"],
+        model_parameter_name=values["FineTunedModelParameterName"],
+    )
+
+
+def stack_outputs(cloudformation: Any, prefix: str, stack: str, required: tuple[str, ...]) -> dict[str, str]:
+    """The outputs of stack ``<prefix><stack>`` by key; SetupError when the stack or an output is missing."""
+    name = f"{prefix}{stack}"
+    region = cloudformation.meta.region_name
+    command = f"`{_DEPLOY_HINT.get(stack, 'make deploy')}`"
+    try:
+        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as err:
+        # CloudFormation answers a missing stack with a generic ValidationError; anything else
+        # (AccessDenied, throttling) is not "missing" and is reported as it is.
+        if err.response.get("Error", {}).get("Code") == "ValidationError":
+            raise SetupError(
+                f"stack {name} not found in {region}: deploy it with {command} "
+                f"(or pass --stack-prefix / --region if it was deployed under another prefix or region)"
+            ) from None
+        raise
+    if not stacks:
+        raise SetupError(f"stack {name} not found in {region}: deploy it with {command}")
+    description = stacks[0]
+    values = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+    missing = [key for key in required if not values.get(key)]
+    if missing:
+        status = description.get("StackStatus", "UNKNOWN")
+        raise SetupError(
+            f"stack {name} ({status}) lacks output {', '.join(missing)}: "
+            f"redeploy it with {command} from this version of Ladder"
+        )
+    return values

@@ -1,0 +1,74 @@
+"""The command line itself: help, `python -m ladder`, argument checks, region resolution."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+
+import pytest
+
+from ladder import cli
+
+
+def test_help_lists_every_command(capsys):
+    # When the top-level help is asked for
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+
+    # Then it exits 0 and names each command group with its subcommands
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for text in ("ask", "docs upload DIR", "data check FILE", "finetune start|status"):
+        assert text in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["ask", "--help"], "SigV4-signed POST /ask"),
+        (["docs", "upload", "--help"], ".ladderignore"),
+        (["data", "check", "--help"], "Exit 0 when usable"),
+        (["finetune", "start", "--help"], "Unusable data is refused"),
+        (["finetune", "status", "--help"], "published fine-tuned model"),
+    ],
+)
+def test_each_command_has_help_text(capsys, argv, expected):
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert expected in capsys.readouterr().out
+
+
+def test_python_dash_m_ladder_runs_the_same_cli(capsys, monkeypatch):
+    # Given `python -m ladder --help`
+    monkeypatch.setattr(sys, "argv", ["ladder", "--help"])
+
+    # When the package is run as a module
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("ladder", run_name="__main__", alter_sys=True)
+
+    # Then the CLI's help is printed
+    assert exit_info.value.code == 0
+    assert "finetune start|status" in capsys.readouterr().out
+
+
+def test_top_k_outside_the_apis_range_is_a_usage_error(capsys):
+    # When --top-k is beyond what the API accepts
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["ask", "question", "--top-k", "21"])
+
+    # Then argparse refuses it before anything is sent
+    assert exit_info.value.code == 2
+    assert "must be from 1 to 20, got 21" in capsys.readouterr().err
+
+
+def test_without_a_region_the_user_is_told_how_to_set_one(run_cli, monkeypatch, tmp_path):
+    # Given no region anywhere in the environment or AWS configuration
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+
+    # When a command that needs AWS runs
+    result = run_cli("finetune", "status")
+
+    # Then exit 2 with how to set a region
+    assert result.code == 2
+    assert "no AWS region: pass --region" in result.err

@@ -1,0 +1,259 @@
+"""`ladder finetune start|status`: validate locally, upload, start the pipeline, report on it."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+
+from ladder import finetune
+from ladder.outputs import FineTuneOutputs
+
+from .conftest import ACCOUNT, REGION, write_jsonl
+
+TRAINING_BUCKET = "ladder-training-data"
+PARAMETER = "/ladder/finetuned-model-arn"
+MODEL_ARN = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:imported-model/abcd1234efgh"
+PASS_DEFINITION = json.dumps(
+    {"StartAt": "ValidateDataset", "States": {"ValidateDataset": {"Type": "Pass", "End": True}}}
+)
+
+
+@dataclass
+class Pipeline:
+    s3: Any
+    sfn: Any
+    ssm: Any
+    state_machine_arn: str
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return {
+            "TrainingDataBucketName": TRAINING_BUCKET,
+            "StateMachineArn": self.state_machine_arn,
+            "FineTunedModelParameterName": PARAMETER,
+        }
+
+    def executions(self) -> list[dict[str, Any]]:
+        return self.sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"]
+
+    def keys(self) -> list[str]:
+        return [o["Key"] for o in self.s3.list_objects_v2(Bucket=TRAINING_BUCKET).get("Contents", [])]
+
+
+@pytest.fixture
+def pipeline(aws) -> Pipeline:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=TRAINING_BUCKET)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = sfn.create_state_machine(
+        name="LadderFineTunePipeline",
+        definition=PASS_DEFINITION,
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline",
+    )
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name=PARAMETER, Value="none", Type="String")
+    return Pipeline(s3=s3, sfn=sfn, ssm=ssm, state_machine_arn=machine["stateMachineArn"])
+
+
+def test_start_refuses_unusable_data_and_uploads_nothing(stacks, run_cli, pipeline, tmp_path):
+    # Given a dataset with 3 clean conversations, below the minimum of 5
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=3, extra_lines=("{broken",))
+
+    # When a fine-tune run is started
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait")
+
+    # Then it is refused with how many examples are missing; nothing is uploaded or started
+    assert result.code == 1
+    assert "2 missing" in result.err
+    assert "Nothing was uploaded" in result.err
+    assert "line 4: invalid_json" in result.out
+    assert pipeline.keys() == []
+    assert pipeline.executions() == []
+
+
+def test_start_uploads_the_data_and_starts_the_pipeline_with_its_location(
+    stacks, run_cli, pipeline, tmp_path
+):
+    # Given a deployed FineTune stack and a usable dataset
+    stacks.deployed("LadderFineTune", pipeline.outputs)
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
+
+    # When a run is started without waiting
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait")
+
+    # Then the file is under uploads/<UTC timestamp>-<name>, byte for byte
+    assert result.code == 0, result.err
+    [key] = pipeline.keys()
+    match = re.fullmatch(r"uploads/(\d{8}T\d{6}Z)-chats\.jsonl", key)
+    assert match, key
+    uploaded = pipeline.s3.get_object(Bucket=TRAINING_BUCKET, Key=key)["Body"].read()
+    assert uploaded == data.read_bytes()
+    # And one execution named after the same timestamp got {"bucket", "key"} as input
+    [execution] = pipeline.executions()
+    assert execution["name"] == f"ladder-{match.group(1)}"
+    described = pipeline.sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"]) == {"bucket": TRAINING_BUCKET, "key": key}
+    # And the user sees the execution ARN and its console link
+    assert execution["executionArn"] in result.out
+    assert (
+        f"https://{REGION}.console.aws.amazon.com/states/home?region={REGION}"
+        f"#/v2/executions/details/{execution['executionArn']}"
+    ) in result.out
+
+
+def test_start_without_the_fine_tune_stack_says_how_to_deploy_it(stacks, run_cli, tmp_path):
+    # Given usable data but no FineTune stack
+    stacks.missing("LadderFineTune")
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=2)
+
+    # When a run is started
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "2", "--no-wait")
+
+    # Then exit 2 naming the stack and the feature flag
+    assert result.code == 2
+    assert "stack LadderFineTune not found" in result.err
+    assert "fineTune=true" in result.err
+
+
+def test_start_follows_the_execution_until_it_ends_and_exits_1_when_it_did_not_succeed(
+    stacks, run_cli, pipeline, tmp_path, monkeypatch
+):
+    # Given a deployed pipeline whose run is stopped while the CLI waits between polls
+    stacks.deployed("LadderFineTune", pipeline.outputs)
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=2)
+
+    def stop_running(seconds: float) -> None:
+        for execution in pipeline.executions():
+            if execution["status"] == "RUNNING":
+                pipeline.sfn.stop_execution(executionArn=execution["executionArn"])
+
+    monkeypatch.setattr(time, "sleep", stop_running)
+
+    # When a run is started and followed (the default)
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "2")
+
+    # Then the CLI reported the running state, then the final status, and exits 1
+    assert result.code == 1
+    assert re.search(r"^\d\d:\d\d:\d\d RUNNING +A State$", result.out, re.MULTILINE)
+    assert "status:     ABORTED" in result.out
+
+
+def test_status_shows_the_running_execution_rather_than_a_newer_finished_one(stacks, run_cli, pipeline):
+    # Given a running execution and a newer, stopped one
+    running = pipeline.sfn.start_execution(
+        stateMachineArn=pipeline.state_machine_arn, name="ladder-older", input="{}"
+    )["executionArn"]
+    newer = pipeline.sfn.start_execution(
+        stateMachineArn=pipeline.state_machine_arn, name="ladder-newer", input="{}"
+    )["executionArn"]
+    pipeline.sfn.stop_execution(executionArn=newer)
+    stacks.deployed("LadderFineTune", pipeline.outputs)
+
+    # When the status is asked for
+    result = run_cli("finetune", "status")
+
+    # Then the running one is shown, with its current state and that no model is published yet
+    assert result.code == 0, result.err
+    assert f"execution:  {running}" in result.out
+    assert "status:     RUNNING" in result.out
+    assert "\nstate:      A State\n" in result.out
+    assert "published model: none yet" in result.out
+
+
+def test_status_of_a_failed_execution_shows_the_last_state_and_the_error(
+    stacks, run_cli, pipeline, monkeypatch
+):
+    # Given an execution that failed (moto reports it FAILED with a failure history)
+    monkeypatch.setenv("SF_EXECUTION_HISTORY_TYPE", "FAILURE")
+    failed = pipeline.sfn.start_execution(
+        stateMachineArn=pipeline.state_machine_arn, name="ladder-failed", input="{}"
+    )["executionArn"]
+    pipeline.ssm.put_parameter(Name=PARAMETER, Value=MODEL_ARN, Type="String", Overwrite=True)
+    stacks.deployed("LadderFineTune", pipeline.outputs)
+
+    # When its status is asked for by ARN
+    result = run_cli("finetune", "status", "--execution", failed)
+
+    # Then it is FAILED, with the last state entered and an error line, and the published model ARN
+    assert result.code == 0, result.err
+    assert "status:     FAILED" in result.out
+    assert "last state: A State" in result.out
+    assert "error:" in result.out
+    assert f"published model: {MODEL_ARN}" in result.out
+
+
+def test_status_with_no_execution_yet_says_how_to_start_one(stacks, run_cli, pipeline):
+    # Given a deployed pipeline that never ran
+    stacks.deployed("LadderFineTune", pipeline.outputs)
+
+    # When the status is asked for
+    result = run_cli("finetune", "status")
+
+    # Then the user is told how to start a run
+    assert result.code == 0, result.err
+    assert "ladder finetune start --data FILE" in result.out
+
+
+def test_status_with_a_missing_model_parameter_exits_2(stacks, run_cli, pipeline):
+    # Given the model parameter was deleted
+    pipeline.ssm.delete_parameter(Name=PARAMETER)
+    stacks.deployed("LadderFineTune", pipeline.outputs)
+
+    # When the status is asked for
+    result = run_cli("finetune", "status")
+
+    # Then exit 2 naming the parameter
+    assert result.code == 2
+    assert PARAMETER in result.err
+
+
+def test_follow_reports_each_change_once_and_returns_the_final_status(pipeline):
+    # Given a running execution that is stopped after the second poll
+    arn = pipeline.sfn.start_execution(
+        stateMachineArn=pipeline.state_machine_arn, name="ladder-follow", input="{}"
+    )["executionArn"]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            pipeline.sfn.stop_execution(executionArn=arn)
+
+    changes: list[str] = []
+
+    # When it is followed
+    final = finetune.follow(
+        pipeline.sfn, arn, sleep=sleep, on_change=lambda run: changes.append(run.status), poll_s=7
+    )
+
+    # Then RUNNING was reported once (not once per poll), then ABORTED, polling every poll_s
+    assert changes == ["RUNNING", "ABORTED"]
+    assert sleeps == [7, 7]
+    assert final.status == "ABORTED"
+    assert final.finished
+
+
+def test_start_run_names_the_upload_and_execution_after_the_utc_time(pipeline, tmp_path):
+    # Given a dataset and a clock in another time zone
+    data = write_jsonl(tmp_path / "my data.jsonl", clean=1)
+    now = datetime(2025, 6, 1, 16, 30, 5, tzinfo=timezone(timedelta(hours=2)))
+    outputs = FineTuneOutputs(TRAINING_BUCKET, pipeline.state_machine_arn, PARAMETER)
+
+    # When a run is started
+    run = finetune.start_run(pipeline.s3, pipeline.sfn, outputs, data, now)
+
+    # Then the key and the execution name use the UTC timestamp
+    assert run.key == "uploads/20250601T143005Z-my data.jsonl"
+    assert run.execution_arn.endswith(":ladder-20250601T143005Z")
+
+
+def test_durations_read_as_hours_minutes_seconds():
+    assert finetune.format_duration(timedelta(seconds=59)) == "0m 59s"
+    assert finetune.format_duration(timedelta(hours=2, minutes=3, seconds=4)) == "2h 03m 04s"
