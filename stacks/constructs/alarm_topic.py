@@ -13,6 +13,8 @@ from constructs import Construct
 
 from stacks.config import LadderConfig
 
+AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+
 
 class AlarmTopic(Construct):
     """A KMS-encrypted, SSL-only topic; CloudWatch cannot publish to topics under the AWS-managed SNS key,
@@ -47,3 +49,27 @@ class AlarmTopic(Construct):
     def watch(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
         alarm.add_alarm_action(self.action)
         return alarm
+
+    def alarm(
+        self,
+        scope: Construct,
+        construct_id: str,
+        metric: cloudwatch.Metric | cloudwatch.MathExpression,
+        description: str,
+        *,
+        threshold: float = 1,
+        evaluation_periods: int = 1,
+        comparison: cloudwatch.ComparisonOperator = AT_LEAST,
+    ) -> cloudwatch.Alarm:
+        """An alarm on ``metric`` that notifies this topic; no data counts as OK (idle is healthy)."""
+        return self.watch(
+            metric.create_alarm(
+                scope,
+                construct_id,
+                alarm_description=description,
+                threshold=threshold,
+                evaluation_periods=evaluation_periods,
+                comparison_operator=comparison,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )

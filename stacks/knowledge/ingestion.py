@@ -135,59 +135,42 @@ class IngestionPipeline(Construct):
             targets=[targets.LambdaFunction(self.monitor.function)],
         )
 
+        period = cdk.Duration.minutes(5)
+        dlq_depth = self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+            period=period, statistic="Maximum"
+        )
         self.alarms = [
-            alarms.watch(
-                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=cdk.Duration.minutes(5), statistic="Maximum"
-                ).create_alarm(
-                    self,
-                    "DeadLetterAlarm",
-                    alarm_description="Document changes could not be ingested and were parked in the DLQ",
-                    threshold=1,
-                    evaluation_periods=1,
-                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarms.alarm(self, "DeadLetterAlarm", dlq_depth, "Document changes could not be ingested (DLQ)"),
+            alarms.alarm(
+                self, "JobsFailedAlarm", _service_metric("IngestionJobsFailed"), "An ingestion job failed"
+            ),
+            alarms.alarm(
+                self,
+                "DocumentsFailedAlarm",
+                _service_metric("IngestionDocumentsFailed"),
+                "Documents failed to ingest",
+            ),
+            alarms.alarm(
+                self,
+                "MalformedEventsAlarm",
+                _service_metric("IngestionMalformedEvents"),
+                "Queue messages that are not S3 events",
+            ),
+            *(
+                alarms.alarm(
+                    function, "ErrorsAlarm", function.function.metric_errors(period=period), "Function errors"
                 )
-            ),
-            self._metric_alarm(
-                "JobsFailedAlarm", "IngestionJobsFailed", "An ingestion job failed or stopped"
-            ),
-            self._metric_alarm(
-                "DocumentsFailedAlarm", "IngestionDocumentsFailed", "Documents failed to ingest in a job"
-            ),
-            self._metric_alarm(
-                "MalformedEventsAlarm", "IngestionMalformedEvents", "Queue messages that are not S3 events"
+                for function in (self.starter, self.monitor)
             ),
         ]
-        for alarm in self.alarms[1:]:
-            alarms.watch(alarm)
-        for function in (self.starter, self.monitor):
-            alarms.watch(
-                function.function.metric_errors(period=cdk.Duration.minutes(5)).create_alarm(
-                    function,
-                    "ErrorsAlarm",
-                    alarm_description=f"{function.node.id} function errors",
-                    threshold=1,
-                    evaluation_periods=1,
-                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                )
-            )
 
-    def _metric_alarm(self, construct_id: str, metric_name: str, description: str) -> cloudwatch.Alarm:
-        metric = cloudwatch.Metric(
-            namespace=METRICS_NAMESPACE,
-            metric_name=metric_name,
-            dimensions_map={"service": SERVICE},
-            statistic="Sum",
-            period=cdk.Duration.minutes(MONITOR_RATE_MINUTES),
-        )
-        return metric.create_alarm(
-            self,
-            construct_id,
-            alarm_description=description,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
+
+def _service_metric(metric_name: str) -> cloudwatch.Metric:
+    """A metric the ingestion functions emit with Powertools (namespace Ladder, dimension service)."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=metric_name,
+        dimensions_map={"service": SERVICE},
+        statistic="Sum",
+        period=cdk.Duration.minutes(MONITOR_RATE_MINUTES),
+    )

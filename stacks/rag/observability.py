@@ -16,7 +16,6 @@ PERIOD = cdk.Duration.minutes(5)
 P99_LATENCY_ALARM_MS = 20_000
 CLIENT_ERROR_RATE_ALARM = 0.25  # a quarter of requests rejected in 5 minutes is a spike worth a look
 CLIENT_ERROR_MIN_REQUESTS = 20
-GE = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 
 
@@ -52,54 +51,43 @@ class RagObservability(Construct):
             period=PERIOD,
         )
         self.alarms = {
-            "ServerErrors": api.metric_server_error(period=PERIOD, statistic="Sum").create_alarm(
+            "ServerErrors": alarms.alarm(
                 self,
                 "ServerErrorsAlarm",
-                alarm_description="The API returned 5XX responses",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=GE,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                api.metric_server_error(period=PERIOD, statistic="Sum"),
+                "The API returned 5XX responses",
             ),
-            "ClientErrorSpike": client_error_rate.create_alarm(
+            "ClientErrorSpike": alarms.alarm(
                 self,
                 "ClientErrorSpikeAlarm",
-                alarm_description=f"More than {CLIENT_ERROR_RATE_ALARM:.0%} of requests were rejected (4XX)",
+                client_error_rate,
+                f"More than {CLIENT_ERROR_RATE_ALARM:.0%} of requests were rejected (4XX)",
                 threshold=CLIENT_ERROR_RATE_ALARM,
                 evaluation_periods=2,
-                comparison_operator=GT,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                comparison=GT,
             ),
-            "Throttles": function.metric_throttles(period=PERIOD, statistic="Sum").create_alarm(
+            "Throttles": alarms.alarm(
                 self,
                 "ThrottlesAlarm",
-                alarm_description="The RAG function was throttled",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=GE,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                function.metric_throttles(period=PERIOD, statistic="Sum"),
+                "The RAG function was throttled",
             ),
-            "LatencyP99": api.metric_latency(period=PERIOD, statistic="p99").create_alarm(
+            "LatencyP99": alarms.alarm(
                 self,
                 "LatencyP99Alarm",
-                alarm_description=f"p99 latency above {P99_LATENCY_ALARM_MS} ms",
+                api.metric_latency(period=PERIOD, statistic="p99"),
+                f"p99 latency above {P99_LATENCY_ALARM_MS} ms",
                 threshold=P99_LATENCY_ALARM_MS,
                 evaluation_periods=3,
-                comparison_operator=GT,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                comparison=GT,
             ),
-            "FunctionErrors": function.metric_errors(period=PERIOD, statistic="Sum").create_alarm(
+            "FunctionErrors": alarms.alarm(
                 self,
                 "FunctionErrorsAlarm",
-                alarm_description="The RAG function raised errors",
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=GE,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                function.metric_errors(period=PERIOD, statistic="Sum"),
+                "The RAG function raised errors",
             ),
         }
-        for alarm in self.alarms.values():
-            alarms.watch(alarm)
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         self.dashboard.add_widgets(
