@@ -9,6 +9,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.config import CONTEXT_KEYS, LadderConfig, from_context
+from stacks.fine_tune_stack import FineTuneStack
 from stacks.knowledge_stack import KnowledgeStack
 from stacks.rag_api_stack import RagApiStack
 
@@ -18,6 +19,7 @@ class LadderStacks:
     config: LadderConfig
     knowledge: KnowledgeStack
     rag_api: RagApiStack
+    fine_tune: FineTuneStack | None
     stacks: tuple[cdk.Stack, ...]
 
 
@@ -53,9 +55,21 @@ def build_app(app: cdk.App) -> LadderStacks:
         description="Ladder RAG API: SigV4 API Gateway -> Lambda -> Bedrock Retrieve + Converse + guardrail",
     )
     stacks: list[cdk.Stack] = [knowledge, rag_api]
+    fine_tune = None
+    if config.fine_tune:
+        fine_tune = FineTuneStack(
+            app,
+            f"{prefix}FineTune",
+            config=config,
+            env=env,
+            description="Ladder fine-tune: chat data -> SageMaker LoRA training -> Bedrock model import",
+        )
+        stacks.append(fine_tune)
 
     for stack in stacks:
         cdk.Tags.of(stack).add("project", "ladder")
         cdk.Tags.of(stack).add("ladder:profile", config.profile)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return LadderStacks(config=config, knowledge=knowledge, rag_api=rag_api, stacks=tuple(stacks))
+    return LadderStacks(
+        config=config, knowledge=knowledge, rag_api=rag_api, fine_tune=fine_tune, stacks=tuple(stacks)
+    )

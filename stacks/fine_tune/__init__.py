@@ -1,0 +1,1 @@
+"""Constructs of the fine-tune stack: training code asset, SageMaker role and job, pipeline, budget."""

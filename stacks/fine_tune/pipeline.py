@@ -1,0 +1,490 @@
+"""The fine-tune pipeline as a Step Functions state machine.
+
+validate dataset -> SageMaker training job (.sync) -> Bedrock CreateModelImportJob -> poll GetModelImportJob
+-> publish the imported model's ARN to SSM -> notify. Every failure is caught, published to the
+notification topic and ends in a Fail state named after what went wrong.
+
+Execution input: ``{"key": "uploads/<file>.jsonl"}`` plus, optionally, ``"baseModelS3Uri":
+"s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the ``model`` channel). The execution name
+becomes the training job, checkpoint folder, import job and imported model name, so it must be 1-63
+letters, digits and hyphens (``ladder finetune start`` names executions ``ladder-<UTC timestamp>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_ssm as ssm
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from stacks.config import LadderConfig
+from stacks.constructs.alarm_topic import AlarmTopic
+from stacks.constructs.python_function import PythonFunction, retention
+from stacks.fine_tune import layout
+from stacks.fine_tune.training import training_job_state, training_job_statements
+from stacks.nag import acknowledge
+
+SERVICE = "ladder-finetune"
+VALIDATE_MEMORY_MB = 1024
+VALIDATE_TIMEOUT_SECONDS = 300
+IMPORT_POLL_SECONDS = 60
+IMPORT_ALLOWANCE_HOURS = 6
+"""Time the whole execution may take beyond the training job's own cap: validation, import, publishing."""
+ALARM_PERIOD_MINUTES = 5
+VALIDATION_SHARED_FILES = ("training_jobs/__init__.py", "training_jobs/dataprep.py")
+
+# Error names of the Fail states: what `ladder finetune status` shows as the execution's error.
+ERROR_DATASET_REJECTED = "DatasetRejected"
+ERROR_VALIDATION = "ValidationFailed"
+ERROR_BASE_MODEL_REQUIRED = "BaseModelRequired"
+ERROR_BASE_MODEL_LOCATION = "BaseModelOutsideArtifactsBucket"
+ERROR_TRAINING = "TrainingFailed"
+ERROR_IMPORT = "ModelImportFailed"
+ERROR_IMPORT_JOB = "ModelImportJobFailed"
+ERROR_PUBLISH = "PublishFailed"
+
+_ERROR_PATH = "$.error"
+_BEDROCK_TRANSIENT = ["Bedrock.ThrottlingException", "Bedrock.InternalServerException"]
+
+
+class FineTunePipeline(Construct):
+    """State machine, its validation function, the Bedrock import role and the pipeline alarms."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: LadderConfig,
+        training_data_bucket: s3.IBucket,
+        artifacts_bucket: s3.IBucket,
+        key: kms.IKey,
+        training_role: iam.IRole,
+        code: s3_assets.Asset,
+        image_uri: str,
+        model_parameter: ssm.IStringParameter,
+        notifications: AlarmTopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._notifications = notifications
+        self._artifacts_bucket = artifacts_bucket
+        stack = cdk.Stack.of(self)
+        self._import_jobs = stack.format_arn(
+            service="bedrock", resource="model-import-job", resource_name="*"
+        )
+        self._imported_models = stack.format_arn(
+            service="bedrock", resource="imported-model", resource_name="*"
+        )
+
+        self.validate = self._validation_function(config, training_data_bucket, key)
+        self.import_role = self._import_role(artifacts_bucket, key)
+
+        validate = tasks.LambdaInvoke(
+            self,
+            "ValidateDataset",
+            comment="Check the uploaded chat data and write the train/eval channels",
+            lambda_function=self.validate.function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "bucket": training_data_bucket.bucket_name,
+                    "key": sfn.JsonPath.string_at("$.key"),
+                    "executionName": sfn.JsonPath.string_at("$$.Execution.Name"),
+                }
+            ),
+            payload_response_only=True,
+            result_path="$.dataset",
+        )
+        validate.add_catch(
+            self._failure(ERROR_DATASET_REJECTED, "the dataset was rejected"),
+            errors=[ERROR_DATASET_REJECTED],
+            result_path=_ERROR_PATH,
+        )
+        validate.add_catch(
+            self._failure(ERROR_VALIDATION, "dataset validation failed"),
+            result_path=_ERROR_PATH,
+        )
+
+        import_model = self._import_chain(model_parameter)
+        training_failed = self._failure(ERROR_TRAINING, "the training job failed")
+
+        def train(construct_id: str, *, with_model_channel: bool) -> sfn.IChainable:
+            state = training_job_state(
+                self,
+                construct_id,
+                config=config,
+                role=training_role,
+                artifacts_bucket=artifacts_bucket,
+                key=key,
+                code=code,
+                image_uri=image_uri,
+                with_model_channel=with_model_channel,
+                result_path="$.training",
+            )
+            state.add_catch(training_failed, result_path=_ERROR_PATH)
+            return state.next(import_model)
+
+        staged_prefix = f"s3://{artifacts_bucket.bucket_name}/{layout.BASE_MODELS_PREFIX}*"
+        without_staged_model = (
+            self._failure(
+                ERROR_BASE_MODEL_REQUIRED,
+                "network isolation is on, so the base model must be staged in S3: start the execution "
+                f"with baseModelS3Uri under s3://<artifacts bucket>/{layout.BASE_MODELS_PREFIX}",
+                static=True,
+            )
+            if config.fine_tune_network_isolation
+            else train("TrainFromHub", with_model_channel=False)
+        )
+        choose_base_model = (
+            sfn.Choice(self, "BaseModelStaged", comment="Staged weights (model channel) or the Hub")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.baseModelS3Uri"),
+                    sfn.Condition.string_matches("$.baseModelS3Uri", staged_prefix),
+                ),
+                train("TrainWithStagedModel", with_model_channel=True),
+            )
+            .when(
+                sfn.Condition.is_present("$.baseModelS3Uri"),
+                self._failure(
+                    ERROR_BASE_MODEL_LOCATION,
+                    f"baseModelS3Uri must be under s3://<artifacts bucket>/{layout.BASE_MODELS_PREFIX}",
+                    static=True,
+                ),
+            )
+            .otherwise(without_staged_model)
+        )
+
+        removal = cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=retention(config.log_retention_days), removal_policy=removal
+        )
+        training_hours = (
+            config.fine_tune_max_wait_hours if config.fine_tune_spot else config.fine_tune_max_runtime_hours
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            comment="Ladder fine-tune: validate -> train (SageMaker) -> import (Bedrock) -> publish (SSM)",
+            definition_body=sfn.DefinitionBody.from_chainable(validate.next(choose_base_model)),
+            timeout=cdk.Duration.hours(training_hours + IMPORT_ALLOWANCE_HOURS),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
+        )
+        self._depend_on_policy_only()
+        for statement in training_job_statements(training_role):
+            self.state_machine.add_to_role_policy(statement)
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PassModelImportRole",
+                actions=["iam:PassRole"],
+                resources=[self.import_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+            )
+        )
+        notifications.key.grant(self.state_machine, "kms:Decrypt", "kms:GenerateDataKey")
+        self._alarms(notifications)
+        self._acknowledge()
+
+    def _import_chain(self, model_parameter: ssm.IStringParameter) -> sfn.IChainable:
+        bucket = self._artifacts_bucket.bucket_name
+        start_import = tasks.CallAwsService(
+            self,
+            "ImportModel",
+            comment="Bedrock Custom Model Import of the merged weights the training job wrote",
+            service="bedrock",
+            action="createModelImportJob",
+            iam_action="bedrock:CreateModelImportJob",
+            iam_resources=[self._import_jobs, self._imported_models],
+            parameters={
+                "JobName.$": "$$.Execution.Name",
+                "ImportedModelName.$": "$$.Execution.Name",
+                "ClientRequestToken.$": "$$.Execution.Name",
+                "RoleArn": self.import_role.role_arn,
+                "ModelDataSource": {
+                    "S3DataSource": {"S3Uri.$": layout.model_output_uri(bucket, "$.training.TrainingJobName")}
+                },
+            },
+            result_selector={"JobArn.$": "$.JobArn"},
+            result_path="$.import",
+        )
+        start_import.add_retry(errors=_BEDROCK_TRANSIENT, interval=cdk.Duration.seconds(30), max_attempts=4)
+        import_failed = self._failure(ERROR_IMPORT, "the Bedrock model import failed")
+        start_import.add_catch(import_failed, result_path=_ERROR_PATH)
+
+        wait = sfn.Wait(
+            self, "WaitForImport", time=sfn.WaitTime.duration(cdk.Duration.seconds(IMPORT_POLL_SECONDS))
+        )
+        check = tasks.CallAwsService(
+            self,
+            "CheckImport",
+            service="bedrock",
+            action="getModelImportJob",
+            iam_action="bedrock:GetModelImportJob",
+            iam_resources=[self._import_jobs],
+            parameters={"JobIdentifier.$": "$.import.JobArn"},
+            result_path="$.importJob",
+        )
+        check.add_retry(errors=_BEDROCK_TRANSIENT, interval=cdk.Duration.seconds(30), max_attempts=4)
+        check.add_catch(import_failed, result_path=_ERROR_PATH)
+
+        publish = tasks.CallAwsService(
+            self,
+            "PublishModelArn",
+            comment="The RAG function's finetuned mode reads the model ARN from this parameter",
+            service="ssm",
+            action="putParameter",
+            iam_action="ssm:PutParameter",
+            iam_resources=[model_parameter.parameter_arn],
+            parameters={
+                "Name": model_parameter.parameter_name,
+                "Value.$": "$.importJob.ImportedModelArn",
+                "Overwrite": True,
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        publish.add_retry(errors=["SSM.TooManyUpdatesException"], interval=cdk.Duration.seconds(5))
+        publish.add_catch(
+            self._failure(ERROR_PUBLISH, "the model was imported but its ARN was not published"),
+            result_path=_ERROR_PATH,
+        )
+        notify_success = tasks.SnsPublish(
+            self,
+            "NotifySucceeded",
+            topic=self._notifications.topic,
+            subject="Ladder fine-tune succeeded",
+            message=sfn.TaskInput.from_object(
+                {
+                    "status": "SUCCEEDED",
+                    "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
+                    "trainingJob": sfn.JsonPath.string_at("$.training.TrainingJobName"),
+                    "importedModelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
+                    "parameter": model_parameter.parameter_name,
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        publish.next(notify_success).next(sfn.Succeed(self, "ModelPublished"))
+
+        status = "$.importJob.Status"
+        return (
+            start_import.next(wait)
+            .next(check)
+            .next(
+                sfn.Choice(self, "ImportStatus")
+                .when(sfn.Condition.string_equals(status, "InProgress"), wait)
+                .when(sfn.Condition.string_equals(status, "Completed"), publish)
+                .otherwise(
+                    self._failure(
+                        ERROR_IMPORT_JOB,
+                        "the Bedrock model import job did not complete",
+                        details={"importJob": sfn.JsonPath.object_at("$.importJob")},
+                        static=True,
+                    )
+                )
+            )
+        )
+
+    def _failure(
+        self,
+        error: str,
+        summary: str,
+        *,
+        details: dict[str, object] | None = None,
+        static: bool = False,
+    ) -> sfn.IChainable:
+        """Publish what failed to the topic, then fail with ``error``. A caught error (``static`` False)
+        sits at ``$.error``: its Error and Cause go into the message and its Cause becomes the Fail cause."""
+        message: dict[str, object] = {
+            "status": "FAILED",
+            "error": error,
+            "summary": summary,
+            "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
+            **(details or {}),
+        }
+        if static:
+            fail = sfn.Fail(self, f"{error}", error=error, cause=summary)
+        else:
+            message["cause"] = sfn.JsonPath.string_at(f"{_ERROR_PATH}.Cause")
+            message["caughtError"] = sfn.JsonPath.string_at(f"{_ERROR_PATH}.Error")
+            fail = sfn.Fail(self, f"{error}", error=error, cause_path=f"{_ERROR_PATH}.Cause")
+        notify = tasks.SnsPublish(
+            self,
+            f"Notify{error}",
+            topic=self._notifications.topic,
+            subject="Ladder fine-tune failed",
+            message=sfn.TaskInput.from_object(message),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        # A notification that cannot be sent must not hide the original failure.
+        notify.add_catch(fail, result_path="$.notificationError")
+        return notify.next(fail)
+
+    def _validation_function(self, config: LadderConfig, bucket: s3.IBucket, key: kms.IKey) -> PythonFunction:
+        function = PythonFunction(
+            self,
+            "ValidateDatasetFunction",
+            config=config,
+            name="validate_dataset",
+            service=SERVICE,
+            description="Fine-tune pipeline: checks an uploaded chat dataset and writes train/eval splits",
+            environment={
+                "MIN_EXAMPLES": str(config.fine_tune_min_examples),
+                "EVAL_FRACTION": str(config.fine_tune_eval_fraction),
+            },
+            memory_mb=VALIDATE_MEMORY_MB,
+            timeout=cdk.Duration.seconds(VALIDATE_TIMEOUT_SECONDS),
+            shared_files=VALIDATION_SHARED_FILES,
+        )
+        role = function.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadUploads",
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(f"{layout.UPLOADS_PREFIX}*")],
+            )
+        )
+        # Without ListBucket a missing object reads as AccessDenied instead of NoSuchKey.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListUploads",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{layout.UPLOADS_PREFIX}*"]}},
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="WritePreparedData",
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{layout.PREPARED_PREFIX}*")],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="UseBucketKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]
+            )
+        )
+        logical_id = cdk.Stack.of(self).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+        for prefix, access in ((layout.UPLOADS_PREFIX, "reads"), (layout.PREPARED_PREFIX, "writes")):
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]",
+                f"The validation task {access} objects under {prefix} named per upload and per execution; "
+                "access is limited to that prefix of the training-data bucket.",
+            )
+        return function
+
+    def _import_role(self, artifacts_bucket: s3.IBucket, key: kms.IKey) -> iam.Role:
+        """Role Bedrock assumes to read the merged model the training job wrote."""
+        role = iam.Role(
+            self,
+            "ModelImportRole",
+            assumed_by=iam.ServicePrincipal(
+                "bedrock.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": self._import_jobs},
+                },
+            ),
+            description="Ladder fine-tune: Bedrock Custom Model Import reads the trained model",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadTrainedModels",
+                actions=["s3:GetObject"],
+                resources=[artifacts_bucket.arn_for_objects(f"{layout.MODELS_PREFIX}*")],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListTrainedModels",
+                actions=["s3:ListBucket"],
+                resources=[artifacts_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{layout.MODELS_PREFIX}*"]}},
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(sid="DecryptModels", actions=["kms:Decrypt"], resources=[key.key_arn])
+        )
+        logical_id = cdk.Stack.of(self).get_logical_id(artifacts_bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{layout.MODELS_PREFIX}*]",
+            "Each training job writes its model under models/<job name>/, named at run time; the import "
+            "role reads only that prefix of the artifacts bucket.",
+        )
+        return role
+
+    def _depend_on_policy_only(self) -> None:
+        """The state machine must wait for its role's policy (Step Functions checks the logging permissions
+        on creation); its DependsOn on the role itself repeats the RoleArn reference (cfn-lint W3005)."""
+        policy = self.state_machine.role.node.find_child("DefaultPolicy").node.default_child
+        state_machine = self.state_machine.node.default_child
+        assert isinstance(state_machine, cdk.CfnResource) and isinstance(policy, cdk.CfnResource)
+        state_machine.add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(policy)])
+
+    def _alarms(self, notifications: AlarmTopic) -> None:
+        period = cdk.Duration.minutes(ALARM_PERIOD_MINUTES)
+        metrics: Sequence[tuple[str, str, cloudwatch.Metric]] = (
+            ("ExecutionsFailed", "failed", self.state_machine.metric_failed(period=period)),
+            ("ExecutionsTimedOut", "timed out", self.state_machine.metric_timed_out(period=period)),
+        )
+        self.alarms = [
+            notifications.alarm(self, alarm_id, metric, f"A Ladder fine-tune pipeline execution {what}")
+            for alarm_id, what, metric in metrics
+        ]
+
+    def _acknowledge(self) -> None:
+        stack = cdk.Stack.of(self)
+        acknowledge(
+            self.state_machine,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:*LogDelivery*, resource policies) and X-Ray tracing actions "
+            "support no resource-level permissions; each statement holds only such actions.",
+        )
+        function_id = stack.get_logical_id(self.validate.function.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            self.state_machine,
+            f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
+            "Invoking the validation function by version or alias ARN; it is this one function only.",
+        )
+        account_arn = f"arn:{stack.partition}:{{service}}:{stack.region}:<AWS::AccountId>"
+        for service, resource, reason in _RUN_TIME_NAMES:
+            acknowledge(
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::{account_arn.format(service=service)}:{resource}]",
+                reason,
+            )
+
+
+_RUN_TIME_NAMES = (
+    (
+        "sagemaker",
+        "training-job/*",
+        "Training jobs are named after each pipeline execution at run time; access is limited to training "
+        "jobs of this account and region.",
+    ),
+    (
+        "bedrock",
+        "model-import-job/*",
+        "Model import jobs are named after each pipeline execution at run time; access is limited to "
+        "import jobs of this account and region.",
+    ),
+    (
+        "bedrock",
+        "imported-model/*",
+        "The imported model is named after the execution at run time; CreateModelImportJob may only "
+        "create models in this account and region.",
+    ),
+)

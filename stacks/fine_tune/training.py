@@ -1,0 +1,453 @@
+"""The SageMaker side of the pipeline: training image, execution role and the CreateTrainingJob state.
+
+The state is a ``CustomState`` holding the complete ``CreateTrainingJob`` request rather than the
+``SageMakerCreateTrainingJob`` task: that task has no managed-spot, checkpoint, MaxWait or output
+compression properties, and it grants the state machine ``sagemaker:ListTags`` on ``*``. Writing the
+request here keeps every field of the job and every permission it needs visible in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from stacks.config import LadderConfig
+from stacks.fine_tune import layout
+from stacks.fine_tune.training_code import ENTRY_POINT
+from stacks.nag import acknowledge
+from training_jobs import job_contract as contract
+
+# Hugging Face PyTorch training image (the Deep Learning Container that train.py and requirements.txt target).
+HF_TRANSFORMERS_VERSION = "5.3.0"
+HF_BASE_FRAMEWORK_VERSION = "pytorch2.9.0"
+HF_PY_VERSION = "py312"
+
+VOLUME_SIZE_GB = 100
+"""EBS volume of the instance: base weights, the merged copy and checkpoints of models up to ~8B."""
+CODE_CHANNEL = "code"
+"""Input channel carrying sourcedir.tar.gz, as the SageMaker SDK does under network isolation (the
+container cannot reach S3 itself then; SageMaker copies the channel in before the job starts)."""
+CODE_CHANNEL_DIR = f"/opt/ml/input/data/{CODE_CHANNEL}"
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+COST_TAG_KEY = "ladder:component"
+COST_TAG_VALUE = "fine-tune"
+
+
+@functools.cache
+def training_image_uri(region: str, instance_type: str) -> str:
+    """ECR URI of the Hugging Face training image, resolved offline from sagemaker-core's catalogue."""
+    from sagemaker.core import image_uris  # heavy import, only when the fine-tune stack is built
+
+    return str(
+        image_uris.retrieve(
+            framework="huggingface",
+            region=region,
+            version=HF_TRANSFORMERS_VERSION,
+            base_framework_version=HF_BASE_FRAMEWORK_VERSION,
+            py_version=HF_PY_VERSION,
+            instance_type=instance_type,
+            image_scope="training",
+        )
+    )
+
+
+def training_log_group_arn(stack: cdk.Stack) -> str:
+    """The log group SageMaker writes every training job's log streams into (shared by the account)."""
+    return stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=TRAINING_LOG_GROUP,
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def image_repository_arn(image_uri: str) -> str:
+    """``<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`` -> the repository's ARN."""
+    registry, _, repository = image_uri.partition("/")
+    account, _, rest = registry.partition(".dkr.ecr.")
+    region = rest.split(".", 1)[0]
+    name = repository.split(":", 1)[0].split("@", 1)[0]
+    return f"arn:{cdk.Aws.PARTITION}:ecr:{region}:{account}:repository/{name}"
+
+
+def hyperparameters(config: LadderConfig, *, submit_directory: str) -> dict[str, str]:
+    """What train.py receives as ``--name value`` (all strings), plus the toolkit's own ``sagemaker_*``."""
+    return {
+        **contract.DEFAULT_HYPERPARAMETERS,
+        "model_id": config.fine_tune_base_model_id,
+        "epochs": str(config.fine_tune_epochs),
+        "learning_rate": str(config.fine_tune_learning_rate),
+        "lora_r": str(config.fine_tune_lora_r),
+        "lora_alpha": str(config.fine_tune_lora_alpha),
+        "lora_dropout": str(config.fine_tune_lora_dropout),
+        "max_seq_length": str(config.fine_tune_max_seq_length),
+        "sagemaker_program": ENTRY_POINT,
+        "sagemaker_submit_directory": submit_directory,
+        "sagemaker_region": config.region,
+    }
+
+
+class TrainingRole(Construct):
+    """SageMaker execution role: read the prepared data, the code and staged base models; write model
+    output and checkpoints; use the bucket key; logs, metrics and image pull. Nothing else."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: LadderConfig,
+        training_data_bucket: s3.IBucket,
+        artifacts_bucket: s3.IBucket,
+        key: kms.IKey,
+        code: s3_assets.Asset,
+        image_uri: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "sagemaker.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
+            ),
+            description="Ladder fine-tune: SageMaker training job execution role",
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadPreparedData",
+                actions=["s3:GetObject"],
+                resources=[training_data_bucket.arn_for_objects(f"{layout.PREPARED_PREFIX}*")],
+            ),
+            iam.PolicyStatement(
+                sid="ListPreparedData",
+                actions=["s3:ListBucket"],
+                resources=[training_data_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{layout.PREPARED_PREFIX}*"]}},
+            ),
+            iam.PolicyStatement(
+                sid="ReadBaseModelsAndCheckpoints",
+                actions=["s3:GetObject"],
+                resources=[
+                    artifacts_bucket.arn_for_objects(f"{layout.BASE_MODELS_PREFIX}*"),
+                    artifacts_bucket.arn_for_objects(f"{layout.CHECKPOINTS_PREFIX}*"),
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="WriteModelsAndCheckpoints",
+                actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[
+                    artifacts_bucket.arn_for_objects(f"{layout.MODELS_PREFIX}*"),
+                    artifacts_bucket.arn_for_objects(f"{layout.CHECKPOINTS_PREFIX}*"),
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="PruneCheckpoints",
+                actions=["s3:DeleteObject"],
+                resources=[artifacts_bucket.arn_for_objects(f"{layout.CHECKPOINTS_PREFIX}*")],
+            ),
+            iam.PolicyStatement(
+                sid="ListArtifacts",
+                actions=["s3:ListBucket"],
+                resources=[artifacts_bucket.bucket_arn],
+                conditions={
+                    "StringLike": {
+                        "s3:prefix": [
+                            f"{layout.BASE_MODELS_PREFIX}*",
+                            f"{layout.CHECKPOINTS_PREFIX}*",
+                            f"{layout.MODELS_PREFIX}*",
+                        ]
+                    }
+                },
+            ),
+            iam.PolicyStatement(
+                sid="ReadTrainingCode",
+                actions=["s3:GetObject"],
+                resources=[code.bucket.arn_for_objects(code.s3_object_key)],
+            ),
+            iam.PolicyStatement(
+                sid="ListTrainingCode",
+                actions=["s3:ListBucket"],
+                resources=[code.bucket.bucket_arn],
+                conditions={"StringEquals": {"s3:prefix": [code.s3_object_key]}},
+            ),
+            iam.PolicyStatement(
+                sid="UseBucketKey",
+                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                resources=[key.key_arn],
+            ),
+            iam.PolicyStatement(
+                sid="TrainingJobLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[training_log_group_arn(stack), f"{training_log_group_arn(stack)}:*"],
+            ),
+            iam.PolicyStatement(
+                sid="PullTrainingImage",
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchGetImage",
+                ],
+                resources=[image_repository_arn(image_uri)],
+            ),
+            # The two statements below have no resource type in IAM: "*" is the only possible resource.
+            iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            iam.PolicyStatement(
+                sid="TrainingMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+            ),
+        ]
+        if config.fine_tune_subnet_ids:
+            statements += self._vpc_statements(config)
+        self.policy = iam.Policy(self, "Policy", statements=statements)
+        self.policy.attach_to_role(self.role)
+        self._acknowledge(training_data_bucket, artifacts_bucket, code)
+        if config.fine_tune_subnet_ids:
+            acknowledge(
+                self.policy,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:"
+                "network-interface/*]",
+                "SageMaker creates the training job's network interfaces in the configured subnets at run "
+                "time; their ids cannot be known in advance.",
+            )
+
+    @staticmethod
+    def _vpc_statements(config: LadderConfig) -> list[iam.PolicyStatement]:
+        def ec2_arn(resource: str) -> str:
+            return f"arn:{cdk.Aws.PARTITION}:ec2:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{resource}"
+
+        interfaces = ec2_arn("network-interface/*")
+        return [
+            iam.PolicyStatement(
+                sid="TrainingJobNetworkInterfaces",
+                actions=["ec2:CreateNetworkInterface"],
+                resources=[
+                    interfaces,
+                    *(ec2_arn(f"subnet/{subnet}") for subnet in config.fine_tune_subnet_ids),
+                    *(ec2_arn(f"security-group/{group}") for group in config.fine_tune_security_group_ids),
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="ManageTrainingJobNetworkInterfaces",
+                actions=[
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                ],
+                resources=[interfaces],
+            ),
+            # Describe* calls support no resource-level permissions.
+            iam.PolicyStatement(
+                sid="DescribeTrainingJobNetwork",
+                actions=[
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeVpcs",
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeSecurityGroups",
+                ],
+                resources=["*"],
+            ),
+        ]
+
+    def _acknowledge(self, data: s3.IBucket, artifacts: s3.IBucket, code: s3_assets.Asset) -> None:
+        stack = cdk.Stack.of(self)
+
+        def bucket(b: s3.IBucket) -> str:
+            return f"<{stack.get_logical_id(b.node.default_child)}.Arn>"  # type: ignore[arg-type]
+
+        prefixes = {
+            bucket(data): (layout.PREPARED_PREFIX,),
+            bucket(artifacts): (layout.BASE_MODELS_PREFIX, layout.CHECKPOINTS_PREFIX, layout.MODELS_PREFIX),
+        }
+        for arn, names in prefixes.items():
+            for prefix in names:
+                acknowledge(
+                    self.policy,
+                    f"AwsSolutions-IAM5[Resource::{arn}/{prefix}*]",
+                    f"Objects under {prefix} are named after each pipeline execution (or by the user for "
+                    "staged base models); access is limited to that prefix of the stack's own bucket.",
+                )
+        acknowledge(
+            self.policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; "
+            "PutMetricData is limited to the SageMaker training namespace by condition.",
+        )
+        acknowledge(
+            self.policy,
+            f"AwsSolutions-IAM5[Resource::arn:{stack.partition}:logs:{stack.region}:<AWS::AccountId>:"
+            f"log-group:{TRAINING_LOG_GROUP}:*]",
+            "SageMaker names one log stream per training job and instance in its fixed TrainingJobs "
+            "log group; the streams cannot be named in advance.",
+        )
+        del code  # the code object is named exactly: no finding
+
+
+def training_job_state(
+    scope: Construct,
+    construct_id: str,
+    *,
+    config: LadderConfig,
+    role: iam.IRole,
+    artifacts_bucket: s3.IBucket,
+    key: kms.IKey,
+    code: s3_assets.Asset,
+    image_uri: str,
+    with_model_channel: bool,
+    result_path: str,
+) -> sfn.CustomState:
+    """``sagemaker:createTrainingJob.sync`` named after the execution; reads ``$.dataset`` (the validation
+    output) and, ``with_model_channel``, ``$.baseModelS3Uri``."""
+    return sfn.CustomState(
+        scope,
+        construct_id,
+        state_json=training_job_state_json(
+            config,
+            role_arn=role.role_arn,
+            artifacts_bucket_name=artifacts_bucket.bucket_name,
+            key_arn=key.key_arn,
+            code_bucket_name=code.s3_bucket_name,
+            code_object_key=code.s3_object_key,
+            image_uri=image_uri,
+            with_model_channel=with_model_channel,
+            result_path=result_path,
+        ),
+    )
+
+
+def _channel(name: str, **s3_uri: str) -> dict[str, Any]:
+    return {
+        "ChannelName": name,
+        "InputMode": "File",
+        "DataSource": {
+            "S3DataSource": {"S3DataType": "S3Prefix", "S3DataDistributionType": "FullyReplicated", **s3_uri}
+        },
+    }
+
+
+def training_job_state_json(
+    config: LadderConfig,
+    *,
+    role_arn: str,
+    artifacts_bucket_name: str,
+    key_arn: str,
+    code_bucket_name: str,
+    code_object_key: str,
+    image_uri: str,
+    with_model_channel: bool,
+    result_path: str,
+) -> dict[str, Any]:
+    """The Task state (Amazon States Language) of one training job."""
+    # SageMaker copies an S3Prefix channel's objects by their key relative to the prefix's folder.
+    submit_directory = f"{CODE_CHANNEL_DIR}/{code_object_key.rsplit('/', 1)[-1]}"
+    channels = [
+        _channel(CODE_CHANNEL, S3Uri=f"s3://{code_bucket_name}/{code_object_key}"),
+        _channel(contract.CHANNEL_TRAIN, **{"S3Uri.$": "$.dataset.trainS3Uri"}),
+        _channel(contract.CHANNEL_EVAL, **{"S3Uri.$": "$.dataset.evalS3Uri"}),
+    ]
+    if with_model_channel:
+        channels.append(_channel(contract.CHANNEL_MODEL, **{"S3Uri.$": "$.baseModelS3Uri"}))
+    stopping: dict[str, int] = {"MaxRuntimeInSeconds": config.fine_tune_max_runtime_hours * 3600}
+    parameters: dict[str, Any] = {
+        "TrainingJobName.$": "$$.Execution.Name",
+        "RoleArn": role_arn,
+        "AlgorithmSpecification": {
+            "TrainingImage": image_uri,
+            "TrainingInputMode": "File",
+            "MetricDefinitions": [dict(d) for d in contract.METRIC_DEFINITIONS],
+        },
+        "HyperParameters": hyperparameters(config, submit_directory=submit_directory),
+        "InputDataConfig": channels,
+        "OutputDataConfig": {
+            "S3OutputPath": f"s3://{artifacts_bucket_name}/{layout.MODELS_PREFIX}",
+            "KmsKeyId": key_arn,
+            # Bedrock Custom Model Import reads the Hugging Face folder, not a model.tar.gz.
+            "CompressionType": "NONE",
+        },
+        "ResourceConfig": {
+            "InstanceCount": 1,
+            "InstanceType": config.fine_tune_instance_type,
+            # No VolumeKmsKeyId: GPU instances with local NVMe storage reject it (the disks are
+            # hardware-encrypted).
+            "VolumeSizeInGB": VOLUME_SIZE_GB,
+        },
+        "StoppingCondition": stopping,
+        "EnableNetworkIsolation": config.fine_tune_network_isolation,
+        "Tags": [{"Key": COST_TAG_KEY, "Value": COST_TAG_VALUE}],
+    }
+    if config.fine_tune_spot:
+        parameters["EnableManagedSpotTraining"] = True
+        stopping["MaxWaitTimeInSeconds"] = config.fine_tune_max_wait_hours * 3600
+        parameters["CheckpointConfig"] = {
+            "S3Uri.$": (
+                f"States.Format('s3://{artifacts_bucket_name}/{layout.CHECKPOINTS_PREFIX}{{}}/', "
+                "$$.Execution.Name)"
+            ),
+            "LocalPath": contract.CHECKPOINT_LOCAL_PATH,
+        }
+    if config.fine_tune_subnet_ids:
+        parameters["VpcConfig"] = {
+            "Subnets": list(config.fine_tune_subnet_ids),
+            "SecurityGroupIds": list(config.fine_tune_security_group_ids),
+        }
+    return {
+        "Type": "Task",
+        "Resource": f"arn:{cdk.Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync",
+        "Parameters": parameters,
+        "ResultSelector": {"TrainingJobName.$": "$.TrainingJobName"},
+        "ResultPath": result_path,
+    }
+
+
+def training_job_statements(training_role: iam.IRole) -> list[iam.PolicyStatement]:
+    """What the state machine needs to run ``createTrainingJob.sync`` and pass the role to SageMaker."""
+    stack = cdk.Stack.of(training_role)
+    jobs = stack.format_arn(service="sagemaker", resource="training-job", resource_name="*")
+    return [
+        iam.PolicyStatement(
+            sid="RunTrainingJobs",
+            actions=[
+                "sagemaker:CreateTrainingJob",
+                "sagemaker:DescribeTrainingJob",
+                "sagemaker:StopTrainingJob",
+                "sagemaker:AddTags",
+                "sagemaker:ListTags",
+            ],
+            resources=[jobs],
+        ),
+        iam.PolicyStatement(
+            sid="FollowTrainingJobs",
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[
+                stack.format_arn(
+                    service="events",
+                    resource="rule",
+                    resource_name="StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+                )
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="PassTrainingRole",
+            actions=["iam:PassRole"],
+            resources=[training_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        ),
+    ]

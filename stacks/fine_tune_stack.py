@@ -1,0 +1,115 @@
+"""Fine-tune stack (only with ``-c fineTune=true``): chat data in, a Bedrock-imported LoRA model out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from stacks.config import LadderConfig
+from stacks.constructs.alarm_topic import AlarmTopic
+from stacks.constructs.buckets import access_logs_bucket, data_bucket
+from stacks.fine_tune import layout
+from stacks.fine_tune.budget import FineTuneBudget
+from stacks.fine_tune.pipeline import FineTunePipeline
+from stacks.fine_tune.training import COST_TAG_KEY, COST_TAG_VALUE, TrainingRole, training_image_uri
+from stacks.fine_tune.training_code import training_code_asset
+
+NO_MODEL_VALUE = "none"
+"""Value of the model parameter until the pipeline has imported a model (the RAG function and the CLI
+read it as 'no fine-tuned model')."""
+
+
+class FineTuneStack(cdk.Stack):
+    """Training-data and artifacts buckets, SageMaker execution role, the Step Functions pipeline
+    (validate -> train -> import -> publish), the model parameter, alarms and a monthly budget."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: LadderConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        removal = cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY
+        self.data_key = kms.Key(
+            self,
+            "DataKey",
+            description="Ladder fine-tune: training data, checkpoints and model artifacts",
+            enable_key_rotation=True,
+            removal_policy=removal,
+            pending_window=cdk.Duration.days(7),
+        )
+        self.notifications = AlarmTopic(self, "Notifications", config=config, purpose="fine-tune pipeline")
+        self.access_logs_bucket = access_logs_bucket(self, "AccessLogsBucket", config=config)
+        self.training_data_bucket = data_bucket(
+            self,
+            "TrainingDataBucket",
+            config=config,
+            logs_bucket=self.access_logs_bucket,
+            log_prefix="training-data/",
+            encryption_key=self.data_key,
+        )
+        self.training_data_bucket.add_lifecycle_rule(
+            prefix=layout.PREPARED_PREFIX, expiration=cdk.Duration.days(layout.PREPARED_RETENTION_DAYS)
+        )
+        self.artifacts_bucket = data_bucket(
+            self,
+            "ArtifactsBucket",
+            config=config,
+            logs_bucket=self.access_logs_bucket,
+            log_prefix="artifacts/",
+            encryption_key=self.data_key,
+        )
+        self.artifacts_bucket.add_lifecycle_rule(
+            prefix=layout.CHECKPOINTS_PREFIX,
+            expiration=cdk.Duration.days(layout.CHECKPOINT_RETENTION_DAYS),
+        )
+        self.model_parameter = ssm.StringParameter(
+            self,
+            "FineTunedModelParameter",
+            parameter_name=config.fine_tuned_model_parameter,
+            string_value=NO_MODEL_VALUE,
+            description="ARN of the Bedrock-imported fine-tuned model; 'none' until one is published",
+        )
+
+        self.training_code = training_code_asset(self, "TrainingCode")
+        self.training_image_uri = training_image_uri(config.region, config.fine_tune_instance_type)
+        self.training_role = TrainingRole(
+            self,
+            "TrainingRole",
+            config=config,
+            training_data_bucket=self.training_data_bucket,
+            artifacts_bucket=self.artifacts_bucket,
+            key=self.data_key,
+            code=self.training_code,
+            image_uri=self.training_image_uri,
+        )
+        self.pipeline = FineTunePipeline(
+            self,
+            "Pipeline",
+            config=config,
+            training_data_bucket=self.training_data_bucket,
+            artifacts_bucket=self.artifacts_bucket,
+            key=self.data_key,
+            training_role=self.training_role.role,
+            code=self.training_code,
+            image_uri=self.training_image_uri,
+            model_parameter=self.model_parameter,
+            notifications=self.notifications,
+        )
+        self.budget = FineTuneBudget(self, "Budget", config=config, notifications=self.notifications)
+        # Cost-allocation tag (also set on every training job): activate it in the Billing console to
+        # break fine-tune spend down in Cost Explorer.
+        cdk.Tags.of(self).add(COST_TAG_KEY, COST_TAG_VALUE)
+
+        cdk.CfnOutput(self, "TrainingDataBucketName", value=self.training_data_bucket.bucket_name)
+        cdk.CfnOutput(self, "ArtifactsBucketName", value=self.artifacts_bucket.bucket_name)
+        cdk.CfnOutput(
+            self,
+            "BaseModelsS3Uri",
+            value=f"s3://{self.artifacts_bucket.bucket_name}/{layout.BASE_MODELS_PREFIX}",
+            description="Stage base-model weights under this prefix; pass the folder as baseModelS3Uri",
+        )
+        cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "FineTunedModelParameterName", value=self.model_parameter.parameter_name)
+        cdk.CfnOutput(self, "TrainingImageUri", value=self.training_image_uri)
+        cdk.CfnOutput(self, "NotificationTopicArn", value=self.notifications.topic.topic_arn)

@@ -1,0 +1,509 @@
+"""Fine-tune stack: absent without the flag; with it, the pipeline, its IAM, storage, budget and alarms."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.fine_tune.training import training_image_uri
+from stacks.fine_tune.training_code import SOURCE_FILES, write_source_archive
+from tests.stacks.conftest import COMBINATIONS
+from tests.support.synth import Synthesized, as_list, only, policy_statements, resources
+from training_jobs import job_contract as contract
+from training_jobs.train import TrainArguments
+
+FINE_TUNE_TYPES = ("AWS::SageMaker::", "AWS::StepFunctions::", "AWS::Budgets::")
+TRAINING_RESOURCE = ":states:::sagemaker:createTrainingJob.sync"
+SNS_PUBLISH_RESOURCE = ":states:::sns:publish"
+
+# One synth with every tunable changed, one with spot off; the default ones come from COMBINATIONS.
+CUSTOM = {
+    "fineTune": "true",
+    "fineTuneMaxRuntimeHours": "2",
+    "fineTuneMaxWaitHours": "3",
+    "fineTuneInstanceType": "ml.g6.xlarge",
+    "fineTuneNetworkIsolation": "false",
+    "fineTuneMonthlyBudgetUsd": "250",
+    "fineTuneLoraR": "8",
+    "fineTuneSubnetIds": "subnet-0123456789abcdef0",
+    "fineTuneSecurityGroupIds": "sg-0123456789abcdef0",
+    "alarmEmail": "ml-team@example.com",
+}
+NO_SPOT = {"fineTune": "true", "fineTuneSpot": "false"}
+
+
+@pytest.fixture(scope="module")
+def default(synth) -> Synthesized:
+    return synth(COMBINATIONS["sandbox-finetune"])
+
+
+@pytest.fixture(scope="module")
+def custom(synth) -> Synthesized:
+    return synth(CUSTOM)
+
+
+@pytest.fixture(scope="module")
+def no_spot(synth) -> Synthesized:
+    return synth(NO_SPOT)
+
+
+def _text(piece: Any) -> str:
+    """A Fn::Join piece as text: literal strings as they are, references as ``${Ref:Id}`` / ``${Id.Attr}``."""
+    if isinstance(piece, str):
+        return piece
+    if "Ref" in piece:
+        return f"${{Ref:{piece['Ref']}}}"
+    if "Fn::GetAtt" in piece:
+        return "${" + ".".join(piece["Fn::GetAtt"]) + "}"
+    return "${Intrinsic}"
+
+
+def definition(template: dict[str, Any]) -> dict[str, Any]:
+    """The state machine's Amazon States Language document, references replaced by placeholders."""
+    _, machine = only(template, "AWS::StepFunctions::StateMachine")
+    body = machine["Properties"]["DefinitionString"]
+    text = body if isinstance(body, str) else "".join(_text(p) for p in body["Fn::Join"][1])
+    return json.loads(text)
+
+
+def training_states(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: state
+        for name, state in asl["States"].items()
+        if state["Type"] == "Task" and state["Resource"].endswith(TRAINING_RESOURCE)
+    }
+
+
+def targets(state: dict[str, Any]) -> Iterator[str]:
+    """Every state this one can lead to."""
+    if "Next" in state:
+        yield state["Next"]
+    if "Default" in state:
+        yield state["Default"]
+    for choice in state.get("Choices", []):
+        yield choice["Next"]
+    for catch in state.get("Catch", []):
+        yield catch["Next"]
+
+
+def is_notification(state: dict[str, Any]) -> bool:
+    return state["Type"] == "Task" and state["Resource"].endswith(SNS_PUBLISH_RESOURCE)
+
+
+def staged_asset(synthesized: Synthesized, object_key: str) -> Path:
+    """Where the fine-tune stack's asset uploaded as ``object_key`` was staged in the cloud assembly."""
+    (manifest,) = synthesized.outdir.glob("*FineTune.assets.json")
+    for asset in json.loads(manifest.read_text())["files"].values():
+        if any(d["objectKey"] == object_key for d in asset["destinations"].values()):
+            return synthesized.outdir / asset["source"]["path"]
+    raise AssertionError(f"no asset uploaded as {object_key}")
+
+
+def role_assumed_by(template: dict[str, Any], service: str) -> str:
+    found = [
+        logical_id
+        for logical_id, role in resources(template, "AWS::IAM::Role").items()
+        if any(
+            s["Principal"].get("Service") == service
+            for s in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        )
+    ]
+    assert len(found) == 1, f"expected one role for {service}, found {found}"
+    return found[0]
+
+
+def statements_of_role(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    owners = {
+        logical_id
+        for logical_id, policy in resources(template, "AWS::IAM::Policy").items()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+    }
+    return [statement for owner, statement in policy_statements(template) if owner in owners]
+
+
+@pytest.mark.parametrize("combination", ["sandbox", "prod"])
+def test_without_the_flag_not_one_fine_tune_resource_exists(synth, combination: str) -> None:
+    # Given the default configuration (fineTune=false)
+    synthesized = synth(COMBINATIONS[combination])
+    # Then there is no fine-tune stack
+    assert not [name for name in synthesized.templates if name.endswith("FineTune")]
+    # And no template holds a SageMaker, Step Functions or Budgets resource
+    for name, template in synthesized.templates.items():
+        kinds = {r["Type"] for r in template["Resources"].values()}
+        assert not [k for k in kinds if k.startswith(FINE_TUNE_TYPES)], name
+
+
+def test_training_job_uses_managed_spot_with_checkpoints_and_config_time_limits(custom) -> None:
+    # Given fineTuneMaxRuntimeHours=2 and fineTuneMaxWaitHours=3 with spot on (the default)
+    states = training_states(definition(custom.template("FineTune")))
+    assert states
+    for state in states.values():
+        job = state["Parameters"]
+        # Then each training job is a managed spot job that checkpoints to S3 and resumes from there
+        assert job["EnableManagedSpotTraining"] is True
+        assert job["CheckpointConfig"]["LocalPath"] == contract.CHECKPOINT_LOCAL_PATH
+        assert "/checkpoints/" in job["CheckpointConfig"]["S3Uri.$"]
+        assert "$$.Execution.Name" in job["CheckpointConfig"]["S3Uri.$"]
+        # And its runtime and spot-wait caps come from the configuration, in seconds
+        assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 2 * 3600, "MaxWaitTimeInSeconds": 3 * 3600}
+
+
+def test_spot_off_removes_spot_wait_and_checkpoints(no_spot) -> None:
+    # Given -c fineTuneSpot=false
+    for state in training_states(definition(no_spot.template("FineTune"))).values():
+        job = state["Parameters"]
+        # Then the job runs on demand with only a runtime cap
+        assert "EnableManagedSpotTraining" not in job
+        assert "CheckpointConfig" not in job
+        assert job["StoppingCondition"] == {
+            "MaxRuntimeInSeconds": no_spot.config.fine_tune_max_runtime_hours * 3600
+        }
+
+
+def test_training_job_runs_the_configured_instance_and_hugging_face_image(custom) -> None:
+    for state in training_states(definition(custom.template("FineTune"))).values():
+        job = state["Parameters"]
+        assert job["ResourceConfig"]["InstanceType"] == "ml.g6.xlarge"
+        assert job["ResourceConfig"]["InstanceCount"] == 1
+        image = job["AlgorithmSpecification"]["TrainingImage"]
+        assert image == training_image_uri(custom.config.region, "ml.g6.xlarge")
+        assert "huggingface-pytorch-training" in image
+        assert f".ecr.{custom.config.region}." in image
+
+
+def test_training_job_writes_uncompressed_output_and_reports_the_contract_metrics(default) -> None:
+    for state in training_states(definition(default.template("FineTune"))).values():
+        job = state["Parameters"]
+        # Bedrock Custom Model Import reads the Hugging Face folder, not a model.tar.gz
+        assert job["OutputDataConfig"]["CompressionType"] == "NONE"
+        assert job["OutputDataConfig"]["S3OutputPath"].endswith("/models/")
+        assert job["OutputDataConfig"]["KmsKeyId"].startswith("${DataKey")
+        assert job["AlgorithmSpecification"]["MetricDefinitions"] == contract.METRIC_DEFINITIONS
+        assert job["TrainingJobName.$"] == "$$.Execution.Name"
+
+
+def test_hyperparameters_are_ones_train_py_accepts_with_the_configured_values(custom) -> None:
+    accepted = {f.name for f in dataclasses.fields(TrainArguments)}
+    for state in training_states(definition(custom.template("FineTune"))).values():
+        params = state["Parameters"]["HyperParameters"]
+        # Every value is a string, as SageMaker requires
+        assert all(isinstance(v, str) for v in params.values())
+        # train.py would stop on an unknown name; sagemaker_* are the toolkit's own
+        assert {k for k in params if not k.startswith("sagemaker_")} <= accepted
+        assert params["lora_r"] == "8"
+        assert params["model_id"] == custom.config.fine_tune_base_model_id
+        assert params["epochs"] == str(custom.config.fine_tune_epochs)
+        assert params["learning_rate"] == str(custom.config.fine_tune_learning_rate)
+        assert params["max_seq_length"] == str(custom.config.fine_tune_max_seq_length)
+        assert params["sagemaker_program"] == "train.py"
+
+
+def test_training_code_arrives_as_a_channel_the_toolkit_unpacks(default) -> None:
+    for state in training_states(definition(default.template("FineTune"))).values():
+        job = state["Parameters"]
+        channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"] for c in job["InputDataConfig"]}
+        # Given the code channel pointing at the archived training_jobs/ asset
+        code_uri = channels["code"]["S3Uri"]
+        archive_name = code_uri.rsplit("/", 1)[-1]
+        # Then the toolkit is told to unpack that file from the channel folder (works with network isolation)
+        submit = job["HyperParameters"]["sagemaker_submit_directory"]
+        assert submit == f"/opt/ml/input/data/code/{archive_name}"
+        # And the archive holds exactly the files the job needs
+        with tarfile.open(staged_asset(default, archive_name), mode="r:gz") as archive:
+            assert sorted(archive.getnames()) == sorted(SOURCE_FILES)
+        # And the data channels come from the validation output
+        assert channels[contract.CHANNEL_TRAIN]["S3Uri.$"] == "$.dataset.trainS3Uri"
+        assert channels[contract.CHANNEL_EVAL]["S3Uri.$"] == "$.dataset.evalS3Uri"
+
+
+def test_source_archive_is_reproducible(tmp_path: Path) -> None:
+    # Given the same sources packed twice
+    first, second = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz"
+    source = Path(__file__).resolve().parents[2] / "training_jobs"
+    write_source_archive(source, first)
+    write_source_archive(source, second)
+    # Then the bytes (and so the asset hash and the template) are identical
+    assert first.read_bytes() == second.read_bytes()
+    with tarfile.open(fileobj=io.BytesIO(first.read_bytes()), mode="r:gz") as archive:
+        assert archive.extractfile("train.py").read() == (source / "train.py").read_bytes()  # type: ignore[union-attr]
+
+
+def test_network_isolation_requires_a_staged_base_model(default) -> None:
+    # Given network isolation on (the default): the job cannot download from the Hugging Face Hub
+    asl = definition(default.template("FineTune"))
+    states = training_states(asl)
+    # Then the only training job reads the staged base model channel, isolated
+    assert len(states) == 1
+    job = next(iter(states.values()))["Parameters"]
+    assert job["EnableNetworkIsolation"] is True
+    assert "model" in {c["ChannelName"] for c in job["InputDataConfig"]}
+    # And an execution without baseModelS3Uri is told so and fails
+    choice = next(
+        s
+        for s in asl["States"].values()
+        if s["Type"] == "Choice"
+        and "Choices" in s
+        and any("baseModelS3Uri" in json.dumps(c) for c in s["Choices"])
+    )
+    notify = asl["States"][choice["Default"]]
+    assert is_notification(notify)
+    assert asl["States"][notify["Next"]] == {
+        "Type": "Fail",
+        "Error": "BaseModelRequired",
+        "Cause": asl["States"][notify["Next"]]["Cause"],
+    }
+
+
+def test_without_network_isolation_the_hub_path_exists_and_vpc_is_used(custom) -> None:
+    states = training_states(definition(custom.template("FineTune")))
+    channel_sets = sorted(
+        sorted(c["ChannelName"] for c in s["Parameters"]["InputDataConfig"]) for s in states.values()
+    )
+    # Then one job uses the staged model channel and one downloads model_id from the Hub
+    assert channel_sets == [["code", "eval", "model", "train"], ["code", "eval", "train"]]
+    for state in states.values():
+        job = state["Parameters"]
+        assert job["EnableNetworkIsolation"] is False
+        assert job["VpcConfig"] == {
+            "Subnets": ["subnet-0123456789abcdef0"],
+            "SecurityGroupIds": ["sg-0123456789abcdef0"],
+        }
+
+
+@pytest.mark.parametrize("combination", ["default", "custom", "no_spot"])
+def test_every_failure_publishes_a_notification_then_fails(request, combination: str) -> None:
+    asl = definition(request.getfixturevalue(combination).template("FineTune"))
+    states = asl["States"]
+    work = {n: s for n, s in states.items() if s["Type"] == "Task" and not is_notification(s)}
+    assert work
+    for name, state in work.items():
+        # Every task catches everything
+        catches = state.get("Catch", [])
+        assert any(c["ErrorEquals"] == ["States.ALL"] for c in catches), name
+        for catch in catches:
+            # ... and a caught error leads to a notification, which leads to a Fail state
+            notify = states[catch["Next"]]
+            assert is_notification(notify), (name, catch)
+            assert catch["ResultPath"] == "$.error"
+            assert states[notify["Next"]]["Type"] == "Fail"
+            assert [states[c["Next"]]["Type"] for c in notify["Catch"]] == ["Fail"]
+    # And nothing reaches a Fail state without passing a notification first
+    for name, state in states.items():
+        for target in targets(state):
+            if states[target]["Type"] == "Fail":
+                assert is_notification(state), (name, target)
+
+
+def test_dataset_rejection_is_reported_as_such(default) -> None:
+    states = definition(default.template("FineTune"))["States"]
+    validate = states[definition(default.template("FineTune"))["StartAt"]]
+    assert validate["Parameters"]["executionName.$"] == "$$.Execution.Name"
+    assert validate["Parameters"]["key.$"] == "$.key"
+    rejected = validate["Catch"][0]
+    assert rejected["ErrorEquals"] == ["DatasetRejected"]
+    assert states[states[rejected["Next"]]["Next"]]["Error"] == "DatasetRejected"
+
+
+def test_success_imports_into_bedrock_polls_publishes_the_arn_and_notifies(default) -> None:
+    asl = definition(default.template("FineTune"))
+    states = asl["States"]
+    training = next(iter(training_states(asl).values()))
+    start_import = states[training["Next"]]
+    assert start_import["Resource"].endswith(":states:::aws-sdk:bedrock:createModelImportJob")
+    params = start_import["Parameters"]
+    # The merged Hugging Face folder of this job is what Bedrock imports
+    uri = params["ModelDataSource"]["S3DataSource"]["S3Uri.$"]
+    assert "/models/{}/output/model/" in uri
+    assert "$.training.TrainingJobName" in uri
+    assert params["JobName.$"] == params["ImportedModelName.$"] == "$$.Execution.Name"
+    assert (
+        params["RoleArn"]
+        == f"${{{role_assumed_by(default.template('FineTune'), 'bedrock.amazonaws.com')}.Arn}}"
+    )
+    # Then it waits and checks until the job leaves InProgress
+    wait = states[start_import["Next"]]
+    assert wait["Type"] == "Wait"
+    assert wait["Seconds"] == 60
+    check = states[wait["Next"]]
+    assert check["Resource"].endswith(":states:::aws-sdk:bedrock:getModelImportJob")
+    status = states[check["Next"]]
+    by_value = {c["StringEquals"]: c["Next"] for c in status["Choices"]}
+    assert by_value["InProgress"] == start_import["Next"]
+    assert is_notification(states[status["Default"]])
+    # And on completion the model ARN is written to the parameter the RAG function reads
+    publish = states[by_value["Completed"]]
+    assert publish["Resource"].endswith(":states:::aws-sdk:ssm:putParameter")
+    assert publish["Parameters"]["Value.$"] == "$.importJob.ImportedModelArn"
+    assert publish["Parameters"]["Overwrite"] is True
+    notify = states[publish["Next"]]
+    assert is_notification(notify)
+    assert states[notify["Next"]]["Type"] == "Succeed"
+
+
+def test_model_parameter_starts_as_none_under_the_configured_name(default) -> None:
+    template = default.template("FineTune")
+    _, parameter = only(template, "AWS::SSM::Parameter")
+    assert parameter["Properties"]["Name"] == default.config.fine_tuned_model_parameter
+    assert parameter["Properties"]["Value"] == "none"
+    outputs = template["Outputs"]
+    assert {
+        "TrainingDataBucketName",
+        "ArtifactsBucketName",
+        "StateMachineArn",
+        "FineTunedModelParameterName",
+    } <= {key for key in outputs}
+
+
+def test_state_machine_logs_without_execution_data_and_traces(default) -> None:
+    _, machine = only(default.template("FineTune"), "AWS::StepFunctions::StateMachine")
+    props = machine["Properties"]
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
+    assert props["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_failed_and_timed_out_executions_raise_alarms_to_the_topic(default) -> None:
+    template = default.template("FineTune")
+    topic_id, _ = only(template, "AWS::SNS::Topic")
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    metrics = {
+        a["Properties"]["MetricName"] for a in alarms if a["Properties"].get("Namespace") == "AWS/States"
+    }
+    assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_validation_function_gets_the_dataprep_module_and_config(default) -> None:
+    template = default.template("FineTune")
+    function = next(
+        f
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "validate_dataset.handler.handler"
+    )
+    environment = function["Properties"]["Environment"]["Variables"]
+    assert environment["MIN_EXAMPLES"] == str(default.config.fine_tune_min_examples)
+    assert environment["EVAL_FRACTION"] == str(default.config.fine_tune_eval_fraction)
+    asset = staged_asset(default, function["Properties"]["Code"]["S3Key"])
+    assert (asset / "training_jobs" / "dataprep.py").is_file()
+    assert (asset / "training_jobs" / "__init__.py").is_file()
+    assert (asset / "validate_dataset" / "handler.py").is_file()
+
+
+@pytest.mark.parametrize("combination", ["default", "custom"])
+def test_pass_role_is_scoped_to_the_two_roles_and_their_services(request, combination: str) -> None:
+    template = request.getfixturevalue(combination).template("FineTune")
+    passes = {
+        (json.dumps(statement["Resource"]), statement["Condition"]["StringEquals"]["iam:PassedToService"])
+        for _, statement in policy_statements(template)
+        if "iam:PassRole" in as_list(statement["Action"]) and as_list(statement["Action"]) == ["iam:PassRole"]
+    }
+    all_pass = [s for _, s in policy_statements(template) if "iam:PassRole" in as_list(s["Action"])]
+    assert all("Condition" in s for s in all_pass)
+    sagemaker = role_assumed_by(template, "sagemaker.amazonaws.com")
+    bedrock = role_assumed_by(template, "bedrock.amazonaws.com")
+    assert passes == {
+        (json.dumps({"Fn::GetAtt": [sagemaker, "Arn"]}), "sagemaker.amazonaws.com"),
+        (json.dumps({"Fn::GetAtt": [bedrock, "Arn"]}), "bedrock.amazonaws.com"),
+    }
+
+
+@pytest.mark.parametrize("combination", ["default", "custom"])
+def test_sagemaker_role_uses_wildcard_resources_only_where_iam_has_no_resource_type(
+    request, combination: str
+) -> None:
+    template = request.getfixturevalue(combination).template("FineTune")
+    role = role_assumed_by(template, "sagemaker.amazonaws.com")
+    statements = statements_of_role(template, role)
+    assert statements
+    unscoped = set()
+    for statement in statements:
+        if "*" in as_list(statement["Resource"]):
+            unscoped |= set(as_list(statement["Action"]))
+            if "cloudwatch:PutMetricData" in as_list(statement["Action"]):
+                assert statement["Condition"] == {
+                    "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}
+                }
+    allowed = {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"}
+    if combination == "custom":  # the VPC's Describe* calls have no resource type either
+        allowed |= {a for a in unscoped if a.startswith("ec2:Describe")}
+    assert unscoped == allowed
+
+
+def test_sagemaker_role_writes_only_model_and_checkpoint_prefixes(default) -> None:
+    template = default.template("FineTune")
+    statements = statements_of_role(template, role_assumed_by(template, "sagemaker.amazonaws.com"))
+    written = [
+        json.dumps(resource)
+        for s in statements
+        if {"s3:PutObject", "s3:DeleteObject"} & set(as_list(s["Action"]))
+        for resource in as_list(s["Resource"])
+    ]
+    assert written
+    assert all("/models/*" in r or "/checkpoints/*" in r for r in written)
+
+
+@pytest.mark.parametrize("combination", ["sandbox-finetune", "prod-finetune"])
+def test_data_buckets_use_the_rotating_stack_key_and_are_logged(synth, combination: str) -> None:
+    synthesized = synth(COMBINATIONS[combination])
+    template = synthesized.template("FineTune")
+    keys = resources(template, "AWS::KMS::Key")
+    buckets = resources(template, "AWS::S3::Bucket")
+    versioned = {k: b for k, b in buckets.items() if b["Properties"].get("VersioningConfiguration")}
+    assert len(versioned) == 2  # training data and artifacts
+    for logical_id, bucket in versioned.items():
+        rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        encryption = rule["ServerSideEncryptionByDefault"]
+        assert encryption["SSEAlgorithm"] == "aws:kms", logical_id
+        key_id = encryption["KMSMasterKeyID"]["Fn::GetAtt"][0]
+        assert keys[key_id]["Properties"]["EnableKeyRotation"] is True
+        assert "LoggingConfiguration" in bucket["Properties"]
+        assert bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+        expected = "Retain" if synthesized.config.is_prod else "Delete"
+        assert bucket["DeletionPolicy"] == expected
+
+
+def test_budget_alerts_on_the_topic_when_no_email_is_configured(default) -> None:
+    template = default.template("FineTune")
+    _, budget = only(template, "AWS::Budgets::Budget")
+    topic_id, _ = only(template, "AWS::SNS::Topic")
+    props = budget["Properties"]
+    assert props["Budget"]["BudgetLimit"] == {
+        "Amount": default.config.fine_tune_monthly_budget_usd,
+        "Unit": "USD",
+    }
+    assert props["Budget"]["TimeUnit"] == "MONTHLY"
+    assert props["Budget"]["CostFilters"] == {"Service": ["Amazon SageMaker"]}
+    alerts = {
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"]): n["Subscribers"]
+        for n in props["NotificationsWithSubscribers"]
+    }
+    assert set(alerts) == {("ACTUAL", 80), ("FORECASTED", 100)}
+    for subscribers in alerts.values():
+        assert subscribers == [{"SubscriptionType": "SNS", "Address": {"Ref": topic_id}}]
+    # And the topic lets AWS Budgets publish (from this account only)
+    _, topic_policy = only(template, "AWS::SNS::TopicPolicy")
+    budgets_statements = [
+        s
+        for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
+        if isinstance(s["Principal"], dict) and s["Principal"].get("Service") == "budgets.amazonaws.com"
+    ]
+    assert len(budgets_statements) == 1
+    assert "aws:SourceAccount" in budgets_statements[0]["Condition"]["StringEquals"]
+
+
+def test_budget_uses_the_configured_limit_and_email(custom) -> None:
+    _, budget = only(custom.template("FineTune"), "AWS::Budgets::Budget")
+    props = budget["Properties"]
+    assert props["Budget"]["BudgetLimit"]["Amount"] == 250
+    for notification in props["NotificationsWithSubscribers"]:
+        assert notification["Subscribers"] == [
+            {"SubscriptionType": "EMAIL", "Address": "ml-team@example.com"}
+        ]
