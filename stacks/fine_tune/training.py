@@ -218,7 +218,7 @@ class TrainingRole(Construct):
             statements += self._vpc_statements(config)
         self.policy = iam.Policy(self, "Policy", statements=statements)
         self.policy.attach_to_role(self.role)
-        self._acknowledge(training_data_bucket, artifacts_bucket, code)
+        self._acknowledge(training_data_bucket, artifacts_bucket)
         if config.fine_tune_subnet_ids:
             acknowledge(
                 self.policy,
@@ -267,7 +267,7 @@ class TrainingRole(Construct):
             ),
         ]
 
-    def _acknowledge(self, data: s3.IBucket, artifacts: s3.IBucket, code: s3_assets.Asset) -> None:
+    def _acknowledge(self, data: s3.IBucket, artifacts: s3.IBucket) -> None:
         stack = cdk.Stack.of(self)
 
         def bucket(b: s3.IBucket) -> str:
@@ -298,7 +298,6 @@ class TrainingRole(Construct):
             "SageMaker names one log stream per training job and instance in its fixed TrainingJobs "
             "log group; the streams cannot be named in advance.",
         )
-        del code  # the code object is named exactly: no finding
 
 
 def training_job_state(
