@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", dest="file", type=Path, required=True, metavar="FILE", help="JSON Lines training data"
     )
     start.add_argument("--no-wait", action="store_true", help="start the run and return at once")
+    start.add_argument(
+        "--base-model",
+        metavar="S3URI",
+        help="staged base-model weights, s3://<ArtifactsBucket>/base-models/<dir>/",
+    )
     _add_prep_options(start)
     status = _command(tune_commands, "status", cmd_finetune_status, parents=[aws])
     status.add_argument("--execution", metavar="ARN", help="execution ARN (default: running, else latest)")
@@ -188,7 +193,9 @@ def cmd_finetune_start(args: argparse.Namespace, clients: ClientFactory) -> int:
     session = _session(args)
     tune = outputs.read_fine_tune(clients(session, "cloudformation"), args.stack_prefix)
     sfn = clients(session, "stepfunctions")
-    run = finetune.start_run(clients(session, "s3"), sfn, tune, args.file, _now())
+    if args.base_model and not args.base_model.startswith("s3://"):
+        raise LadderError(f"--base-model {args.base_model}: expected an s3:// URI of the staged weights")
+    run = finetune.start_run(clients(session, "s3"), sfn, tune, args.file, _now(), args.base_model)
     print(f"Uploaded s3://{run.bucket}/{run.key}")
     print(f"Started execution {run.execution_arn}")
     print(f"Console: {run.console_url}")

@@ -57,19 +57,36 @@ class RunStatus:
         return (self.stopped or now) - self.started
 
 
-def start_run(s3: Any, sfn: Any, outputs: FineTuneOutputs, data: Path, now: datetime) -> StartedRun:
+def start_run(
+    s3: Any,
+    sfn: Any,
+    outputs: FineTuneOutputs,
+    data: Path,
+    now: datetime,
+    base_model_s3_uri: str | None = None,
+) -> StartedRun:
     """Upload ``data`` to ``uploads/<UTC timestamp>-<name>`` and start the pipeline on it.
 
-    The execution is named ``ladder-<UTC timestamp>`` and its input is ``{"bucket": ..., "key": ...}``.
+    The execution is named ``ladder-<UTC timestamp>`` and its input is ``{"bucket": ..., "key": ...}``, plus
+    ``baseModelS3Uri`` when the base model's weights were staged in S3 (required with network isolation).
     """
     stamp = now.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
     bucket = outputs.training_data_bucket
     key = f"{UPLOAD_KEY_PREFIX}{stamp}-{data.name}"
     s3.upload_file(str(data), bucket, key, ExtraArgs={"ContentType": DATASET_CONTENT_TYPE})
+    execution_input = {"bucket": bucket, "key": key}
+    if base_model_s3_uri:
+        execution_input["baseModelS3Uri"] = base_model_s3_uri
     started = sfn.start_execution(
         stateMachineArn=outputs.state_machine_arn,
         name=f"{EXECUTION_NAME_PREFIX}{stamp}",
-        input=json.dumps({"bucket": bucket, "key": key}),
+        input=json.dumps(
+            {
+                "bucket": bucket,
+                "key": key,
+                **({"baseModelS3Uri": base_model_s3_uri} if base_model_s3_uri else {}),
+            }
+        ),
     )
     arn = started["executionArn"]
     return StartedRun(bucket=bucket, key=key, execution_arn=arn, console_url=console_url(arn))

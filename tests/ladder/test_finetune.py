@@ -6,7 +6,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -257,3 +257,17 @@ def test_start_run_names_the_upload_and_execution_after_the_utc_time(pipeline, t
 def test_durations_read_as_hours_minutes_seconds():
     assert finetune.format_duration(timedelta(seconds=59)) == "0m 59s"
     assert finetune.format_duration(timedelta(hours=2, minutes=3, seconds=4)) == "2h 03m 04s"
+
+
+def test_start_run_passes_the_staged_base_model_to_the_pipeline(pipeline, tmp_path):
+    # Given staged base-model weights (network isolation keeps the job off the hub)
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=1)
+    outputs = FineTuneOutputs(TRAINING_BUCKET, pipeline.state_machine_arn, PARAMETER)
+    staged = "s3://artifacts/base-models/llama-3.2-1b-instruct/"
+
+    # When a run is started with them
+    run = finetune.start_run(pipeline.s3, pipeline.sfn, outputs, data, datetime.now(UTC), staged)
+
+    # Then the execution input names them next to the uploaded data
+    execution_input = json.loads(pipeline.sfn.describe_execution(executionArn=run.execution_arn)["input"])
+    assert execution_input == {"bucket": TRAINING_BUCKET, "key": run.key, "baseModelS3Uri": staged}

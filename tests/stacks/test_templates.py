@@ -10,8 +10,26 @@ from tests.stacks.conftest import COMBINATIONS
 from tests.support.lint import lint_template
 from tests.support.synth import as_list, policy_statements
 
-# Actions that support no resource-level permissions: the only ones allowed on Resource "*".
-ACTIONS_WITHOUT_RESOURCES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# Actions that IAM defines without any resource type: the only ones allowed on Resource "*".
+ACTIONS_WITHOUT_RESOURCES = {
+    # Lambda and Step Functions tracing
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    # SageMaker training: image pull token and job metrics (the latter narrowed by a namespace condition)
+    "ecr:GetAuthorizationToken",
+    "cloudwatch:PutMetricData",
+    # Step Functions execution logging (CloudWatch Logs vended-log delivery)
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
 
 
 @pytest.mark.parametrize("combination", sorted(COMBINATIONS))
@@ -63,3 +81,16 @@ def test_stacks_do_not_need_an_account_to_synthesize(sandbox) -> None:
     # Given no CDK_DEFAULT_ACCOUNT (conftest removes it), the stacks are environment-agnostic in account
     for template in sandbox.templates.values():
         assert "123456789012" not in json.dumps(template)
+
+
+def test_metric_publishing_is_narrowed_to_one_namespace(synth) -> None:
+    synthesized = synth(COMBINATIONS["sandbox-finetune"])
+    statements = [
+        statement
+        for template in synthesized.templates.values()
+        for _, statement in policy_statements(template)
+        if "cloudwatch:PutMetricData" in as_list(statement["Action"])
+    ]
+    assert statements, "the SageMaker role publishes training metrics"
+    for statement in statements:
+        assert "cloudwatch:namespace" in json.dumps(statement["Condition"])
