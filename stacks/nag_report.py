@@ -16,7 +16,9 @@ ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 def acknowledged_findings(outdir: Path) -> list[tuple[str, str, str]]:
     """(construct path, finding, reason) for every acknowledgement in the cloud assembly."""
     rows = []
-    for metadata_file in sorted(outdir.glob("*.metadata.json")):
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    stacks = [name for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"]
+    for metadata_file in sorted(outdir / f"{name}.metadata.json" for name in stacks):
         for path, entries in json.loads(metadata_file.read_text()).items():
             for entry in entries:
                 if entry["type"] == ACKNOWLEDGED:
@@ -48,7 +50,12 @@ def write_report(outdir: Path) -> Path:
 def main(argv: list[str]) -> int:
     outdir = Path(argv[1] if len(argv) > 1 else "cdk.out")
     report = write_report(outdir)
-    templates = sorted(outdir.glob("*.template.json"))
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    templates = sorted(
+        outdir / artifact["properties"]["templateFile"]
+        for artifact in manifest["artifacts"].values()
+        if artifact["type"] == "aws:cloudformation:stack"
+    )
     print("Templates:")
     for template in templates:
         print(f"  {template}")

@@ -113,3 +113,24 @@ def test_the_default_base_model_is_the_training_scripts_default() -> None:
     from training_jobs import job_contract
 
     assert config_with().fine_tune_base_model_id == job_contract.DEFAULT_BASE_MODEL_ID
+
+
+def test_app_reports_a_bad_value_without_a_traceback() -> None:
+    # Given the CDK CLI's way of passing context (-c fineTune=yes on top of cdk.json)
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.synth import REPO_ROOT
+
+    context = default_context()
+    context["fineTune"] = "yes"
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": "/nonexistent-never-written"}
+    # When the app runs, then it exits 2 with the message and no stack trace
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert "-c fineTune=yes is invalid: expected a boolean: true or false" in result.stderr
+    assert "Traceback" not in result.stderr

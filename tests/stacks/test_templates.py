@@ -94,3 +94,20 @@ def test_metric_publishing_is_narrowed_to_one_namespace(synth) -> None:
     assert statements, "the SageMaker role publishes training metrics"
     for statement in statements:
         assert "cloudwatch:namespace" in json.dumps(statement["Condition"])
+
+
+def test_nag_report_lists_each_acknowledgement_and_the_current_templates(synth, capsys) -> None:
+    from stacks import nag_report
+
+    # Given a synthesized assembly with the fine-tune stack
+    synthesized = synth(COMBINATIONS["sandbox-finetune"])
+    # When the report is written (make synth does this after cdk synth)
+    assert nag_report.main(["nag_report", str(synthesized.outdir)]) == 0
+    # Then it names every acknowledged finding with its reason, and every stack's template
+    report = (synthesized.outdir / "nag-report.md").read_text()
+    rows = nag_report.acknowledged_findings(synthesized.outdir)
+    assert rows and all(f"`{finding}` | {reason} |" in report for _, finding, reason in rows)
+    assert "Unacknowledged findings: 0" in report
+    printed = capsys.readouterr().out
+    for name in synthesized.templates:
+        assert f"{name}.template.json" in printed
