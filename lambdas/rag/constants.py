@@ -49,6 +49,8 @@ RETRY_AFTER_MODEL_NOT_READY_S = 30
 RETRY_AFTER_DEADLINE_S = 5
 
 EXCERPT_MAX_CHARS = 500
+# Bedrock's contextual grounding check accepts queries up to this length.
+GROUNDING_QUERY_MAX_CHARS = 1_000
 PROMPT_VERSION_HEX_CHARS = 12
 NO_CONTEXT_ANSWER = (
     "I could not find the answer to that question in the documents, so I cannot answer it from them."

@@ -10,7 +10,7 @@ from typing import Any
 from . import constants
 from .deadline import Deadline
 from .observability import logger
-from .prompts import Passage, PromptTemplate, render_passages
+from .prompts import Passage, PromptTemplate, question_qualifier, render_passages
 from .settings import Settings
 from .upstream import upstream_call
 
@@ -106,7 +106,7 @@ def invoke_with_guardrail(
     deadline.require("output guardrail", constants.GUARDRAIL_MIN_REMAINING_MS)
     output_check = [
         {"text": {"text": render_passages(passages), "qualifiers": ["grounding_source"]}},
-        {"text": {"text": question, "qualifiers": ["query"]}},
+        {"text": {"text": question, "qualifiers": [question_qualifier(question, passages)]}},
         {"text": {"text": generation.text or " ", "qualifiers": ["guard_content"]}},
     ]
     blocked = _apply_guardrail(bedrock_runtime, settings, "OUTPUT", output_check)

@@ -62,7 +62,7 @@ class PromptTemplate:
             if segment == PASSAGES:
                 content.append(_guard(render_passages(passages), "grounding_source"))
             elif segment == QUESTION:
-                content.append(_guard(question, "query"))
+                content.append(_guard(question, question_qualifier(question, passages)))
             elif segment.strip():
                 content.append({"text": segment.strip()})
         return {"system": [{"text": self.system}], "messages": [{"role": "user", "content": content}]}
@@ -75,6 +75,15 @@ class PromptTemplate:
             QUESTION, _defuse(question)
         )
         return self.invoke_model.replace(SYSTEM, self.system).replace(USER, user)
+
+
+def question_qualifier(question: str, passages: Sequence[Passage]) -> str:
+    """``query`` feeds the contextual grounding check, which needs passages and accepts at most
+    GROUNDING_QUERY_MAX_CHARS; otherwise the question is plain guarded content (every other filter,
+    prompt attack included, still sees it)."""
+    if passages and len(question) <= constants.GROUNDING_QUERY_MAX_CHARS:
+        return "query"
+    return "guard_content"
 
 
 def render_passages(passages: Sequence[Passage]) -> str:

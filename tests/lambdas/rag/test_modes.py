@@ -170,7 +170,8 @@ def test_prompt_mode_skips_retrieval_and_sends_only_the_question(app: App) -> No
                 "role": "user",
                 "content": [
                     {"text": "Question:"},
-                    {"guardContent": {"text": {"text": "What is RAG?", "qualifiers": ["query"]}}},
+                    # no passages, so no grounding check: the question is plain guarded content
+                    {"guardContent": {"text": {"text": "What is RAG?", "qualifiers": ["guard_content"]}}},
                 ],
             }
         ]

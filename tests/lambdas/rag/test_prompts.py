@@ -89,3 +89,33 @@ def test_a_broken_template_fails_at_load_with_a_clear_message(
     (directory / f"{mode}.txt").write_text(content)
     with pytest.raises(ValueError, match=complaint.replace("[", r"\[").replace("{", r"\{")):
         load_templates(directory)
+
+
+@pytest.mark.parametrize(
+    ("question_chars", "with_passages", "qualifier"),
+    [
+        (20, True, "query"),
+        (1_000, True, "query"),
+        (1_001, True, "guard_content"),
+        (20, False, "guard_content"),
+    ],
+)
+def test_the_question_feeds_the_grounding_check_only_where_bedrock_can_run_it(
+    question_chars: int, with_passages: bool, qualifier: str
+) -> None:
+    # Given a question of some length, with or without retrieved passages
+    templates = load_templates()
+    passages = [Passage(text="Refunds within 30 days.", source_uri="s3://docs/refunds.md", score=0.9)]
+    question = "q" * question_chars
+    # When the rag template renders the Converse messages
+    content = templates["rag"].converse_messages(question, passages if with_passages else [])["messages"][0][
+        "content"
+    ]
+    # Then the question is still guarded, qualified as a grounding query only when passages exist and it fits
+    guarded = [
+        b["guardContent"]["text"]
+        for b in content
+        if "guardContent" in b and b["guardContent"]["text"]["text"] == question
+    ]
+    assert len(guarded) == 1
+    assert guarded[0]["qualifiers"] == [qualifier]
