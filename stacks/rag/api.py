@@ -48,6 +48,10 @@ GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str, str]] = {
 }
 
 
+# Retry-After (seconds) on the gateway's own throttling and timeout answers.
+RETRY_AFTER_SECONDS = {"429": 1, "504": 5}
+
+
 def request_schema(max_question_chars: int) -> dict[str, Any]:
     """The function's own request schema, with the configured question length."""
     schema: dict[str, Any] = json.loads(Path(REQUEST_SCHEMA).read_text())
@@ -127,7 +131,14 @@ class RagApi(Construct):
                 f"Gateway{code}{response_type.response_type}",
                 type=response_type,
                 status_code=status or None,
-                response_headers={"Content-Type": "'application/json'"},
+                response_headers={
+                    "Content-Type": "'application/json'",
+                    **(
+                        {"Retry-After": f"'{RETRY_AFTER_SECONDS[status]}'"}
+                        if status in RETRY_AFTER_SECONDS
+                        else {}
+                    ),
+                },
                 templates={
                     "application/json": json.dumps({"error": {"code": code, "message": message}}).replace(
                         '"$context.error.validationErrorString"',

@@ -215,6 +215,7 @@ class TestApi:
         by_type = {r["Properties"]["ResponseType"]: r["Properties"] for r in responses}
         assert {"BAD_REQUEST_BODY", "THROTTLED", "INTEGRATION_TIMEOUT", "DEFAULT_5XX"} <= set(by_type)
         assert by_type["THROTTLED"]["StatusCode"] == "429"
+        assert by_type["THROTTLED"]["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
         assert by_type["INTEGRATION_TIMEOUT"]["StatusCode"] == "504"
         for props in by_type.values():
             body = props["ResponseTemplates"]["application/json"]
