@@ -95,7 +95,20 @@ class VectorCollection(Construct):
         removal = cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY
         self.collection.apply_removal_policy(removal)
 
-        index_resource = [f"index/{name}/*"]
+        def grant(description: str, principal: str, on_collection: list[str], on_index: list[str]) -> dict:
+            return {
+                "Description": description,
+                "Rules": [
+                    {
+                        "ResourceType": "collection",
+                        "Resource": [f"collection/{name}"],
+                        "Permission": on_collection,
+                    },
+                    {"ResourceType": "index", "Resource": [f"index/{name}/*"], "Permission": on_index},
+                ],
+                "Principal": [principal],
+            }
+
         self.access_policy = aoss.CfnAccessPolicy(
             self,
             "DataAccessPolicy",
@@ -104,38 +117,18 @@ class VectorCollection(Construct):
             description="Knowledge base role reads/writes vectors; the deploy role creates the index",
             policy=stack.to_json_string(
                 [
-                    {
-                        "Description": "Bedrock Knowledge Base service role",
-                        "Rules": [
-                            {
-                                "ResourceType": "collection",
-                                "Resource": collection_resource,
-                                "Permission": KB_COLLECTION_PERMISSIONS,
-                            },
-                            {
-                                "ResourceType": "index",
-                                "Resource": index_resource,
-                                "Permission": KB_INDEX_PERMISSIONS,
-                            },
-                        ],
-                        "Principal": [kb_role.role_arn],
-                    },
-                    {
-                        "Description": "Principal that creates the vector index at deploy time",
-                        "Rules": [
-                            {
-                                "ResourceType": "collection",
-                                "Resource": collection_resource,
-                                "Permission": DEPLOY_COLLECTION_PERMISSIONS,
-                            },
-                            {
-                                "ResourceType": "index",
-                                "Resource": index_resource,
-                                "Permission": DEPLOY_INDEX_PERMISSIONS,
-                            },
-                        ],
-                        "Principal": [deploy_principal_arn(stack, config)],
-                    },
+                    grant(
+                        "Bedrock Knowledge Base service role",
+                        kb_role.role_arn,
+                        KB_COLLECTION_PERMISSIONS,
+                        KB_INDEX_PERMISSIONS,
+                    ),
+                    grant(
+                        "Principal that creates the vector index at deploy time",
+                        deploy_principal_arn(stack, config),
+                        DEPLOY_COLLECTION_PERMISSIONS,
+                        DEPLOY_INDEX_PERMISSIONS,
+                    ),
                 ]
             ),
         )

@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 from lambdas.ingest import clients
+from tests.support.lambda_context import LambdaContext
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "ingest"
 KNOWLEDGE_BASE_ID = "KB12345678"
@@ -46,21 +47,9 @@ def s3_change_body(key: str, *, deleted: bool = False) -> str:
     return json.dumps(event)
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "ladder-ingest"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:111122223333:function:ladder-ingest"
-    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 @pytest.fixture
 def lambda_context() -> LambdaContext:
-    return LambdaContext()
+    return LambdaContext(function_name="ladder-ingest", memory_limit_in_mb=256, remaining_ms=60000)
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from tests.support.lambda_context import LambdaContext
+
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "rag"
 PARAMETER_NAME = "/ladder/finetune/model-arn"
 IMPORTED_MODEL_ARN = "arn:aws:bedrock:us-east-1:123456789012:imported-model/abcdef123456"
@@ -104,20 +106,6 @@ def streaming_json(payload: dict[str, Any]) -> StreamingBody:
 
 
 @dataclasses.dataclass
-class LambdaContext:
-    """The attributes of Lambda's context object that Powertools and the handler read."""
-
-    remaining_ms: int = 29_000
-    function_name: str = "ladder-rag"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ladder-rag"
-    aws_request_id: str = "5f3e1b2a-0000-4000-8000-000000000001"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-@dataclasses.dataclass
 class Response:
     status: int
     headers: dict[str, str]
@@ -134,7 +122,11 @@ class App:
     bedrock: Stubber
     logs: io.StringIO
     hooks: list[tuple[Any, str, Callable[..., Any]]]
-    context: LambdaContext = dataclasses.field(default_factory=LambdaContext)
+    context: LambdaContext = dataclasses.field(
+        default_factory=lambda: LambdaContext(
+            function_name="ladder-rag", memory_limit_in_mb=512, remaining_ms=29_000
+        )
+    )
 
     @property
     def runtime(self) -> Any:

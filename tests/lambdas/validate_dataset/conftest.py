@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from lambdas.validate_dataset import clients
+from tests.support.lambda_context import LambdaContext
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "validate_dataset"
 REGION = "us-east-1"
@@ -26,18 +26,6 @@ def load_event(name: str) -> dict[str, Any]:
 
 def sample_dataset() -> bytes:
     return (EVENTS_DIR / "support_chats.jsonl").read_bytes()
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "ladder-validate-dataset"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:111122223333:function:ladder-validate-dataset"
-    aws_request_id: str = "0f3a9c1e-6b2d-4e8f-9a7c-5d1b3e2f4a60"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
 
 
 @pytest.fixture
@@ -72,4 +60,6 @@ def handler_module(aws_env: None) -> ModuleType:
 
 @pytest.fixture
 def context() -> LambdaContext:
-    return LambdaContext()
+    return LambdaContext(
+        function_name="ladder-validate-dataset", memory_limit_in_mb=1024, remaining_ms=300000
+    )
