@@ -8,7 +8,7 @@ CDK := node_modules/.bin/cdk
 CONTEXT ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint unit bootstrap deploy diff destroy upload-sample clean
+.PHONY: synth test bootstrap deploy diff destroy upload-sample cli clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -23,6 +23,11 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt training_jobs/requ
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(VENV)/.app-installed $@
+
+# The operator CLI (ladder ...) needs only the app and boto3, not the test tooling.
+$(VENV)/.cli-installed: $(VENV)/.app-installed pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || (echo "Node 20+ is required" && exit 1)
@@ -54,8 +59,11 @@ destroy: $(VENV)/.app-installed node_modules/.installed
 	$(CDK) destroy --all $(CONTEXT)
 
 ## upload-sample: upload the sample corpus into the deployed documents bucket (needs AWS credentials)
-upload-sample: $(VENV)/.dev-installed
+upload-sample: $(VENV)/.cli-installed
 	$(BIN)/ladder docs upload sample_corpus
+
+## cli: install the operator CLI into .venv (then: .venv/bin/ladder --help)
+cli: $(VENV)/.cli-installed
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
