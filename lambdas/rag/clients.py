@@ -9,6 +9,7 @@ import boto3
 from botocore.config import Config
 
 from . import constants
+from .deadline import guard_attempts
 from .settings import Settings
 
 
@@ -32,12 +33,23 @@ def create_clients(settings: Settings) -> Clients:
         )
 
     attempts = settings.bedrock_max_attempts
+    agent_runtime = boto3.client(
+        "bedrock-agent-runtime", config=config(constants.RETRIEVE_READ_TIMEOUT_S, attempts)
+    )
+    bedrock_runtime = boto3.client(
+        "bedrock-runtime", config=config(constants.GENERATE_READ_TIMEOUT_S, attempts)
+    )
+    guard_attempts(agent_runtime, {"Retrieve": ("retrieve", constants.RETRIEVE_MIN_REMAINING_MS)})
+    guard_attempts(
+        bedrock_runtime,
+        {
+            "Converse": ("generate", constants.GENERATE_MIN_REMAINING_MS),
+            "InvokeModel": ("generate", constants.GENERATE_MIN_REMAINING_MS),
+            "ApplyGuardrail": ("guardrail", constants.GUARDRAIL_MIN_REMAINING_MS),
+        },
+    )
     return Clients(
-        agent_runtime=boto3.client(
-            "bedrock-agent-runtime", config=config(constants.RETRIEVE_READ_TIMEOUT_S, attempts)
-        ),
-        bedrock_runtime=boto3.client(
-            "bedrock-runtime", config=config(constants.GENERATE_READ_TIMEOUT_S, attempts)
-        ),
+        agent_runtime=agent_runtime,
+        bedrock_runtime=bedrock_runtime,
         ssm=boto3.client("ssm", config=config(constants.SSM_READ_TIMEOUT_S, constants.SSM_MAX_ATTEMPTS)),
     )

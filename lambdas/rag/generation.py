@@ -9,6 +9,7 @@ from typing import Any
 
 from . import constants
 from .deadline import Deadline
+from .errors import UpstreamUnavailable
 from .observability import logger
 from .prompts import Passage, PromptTemplate, question_qualifier, render_passages
 from .settings import Settings
@@ -16,6 +17,9 @@ from .upstream import upstream_call
 
 INTERVENED_STOP_REASONS = frozenset({"guardrail_intervened", "content_filtered"})
 TRUNCATED_STOP_REASONS = frozenset({"max_tokens", "model_context_window_exceeded", "length"})
+# No answer a caller can use: the model's output could not be parsed, or it asked for tools it was not given.
+UNUSABLE_STOP_REASONS = frozenset({"malformed_model_output", "malformed_tool_use", "tool_use"})
+_UNUSABLE = "The model returned an answer that could not be used; the failure has been logged"
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ def converse(
     content = response.get("output", {}).get("message", {}).get("content", [])
     text = "".join(block["text"] for block in content if "text" in block).strip()
     stop_reason = response["stopReason"]
+    if stop_reason in UNUSABLE_STOP_REASONS:
+        logger.warning("unusable model output", extra={"stop_reason": stop_reason})
+        raise UpstreamUnavailable(_UNUSABLE)
     generation = Generation(
         text=text,
         stop_reason=stop_reason,
@@ -95,13 +102,8 @@ def invoke_with_guardrail(
             contentType="application/json",
             accept="application/json",
         )
-        payload = json.loads(response["body"].read())
-    generation = Generation(
-        text=str(payload.get("generation", "")).strip(),
-        stop_reason=str(payload.get("stop_reason") or "end_turn"),
-        input_tokens=int(payload.get("prompt_token_count") or 0),
-        output_tokens=int(payload.get("generation_token_count") or 0),
-    )
+        raw = response["body"].read()
+    generation = _parse_invoke_model_output(raw)
     _warn_if_truncated(generation, settings)
     deadline.require("output guardrail", constants.GUARDRAIL_MIN_REMAINING_MS)
     output_check = [
@@ -119,6 +121,25 @@ def invoke_with_guardrail(
             output_tokens=generation.output_tokens,
         )
     return generation
+
+
+def _parse_invoke_model_output(raw: bytes) -> Generation:
+    """Reads the Llama-style body ``{"generation", "prompt_token_count", "generation_token_count",
+    "stop_reason"}``; any other shape is the model's failure (503), not the caller's or the function's."""
+    try:
+        payload = json.loads(raw)
+        text = payload["generation"]
+        if not isinstance(text, str):
+            raise TypeError("generation is not a string")
+        return Generation(
+            text=text.strip(),
+            stop_reason=str(payload.get("stop_reason") or "end_turn"),
+            input_tokens=int(payload.get("prompt_token_count") or 0),
+            output_tokens=int(payload.get("generation_token_count") or 0),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        logger.warning("unusable model output", extra={"error_type": type(exc).__name__})
+        raise UpstreamUnavailable(_UNUSABLE) from None
 
 
 def _apply_guardrail(

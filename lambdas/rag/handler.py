@@ -40,6 +40,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except SettingsError as error:
         logger.error("invalid configuration", extra={"variable": error.variable, "reason": str(error)})
         return internal_error_response(_request_id(event, context))
+    except Exception:
+        # A broken template or a client that cannot be created: answer with the error shape, not a crash.
+        logger.exception("cold start failed")
+        return internal_error_response(_request_id(event, context))
     try:
         if not isinstance(event, dict):
             raise InvalidRequest("event: not an API Gateway REST proxy event")
@@ -48,19 +52,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = parse_ask_request(body, max_question_chars=runtime.settings.max_question_chars)
         deadline = Deadline.start(runtime.clock, runtime.settings.deadline_ms, _lambda_remaining_ms(context))
         answer = answer_question(request, runtime, deadline)
+        _record(request, answer, log_content=runtime.settings.log_content)
+        return json_response(200, answer.to_json())
     except ApiError as error:
         logger.info("request refused", extra={"status": error.status, "error_code": error.code})
         return error_response(error)
     except Exception:
         logger.exception("request failed unexpectedly")
         return internal_error_response(_request_id(event, context))
-    _record(request, answer, log_content=runtime.settings.log_content)
-    return json_response(200, answer.to_json())
 
 
 def _record(request: AskRequest, answer: Answer, *, log_content: bool) -> None:
     if answer.retrieved:
-        metrics.add_metric(constants.METRIC_RETRIEVED_PASSAGES, MetricUnit.Count, len(answer.citations))
+        metrics.add_metric(constants.METRIC_RETRIEVED_PASSAGES, MetricUnit.Count, answer.passages_kept)
         metrics.add_metric(constants.METRIC_RETRIEVE_LATENCY, MetricUnit.Milliseconds, answer.retrieve_ms)
     if answer.generated:
         metrics.add_metric(constants.METRIC_GENERATE_LATENCY, MetricUnit.Milliseconds, answer.generate_ms)
@@ -75,7 +79,8 @@ def _record(request: AskRequest, answer: Answer, *, log_content: bool) -> None:
         "prompt_version": answer.prompt_version,
         "top_k": request.top_k,
         "filtered": request.retrieval_filter is not None,
-        "passages": len(answer.citations),
+        "passages": answer.passages_kept,
+        "citations": len(answer.citations),
         "grounded": answer.grounded,
         "guardrail_action": "INTERVENED" if answer.intervened else "NONE",
         "truncated": answer.truncated,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ ACCEPTED_FIELDS = ("question", "mode", "topK", "filter")
 # Which JSON values each leaf operator compares with (bool is excluded from numbers explicitly).
 _STRING = "a string"
 _SCALAR = "a string, number or boolean"
-_NUMBER = "a number"
+_NUMBER = "a finite number"
 _STRING_OR_NUMBER = "a string or number"
 _LIST = "a non-empty list of strings or numbers"
 _LEAF_VALUE_KIND = {
@@ -135,7 +136,7 @@ def _value_fits(kind: str, value: object) -> bool:
             and 1 <= len(value) <= constants.FILTER_LIST_MAX_VALUES
             and all(_value_fits(_STRING_OR_NUMBER, item) for item in value)
         )
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    is_number = isinstance(value, int | float) and not isinstance(value, bool) and _finite(value)
     is_string = isinstance(value, str) and len(value) <= constants.FILTER_STRING_MAX_CHARS
     if kind == _NUMBER:
         return is_number
@@ -144,3 +145,12 @@ def _value_fits(kind: str, value: object) -> bool:
     if kind == _STRING_OR_NUMBER:
         return is_string or is_number
     return is_string or is_number or isinstance(value, bool)
+
+
+def _finite(value: float) -> bool:
+    # json.loads reads 1e999 as infinity and keeps 400-digit integers; botocore would send the first as
+    # the non-JSON token Infinity and Bedrock rejects both, which would surface as a 503.
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False

@@ -53,6 +53,8 @@ class Answer:
     prompt_version: str
     citations: list[Passage] = field(default_factory=list)
     retrieved: bool = False
+    passages_kept: int = 0
+    """Passages at or above MIN_RELEVANCE_SCORE, counted even when an intervention drops the citations."""
     generated: bool = False
     intervened: bool = False
     truncated: bool = False
@@ -95,6 +97,11 @@ class Answer:
 
 def answer_question(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer:
     """Answers one validated request within ``deadline``; raises ApiError for anything the caller must see."""
+    with deadline.governing_calls():
+        return _answer(request, runtime, deadline)
+
+
+def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer:
     settings, clock = runtime.settings, runtime.clock
     started = clock()
     template = runtime.templates[request.mode]
@@ -139,6 +146,7 @@ def answer_question(request: AskRequest, runtime: Runtime, deadline: Deadline) -
         # An intervention replaces the answer, so no passage supports what is returned.
         citations=[] if generation.intervened else passages,
         retrieved=request.mode != "prompt",
+        passages_kept=len(passages),
         generated=True,
         intervened=generation.intervened,
         truncated=generation.truncated and not generation.intervened,

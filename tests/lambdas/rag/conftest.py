@@ -16,9 +16,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
+from urllib3 import HTTPResponse
 
 from tests.support.lambda_context import LambdaContext
 
@@ -101,8 +103,20 @@ def guardrail_response(text: str | None = None) -> dict[str, Any]:
 
 
 def streaming_json(payload: dict[str, Any]) -> StreamingBody:
-    raw = json.dumps(payload).encode()
+    return streaming_bytes(json.dumps(payload).encode())
+
+
+def streaming_bytes(raw: bytes) -> StreamingBody:
     return StreamingBody(io.BytesIO(raw), len(raw))
+
+
+def http_error(status: int, code: str, message: str) -> AWSResponse:
+    """A rest-json error as the HTTP layer returns it, so botocore's retries and parsing both run."""
+    body = json.dumps({"message": message}).encode()
+    raw = HTTPResponse(body=io.BytesIO(body), status=status, preload_content=False)
+    return AWSResponse(
+        "https://bedrock-runtime.us-east-1.amazonaws.com", status, {"x-amzn-ErrorType": code}, raw
+    )
 
 
 @dataclasses.dataclass
@@ -159,9 +173,11 @@ class App:
         params.update(expected)
         self.bedrock.add_response("converse", response or converse_response(), params)
 
-    def hook(self, client: Any, event_name: str, handler: Callable[..., Any]) -> None:
-        """Registers a botocore event handler first in line; the fixture removes it after the test."""
-        client.meta.events.register_first(event_name, handler)
+    def hook(self, client: Any, event_name: str, handler: Callable[..., Any], *, first: bool = True) -> None:
+        """Registers a botocore event handler first in line (or after the function's own handlers when
+        ``first`` is false); the fixture removes it after the test."""
+        register = client.meta.events.register_first if first else client.meta.events.register
+        register(event_name, handler)
         self.hooks.append((client, event_name, handler))
 
     def assert_no_pending(self) -> None:

@@ -10,8 +10,20 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from moto.core import models as moto_models
 
-from .conftest import App, ask_event, load_event
+from lambdas.rag import deadline
+
+from .conftest import (
+    IMPORTED_MODEL_ARN,
+    App,
+    ask_event,
+    converse_response,
+    guardrail_response,
+    http_error,
+    load_event,
+    streaming_bytes,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -47,6 +59,13 @@ def assert_error(response: Any, status: int, code: str) -> str:
         ({"question": "ok", "filter": []}, "filter"),
         ({"question": "ok", "filter": {"equals": {"key": "k"}}}, "filter.equals"),
         ({"question": "ok", "filter": {"like": {"key": "k", "value": "v"}}}, "filter"),
+        # JSON reads these as infinity and a 401-digit integer; Bedrock would reject them with a 503
+        (
+            '{"question": "ok", "filter": {"greaterThan": {"key": "year", "value": 1e999}}}',
+            "filter.greaterThan",
+        ),
+        ('{"question": "ok", "filter": {"equals": {"key": "n", "value": -1e999}}}', "filter.equals"),
+        ('{"question": "ok", "filter": {"in": {"key": "n", "value": [1' + "0" * 400 + "]}}}", "filter.in"),
         ({"question": "ok", "temperature": 1}, "temperature"),
         ([{"question": "ok"}], "body"),
         ("null", "body"),
@@ -315,3 +334,119 @@ def test_an_invalid_setting_fails_the_request_with_a_500_and_logs_the_variable(
     message = assert_error(response, 500, "InternalError")
     assert "TEMPERATURE" not in message
     assert any(r.get("variable") == "TEMPERATURE" for r in app.log_records())
+
+
+def test_throttling_is_retried_up_to_bedrock_max_attempts_then_a_429(
+    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Converse answers every HTTP attempt with 429 ThrottlingException (Stubber would bypass retries;
+    # moto's own before-send handler, which would claim the request, stays out of this rag-mode test)
+    app = make_app(BEDROCK_MAX_ATTEMPTS="2")
+    monkeypatch.setattr(moto_models.botocore_stubber, "enabled", False)
+    app.expect_retrieve()
+    app.bedrock.deactivate()
+    attempts: list[int] = []
+
+    def throttled(**_: Any) -> Any:
+        attempts.append(1)
+        return http_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
+
+    app.hook(
+        app.runtime.clients.bedrock_runtime, "before-send.bedrock-runtime.Converse", throttled, first=False
+    )
+
+    # When a question is asked
+    response = app.ask({"question": "How much leave?"})
+
+    # Then botocore retried exactly up to BEDROCK_MAX_ATTEMPTS, and the caller gets 429 with Retry-After
+    assert len(attempts) == 2
+    assert_error(response, 429, "Throttled")
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_no_retry_starts_once_the_deadline_leaves_too_little_time(make_app: Callable[..., App]) -> None:
+    # Given a Converse attempt that times out after 23.5 s of a 25 s deadline, with 3 attempts allowed
+    app = make_app(BEDROCK_MAX_ATTEMPTS="3")
+    now = [0.0]
+    app.use_clock(lambda: now[0])
+    app.expect_retrieve()
+    app.bedrock.deactivate()
+    attempts: list[int] = []
+
+    def slow_then_timeout(**_: Any) -> None:
+        attempts.append(1)
+        now[0] += 23.5
+        raise ReadTimeoutError(endpoint_url="https://bedrock-runtime.us-east-1.amazonaws.com")
+
+    client = app.runtime.clients.bedrock_runtime
+    app.hook(client, "before-send.bedrock-runtime.Converse", slow_then_timeout, first=False)
+
+    # When a question is asked
+    response = app.ask({"question": "How much leave?"})
+
+    # Then the retry is not started (it would outlive the Lambda), and the answer is the function's own 504
+    assert len(attempts) == 1
+    message = assert_error(response, 504, "DeadlineExceeded")
+    assert "generate" in message
+    # And the request's deadline no longer governs calls made after it
+    assert deadline._CURRENT.get() is None
+
+
+def test_unusable_model_output_is_a_503(app: App) -> None:
+    # Given the model's output could not be parsed by Bedrock
+    app.expect_retrieve()
+    app.expect_converse(converse_response("{{garbled", stop_reason="malformed_model_output"))
+
+    # When a question is asked
+    response = app.ask({"question": "How much leave?"})
+
+    # Then the garbled text is not served as a grounded answer
+    assert_error(response, 503, "UpstreamUnavailable")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>502 Bad Gateway</html>", b'{"outputs": [{"text": "hi"}]}', b"[1, 2]", b'{"generation": 7}'],
+)
+def test_an_invoke_model_body_of_another_shape_is_a_503(
+    make_app: Callable[..., App], publish_model: Callable[[str], None], body: bytes
+) -> None:
+    # Given an imported model whose InvokeModel body is not the Llama completion shape
+    app = make_app(FINETUNED_MODEL_API="invoke_model")
+    publish_model(IMPORTED_MODEL_ARN)
+    app.expect_retrieve()
+    app.bedrock.add_response("apply_guardrail", guardrail_response())
+    app.bedrock.add_response(
+        "invoke_model", {"body": streaming_bytes(body), "contentType": "application/json"}
+    )
+    # (an output check that would pass, were the body read as an empty or made-up answer)
+    app.bedrock.add_response("apply_guardrail", guardrail_response())
+
+    # When a finetuned question is asked
+    response = app.ask({"question": "How much leave?", "mode": "finetuned"})
+
+    # Then it is the upstream's failure, not an internal error
+    assert_error(response, 503, "UpstreamUnavailable")
+
+
+def test_a_cold_start_that_fails_outside_settings_is_a_500_not_a_crash(
+    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a container whose prompt templates cannot be loaded
+    app = make_app()
+    vars(app.module)["_runtime"] = None
+
+    def broken_templates() -> None:
+        raise ValueError(
+            "prompts/rag.txt: the [[user]] section needs {{passages}} and {{question}} once each"
+        )
+
+    monkeypatch.setattr("lambdas.rag.service.load_templates", broken_templates)
+
+    # When a request arrives
+    response = app.ask({"question": "ok"})
+
+    # Then the error shape comes back (no Lambda crash, no detail), and the cause is logged
+    message = assert_error(response, 500, "InternalError")
+    assert "prompts" not in message
+    assert any(r["message"] == "cold start failed" and r["level"] == "ERROR" for r in app.log_records())

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import App, retrieve_response
+from .conftest import App, load_event, retrieve_response
 
 
 def emitted_metrics(stdout: str) -> dict[str, dict[str, Any]]:
@@ -102,3 +102,22 @@ def test_log_content_true_logs_question_and_answer(make_app: Callable[..., App])
     summary = next(r for r in app.log_records() if r["message"] == "answered")
     assert summary["question"] == "ZEBRA-PINEAPPLE?"
     assert summary["answer"].startswith("Employees get 25 days")
+
+
+def test_an_intervention_still_counts_the_retrieved_passages(
+    app: App, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given two relevant passages and a guardrail that blocks the answer
+    app.expect_retrieve()
+    app.expect_converse(load_event("converse_guardrail_intervened.json"))
+
+    # When it is served
+    response = app.ask({"question": "How much leave?"})
+
+    # Then the answer has no citations, yet the retrieval metric and log still count what was retrieved
+    assert response.body["citations"] == []
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert metrics["GuardrailInterventions"]["value"] == 1
+    assert metrics["RetrievedPassages"]["value"] == 2
+    summary = next(r for r in app.log_records() if r["message"] == "answered")
+    assert (summary["passages"], summary["citations"]) == (2, 0)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, NoReturn
 
 import botocore.session
 import pytest
+from botocore.serialize import create_serializer
 from botocore.validate import ParamValidator
 
 from lambdas.rag.errors import InvalidRequest
 from lambdas.rag.request import AskRequest, parse_ask_request, parse_filter
 
-RETRIEVAL_FILTER_SHAPE = (
-    botocore.session.get_session().get_service_model("bedrock-agent-runtime").shape_for("RetrievalFilter")
-)
+AGENT_RUNTIME_MODEL = botocore.session.get_session().get_service_model("bedrock-agent-runtime")
+RETRIEVAL_FILTER_SHAPE = AGENT_RUNTIME_MODEL.shape_for("RetrievalFilter")
+RETRIEVE_OPERATION = AGENT_RUNTIME_MODEL.operation_model("Retrieve")
+RETRIEVE_SERIALIZER = create_serializer(AGENT_RUNTIME_MODEL.metadata["protocol"])
+
+
+def reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
 
 
 def test_defaults_apply_and_the_question_is_trimmed() -> None:
@@ -107,3 +114,42 @@ def test_invalid_filters_are_rejected_with_the_path_of_the_mistake(
 def test_unknown_fields_are_named() -> None:
     with pytest.raises(InvalidRequest, match=r"^top_k: is not an accepted field"):
         parse_ask_request({"question": "q", "top_k": 3}, max_question_chars=2000)
+
+
+@pytest.mark.parametrize("raw_value", ["1e999", "-1e999", "1" + "0" * 400])
+def test_numbers_json_reads_but_bedrock_cannot_take_are_rejected(raw_value: str) -> None:
+    # Given a filter number that json.loads turns into infinity or a 401-digit integer
+    body = json.loads(
+        f'{{"question": "q", "filter": {{"lessThan": {{"key": "year", "value": {raw_value}}}}}}}'
+    )
+
+    # When validated, then the filter's value is named
+    with pytest.raises(InvalidRequest, match=r"^filter\.lessThan\.value: must be a finite number"):
+        parse_ask_request(body, max_question_chars=2000)
+
+
+@pytest.mark.parametrize(
+    "raw_value", ["1.7976931348623157e308", "-9223372036854775808", "5e-324", "1e999", "1" + "0" * 400]
+)
+def test_every_accepted_filter_number_reaches_bedrock_as_strict_json(raw_value: str) -> None:
+    # Given a filter number as JSON spells it
+    body = json.loads(
+        f'{{"question": "q", "filter": {{"greaterThan": {{"key": "n", "value": {raw_value}}}}}}}'
+    )
+    try:
+        request = parse_ask_request(body, max_question_chars=2000)
+    except InvalidRequest:
+        return  # refused with a 400: nothing reaches Bedrock
+
+    # When botocore serializes the Retrieve request for an accepted filter
+    http = RETRIEVE_SERIALIZER.serialize_to_request(
+        {
+            "knowledgeBaseId": "KB12345678",
+            "retrievalQuery": {"text": "q"},
+            "retrievalConfiguration": {"vectorSearchConfiguration": {"filter": request.retrieval_filter}},
+        },
+        RETRIEVE_OPERATION,
+    )
+
+    # Then the body is JSON that a strict parser (and Bedrock) accepts
+    json.loads(http["body"], parse_constant=reject_constant)
