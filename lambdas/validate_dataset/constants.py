@@ -18,8 +18,11 @@ MAX_DATASET_BYTES = 256 * 1024 * 1024
 """Largest dataset object read; the parsed records take several times its size in memory."""
 READ_CHUNK_BYTES = 1024 * 1024
 
-EXECUTION_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"
-"""Step Functions execution names of this pipeline: safe as one S3 key segment."""
+EXECUTION_NAME_PATTERN = r"^(?=.{1,63}$)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$"
+"""The execution name becomes the training job name (SageMaker: 1-63 letters, digits and hyphens, starting
+with a letter or digit), the imported model name (Bedrock: no two hyphens in a row) and the import job's
+client token (Bedrock: not ending with a hyphen). Refusing any other name here stops the run before the
+GPU job is paid for, instead of at the import after it."""
 
 S3_MAX_ATTEMPTS = 5
 S3_CONNECT_TIMEOUT_S = 5

@@ -70,7 +70,8 @@ def parse_request(event: Any) -> DatasetRequest:
         values[field] = value
     if not re.match(constants.EXECUTION_NAME_PATTERN, values["executionName"]):
         raise InvalidRequest(
-            f"executionName must be 1-80 letters, digits, '-' or '_', got {values['executionName']!r}"
+            "executionName must be 1-63 letters and digits, optionally in groups joined by single hyphens "
+            f"(it names the training job and the imported model), got {values['executionName']!r}"
         )
     return DatasetRequest(values["bucket"], values["key"], values["executionName"])
 

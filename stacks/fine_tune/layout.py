@@ -18,8 +18,3 @@ BASE_MODELS_PREFIX: Final = "base-models/"
 PREPARED_RETENTION_DAYS: Final = 90
 CHECKPOINT_RETENTION_DAYS: Final = 30
 """Checkpoints only matter while their job may still resume; a month leaves time to inspect a failure."""
-
-
-def model_output_uri(bucket_name: str, job_name_path: str) -> str:
-    """``States.Format`` expression of the uncompressed model folder of the job named at ``job_name_path``."""
-    return f"States.Format('s3://{bucket_name}/{MODELS_PREFIX}{{}}/output/model/', {job_name_path})"

@@ -5,9 +5,10 @@ validate dataset -> SageMaker training job (.sync) -> Bedrock CreateModelImportJ
 notification topic and ends in a Fail state named after what went wrong.
 
 Execution input: ``{"key": "uploads/<file>.jsonl"}`` plus, optionally, ``"baseModelS3Uri":
-"s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the ``model`` channel). The execution name
-becomes the training job, checkpoint folder, import job and imported model name, so it must be 1-63
-letters, digits and hyphens (``ladder finetune start`` names executions ``ladder-<UTC timestamp>``).
+"s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the ``model`` channel; the trailing ``/``
+is required). The execution name becomes the training job, checkpoint folder, import job and imported model
+name, so it must be 1-63 letters and digits in groups joined by single hyphens; the validation task refuses
+any other (``ladder finetune start`` names executions ``ladder-<UTC timestamp>``).
 """
 
 from __future__ import annotations
@@ -76,7 +77,6 @@ class FineTunePipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._notifications = notifications
-        self._artifacts_bucket = artifacts_bucket
         stack = cdk.Stack.of(self)
         self._import_jobs = stack.format_arn(
             service="bedrock", resource="model-import-job", resource_name="*"
@@ -132,7 +132,6 @@ class FineTunePipeline(Construct):
             state.add_catch(training_failed, result_path=_ERROR_PATH)
             return state.next(import_model)
 
-        staged_prefix = f"s3://{artifacts_bucket.bucket_name}/{layout.BASE_MODELS_PREFIX}*"
         without_staged_model = (
             self._failure(
                 ERROR_BASE_MODEL_REQUIRED,
@@ -143,23 +142,34 @@ class FineTunePipeline(Construct):
             if config.fine_tune_network_isolation
             else train("TrainFromHub", with_model_channel=False)
         )
-        choose_base_model = (
-            sfn.Choice(self, "BaseModelStaged", comment="Staged weights (model channel) or the Hub")
+        # Two Choice states, not one And: a comparison on an absent path fails the execution at once
+        # (States.Runtime, which no Catch sees), so the location is only compared once it is known to exist.
+        # The folder must end with "/": a bare prefix would also copy its siblings (base-models/llama-8b/ for
+        # base-models/llama) and put the weights one folder down in the channel.
+        staged_folder = f"s3://{artifacts_bucket.bucket_name}/{layout.BASE_MODELS_PREFIX}*/"
+        check_location = (
+            sfn.Choice(
+                self, "BaseModelLocation", comment="Only a folder under base-models/ of the artifacts bucket"
+            )
             .when(
                 sfn.Condition.and_(
-                    sfn.Condition.is_present("$.baseModelS3Uri"),
-                    sfn.Condition.string_matches("$.baseModelS3Uri", staged_prefix),
+                    sfn.Condition.is_string("$.baseModelS3Uri"),
+                    sfn.Condition.string_matches("$.baseModelS3Uri", staged_folder),
                 ),
                 train("TrainWithStagedModel", with_model_channel=True),
             )
-            .when(
-                sfn.Condition.is_present("$.baseModelS3Uri"),
+            .otherwise(
                 self._failure(
                     ERROR_BASE_MODEL_LOCATION,
-                    f"baseModelS3Uri must be under s3://<artifacts bucket>/{layout.BASE_MODELS_PREFIX}",
+                    "baseModelS3Uri must be a folder (ending with /) under "
+                    f"s3://<artifacts bucket>/{layout.BASE_MODELS_PREFIX}",
                     static=True,
-                ),
+                )
             )
+        )
+        choose_base_model = (
+            sfn.Choice(self, "BaseModelStaged", comment="Staged weights (model channel) or the Hub")
+            .when(sfn.Condition.is_present("$.baseModelS3Uri"), check_location)
             .otherwise(without_staged_model)
         )
 
@@ -197,7 +207,6 @@ class FineTunePipeline(Construct):
         self._acknowledge()
 
     def _import_chain(self, model_parameter: ssm.IStringParameter) -> sfn.IChainable:
-        bucket = self._artifacts_bucket.bucket_name
         start_import = tasks.CallAwsService(
             self,
             "ImportModel",
@@ -211,9 +220,8 @@ class FineTunePipeline(Construct):
                 "ImportedModelName.$": "$$.Execution.Name",
                 "ClientRequestToken.$": "$$.Execution.Name",
                 "RoleArn": self.import_role.role_arn,
-                "ModelDataSource": {
-                    "S3DataSource": {"S3Uri.$": layout.model_output_uri(bucket, "$.training.TrainingJobName")}
-                },
+                # The folder the job uploaded SM_MODEL_DIR to (CompressionType NONE), as the job reports it.
+                "ModelDataSource": {"S3DataSource": {"S3Uri.$": "$.training.ModelS3Uri"}},
             },
             result_selector={"JobArn.$": "$.JobArn"},
             result_path="$.import",

@@ -411,7 +411,11 @@ def training_job_state_json(
         "Type": "Task",
         "Resource": f"arn:{cdk.Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync",
         "Parameters": parameters,
-        "ResultSelector": {"TrainingJobName.$": "$.TrainingJobName"},
+        # The result is DescribeTrainingJob's response; only what the next states read is kept.
+        "ResultSelector": {
+            "TrainingJobName.$": "$.TrainingJobName",
+            "ModelS3Uri.$": "$.ModelArtifacts.S3ModelArtifacts",
+        },
         "ResultPath": result_path,
     }
 

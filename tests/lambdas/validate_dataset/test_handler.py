@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,10 +13,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import botocore.session
 import pytest
 
 from lambdas.validate_dataset import constants
-from lambdas.validate_dataset.preparation import DatasetRejected
+from lambdas.validate_dataset.preparation import DatasetRejected, InvalidRequest, parse_request
 from tests.lambdas.validate_dataset.conftest import LambdaContext, load_event, sample_dataset
 from training_jobs import job_contract
 
@@ -165,7 +167,13 @@ def test_lines_are_split_on_newline_only_and_crlf_files_are_accepted(
         ({"bucket": ""}, "bucket"),
         ({"key": None}, "key"),
         ({"executionName": "../escape"}, "executionName"),
-        ({"executionName": "x" * 81}, "executionName"),
+        ({"executionName": "x" * 64}, "executionName"),
+        # SageMaker refuses "_" in a training job name; Bedrock refuses "--" in a model name and a
+        # trailing "-" in a client token: each would fail the run after validation, or after training
+        ({"executionName": "ladder_20250301"}, "executionName"),
+        ({"executionName": "ladder--20250301"}, "executionName"),
+        ({"executionName": "ladder-20250301-"}, "executionName"),
+        ({"executionName": "-ladder"}, "executionName"),
     ],
 )
 def test_malformed_state_input_is_refused_naming_the_field(
@@ -198,3 +206,48 @@ def test_function_imports_from_its_aws_asset_layout(tmp_path: Path) -> None:
     # Then it imports without anything else from the repository
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["handler", "DatasetRejected"]
+
+
+NAME_CANDIDATES = [
+    "ladder-20250301T093000Z",  # what `ladder finetune start` names an execution
+    "ft-20250301-0930-7f3c2a",
+    "a",
+    "A1-b2-C3",
+    "x" * 63,
+    "x" * 64,
+    "ladder_20250301",
+    "ladder--20250301",
+    "ladder-",
+    "-ladder",
+    "ladder.1",
+    "ladder+1",
+    "ladder 1",
+    "ladder/1",
+]
+
+
+@pytest.mark.parametrize("name", NAME_CANDIDATES)
+def test_execution_names_accepted_are_exactly_those_every_named_resource_accepts(name: str) -> None:
+    # Given the name constraints of what the execution name becomes, read from the service models
+    session = botocore.session.get_session()
+    training = session.get_service_model("sagemaker").operation_model("CreateTrainingJob").input_shape
+    model_import = session.get_service_model("bedrock").operation_model("CreateModelImportJob").input_shape
+    shapes = [
+        training.members["TrainingJobName"],
+        model_import.members["jobName"],
+        model_import.members["importedModelName"],
+        model_import.members["clientRequestToken"],
+    ]
+    fits_everywhere = all(
+        re.fullmatch(shape.metadata["pattern"], name) and len(name) <= shape.metadata["max"]
+        for shape in shapes
+    )
+    # When the validation task parses an input carrying that execution name
+    event = {**load_event("state_input.json"), "executionName": name}
+    try:
+        parse_request(event)
+        accepted = True
+    except InvalidRequest:
+        accepted = False
+    # Then it accepts the name exactly when SageMaker and Bedrock would both accept it later
+    assert accepted == bool(fits_everywhere)
