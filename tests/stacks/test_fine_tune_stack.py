@@ -19,7 +19,7 @@ from stacks.fine_tune.training_code import SOURCE_FILES, write_source_archive
 from tests.stacks.conftest import COMBINATIONS
 from tests.support.synth import Synthesized, as_list, only, policy_statements, resources
 from training_jobs import job_contract as contract
-from training_jobs.train import TrainArguments
+from training_jobs.train import TrainArguments, parse_args
 
 FINE_TUNE_TYPES = ("AWS::SageMaker::", "AWS::StepFunctions::", "AWS::Budgets::")
 TRAINING_RESOURCE = ":states:::sagemaker:createTrainingJob.sync"
@@ -34,6 +34,7 @@ CUSTOM = {
     "fineTuneNetworkIsolation": "false",
     "fineTuneMonthlyBudgetUsd": "250",
     "fineTuneLoraR": "8",
+    "fineTuneLearningRate": "0.00001",
     "fineTuneSubnetIds": "subnet-0123456789abcdef0",
     "fineTuneSecurityGroupIds": "sg-0123456789abcdef0",
     "alarmEmail": "ml-team@example.com",
@@ -205,6 +206,43 @@ def test_hyperparameters_are_ones_train_py_accepts_with_the_configured_values(cu
         assert params["learning_rate"] == str(custom.config.fine_tune_learning_rate)
         assert params["max_seq_length"] == str(custom.config.fine_tune_max_seq_length)
         assert params["sagemaker_program"] == "train.py"
+
+
+def toolkit_argv(hyperparameters: dict[str, str]) -> list[str]:
+    """The command-line arguments the SageMaker training toolkit gives the entry point: each value
+    JSON-decoded when it can be (hyperparameters.json holds strings), the toolkit's own ``sagemaker_*``
+    removed, the rest as ``--name str(value)`` in name order (sagemaker_training.environment, mapping)."""
+    decoded: dict[str, Any] = {}
+    for name, value in hyperparameters.items():
+        try:
+            decoded[name] = json.loads(value)
+        except ValueError:
+            decoded[name] = value
+    user = {name: value for name, value in decoded.items() if not name.startswith("sagemaker_")}
+    return [part for name in sorted(user) for part in (f"--{name}", str(user[name]))]
+
+
+@pytest.mark.parametrize("combination", ["default", "custom"])
+def test_train_py_parses_what_the_toolkit_passes_into_the_configured_values(
+    request, combination: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synthesized = request.getfixturevalue(combination)
+    config = synthesized.config
+    for name in ("SM_CHANNEL_MODEL", "SM_CHANNEL_TRAIN", "SM_CHANNEL_EVAL", "SM_MODEL_DIR", "CHECKPOINT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for state in training_states(definition(synthesized.template("FineTune"))).values():
+        hyperparameters = state["Parameters"]["HyperParameters"]
+        # Given the job's HyperParameters as the toolkit turns them into arguments
+        args = parse_args(toolkit_argv(hyperparameters))
+        # Then train.py accepts every one and reads the configured values
+        assert args.model_id == config.fine_tune_base_model_id
+        assert args.epochs == config.fine_tune_epochs
+        assert args.learning_rate == pytest.approx(config.fine_tune_learning_rate)
+        assert (args.lora_r, args.lora_alpha) == (config.fine_tune_lora_r, config.fine_tune_lora_alpha)
+        assert args.lora_dropout == pytest.approx(config.fine_tune_lora_dropout)
+        assert args.max_seq_length == config.fine_tune_max_seq_length
+        # And the toolkit finds the entry point in the archive it unpacks
+        assert hyperparameters["sagemaker_program"] in SOURCE_FILES
 
 
 def test_training_code_arrives_as_a_channel_the_toolkit_unpacks(default) -> None:

@@ -326,3 +326,51 @@ def test_llama3_rope_scaling_is_written_in_the_old_form_too(tmp_path: Path) -> N
     assert config["torch_dtype"] == "bfloat16"
     # A tokenizer class Bedrock accepts is kept
     assert json.loads((tmp_path / "tokenizer_config.json").read_text())["tokenizer_class"] == "Qwen2Tokenizer"
+
+
+def test_the_trainer_computes_the_loss_on_assistant_tokens_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trl
+
+    # Given a job on a few conversations, with every batch the trainer steps on recorded
+    save_tiny_model(tmp_path / "model-channel")
+    conversations = [conversation(i) for i in range(6)]
+    write_jsonl(tmp_path / "train" / job_contract.TRAIN_FILE, conversations)
+    batches: list[dict[str, list[list[int]]]] = []
+    step = trl.SFTTrainer.training_step
+
+    def recording_step(
+        self: object, model: object, inputs: dict[str, object], *args: object, **kw: object
+    ) -> object:
+        batches.append({key: inputs[key].tolist() for key in ("input_ids", "labels")})  # type: ignore[attr-defined]
+        return step(self, model, inputs, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trl.SFTTrainer, "training_step", recording_step)
+    args = parse_args(
+        [
+            *SMALL_RUN,
+            "--max_steps", "3",
+            "--base_model_dir", str(tmp_path / "model-channel"),
+            "--train_dir", str(tmp_path / "train"),
+            "--eval_dir", str(tmp_path / "no-eval"),
+            "--output_model_dir", str(tmp_path / "model"),
+            "--output_data_dir", str(tmp_path / "output"),
+            "--checkpoint_dir", str(tmp_path / "checkpoints"),
+        ]
+    )  # fmt: skip
+    # When the job runs
+    with contextlib.redirect_stdout(io.StringIO()):
+        main(args)
+    # Then each row the loss sees carries the labels of its conversation: assistant tokens keep their id,
+    # every system, user and template token and every pad is -100
+    tokenizer = build_tokenizer()
+    expected = [encode_conversation(tokenizer, messages, 64) for messages in conversations]
+    rows = [row for batch in batches for row in zip(batch["input_ids"], batch["labels"], strict=True)]
+    assert len(rows) == 3 * 2
+    for input_ids, labels in rows:
+        (match,) = [e for e in expected if input_ids[: len(e["input_ids"])] == e["input_ids"]]
+        length = len(match["input_ids"])
+        assert labels[:length] == match["labels"]
+        assert set(labels[length:]) <= {IGNORE_INDEX}
+        assert IGNORE_INDEX in labels[:length] and any(label != IGNORE_INDEX for label in labels)
