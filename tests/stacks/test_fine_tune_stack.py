@@ -40,6 +40,7 @@ CUSTOM = {
     "alarmEmail": "ml-team@example.com",
 }
 NO_SPOT = {"fineTune": "true", "fineTuneSpot": "false"}
+ISOLATED = {"fineTune": "true", "fineTuneNetworkIsolation": "true"}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,11 @@ def custom(synth) -> Synthesized:
 @pytest.fixture(scope="module")
 def no_spot(synth) -> Synthesized:
     return synth(NO_SPOT)
+
+
+@pytest.fixture(scope="module")
+def isolated(synth) -> Synthesized:
+    return synth(ISOLATED)
 
 
 def _text(piece: Any) -> str:
@@ -278,9 +284,9 @@ def test_source_archive_is_reproducible(tmp_path: Path) -> None:
         assert archive.extractfile("train.py").read() == (source / "train.py").read_bytes()  # type: ignore[union-attr]
 
 
-def test_network_isolation_requires_a_staged_base_model(default) -> None:
-    # Given network isolation on (the default): the job cannot download from the Hugging Face Hub
-    asl = definition(default.template("FineTune"))
+def test_network_isolation_requires_a_staged_base_model(isolated) -> None:
+    # Given network isolation on: the job cannot download from the Hugging Face Hub
+    asl = definition(isolated.template("FineTune"))
     states = training_states(asl)
     # Then the only training job reads the staged base model channel, isolated
     assert len(states) == 1
@@ -316,7 +322,7 @@ def test_without_network_isolation_the_hub_path_exists_and_vpc_is_used(custom) -
         }
 
 
-@pytest.mark.parametrize("combination", ["default", "custom", "no_spot"])
+@pytest.mark.parametrize("combination", ["default", "custom", "no_spot", "isolated"])
 def test_every_failure_publishes_a_notification_then_fails(request, combination: str) -> None:
     asl = definition(request.getfixturevalue(combination).template("FineTune"))
     states = asl["States"]
@@ -890,7 +896,7 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("aws_credentials")
 @pytest.mark.parametrize("outcome", ["completed", "failed"])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-@pytest.mark.parametrize("combination", ["default", "custom", "no_spot"])
+@pytest.mark.parametrize("combination", ["default", "custom", "no_spot", "isolated"])
 def test_every_path_reads_only_what_earlier_states_wrote_and_sends_valid_requests(
     request, combination: str, scenario: str, outcome: str
 ) -> None:
