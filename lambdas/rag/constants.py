@@ -49,6 +49,9 @@ RETRY_AFTER_MODEL_NOT_READY_S = 30
 RETRY_AFTER_DEADLINE_S = 5
 
 EXCERPT_MAX_CHARS = 500
+# With reranking, Retrieve returns this many times topK candidates (Bedrock allows at most 100).
+RERANK_CANDIDATE_FACTOR = 3
+RERANK_CANDIDATES_MAX = 100
 # Bedrock's contextual grounding check accepts queries up to this length.
 GROUNDING_QUERY_MAX_CHARS = 1_000
 PROMPT_VERSION_HEX_CHARS = 12

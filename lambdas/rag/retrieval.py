@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import constants
 from .prompts import Passage
 from .settings import Settings
 
@@ -25,6 +26,10 @@ def retrieve_passages(
     if settings.search_type is not None:
         vector_search["overrideSearchType"] = settings.search_type
     if settings.rerank_model_arn is not None:
+        # The reranker can only reorder what retrieval returns: fetch more candidates, keep top_k of them.
+        vector_search["numberOfResults"] = min(
+            constants.RERANK_CANDIDATES_MAX, top_k * constants.RERANK_CANDIDATE_FACTOR
+        )
         vector_search["rerankingConfiguration"] = {
             "type": "BEDROCK_RERANKING_MODEL",
             "bedrockRerankingConfiguration": {

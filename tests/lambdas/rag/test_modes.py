@@ -107,7 +107,7 @@ def test_rag_mode_sends_search_type_reranking_and_filter(make_app: Callable[...,
     app.expect_retrieve(
         retrievalConfiguration={
             "vectorSearchConfiguration": {
-                "numberOfResults": 4,
+                "numberOfResults": 12,  # three candidates per kept passage for the reranker
                 "filter": metadata_filter,
                 "overrideSearchType": "HYBRID",
                 "rerankingConfiguration": {
