@@ -129,17 +129,26 @@ def test_numbers_json_reads_but_bedrock_cannot_take_are_rejected(raw_value: str)
 
 
 @pytest.mark.parametrize(
-    "raw_value", ["1.7976931348623157e308", "-9223372036854775808", "5e-324", "1e999", "1" + "0" * 400]
+    ("raw_value", "accepted"),
+    [
+        ("1.7976931348623157e308", True),
+        ("-9223372036854775808", True),
+        ("5e-324", True),
+        ("1e999", False),
+        ("1" + "0" * 400, False),
+    ],
 )
-def test_every_accepted_filter_number_reaches_bedrock_as_strict_json(raw_value: str) -> None:
+def test_every_accepted_filter_number_reaches_bedrock_as_strict_json(raw_value: str, accepted: bool) -> None:
     # Given a filter number as JSON spells it
     body = json.loads(
         f'{{"question": "q", "filter": {{"greaterThan": {{"key": "n", "value": {raw_value}}}}}}}'
     )
-    try:
-        request = parse_ask_request(body, max_question_chars=2000)
-    except InvalidRequest:
-        return  # refused with a 400: nothing reaches Bedrock
+    if not accepted:
+        # a number no double can hold is refused with a 400: nothing reaches Bedrock
+        with pytest.raises(InvalidRequest, match="finite number"):
+            parse_ask_request(body, max_question_chars=2000)
+        return
+    request = parse_ask_request(body, max_question_chars=2000)
 
     # When botocore serializes the Retrieve request for an accepted filter
     http = RETRIEVE_SERIALIZER.serialize_to_request(
@@ -151,5 +160,7 @@ def test_every_accepted_filter_number_reaches_bedrock_as_strict_json(raw_value: 
         RETRIEVE_OPERATION,
     )
 
-    # Then the body is JSON that a strict parser (and Bedrock) accepts
-    json.loads(http["body"], parse_constant=reject_constant)
+    # Then the body is JSON that a strict parser (and Bedrock) accepts, with the number intact
+    sent = json.loads(http["body"], parse_constant=reject_constant)
+    value = sent["retrievalConfiguration"]["vectorSearchConfiguration"]["filter"]["greaterThan"]["value"]
+    assert value == float(raw_value)
