@@ -438,6 +438,12 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
             f"-c fineTuneMaxWaitHours={values['fine_tune_max_wait_hours']} is invalid: with spot training it "
             f"must be at least fineTuneMaxRuntimeHours ({values['fine_tune_max_runtime_hours']})"
         )
+    geo = values["generation_model_id"].split(".", 1)[0]
+    if geo in INFERENCE_PROFILE_REGIONS and values["region"] not in INFERENCE_PROFILE_REGIONS[geo]:
+        problems.append(
+            f"-c generationModelId={values['generation_model_id']} is invalid in region {values['region']}: "
+            f"a '{geo}.' inference profile is called from one of {', '.join(INFERENCE_PROFILE_REGIONS[geo])}"
+        )
     if bool(values["fine_tune_subnet_ids"]) != bool(values["fine_tune_security_group_ids"]):
         problems.append(
             "-c fineTuneSubnetIds and fineTuneSecurityGroupIds must be given together (or neither)"

@@ -84,6 +84,14 @@ def test_invalid_values_fail_with_key_value_and_accepted(key, value, fragments) 
         assert fragment in str(raised.value)
 
 
+def test_an_inference_profile_must_be_called_from_its_geography() -> None:
+    with pytest.raises(
+        ConfigError, match=r"generationModelId=us.amazon.nova-lite-v1:0 is invalid in region eu-west-1"
+    ):
+        config_with(region="eu-west-1")
+    assert config_with(region="eu-west-1", generationModelId="eu.amazon.nova-lite-v1:0").region == "eu-west-1"
+
+
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as raised:
         config_with(fineTune="yes", profile="staging")
