@@ -290,6 +290,9 @@ class TestDeployOrder:
             k for k, p in resources(template, "AWS::IAM::Policy").items() if "ServiceRolePolicy" in k
         )
         assert comes_before(template, kb_policy, kb)
+        # and the access policy is created alongside the collection (minutes), so it has propagated before
+        # the index and the knowledge base use it: no wait is needed
+        assert not comes_before(template, collection, access)
         # and nothing makes the collection wait on the index (no cycle)
         assert not comes_before(template, index, collection)
 
