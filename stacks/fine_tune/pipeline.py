@@ -32,7 +32,7 @@ from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.python_function import PythonFunction, retention
 from stacks.fine_tune import layout
 from stacks.fine_tune.training import training_job_state, training_job_statements
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, resource_finding
 
 SERVICE = "ladder-finetune"
 VALIDATE_MEMORY_MB = 1024
@@ -383,11 +383,10 @@ class FineTunePipeline(Construct):
                 sid="UseBucketKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]
             )
         )
-        logical_id = cdk.Stack.of(self).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
         for prefix, access in ((layout.UPLOADS_PREFIX, "reads"), (layout.PREPARED_PREFIX, "writes")):
             acknowledge(
                 role,
-                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]",
+                resource_finding("AwsSolutions-IAM5", bucket, f"/{prefix}*"),
                 f"The validation task {access} objects under {prefix} named per upload and per execution; "
                 "access is limited to that prefix of the training-data bucket.",
             )
@@ -425,10 +424,9 @@ class FineTunePipeline(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(sid="DecryptModels", actions=["kms:Decrypt"], resources=[key.key_arn])
         )
-        logical_id = cdk.Stack.of(self).get_logical_id(artifacts_bucket.node.default_child)  # type: ignore[arg-type]
         acknowledge(
             role,
-            f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{layout.MODELS_PREFIX}*]",
+            resource_finding("AwsSolutions-IAM5", artifacts_bucket, f"/{layout.MODELS_PREFIX}*"),
             "Each training job writes its model under models/<job name>/, named at run time; the import "
             "role reads only that prefix of the artifacts bucket.",
         )
@@ -461,10 +459,9 @@ class FineTunePipeline(Construct):
             "Step Functions log delivery (logs:*LogDelivery*, resource policies) and X-Ray tracing actions "
             "support no resource-level permissions; each statement holds only such actions.",
         )
-        function_id = stack.get_logical_id(self.validate.function.node.default_child)  # type: ignore[arg-type]
         acknowledge(
             self.state_machine,
-            f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
+            resource_finding("AwsSolutions-IAM5", self.validate.function, ":*"),
             "Invoking the validation function by version or alias ARN; it is this one function only.",
         )
         account_arn = f"arn:{stack.partition}:{{service}}:{stack.region}:<AWS::AccountId>"

@@ -22,7 +22,7 @@ from constructs import Construct
 from stacks.config import LadderConfig
 from stacks.fine_tune import layout
 from stacks.fine_tune.training_code import ENTRY_POINT
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, resource_finding
 from training_jobs import job_contract as contract
 
 # Hugging Face PyTorch training image (the Deep Learning Container that train.py and requirements.txt target).
@@ -269,19 +269,15 @@ class TrainingRole(Construct):
 
     def _acknowledge(self, data: s3.IBucket, artifacts: s3.IBucket) -> None:
         stack = cdk.Stack.of(self)
-
-        def bucket(b: s3.IBucket) -> str:
-            return f"<{stack.get_logical_id(b.node.default_child)}.Arn>"  # type: ignore[arg-type]
-
-        prefixes = {
-            bucket(data): (layout.PREPARED_PREFIX,),
-            bucket(artifacts): (layout.BASE_MODELS_PREFIX, layout.CHECKPOINTS_PREFIX, layout.MODELS_PREFIX),
-        }
-        for arn, names in prefixes.items():
+        prefixes = (
+            (data, (layout.PREPARED_PREFIX,)),
+            (artifacts, (layout.BASE_MODELS_PREFIX, layout.CHECKPOINTS_PREFIX, layout.MODELS_PREFIX)),
+        )
+        for bucket, names in prefixes:
             for prefix in names:
                 acknowledge(
                     self.policy,
-                    f"AwsSolutions-IAM5[Resource::{arn}/{prefix}*]",
+                    resource_finding("AwsSolutions-IAM5", bucket, f"/{prefix}*"),
                     f"Objects under {prefix} are named after each pipeline execution (or by the user for "
                     "staged base models); access is limited to that prefix of the stack's own bucket.",
                 )

@@ -16,7 +16,7 @@ from stacks.knowledge.vector_store import (
     VECTOR_FIELD,
     VectorCollection,
 )
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, resource_finding
 
 
 def foundation_model_arn(model_id: str, region: str = cdk.Aws.REGION) -> str:
@@ -124,7 +124,7 @@ class KnowledgeBase(Construct):
         policy.attach_to_role(role)
         acknowledge(
             policy,
-            f"AwsSolutions-IAM5[Resource::<{cdk.Stack.of(self).get_logical_id(documents_bucket.node.default_child)}.Arn>/{prefix}*]",  # type: ignore[arg-type]
+            resource_finding("AwsSolutions-IAM5", documents_bucket, f"/{prefix}*"),
             "Ingestion reads every document under the configured inclusion prefix; the object keys are the "
             "users' documents and cannot be enumerated at deploy time.",
         )
