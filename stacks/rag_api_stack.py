@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from lambdas.rag import constants as rag_constants
 from stacks.config import INFERENCE_PROFILE_REGIONS, LadderConfig
 from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.python_function import PythonFunction
@@ -19,9 +20,6 @@ from stacks.rag.observability import SERVICE, RagObservability
 
 # API Gateway REST gives up after 29 s; the function stops its own work earlier to answer with a clean 504.
 DEADLINE_MARGIN_MS = 3_000
-MAX_DEADLINE_MS = 25_000
-BEDROCK_MAX_ATTEMPTS = 3
-MAX_BODY_BYTES = 16_384
 
 
 def generation_model_resources(config: LadderConfig) -> list[str]:
@@ -57,7 +55,9 @@ class RagApiStack(cdk.Stack):
         self.alarm_topic = AlarmTopic(self, "Alarms", config=config, purpose="RAG API alarms")
         self.guardrail = Guardrail(self, "Guardrail", config=config)
 
-        deadline_ms = min(MAX_DEADLINE_MS, config.rag_timeout_seconds * 1000 - DEADLINE_MARGIN_MS)
+        deadline_ms = min(
+            rag_constants.DEFAULT_DEADLINE_MS, config.rag_timeout_seconds * 1000 - DEADLINE_MARGIN_MS
+        )
         rerank_arn = foundation_model_arn(config.rerank_model_id) if config.rerank_model_id else ""
         environment = {
             "KNOWLEDGE_BASE_ID": knowledge_base_id,
@@ -65,14 +65,14 @@ class RagApiStack(cdk.Stack):
             "GUARDRAIL_ID": self.guardrail.guardrail_id,
             "GUARDRAIL_VERSION": self.guardrail.version_number,
             "MAX_QUESTION_CHARS": str(config.max_question_chars),
-            "MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+            "MAX_BODY_BYTES": str(rag_constants.DEFAULT_MAX_BODY_BYTES),
             "MAX_TOKENS": str(config.max_tokens),
             "TEMPERATURE": str(config.temperature),
             "MIN_RELEVANCE_SCORE": str(config.min_relevance_score),
             "SEARCH_TYPE": config.search_type,
             "RERANK_MODEL_ARN": rerank_arn,
             "DEADLINE_MS": str(deadline_ms),
-            "BEDROCK_MAX_ATTEMPTS": str(BEDROCK_MAX_ATTEMPTS),
+            "BEDROCK_MAX_ATTEMPTS": str(rag_constants.DEFAULT_BEDROCK_MAX_ATTEMPTS),
             "FINETUNED_MODEL_PARAMETER": config.fine_tuned_model_parameter if config.fine_tune else "",
             "FINETUNED_MODEL_API": config.fine_tuned_model_api,
             "LOG_CONTENT": "true" if config.log_content else "false",

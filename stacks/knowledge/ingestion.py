@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from lambdas.ingest import constants as ingest_constants
 from stacks.config import LadderConfig
 from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.python_function import METRICS_NAMESPACE, PythonFunction
@@ -142,18 +143,21 @@ class IngestionPipeline(Construct):
         self.alarms = [
             alarms.alarm(self, "DeadLetterAlarm", dlq_depth, "Document changes could not be ingested (DLQ)"),
             alarms.alarm(
-                self, "JobsFailedAlarm", _service_metric("IngestionJobsFailed"), "An ingestion job failed"
+                self,
+                "JobsFailedAlarm",
+                _service_metric(ingest_constants.METRIC_JOBS_FAILED),
+                "An ingestion job failed",
             ),
             alarms.alarm(
                 self,
                 "DocumentsFailedAlarm",
-                _service_metric("IngestionDocumentsFailed"),
+                _service_metric(ingest_constants.METRIC_DOCUMENTS_FAILED),
                 "Documents failed to ingest",
             ),
             alarms.alarm(
                 self,
                 "MalformedEventsAlarm",
-                _service_metric("IngestionMalformedEvents"),
+                _service_metric(ingest_constants.METRIC_MALFORMED),
                 "Queue messages that are not S3 events",
             ),
             *(

@@ -8,6 +8,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from lambdas.rag import constants as rag
 from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.python_function import METRICS_NAMESPACE
 
@@ -106,13 +107,18 @@ class RagObservability(Construct):
             cloudwatch.GraphWidget(
                 title="Stage latency (ms, p90)",
                 left=[
-                    service_metric(n, "p90") for n in ("RetrieveLatency", "GenerateLatency", "TotalLatency")
+                    service_metric(n, "p90")
+                    for n in (
+                        rag.METRIC_RETRIEVE_LATENCY,
+                        rag.METRIC_GENERATE_LATENCY,
+                        rag.METRIC_TOTAL_LATENCY,
+                    )
                 ],
                 width=12,
             ),
             cloudwatch.GraphWidget(
                 title="Tokens",
-                left=[service_metric("InputTokens"), service_metric("OutputTokens")],
+                left=[service_metric(rag.METRIC_INPUT_TOKENS), service_metric(rag.METRIC_OUTPUT_TOKENS)],
                 width=12,
             ),
         )
@@ -120,9 +126,9 @@ class RagObservability(Construct):
             cloudwatch.GraphWidget(
                 title="Retrieval and guardrail",
                 left=[
-                    service_metric("RetrievedPassages"),
-                    service_metric("NoContextAnswers"),
-                    service_metric("GuardrailInterventions"),
+                    service_metric(rag.METRIC_RETRIEVED_PASSAGES),
+                    service_metric(rag.METRIC_NO_CONTEXT_ANSWERS),
+                    service_metric(rag.METRIC_GUARDRAIL_INTERVENTIONS),
                 ],
                 width=12,
             ),
