@@ -158,6 +158,10 @@ class LadderConfig:
     fine_tune_min_examples: int
     fine_tune_eval_fraction: float
     fine_tuned_model_api: str
+    fine_tune_verdict: str
+    """Path of the verdict file (``ladder justify``) that synth with ``fineTune=true`` requires."""
+    fine_tune_override: str
+    """Reason to synthesize the fine-tune stack without a justified verdict ('' = no override)."""
     fine_tune_subnet_ids: tuple[str, ...] = field(default=())
     fine_tune_security_group_ids: tuple[str, ...] = field(default=())
     cors_allow_origins: tuple[str, ...] = field(default=())
@@ -281,6 +285,26 @@ def _origins(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _path(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a file path such as ladder-verdict.json")
+    return value
+
+
+OVERRIDE_MIN_CHARS = 20
+
+
+def _override(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a reason of at least {OVERRIDE_MIN_CHARS} characters, or ''")
+    reason = " ".join(value.split())
+    if reason and len(reason) < OVERRIDE_MIN_CHARS:
+        raise ValueError(
+            f"expected a reason of at least {OVERRIDE_MIN_CHARS} characters (got {len(reason)}), or ''"
+        )
+    return reason
+
+
 def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Empty string / null means 'derive from the profile'."""
 
@@ -361,6 +385,8 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "fineTuneMinExamples": ("fine_tune_min_examples", _int(1, 10_000_000)),
     "fineTuneEvalFraction": ("fine_tune_eval_fraction", _float(0.01, 0.5)),
     "fineTunedModelApi": ("fine_tuned_model_api", _choice(FINETUNED_MODEL_APIS)),
+    "fineTuneVerdict": ("fine_tune_verdict", _path),
+    "fineTuneOverride": ("fine_tune_override", _override),
     "fineTuneSubnetIds": ("fine_tune_subnet_ids", _id_list("subnet", "subnet")),
     "fineTuneSecurityGroupIds": ("fine_tune_security_group_ids", _id_list("security group", "sg")),
 }

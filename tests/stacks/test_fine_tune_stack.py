@@ -16,7 +16,7 @@ import pytest
 
 from stacks.fine_tune.training import training_image_uri
 from stacks.fine_tune.training_code import SOURCE_FILES, write_source_archive
-from tests.stacks.conftest import COMBINATIONS
+from tests.stacks.conftest import COMBINATIONS, FINE_TUNE_ON
 from tests.support.synth import Synthesized, as_list, only, policy_statements, resources
 from training_jobs import job_contract as contract
 from training_jobs.train import TrainArguments, parse_args
@@ -27,7 +27,7 @@ SNS_PUBLISH_RESOURCE = ":states:::sns:publish"
 
 # One synth with every tunable changed, one with spot off; the default ones come from COMBINATIONS.
 CUSTOM = {
-    "fineTune": "true",
+    **FINE_TUNE_ON,
     "fineTuneMaxRuntimeHours": "2",
     "fineTuneMaxWaitHours": "3",
     "fineTuneInstanceType": "ml.g6.xlarge",
@@ -39,8 +39,8 @@ CUSTOM = {
     "fineTuneSecurityGroupIds": "sg-0123456789abcdef0",
     "alarmEmail": "ml-team@example.com",
 }
-NO_SPOT = {"fineTune": "true", "fineTuneSpot": "false"}
-ISOLATED = {"fineTune": "true", "fineTuneNetworkIsolation": "true"}
+NO_SPOT = {**FINE_TUNE_ON, "fineTuneSpot": "false"}
+ISOLATED = {**FINE_TUNE_ON, "fineTuneNetworkIsolation": "true"}
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from lambdas.rag.settings import load_settings
+from tests.stacks.conftest import FINE_TUNE_ON
 from tests.support.synth import Synthesized, as_list, only, references, resources
 
 
@@ -77,7 +78,7 @@ class TestFunction:
         assert resolved["LOG_CONTENT"] == "false"
 
     def test_fine_tune_flag_passes_the_model_parameter(self, synth) -> None:
-        _, function = rag_function(rag(synth({"fineTune": "true"})))
+        _, function = rag_function(rag(synth(FINE_TUNE_ON)))
         env = function["Properties"]["Environment"]["Variables"]
         assert env["FINETUNED_MODEL_PARAMETER"] == "/ladder/fine-tune/model-arn"
 
@@ -120,7 +121,7 @@ class TestIam:
     def test_fine_tuned_model_access_only_with_the_flag(self, synth) -> None:
         template_off = rag(synth())
         assert "ReadFineTunedModelArn" not in role_statements(template_off, rag_function(template_off)[1])
-        template_on = rag(synth({"fineTune": "true"}))
+        template_on = rag(synth(FINE_TUNE_ON))
         statements = role_statements(template_on, rag_function(template_on)[1])
         assert statements["ReadFineTunedModelArn"]["Action"] == "ssm:GetParameter"
         assert "parameter/ladder/fine-tune/model-arn" in json.dumps(

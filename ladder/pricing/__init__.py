@@ -1,0 +1,1 @@
+"""Dated price tables: per-request model prices (``models``) and the idle monthly floor (``idle``)."""
