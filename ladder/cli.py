@@ -5,6 +5,8 @@ Examples::
     ladder ask "How many days of annual leave do I get?"
     ladder ask "..." --mode prompt --json
     ladder docs upload sample_corpus
+    ladder docs status
+    ladder doctor -c profile=prod
     ladder data check chats.jsonl --min-examples 200
     ladder finetune start --data chats.jsonl --no-wait
     ladder finetune status
@@ -33,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from training_jobs import dataprep
 
-from . import api, data, docs, finetune, outputs
+from . import api, data, docs, doctor, finetune, knowledge_ops, outputs
 from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError
 
 MODES = ("rag", "prompt", "finetuned")
@@ -97,12 +99,38 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the raw response JSON")
 
     docs_parser = commands.add_parser(
-        "docs", help="docs upload DIR: put documents into the knowledge base's bucket"
+        "docs",
+        help="docs upload DIR | status | sync | redrive: put documents in, see and drive their ingestion",
     )
     docs_commands = docs_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     upload = _command(docs_commands, "upload", cmd_docs_upload, parents=[aws])
     upload.add_argument("folder", type=Path, metavar="DIR", help="folder of documents to upload")
     upload.add_argument("--dry-run", action="store_true", help="list what would be uploaded, upload nothing")
+    docs_status = _command(docs_commands, "status", cmd_docs_status, parents=[aws])
+    docs_status.add_argument("--json", action="store_true", help="print the status as JSON")
+    docs_sync = _command(docs_commands, "sync", cmd_docs_sync, parents=[aws])
+    docs_sync.add_argument("--json", action="store_true", help="print the job as JSON")
+    docs_redrive = _command(docs_commands, "redrive", cmd_docs_redrive, parents=[aws])
+    docs_redrive.add_argument("--no-wait", action="store_true", help="start the move and return at once")
+    docs_redrive.add_argument(
+        "--json", action="store_true", help="print the outcome as JSON (implies --no-wait)"
+    )
+
+    doctor_parser = _command(commands, "doctor", cmd_doctor)
+    doctor_parser.add_argument(
+        "-c",
+        "--context",
+        dest="context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="configuration override, as for `cdk deploy -c` (repeatable)",
+    )
+    doctor_parser.add_argument(
+        "--cdk-json", type=Path, default=Path("cdk.json"), metavar="FILE", help="default: %(default)s"
+    )
+    doctor_parser.add_argument("--profile", help="AWS profile to use (default: the default credential chain)")
+    doctor_parser.add_argument("--json", action="store_true", help="print the checks as JSON (for CI)")
 
     data_parser = commands.add_parser("data", help="data check FILE: check fine-tuning data locally")
     data_commands = data_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
@@ -162,6 +190,68 @@ def cmd_docs_upload(args: argparse.Namespace, clients: ClientFactory) -> int:
     count = docs.upload_documents(clients(session, "s3"), documents, knowledge.documents_bucket)
     print(f"Uploaded {count} documents to {destination}; the knowledge base ingests them shortly.")
     return 0
+
+
+def cmd_docs_status(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Show whether uploaded documents are searchable: the latest ingestion jobs with their counts,
+    every document that failed with Bedrock's reason, and the messages waiting in the ingestion queue
+    and its dead-letter queue."""
+    session = _session(args)
+    ingestion = outputs.read_ingestion(clients(session, "cloudformation"), args.stack_prefix)
+    status = knowledge_ops.docs_status(clients(session, "bedrock-agent"), clients(session, "sqs"), ingestion)
+    print(json.dumps(status.to_dict(), indent=2) if args.json else status.format())
+    return 0
+
+
+def cmd_docs_sync(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Start one ingestion job now (for changes made outside the bucket's events), or say which is running."""
+    session = _session(args)
+    ingestion = outputs.read_ingestion(clients(session, "cloudformation"), args.stack_prefix)
+    result = knowledge_ops.sync(
+        clients(session, "bedrock-agent"), ingestion.knowledge_base_id, ingestion.data_source_id
+    )
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.format())
+    return 0
+
+
+def cmd_docs_redrive(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Move the dead-letter queue's messages back to the ingestion queue (an SQS message-move task) and
+    follow its progress. Safe to repeat: a move already running is reported, not started twice."""
+    session = _session(args)
+    ingestion = outputs.read_ingestion(clients(session, "cloudformation"), args.stack_prefix)
+    sqs = clients(session, "sqs")
+    result = knowledge_ops.redrive(sqs, ingestion)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    print(result.format())
+    if result.task is None or not result.task.running or args.no_wait:
+        return 0
+    try:
+        final = knowledge_ops.follow_move_task(
+            sqs,
+            ingestion.dead_letter_queue_url,
+            sleep=time.sleep,
+            on_change=lambda task: print(f"{_now():%H:%M:%S} {task.format()}", flush=True),
+        )
+    except KeyboardInterrupt:
+        print("\nStopped following; the move continues. Check it with `ladder docs redrive` again.")
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if final is not None and final.status == "FAILED" else 0
+
+
+def cmd_doctor(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Check the target account and region before `make deploy`, read-only, with your credentials.
+
+    The configuration is cdk.json's context plus -c overrides, as the app reads it; the region is the
+    configuration's `region`. Each check prints a line with ✓ or ✗ and, when it fails, the fix.
+    Exit 0 when every check passes, 1 when one fails, 2 when the configuration cannot be read.
+    """
+    config = doctor.load_config(args.cdk_json, args.context)
+    session = boto3.session.Session(profile_name=args.profile, region_name=config.region)
+    report = doctor.run(lambda service: clients(session, service), config)
+    print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else report.format())
+    return 0 if report.ok else EXIT_FAILED
 
 
 def cmd_data_check(args: argparse.Namespace, clients: ClientFactory) -> int:

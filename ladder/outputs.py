@@ -38,6 +38,16 @@ class KnowledgeOutputs:
 
 
 @dataclass(frozen=True)
+class IngestionOutputs:
+    """Outputs of ``<prefix>Knowledge`` that operating ingestion needs: the data source and both queues."""
+
+    knowledge_base_id: str
+    data_source_id: str
+    queue_url: str
+    dead_letter_queue_url: str
+
+
+@dataclass(frozen=True)
 class RagApiOutputs:
     """Outputs of ``<prefix>RagApi``: the full URL of ``POST /ask`` (IAM auth)."""
 
@@ -65,6 +75,21 @@ def read_knowledge(cloudformation: Any, prefix: str) -> KnowledgeOutputs:
         documents_prefix=values["DocumentsPrefix"],
         knowledge_base_id=values["KnowledgeBaseId"],
         data_source_id=values["DataSourceId"],
+    )
+
+
+def read_ingestion(cloudformation: Any, prefix: str) -> IngestionOutputs:
+    values = stack_outputs(
+        cloudformation,
+        prefix,
+        KNOWLEDGE_STACK,
+        ("KnowledgeBaseId", "DataSourceId", "IngestionQueueUrl", "IngestionDeadLetterQueueUrl"),
+    )
+    return IngestionOutputs(
+        knowledge_base_id=values["KnowledgeBaseId"],
+        data_source_id=values["DataSourceId"],
+        queue_url=values["IngestionQueueUrl"],
+        dead_letter_queue_url=values["IngestionDeadLetterQueueUrl"],
     )
 
 

@@ -58,4 +58,5 @@ class KnowledgeStack(cdk.Stack):
         cdk.CfnOutput(self, "KnowledgeBaseId", value=self.knowledge_base.knowledge_base_id)
         cdk.CfnOutput(self, "DataSourceId", value=self.knowledge_base.data_source_id)
         cdk.CfnOutput(self, "CollectionEndpoint", value=self.vector_collection.collection_endpoint)
+        cdk.CfnOutput(self, "IngestionQueueUrl", value=self.ingestion.queue.queue_url)
         cdk.CfnOutput(self, "IngestionDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)
