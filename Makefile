@@ -8,7 +8,7 @@ CDK := node_modules/.bin/cdk
 CONTEXT ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test bootstrap deploy diff destroy upload-sample cli clean
+.PHONY: synth test bootstrap doctor deploy diff destroy upload-sample cli clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -57,6 +57,10 @@ deploy: $(VENV)/.app-installed node_modules/.installed
 
 destroy: $(VENV)/.app-installed node_modules/.installed
 	$(CDK) destroy --all $(CONTEXT)
+
+## doctor: read-only preflight of the target account/region before deploy (needs AWS credentials)
+doctor: $(VENV)/.cli-installed
+	$(BIN)/ladder doctor $(CONTEXT)
 
 ## upload-sample: upload the sample corpus into the deployed documents bucket (needs AWS credentials)
 upload-sample: $(VENV)/.cli-installed

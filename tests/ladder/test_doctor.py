@@ -773,3 +773,15 @@ def test_the_operator_cli_imports_the_configuration_without_the_cdk():
     )
 
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_the_installed_cli_ships_the_configuration_module():
+    # `make cli` installs the packages pyproject.toml lists; doctor imports stacks.config from there
+    import tomllib
+
+    from setuptools import find_packages
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = find_packages(where=str(ROOT), include=include["include"])
+
+    assert "stacks" in packages
