@@ -25,8 +25,12 @@ FAILED_DOCUMENT_STATUSES = (
     "PARTIALLY_INDEXED",
     "METADATA_PARTIALLY_INDEXED",
     "METADATA_UPDATE_FAILED",
+    "IGNORED",
 )
-"""Document states (ListKnowledgeBaseDocuments) in which a document is not, or not fully, searchable."""
+"""Document states (ListKnowledgeBaseDocuments) in which a document is not, or not fully, searchable.
+
+``IGNORED`` is a document Bedrock skipped (its API reference says ``statusReason`` accompanies it), e.g. an
+unsupported or oversized file: for the person who uploaded it, that is a failure too."""
 DOCUMENTS_PAGE_SIZE = 100
 MOVE_TASK_RUNNING = "RUNNING"
 MOVE_TASK_POLL_SECONDS = 5

@@ -204,7 +204,7 @@ def docs_cli(stacks, agent, capsys) -> Any:
 def test_status_shows_jobs_failed_documents_with_reasons_and_both_queues(
     stacks, agent, docs_cli, moto_queues
 ):
-    # Given a knowledge base whose last job failed two documents, across two listing pages,
+    # Given a knowledge base with failed, partly indexed and skipped documents across two listing pages,
     # two uploads waiting in the ingestion queue and one message parked in the dead-letter queue
     sqs, queue, dlq = moto_queues
     for n in range(2):
@@ -214,7 +214,11 @@ def test_status_shows_jobs_failed_documents_with_reasons_and_both_queues(
     agent.jobs(job("JOB2", "COMPLETE", scanned=5, new=3, failed=2), job("JOB1", "COMPLETE", scanned=3, new=3))
     agent.documents(
         [document("docs/ok.md", "INDEXED"), document("docs/scan.pdf", "FAILED", "File is encrypted")],
-        [document("docs/big.csv", "PARTIALLY_INDEXED", "Row exceeds the chunk limit")],
+        [
+            document("docs/big.csv", "PARTIALLY_INDEXED", "Row exceeds the chunk limit"),
+            document("docs/song.mp3", "IGNORED", "Unsupported file type"),
+            document("docs/new.md", "IN_PROGRESS"),
+        ],
     )
 
     # When the status is asked for
@@ -223,7 +227,9 @@ def test_status_shows_jobs_failed_documents_with_reasons_and_both_queues(
     # Then the jobs, each failed document with Bedrock's reason, and the queue depths are shown
     assert code == 0
     assert "JOB2  COMPLETE     2026-12-01 21:30 UTC  scanned 5, indexed 3, failed 2, deleted 0" in out
-    assert "Documents that failed (2):" in out
+    assert "Documents that failed (3):" in out
+    assert "s3://ladder-documents/docs/song.mp3  IGNORED: Unsupported file type" in out
+    assert "docs/new.md" not in out
     assert "s3://ladder-documents/docs/scan.pdf  FAILED: File is encrypted" in out
     assert "s3://ladder-documents/docs/big.csv  PARTIALLY_INDEXED: Row exceeds the chunk limit" in out
     assert "docs/ok.md" not in out
