@@ -162,7 +162,7 @@ def _checks(
     yield (
         "Lambda concurrency",
         "lambda",
-        lambda: [check_concurrency(clients("lambda"), config.reserved_concurrency)],
+        lambda: [_check_concurrency(clients, config)],
     )
     if config.fine_tune:
         yield (
@@ -329,12 +329,15 @@ def check_powertools(ssm: Any, version: str) -> Check:
     return passed(name, f"Powertools {version}: {arn}")
 
 
-def check_concurrency(lambda_client: Any, reserved: int) -> Check:
-    """The RAG function's reserved concurrency leaves the account's unreserved floor intact."""
+def check_concurrency(lambda_client: Any, reserved: int, held: int = 0) -> Check:
+    """The RAG function's reserved concurrency leaves the account's unreserved floor intact.
+
+    ``held`` is what the deployed RAG function reserves already (an update releases it first).
+    """
     name = "Lambda concurrency"
     limit = lambda_client.get_account_settings()["AccountLimit"]
     total = limit.get("ConcurrentExecutions", 0)
-    unreserved = limit.get("UnreservedConcurrentExecutions", 0)
+    unreserved = limit.get("UnreservedConcurrentExecutions", 0) + held
     if not reserved:
         return passed(
             name, f"no reserved concurrency requested (account limit {total}, {unreserved} unreserved)"
@@ -349,6 +352,22 @@ def check_concurrency(lambda_client: Any, reserved: int) -> Check:
             "(Service Quotas, AWS Lambda)",
         )
     return passed(name, f"reserving {reserved} leaves {left} of {total} unreserved")
+
+
+def deployed_reservation(cloudformation: Any, lambda_client: Any, config: LadderConfig) -> int:
+    """Reserved concurrency the deployed RAG function holds now; 0 when the RagApi stack is not deployed."""
+    function = _stack_outputs(cloudformation, f"{config.stack_prefix}RagApi").get("RagFunctionName")
+    if not function:
+        return 0
+    return int(
+        lambda_client.get_function_concurrency(FunctionName=function).get("ReservedConcurrentExecutions", 0)
+    )
+
+
+def _check_concurrency(clients: Clients, config: LadderConfig) -> Check:
+    reserved = config.reserved_concurrency
+    held = deployed_reservation(clients("cloudformation"), clients("lambda"), config) if reserved else 0
+    return check_concurrency(clients("lambda"), reserved, held)
 
 
 def check_training_quota(quotas: Any, config: LadderConfig) -> Check:
@@ -458,9 +477,13 @@ def check_vector_bucket_name(s3vectors: Any, cloudformation: Any, config: Ladder
 
 
 def _knowledge_outputs(cloudformation: Any, config: LadderConfig) -> dict[str, str]:
-    """The deployed Knowledge stack's outputs, or {} when it is not deployed."""
+    return _stack_outputs(cloudformation, f"{config.stack_prefix}Knowledge")
+
+
+def _stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    """A deployed stack's outputs, or {} when it is not deployed."""
     try:
-        stacks = cloudformation.describe_stacks(StackName=f"{config.stack_prefix}Knowledge")["Stacks"]
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as err:
         if _code(err) != "ValidationError":
             raise

@@ -364,6 +364,34 @@ def test_reserved_concurrency_must_leave_100_unreserved(reserved, unreserved, st
         assert "reservedConcurrency=0" in check.fix
 
 
+def test_an_update_counts_the_reservation_the_deployed_function_already_holds(stacks):
+    # Given a deployed RAG function holding 20 of an account whose unreserved pool is now 100
+    stacks.deployed("LadderRagApi", {"RagFunctionName": "LadderRagApi-Rag"})
+    client, stubber = stubbed("lambda")
+    stubber.add_response(
+        "get_function_concurrency", {"ReservedConcurrentExecutions": 20}, {"FunctionName": "LadderRagApi-Rag"}
+    )
+    stubber.add_response(
+        "get_account_settings",
+        {"AccountLimit": {"ConcurrentExecutions": 120, "UnreservedConcurrentExecutions": 100}},
+    )
+
+    # When the same reservation is checked for an update
+    held = doctor.deployed_reservation(stacks.client, client, config())
+    check = doctor.check_concurrency(client, 20, held)
+
+    # Then it passes: the update releases the 20 it holds before reserving 20 again
+    assert held == 20
+    assert check.status == doctor.PASS
+    assert "leaves 100 of 120 unreserved" in check.detail
+
+
+def test_a_first_deploy_holds_no_reservation(stacks):
+    stacks.missing("LadderRagApi")
+
+    assert doctor.deployed_reservation(stacks.client, None, config()) == 0
+
+
 def _quotas(*pages: tuple[str, str, list[dict[str, Any]]]) -> Any:
     """Service Quotas answering (operation, service code, quotas) in order, one page each."""
     client, stubber = stubbed("service-quotas")
@@ -675,6 +703,7 @@ def test_doctor_json_prints_only_the_machine_readable_result(account, capsys):
     account.bootstrap()
     account.models()
     account.powertools()
+    account.stacks.missing("LadderRagApi")
     account.concurrency(unreserved=50)
     account.collection()
 
@@ -785,3 +814,20 @@ def test_the_installed_cli_ships_the_configuration_module():
     packages = find_packages(where=str(ROOT), include=include["include"])
 
     assert "stacks" in packages
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["doctor", "--help"], "before `make deploy`"),
+        (["docs", "status", "--help"], "dead-letter queue"),
+        (["docs", "sync", "--help"], "or say which is running"),
+        (["docs", "redrive", "--help"], "Safe to repeat"),
+    ],
+)
+def test_the_new_commands_explain_themselves(capsys, argv, expected):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+
+    assert exit_info.value.code == 0
+    assert expected in " ".join(capsys.readouterr().out.split())
