@@ -245,7 +245,8 @@ def cmd_doctor(args: argparse.Namespace, clients: ClientFactory) -> int:
 
     The configuration is cdk.json's context plus -c overrides, as the app reads it; the region is the
     configuration's `region`. Each check prints a line with ✓ or ✗ and, when it fails, the fix.
-    Exit 0 when every check passes, 1 when one fails, 2 when the configuration cannot be read.
+    Exit 0 when every check passes, 1 when one fails or a configuration value is invalid, 2 when
+    cdk.json or AWS credentials are missing.
     """
     config = doctor.load_config(args.cdk_json, args.context)
     session = boto3.session.Session(profile_name=args.profile, region_name=config.region)
