@@ -47,6 +47,13 @@ AVAILABLE = "AVAILABLE"
 ACCESS_DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 NOT_FOUND_CODES = ("ResourceNotFoundException", "ValidationException")
 
+# Calls a check makes to a service other than its own, so a denial names the right IAM action.
+_OPERATION_PREFIX = {
+    "DescribeStacks": "cloudformation",
+    "GetFunctionConcurrency": "lambda",
+    "ListImportedModels": "bedrock",
+}
+
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 _MARK = {PASS: "✓", FAIL: "✗", SKIP: "-"}
 
@@ -502,7 +509,7 @@ def _client_error(name: str, iam_prefix: str, err: ClientError) -> Check:
         return failed(
             name,
             f"could not check: access denied to {operation}",
-            f"run doctor with credentials allowed {iam_prefix}:{operation} "
+            f"run doctor with credentials allowed {_OPERATION_PREFIX.get(operation, iam_prefix)}:{operation} "
             "(read-only; e.g. the ReadOnlyAccess managed policy)",
         )
     message = err.response.get("Error", {}).get("Message", "")

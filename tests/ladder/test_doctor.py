@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from ladder import cli, doctor
@@ -831,3 +832,20 @@ def test_the_new_commands_explain_themselves(capsys, argv, expected):
 
     assert exit_info.value.code == 0
     assert expected in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_denied_stack_lookup_names_the_cloudformation_permission(stacks):
+    # Given a taken collection name and credentials that may not describe stacks
+    stacks.stubber.add_client_error(
+        "describe_stacks", service_error_code="AccessDenied", http_status_code=403
+    )
+    aoss = _collections({"name": "ladder-vectors", "collectionEndpoint": "https://x.aoss.amazonaws.com"})
+    with pytest.raises(ClientError) as denied:
+        doctor.check_collection_name(aoss, stacks.client, config())
+
+    # When the run turns the denial into the check's line
+    check = doctor._client_error("Vector store name", "aoss", denied.value)
+
+    # Then the fix names cloudformation:DescribeStacks, not an aoss action
+    assert check.status == doctor.FAIL
+    assert "cloudformation:DescribeStacks" in check.fix
