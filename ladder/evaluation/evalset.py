@@ -114,10 +114,13 @@ def load_set(path: Path) -> EvalSet:
 
 def parse_item(line: bytes | str) -> Item:
     """One line as an :class:`Item`; ValueError whose message says what is wrong and what is accepted."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("not UTF-8 text") from None
     try:
         data = json.loads(line)
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8 text") from None
     except ValueError as err:
         raise ValueError(f"not valid JSON ({err})") from None
     if not isinstance(data, dict):

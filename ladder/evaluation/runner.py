@@ -1,7 +1,8 @@
 """Sends every item of the set once per arm, with bounded concurrency, retries and resume.
 
-- 429 and 503 are retried with backoff; a ``Retry-After`` header (seconds or an HTTP date) is honoured
-  and holds every worker, not just the one that was told, so the run settles at the API's rate.
+- 429 and 503 are retried; the request waits its ``Retry-After`` (seconds or an HTTP date), else an
+  exponential backoff with jitter. A 429 also paces every worker at the rate the API just accepted
+  (:class:`Pacer`), so a throttled run settles near the API's limit instead of hammering it.
 - Every finished answer (or final error) is appended to ``responses.jsonl`` at once; a rerun with the same
   folder sends only the pairs that have no ``ok`` record yet, so nothing is sent twice or lost.
 - A network failure or missing credentials stop the whole run with one error (what finished is kept).
@@ -15,6 +16,7 @@ import os
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -25,7 +27,8 @@ from typing import Any, Protocol
 from ..api import ApiError
 from .evalset import EvalSet, Item
 
-RETRY_STATUSES = (429, 503)
+THROTTLED = 429
+RETRY_STATUSES = (THROTTLED, 503)
 DEFAULT_CONCURRENCY = 4
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_S = 0.5
@@ -58,26 +61,54 @@ class Outcome:
     skipped: int
 
 
-class Gate:
-    """A shared 'not before' time: a ``Retry-After`` told to one worker holds them all."""
+class Pacer:
+    """Spaces request starts so the run settles at the rate the API accepts.
+
+    It starts unpaced. A 429 sets the spacing from the answers that were accepted in the last second
+    (what the API's throttle let through); each later success narrows it by a little, so a run that
+    was throttled early probes its way back up instead of staying slow.
+    """
+
+    WINDOW_S = 1.0
+    RECOVERY = 0.98
 
     def __init__(self, stop: threading.Event, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
-        self._not_before = 0.0
         self._stop = stop
         self._clock = clock
+        self._interval = 0.0
+        self._next = 0.0
+        self._accepted: deque[float] = deque()
 
-    def hold(self, seconds: float) -> None:
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    def acquire(self) -> float:
+        """Wait for this request's slot; the slot's time (pass it to :meth:`accepted`)."""
         with self._lock:
-            self._not_before = max(self._not_before, self._clock() + seconds)
+            slot = max(self._clock(), self._next)
+            self._next = slot + self._interval
+        self.sleep_until(slot)
+        return slot
 
-    def wait(self) -> None:
-        while not self._stop.is_set():
-            with self._lock:
-                delay = self._not_before - self._clock()
-            if delay <= 0:
-                return
+    def sleep_until(self, when: float) -> None:
+        delay = when - self._clock()
+        if delay > 0:
             self._stop.wait(delay)
+
+    def accepted(self, started: float) -> None:
+        with self._lock:
+            self._accepted.append(started)
+            self._interval *= self.RECOVERY
+
+    def throttled(self) -> None:
+        with self._lock:
+            now = self._clock()
+            while self._accepted and now - self._accepted[0] > self.WINDOW_S:
+                self._accepted.popleft()
+            rate = max(1, len(self._accepted))
+            self._interval = max(self._interval, self.WINDOW_S / rate)
 
 
 class Stopped(Exception):
@@ -149,7 +180,7 @@ class Runner:
         self._policy = policy or RetryPolicy()
         self._clock = clock
         self._stop = threading.Event()
-        self._gate = Gate(self._stop, clock)
+        self.pacer = Pacer(self._stop, clock)
         self._write_lock = threading.Lock()
 
     def run(self, pairs: list[tuple[Item, str]], progress: Progress | None = None) -> Outcome:
@@ -184,10 +215,11 @@ class Runner:
         latency_ms = 0
         attempt = 0
         for attempt in range(1, self._policy.max_attempts + 1):
-            self._gate.wait()
             if self._stop.is_set():
                 raise Stopped
-            started = self._clock()
+            started = self.pacer.acquire()
+            if self._stop.is_set():
+                raise Stopped
             try:
                 response = self._send(body)
             except ApiError as err:
@@ -195,13 +227,15 @@ class Runner:
                 error = err
                 if err.status not in RETRY_STATUSES or attempt == self._policy.max_attempts:
                     break
+                if err.status == THROTTLED:
+                    self.pacer.throttled()
                 delay = parse_retry_after(err.retry_after)
-                self._gate.hold(
-                    min(delay, self._policy.max_backoff_s)
-                    if delay is not None
-                    else self._policy.backoff(attempt)
+                wait_s = (
+                    self._policy.backoff(attempt) if delay is None else min(delay, self._policy.max_backoff_s)
                 )
+                self.pacer.sleep_until(self._clock() + wait_s)
                 continue
+            self.pacer.accepted(started)
             latency_ms = round((self._clock() - started) * 1000)
             return self._write(out, _record(item, arm, "ok", attempt, latency_ms, response=response))
         assert error is not None
