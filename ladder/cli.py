@@ -296,13 +296,11 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
             clients(session, "cloudformation"), args.stack_prefix, outputs.RAG_API_STACK, ("AskUrl",)
         )
     url = args.url or (rag_outputs or {})["AskUrl"]
+    setup = _judge_setup(rag_outputs or {}, args) if args.judge else None
     if arms is None:
         arms = list(eval_commands.DEFAULT_ARMS)
         if args.url is None and _fine_tuned_model_published(args, session, clients):
             arms.append(eval_commands.FINETUNED_ARM)
-    setup = None
-    if args.judge:
-        setup = _judge_setup(rag_outputs or {}, args)
     region = _region(session)
 
     def send(body: dict[str, Any]) -> dict[str, Any]:

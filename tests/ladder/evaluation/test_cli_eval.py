@@ -183,3 +183,58 @@ def test_status_and_report_work_offline_on_a_run_folder(
     assert status.code == 0 and "rag        3 ok, 0 errors, 0 pending" in status.out
     missing = run_cli("eval", "report", str(tmp_path / "nowhere"))
     assert missing.code == 2 and "not an evaluation run folder" in missing.err
+
+
+EVALUATION_OUTPUTS = {
+    "EvaluationBucketName": "ladder-eval",
+    "EvaluationPrefix": "evaluations/",
+    "EvaluationRoleArn": "arn:aws:iam::123456789012:role/LadderEvaluation",
+    "EvaluationJudgeModelIds": "anthropic.claude-3-5-sonnet-20240620-v1:0",
+}
+
+
+def test_default_arms_come_from_the_deployment(
+    run_cli: Any, stacks: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    stacks.deployed("LadderRagApi", {"AskUrl": api.url})
+    stacks.missing("LadderFineTune")
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS[:1])
+    result = run_cli("eval", "run", "--set", str(evalset), "--out", str(tmp_path / "run"))
+    assert result.code == 0, result.err
+    assert sorted(mode for _, mode in api.received) == ["prompt", "rag"]
+
+
+def test_a_published_fine_tuned_model_adds_the_finetuned_arm(
+    run_cli: Any, stacks: Any, api: LoopbackApi, tmp_path: Path, aws: None
+) -> None:
+    import boto3
+
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/ladder/finetuned-model-arn",
+        Value="arn:aws:bedrock:us-east-1:123456789012:imported-model/abc123def456",
+        Type="String",
+    )
+    stacks.deployed("LadderRagApi", {"AskUrl": api.url})
+    stacks.deployed(
+        "LadderFineTune",
+        {
+            "TrainingDataBucketName": "data",
+            "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x",
+            "FineTunedModelParameterName": "/ladder/finetuned-model-arn",
+        },
+    )
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS[:1])
+    result = run_cli("eval", "run", "--set", str(evalset), "--out", str(tmp_path / "run"))
+    assert result.code == 0, result.err
+    assert sorted(mode for _, mode in api.received) == ["finetuned", "prompt", "rag"]
+
+
+def test_a_judge_model_the_role_may_not_invoke_is_refused_before_sending(
+    run_cli: Any, stacks: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    stacks.deployed("LadderRagApi", {"AskUrl": api.url, **EVALUATION_OUTPUTS})
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    result = run_cli("eval", "run", "--set", str(evalset), "--judge", "amazon.nova-pro-v1:0")
+    assert result.code == 2
+    assert "may only invoke anthropic.claude-3-5-sonnet-20240620-v1:0" in result.err
+    assert api.received == []
