@@ -129,20 +129,25 @@ def _disagreements(rows: list[dict[str, Any]], arms: list[str], questions: dict[
 
 
 def _worst(rows: list[dict[str, Any]], records: dict[tuple[str, str], dict[str, Any]], arm: str) -> list[str]:
-    arm_rows = [row for row in rows if row["arm"] == arm]
+    """Errors first, then wrong answers, failed format checks and invalid citations, least recall first."""
 
-    def badness(row: dict[str, Any]) -> tuple[float, ...]:
+    def is_bad(row: dict[str, Any]) -> bool:
+        return row["status"] != "ok" or False in (row["correct"], row["formatOk"], row["citationsValid"])
+
+    def badness(row: dict[str, Any]) -> tuple[float, float, float]:
         if row["status"] != "ok":
             return (-1.0, 0.0, 0.0)
+        recall = row["mustIncludeRecall"]
+        f1 = row["tokenF1"]
         return (
-            {False: 0.0, None: 1.0, True: 2.0}[row["correct"]],
-            row["mustIncludeRecall"] if row["mustIncludeRecall"] is not None else 1.0,
-            row["tokenF1"] if row["tokenF1"] is not None else 1.0,
+            float(row["correct"] is not False),
+            1.0 if recall is None else recall,
+            1.0 if f1 is None else f1,
         )
 
-    worst = [row for row in sorted(arm_rows, key=badness) if badness(row) < (2.0, 1.0, 1.0)][:WORST_PER_ARM]
+    worst = sorted((row for row in rows if row["arm"] == arm and is_bad(row)), key=badness)[:WORST_PER_ARM]
     if not worst:
-        return ["Nothing to show: every scored item is correct."]
+        return ["Nothing to show: no errors, wrong answers, failed format checks or invalid citations."]
     table = []
     for row in worst:
         record = records.get((row["id"], arm), {})
@@ -155,12 +160,12 @@ def _worst(rows: list[dict[str, Any]], records: dict[tuple[str, str], dict[str, 
             [
                 row["id"],
                 _bool(row["correct"]),
+                _bool(row["formatOk"]),
                 _pct(row["mustIncludeRecall"]),
-                _pct(row["tokenF1"]),
                 _cell(answer),
             ]
         )
-    return [_table(["Item", "Correct", "Recall", "F1", "Answer"], table)]
+    return [_table(["Item", "Correct", "Format", "Recall", "Answer"], table)]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

@@ -56,9 +56,10 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Outcome:
+    """How many pairs were sent and how many of them ended in an error."""
+
     sent: int
     errors: int
-    skipped: int
 
 
 class Pacer:
@@ -205,7 +206,7 @@ class Runner:
                 for future in futures:
                     future.cancel()
                 raise
-        return Outcome(sent=len(pairs), errors=errors, skipped=0)
+        return Outcome(sent=len(pairs), errors=errors)
 
     def _ask(self, item: Item, arm: str, out: Any) -> dict[str, Any]:
         if self._stop.is_set():

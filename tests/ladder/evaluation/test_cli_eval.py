@@ -79,6 +79,10 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
     report = (out / "report.md").read_text()
     assert "## Arms side by side" in report and "## Items where the arms disagree" in report
     assert "| leave |" in report and "![Correctness](charts/correctness.png)" in report
+    worst_prompt = report.split("## Worst items: prompt")[1]
+    worst_rag = report.split("## Worst items: rag")[1].split("## Worst items: prompt")[0]
+    assert "| leave | no | - | 0% | I don't know. |" in worst_prompt
+    assert "| short | - | no |" in worst_rag and "| leave |" not in worst_rag
     assert (out / "charts" / "correctness.png").read_bytes()[:4] == b"\x89PNG"
 
 
