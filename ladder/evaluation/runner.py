@@ -101,15 +101,19 @@ class Pacer:
     def accepted(self, started: float) -> None:
         with self._lock:
             self._accepted.append(started)
+            self._forget_old()
             self._interval *= self.RECOVERY
 
     def throttled(self) -> None:
         with self._lock:
-            now = self._clock()
-            while self._accepted and now - self._accepted[0] > self.WINDOW_S:
-                self._accepted.popleft()
+            self._forget_old()
             rate = max(1, len(self._accepted))
             self._interval = max(self._interval, self.WINDOW_S / rate)
+
+    def _forget_old(self) -> None:
+        now = self._clock()
+        while self._accepted and now - self._accepted[0] > self.WINDOW_S:
+            self._accepted.popleft()
 
 
 class Stopped(Exception):

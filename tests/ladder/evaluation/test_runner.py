@@ -15,7 +15,14 @@ import pytest
 
 from ladder import api
 from ladder.evaluation.evalset import EvalSet, Item
-from ladder.evaluation.runner import RetryPolicy, Runner, parse_retry_after, pending_pairs, read_records
+from ladder.evaluation.runner import (
+    Pacer,
+    RetryPolicy,
+    Runner,
+    parse_retry_after,
+    pending_pairs,
+    read_records,
+)
 
 from .loopback import LoopbackApi, serve
 
@@ -148,3 +155,20 @@ def test_an_unreachable_api_stops_the_run_with_one_error(tmp_path: Path) -> None
     out = tmp_path / "responses.jsonl"
     with pytest.raises(api.LadderError, match="could not reach"):
         Runner(sender(url), out, concurrency=2).run(pairs(4))
+
+
+def test_the_pacer_spaces_requests_at_the_rate_accepted_before_a_429_and_recovers() -> None:
+    import threading
+
+    now = [100.0]
+    pacer = Pacer(threading.Event(), clock=lambda: now[0])
+    assert pacer.interval == 0.0
+    for offset in (0.0, 0.1, 0.2, 0.3):
+        pacer.accepted(100.0 + offset)
+    now[0] = 100.5
+    pacer.throttled()  # four accepted in the last second
+    assert pacer.interval == pytest.approx(0.25)
+    assert pacer.acquire() == 100.5
+    assert pacer.acquire() == pytest.approx(100.75)  # the next slot is one interval later
+    pacer.accepted(100.5)
+    assert pacer.interval == pytest.approx(0.25 * Pacer.RECOVERY)
