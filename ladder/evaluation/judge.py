@@ -42,6 +42,7 @@ STYLE_SCALE = (
 )
 DONE_STATUSES = ("Completed", "Failed", "Stopped", "Deleted")
 _JOB_NAME_CHARS = re.compile(r"[^a-z0-9]+")
+_S3_KEY_UNSAFE = re.compile(r"[^-!_*'().a-zA-Z0-9]+")
 MAX_JOB_NAME = 63
 
 
@@ -183,7 +184,8 @@ def start_jobs(
     info = rundir.load_info(folder)
     evalset = rundir.load_run_set(folder)
     records = read_records(folder / rundir.RESPONSES)
-    base = f"{setup.prefix.rstrip('/')}/{info.id}"
+    # Bedrock's S3 URI pattern allows only these characters in keys; a --out folder name may have others.
+    base = f"{setup.prefix.rstrip('/')}/{_S3_KEY_UNSAFE.sub('-', info.id)}"
     jobs = []
     for arm in info.arms:
         lines = dataset_lines(evalset, records, arm)
