@@ -21,6 +21,8 @@ HEADLINE = (
     ("tokenF1", "Token F1"),
 )
 """Rates in 0..1, charted on the same scale; latency and cost get charts of their own."""
+SCORES_NOT_SHARES = ("mrr", "tokenF1")
+"""Means of scores in 0..1 rather than shares of items: shown as numbers, not percentages."""
 WORST_PER_ARM = 5
 ANSWER_PREVIEW_CHARS = 300
 
@@ -105,7 +107,9 @@ def _metric_rows(summary: dict[str, Any], arms: list[str]) -> list[list[str]]:
         ["Items", *[str(data[a]["n"]) for a in arms]],
         ["Errors", *[str(data[a]["errors"]) for a in arms]],
     ]
-    rows += [[title, *[_pct(data[a][key]) for a in arms]] for key, title in HEADLINE]
+    for key, title in HEADLINE:
+        show = _num if key in SCORES_NOT_SHARES else _pct
+        rows.append([title, *[show(data[a][key]) for a in arms]])
     judge_metrics = sorted({m for a in arms for m in (data[a]["judge"] or {})})
     rows += [[f"Judge: {m}", *[_num((data[a]["judge"] or {}).get(m)) for a in arms]] for m in judge_metrics]
     rows.append(["Latency p50 / p95 (ms)", *[_latency(data[a]["latencyMs"]) for a in arms]])
