@@ -22,13 +22,15 @@ _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class ApiError(LadderError):
-    """The API answered with an error status; ``status``, ``code`` and ``message`` come from its body."""
+    """The API answered with an error status; ``status``, ``code`` and ``message`` come from its body,
+    ``retry_after`` from its ``Retry-After`` header (None when absent)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, retry_after: str | None = None) -> None:
         super().__init__(f"error {status} {code}: {message}")
         self.status = status
         self.code = code
         self.api_message = message
+        self.retry_after = retry_after
 
 
 def ask_body(question: str, mode: str, top_k: int | None) -> dict[str, Any]:
@@ -51,7 +53,9 @@ def post_signed_json(url: str, body: dict[str, Any], *, credentials: Any, region
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310
             return _parse_json(response.read(), response.status)
     except urllib.error.HTTPError as err:
-        raise _api_error(err.code, err.read()) from None
+        error = _api_error(err.code, err.read())
+        error.retry_after = err.headers.get("Retry-After") if err.headers else None
+        raise error from None
     except urllib.error.URLError as err:
         raise LadderError(f"could not reach {url}: {err.reason}") from None
     except TimeoutError:

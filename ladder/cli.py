@@ -10,6 +10,8 @@ Examples::
     ladder data check chats.jsonl --min-examples 200
     ladder finetune start --data chats.jsonl --no-wait
     ladder finetune status
+    ladder eval run --set sample_corpus/eval.jsonl
+    ladder eval report eval-runs/<run>
 
 Stacks are found by name ``<prefix>Knowledge``, ``<prefix>RagApi`` and ``<prefix>FineTune``; the prefix is
 ``--stack-prefix``, else ``$LADDER_STACK_PREFIX``, else ``Ladder``. The region is ``--region``, else the
@@ -37,6 +39,10 @@ from training_jobs import dataprep
 
 from . import api, data, docs, doctor, finetune, knowledge_ops, outputs
 from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError
+from .evaluation import commands as eval_commands
+from .evaluation import evalset, judge, rundir
+from .evaluation import runner as evaluation_runner
+from .pricing import models as model_prices
 
 MODES = ("rag", "prompt", "finetuned")
 DEFAULT_MODE = "rag"
@@ -44,6 +50,7 @@ MIN_TOP_K = 1
 MAX_TOP_K = 20
 AWS_MAX_ATTEMPTS = 5
 EXIT_INTERRUPTED = 130
+MAX_EVAL_CONCURRENCY = 32
 
 ClientFactory = Callable[[boto3.session.Session, str], Any]
 """Makes the boto3 client of a service from a session; tests pass one that hands out stubbed clients."""
@@ -156,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prep_options(start)
     status = _command(tune_commands, "status", cmd_finetune_status, parents=[aws])
     status.add_argument("--execution", metavar="ARN", help="execution ARN (default: running, else latest)")
+    _add_eval_commands(commands, aws)
     return parser
 
 
@@ -315,6 +323,161 @@ def cmd_finetune_status(args: argparse.Namespace, clients: ClientFactory) -> int
         print(finetune.format_status(finetune.describe_run(sfn, arn), _now()))
     print(finetune.format_model(model))
     return 0
+
+
+def _add_eval_commands(commands: Any, aws: argparse.ArgumentParser) -> None:
+    eval_parser = commands.add_parser(
+        "eval", help="eval run|status|report: one evaluation set through every rung, side by side"
+    )
+    eval_commands = eval_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    prices = argparse.ArgumentParser(add_help=False)
+    prices.add_argument(
+        "--prices", type=Path, metavar="FILE", help="JSON file overriding the model price table"
+    )
+    prices.add_argument("--json", action="store_true", help="print summary.json instead of the table")
+    run = _command(eval_commands, "run", cmd_eval_run, parents=[aws, prices])
+    run.add_argument(
+        "--set", dest="set_file", type=Path, required=True, metavar="FILE", help="evaluation set"
+    )
+    run.add_argument(
+        "--arms",
+        metavar="LIST",
+        help=f"comma-separated, from {','.join(MODES)} (default: prompt,rag, plus finetuned when published)",
+    )
+    run.add_argument("--url", help="POST /ask URL of any Ladder API (default: the RagApi stack's AskUrl)")
+    run.add_argument(
+        "--concurrency",
+        type=_int_range(1, MAX_EVAL_CONCURRENCY),
+        default=evaluation_runner.DEFAULT_CONCURRENCY,
+        help="requests in flight, 1-%(const)s (default: %(default)s)".replace(
+            "%(const)s", str(MAX_EVAL_CONCURRENCY)
+        ),
+    )
+    run.add_argument("--out", type=Path, metavar="DIR", help="run folder; an existing one is continued")
+    run.add_argument(
+        "--judge", metavar="MODEL_ID", help="also score with a Bedrock evaluation job (LLM judge)"
+    )
+    run.add_argument("--style", type=Path, metavar="RUBRIC.md", help="house-style rubric for the judge")
+    status = _command(eval_commands, "status", cmd_eval_status, parents=[aws, prices])
+    status.add_argument("folder", type=Path, metavar="RUN_DIR")
+    report = _command(eval_commands, "report", cmd_eval_report, parents=[prices])
+    report.add_argument("folder", type=Path, metavar="RUN_DIR")
+
+
+def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Send every item of the set once per arm to POST /ask, score the answers and write the run folder.
+
+    The folder (default eval-runs/<UTC time>-<set sha256[:8]>) gets responses.jsonl, scores.jsonl,
+    summary.json, report.md and charts/. Rerunning with the same --out continues where it stopped.
+    Exit 0 when every answer came back, 1 when some ended in an error (rerun to retry them), 130 after Ctrl-C.
+    """
+    evaluation_set = evalset.load_set(args.set_file)
+    arms = eval_commands.parse_arms(args.arms, MODES)
+    if args.style and not args.judge:
+        raise SetupError("--style needs --judge MODEL_ID")
+    rubric = eval_commands.read_rubric(args.style)
+    prices = model_prices.load_prices(args.prices)
+    session = _session(args)
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise SetupError("no AWS credentials found: configure a profile (aws configure / aws sso login)")
+    rag_outputs: dict[str, str] | None = None
+    if args.url is None or args.judge:
+        rag_outputs = outputs.stack_outputs(
+            clients(session, "cloudformation"), args.stack_prefix, outputs.RAG_API_STACK, ("AskUrl",)
+        )
+    url = args.url or (rag_outputs or {})["AskUrl"]
+    setup = _judge_setup(rag_outputs or {}, args) if args.judge else None
+    if arms is None:
+        arms = list(eval_commands.DEFAULT_ARMS)
+        if args.url is None and _fine_tuned_model_published(args, session, clients):
+            arms.append(eval_commands.FINETUNED_ARM)
+    region = _region(session)
+
+    def send(body: dict[str, Any]) -> dict[str, Any]:
+        return api.post_signed_json(url, body, credentials=credentials, region=region)
+
+    folder = args.out or rundir.default_folder(evaluation_set, _now())
+    result = eval_commands.run(
+        evaluation_set,
+        url=url,
+        arms=arms,
+        folder=folder,
+        send=send,
+        concurrency=args.concurrency,
+        prices=prices,
+        now=_now(),
+    )
+    _print_summary(args, result.summary)
+    print(f"Report: {result.folder / rundir.REPORT}", file=sys.stderr)
+    if result.interrupted:
+        print(
+            f"Interrupted; continue with: ladder eval run --set {args.set_file} --out {folder}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    if setup is not None:
+        jobs = eval_commands.start_judge(
+            clients(session, "bedrock"), clients(session, "s3"), folder, setup, rubric
+        )
+        for arn in jobs:
+            print(f"Started judge job {arn}", file=sys.stderr)
+        print(f"Follow them with: ladder eval status {folder}", file=sys.stderr)
+    if result.errors:
+        _error(f"{result.errors} answers ended in an error; rerun with --out {folder} to retry them")
+        return EXIT_FAILED
+    return 0
+
+
+def cmd_eval_status(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Show how far a run is (answers per arm) and follow its judge jobs; finished judge scores are merged."""
+    counts = eval_commands.progress_counts(args.folder)
+    jobs: list[dict[str, Any]] = []
+    if (args.folder / rundir.JUDGE_JOBS).exists():
+        session = _session(args)
+        jobs = judge.follow_jobs(clients(session, "bedrock"), clients(session, "s3"), args.folder)
+        eval_commands.refresh(args.folder, model_prices.load_prices(args.prices))
+    if args.json:
+        print(json.dumps({"answers": counts, "judgeJobs": jobs}, indent=2))
+        return 0
+    for arm, count in counts.items():
+        print(f"{arm:<10} {count['ok']} ok, {count['error']} errors, {count['pending']} pending")
+    for job in jobs:
+        print(f"judge {job['arm']:<10} {job['status']:<11} {job['jobArn']}")
+    return 0
+
+
+def cmd_eval_report(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Rewrite scores.jsonl, summary.json, report.md and charts/ of a run folder from its responses."""
+    summary = eval_commands.refresh(args.folder, model_prices.load_prices(args.prices))
+    _print_summary(args, summary)
+    print(f"Report: {args.folder / rundir.REPORT}", file=sys.stderr)
+    return 0
+
+
+def _print_summary(args: argparse.Namespace, summary: dict[str, Any]) -> None:
+    print(json.dumps(summary, indent=2) if args.json else eval_commands.format_summary(summary))
+
+
+def _fine_tuned_model_published(
+    args: argparse.Namespace, session: boto3.session.Session, clients: ClientFactory
+) -> bool:
+    try:
+        tune = outputs.read_fine_tune(clients(session, "cloudformation"), args.stack_prefix)
+    except SetupError:
+        return False
+    return finetune.published_model(clients(session, "ssm"), tune.model_parameter_name) is not None
+
+
+def _judge_setup(values: dict[str, str], args: argparse.Namespace) -> judge.JudgeSetup:
+    missing = [key for key in judge.SETUP_OUTPUTS if not values.get(key)]
+    if missing:
+        raise SetupError(
+            f"stack {args.stack_prefix}{outputs.RAG_API_STACK} lacks output {', '.join(missing)}: "
+            "redeploy it with `make deploy` from this version of Ladder"
+        )
+    eval_commands.ensure_judge_allowed(args.judge, values["EvaluationJudgeModelIds"])
+    return judge.setup_from_outputs(values, args.judge)
 
 
 def _command(

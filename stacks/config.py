@@ -140,6 +140,8 @@ class LadderConfig:
     waf_rate_limit: int
     log_content: bool
     """Debug only: log question and answer text from the RAG function (off: never logged)."""
+    evaluation_judge_model_ids: tuple[str, ...]
+    """Models the evaluation role may invoke as LLM judge (``ladder eval run --judge``); ids or profiles."""
 
     # --- fine-tune
     fine_tune_instance_type: str
@@ -285,6 +287,16 @@ def _origins(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _model_ids(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+    items = [str(v).strip() for v in items]
+    if not items or any(not _MODEL_ID.fullmatch(v) for v in items):
+        raise ValueError(
+            "expected a comma-separated list of one or more Bedrock model or inference profile ids"
+        )
+    return tuple(items)
+
+
 def _path(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected a file path such as ladder-verdict.json")
@@ -362,6 +374,7 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "waf": ("waf", _optional(_bool)),
     "wafRateLimit": ("waf_rate_limit", _int(10, 2_000_000_000)),
     "logContent": ("log_content", _bool),
+    "evaluationJudgeModelIds": ("evaluation_judge_model_ids", _model_ids),
     "corsAllowOrigins": ("cors_allow_origins", _origins),
     "fineTuneInstanceType": (
         "fine_tune_instance_type",

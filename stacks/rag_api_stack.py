@@ -15,6 +15,7 @@ from stacks.constructs.python_function import PythonFunction
 from stacks.knowledge.knowledge_base import foundation_model_arn
 from stacks.nag import acknowledge
 from stacks.rag.api import RagApi
+from stacks.rag.evaluation import Evaluation
 from stacks.rag.guardrail import Guardrail
 from stacks.rag.observability import SERVICE, RagObservability
 
@@ -126,6 +127,7 @@ class RagApiStack(cdk.Stack):
         self.observability = RagObservability(
             self, "Observability", api=self.api.api, function=self.rag.function, alarms=self.alarm_topic
         )
+        self.evaluation = Evaluation(self, "Evaluation", config=config)
 
         cdk.CfnOutput(
             self, "AskUrl", value=self.api.ask_url, description="POST a question here (SigV4, execute-api)"

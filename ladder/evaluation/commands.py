@@ -1,0 +1,161 @@
+"""What ``ladder eval run / status / report`` do; ``ladder/cli.py`` only parses arguments and calls these."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import SetupError
+from ..pricing.models import PriceTable
+from . import judge, rundir
+from .evalset import EvalSet
+from .progress import progress_bar
+from .report import write_report
+from .runner import Runner, Send, pending_pairs, read_records
+from .summary import write_scores
+
+DEFAULT_ARMS = ("prompt", "rag")
+FINETUNED_ARM = "finetuned"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    folder: Path
+    summary: dict[str, Any]
+    sent: int
+    errors: int
+    interrupted: bool
+
+
+def run(
+    evalset: EvalSet,
+    *,
+    url: str,
+    arms: list[str],
+    folder: Path,
+    send: Send,
+    concurrency: int,
+    prices: PriceTable,
+    now: datetime,
+    log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+) -> RunResult:
+    """Send what the folder does not have yet, then rewrite its scores, summary and report.
+
+    KeyboardInterrupt is caught: what finished is kept and scored, and ``interrupted`` is set.
+    """
+    rundir.start(folder, evalset, url=url, arms=arms, now=now)
+    done = read_records(folder / rundir.RESPONSES)
+    pairs = pending_pairs(evalset, arms, done)
+    skipped = len(evalset.items) * len(arms) - len(pairs)
+    log(
+        f"{folder}: {len(pairs)} answers to fetch ({len(evalset.items)} items x {len(arms)} arms"
+        + (f", {skipped} already done" if skipped else "")
+        + ")"
+    )
+    runner = Runner(send, folder / rundir.RESPONSES, concurrency=concurrency)
+    interrupted = False
+    sent = errors = 0
+    try:
+        with progress_bar(len(pairs)) as bar:
+            outcome = runner.run(pairs, bar)
+        sent, errors = outcome.sent, outcome.errors
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        summary = write_scores(folder, prices)
+        write_report(folder, summary)
+    return RunResult(folder, summary, sent, errors, interrupted)
+
+
+def refresh(folder: Path, prices: PriceTable) -> dict[str, Any]:
+    """Rewrite ``scores.jsonl``, ``summary.json`` and ``report.md`` from the folder; the summary."""
+    rundir.load_info(folder)
+    summary = write_scores(folder, prices)
+    write_report(folder, summary)
+    return summary
+
+
+def progress_counts(folder: Path) -> dict[str, dict[str, int]]:
+    """Per arm: ``ok``, ``error`` and ``pending`` pairs of the run."""
+    info = rundir.load_info(folder)
+    evalset = rundir.load_run_set(folder)
+    records = read_records(folder / rundir.RESPONSES)
+    counts = {}
+    for arm in info.arms:
+        statuses = [records.get((item.id, arm), {}).get("status") for item in evalset.items]
+        counts[arm] = {
+            "ok": statuses.count("ok"),
+            "error": statuses.count("error"),
+            "pending": statuses.count(None),
+        }
+    return counts
+
+
+def parse_arms(text: str | None, choices: tuple[str, ...]) -> list[str] | None:
+    """``--arms prompt,rag``: the arms in the order given; None when not given (use the defaults)."""
+    if text is None:
+        return None
+    arms = [arm.strip() for arm in text.split(",") if arm.strip()]
+    unknown = [arm for arm in arms if arm not in choices]
+    if unknown or not arms:
+        raise SetupError(f"--arms {text}: expected a comma-separated list of {', '.join(choices)}")
+    return list(dict.fromkeys(arms))
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A short table of the headline numbers per arm, for a terminal."""
+    header = f"{'arm':<10} {'n':>4} {'err':>4} {'correct':>8} {'refusal':>8} {'source':>7} {'format':>7} " + (
+        f"{'p50 ms':>7} {'USD/query':>10}"
+    )
+    lines = [header]
+    for arm, data in summary["arms"].items():
+        lines.append(
+            f"{arm:<10} {data['n']:>4} {data['errors']:>4} {_pct(data['correctness']):>8} "
+            f"{_pct(data['refusalAccuracy']):>8} {_pct(data['sourceHitRate']):>7} "
+            f"{_pct(data['formatCompliance']):>7} {_int(data['latencyMs']['p50']):>7} "
+            f"{_usd(data['costPerQueryUsd']):>10}"
+        )
+    return "\n".join(lines)
+
+
+def read_rubric(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SetupError(f"cannot read --style {path}: {err.strerror or err}") from None
+
+
+def start_judge(
+    bedrock: Any, s3: Any, folder: Path, setup: judge.JudgeSetup, rubric: str | None
+) -> list[str]:
+    """Start the judge jobs of a finished run; their ARNs."""
+    jobs = judge.start_jobs(bedrock, s3, folder, setup, rubric)
+    return [job["jobArn"] for job in jobs]
+
+
+def ensure_judge_allowed(model_id: str, allowed: str) -> None:
+    """The evaluation role may invoke only the judge models in ``evaluationJudgeModelIds`` (an output)."""
+    models = [m for m in allowed.split(",") if m]
+    if model_id not in models:
+        raise SetupError(
+            f"--judge {model_id}: the evaluation role may only invoke {', '.join(models) or 'no model'}; "
+            "add it with -c evaluationJudgeModelIds=... and redeploy"
+        )
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _int(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6f}"

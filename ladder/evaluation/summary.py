@@ -1,0 +1,155 @@
+"""``scores.jsonl`` and ``summary.json`` from a run's responses (and the judge's scores when present)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..pricing.models import PriceTable
+from . import rundir
+from .evalset import EvalSet
+from .metrics import score
+from .runner import read_records
+
+# summary.json arm key -> scores.jsonl key whose non-null values it averages.
+RATES = {
+    "correctness": "correct",
+    "mustIncludeRecall": "mustIncludeRecall",
+    "tokenF1": "tokenF1",
+    "refusalAccuracy": "refusalCorrect",
+    "sourceHitRate": "sourceHit",
+    "mrr": "reciprocalRank",
+    "formatCompliance": "formatOk",
+    "citationValidity": "citationsValid",
+}
+SUMMARY_ARM_KEYS = (
+    "n",
+    "errors",
+    *RATES,
+    "judge",
+    "latencyMs",
+    "costPerQueryUsd",
+    "modelId",
+)
+
+
+def score_rows(
+    evalset: EvalSet,
+    records: dict[tuple[str, str], dict[str, Any]],
+    arms: list[str],
+    prices: PriceTable,
+    judge: dict[tuple[str, str], dict[str, float]] | None = None,
+) -> list[dict[str, Any]]:
+    """One score row per (item, arm) that has a record, in set order then arm order."""
+    rows = []
+    for item in evalset.items:
+        for arm in arms:
+            record = records.get((item.id, arm))
+            if record is None:
+                continue
+            response = record.get("response") or {}
+            usage = response.get("usage") or {}
+            cost = (
+                prices.query_cost(
+                    response.get("modelId"),
+                    usage.get("inputTokens"),
+                    usage.get("outputTokens"),
+                    record.get("latencyMs"),
+                )
+                if record["status"] == "ok"
+                else None
+            )
+            row = score(item, arm, record, cost_usd=cost)
+            if judge and (item.id, arm) in judge:
+                row["judge"] = judge[(item.id, arm)]
+            rows.append(row)
+    return rows
+
+
+def summarise(
+    info: rundir.RunInfo, rows: list[dict[str, Any]], records: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Any]:
+    """The ``summary.json`` object: rates are means over the rows where the metric is not null."""
+    arms: dict[str, Any] = {}
+    for arm in info.arms:
+        arm_rows = [row for row in rows if row["arm"] == arm]
+        ok = [row for row in arm_rows if row["status"] == "ok"]
+        entry: dict[str, Any] = {"n": len(arm_rows), "errors": len(arm_rows) - len(ok)}
+        for name, key in RATES.items():
+            entry[name] = mean(row[key] for row in arm_rows)
+        entry["judge"] = _judge_means(arm_rows)
+        latencies = sorted(row["latencyMs"] for row in ok if row["latencyMs"] is not None)
+        entry["latencyMs"] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
+        entry["costPerQueryUsd"] = mean(row["costUsd"] for row in ok)
+        models = Counter(
+            str(record["response"].get("modelId"))
+            for (_, record_arm), record in records.items()
+            if record_arm == arm and record["status"] == "ok" and record.get("response", {}).get("modelId")
+        )
+        entry["modelId"] = models.most_common(1)[0][0] if models else None
+        arms[arm] = entry
+    generation = next(
+        (arms[a]["modelId"] for a in ("rag", *info.arms) if a in arms and arms[a]["modelId"]), None
+    )
+    return {
+        "run": {
+            "id": info.id,
+            "createdAt": info.createdAt,
+            "url": info.url,
+            "generationModelId": generation,
+            "evalSet": info.evalSet,
+        },
+        "arms": arms,
+    }
+
+
+def mean(values: Any) -> float | None:
+    """The mean of the non-null values (booleans count as 0/1); None when there are none."""
+    present = [float(v) for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def percentile(sorted_values: list[int], pct: float) -> int | None:
+    """Nearest-rank percentile of already sorted values; None when there are none."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def _judge_means(rows: list[dict[str, Any]]) -> dict[str, float] | None:
+    scores: dict[str, list[float]] = {}
+    for row in rows:
+        for metric, value in (row.get("judge") or {}).items():
+            if value is not None:
+                scores.setdefault(metric, []).append(float(value))
+    return {metric: sum(v) / len(v) for metric, v in sorted(scores.items())} or None
+
+
+def read_judge_scores(folder: Path) -> dict[tuple[str, str], dict[str, float]]:
+    """``judge-scores.jsonl`` (written when judge jobs finish): (id, arm) -> {metric: score}."""
+    path = folder / rundir.JUDGE_SCORES
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                scores.setdefault((entry["id"], entry["arm"]), {}).update(entry["scores"])
+    return scores
+
+
+def write_scores(folder: Path, prices: PriceTable) -> dict[str, Any]:
+    """Rewrite ``scores.jsonl`` and ``summary.json`` from the folder's responses; the summary."""
+    info = rundir.load_info(folder)
+    evalset = rundir.load_run_set(folder)
+    records = read_records(folder / rundir.RESPONSES)
+    rows = score_rows(evalset, records, info.arms, prices, read_judge_scores(folder))
+    with (folder / rundir.SCORES).open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    summary = summarise(info, rows, records)
+    (folder / rundir.SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary

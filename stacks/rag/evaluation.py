@@ -1,0 +1,117 @@
+"""Where ``ladder eval --judge`` works: an evaluation bucket and the service role Bedrock's evaluation
+jobs assume. Nothing here bills while idle (an empty bucket, a role)."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.config import INFERENCE_PROFILE_REGIONS, LadderConfig
+from stacks.constructs.buckets import access_logs_bucket, data_bucket
+from stacks.knowledge.knowledge_base import foundation_model_arn
+from stacks.nag import acknowledge, resource_finding
+
+EVALUATION_PREFIX = "evaluations/"
+"""Datasets and results of evaluation jobs; the role reaches nothing else in the bucket."""
+EVALUATION_RUN_DAYS = 90
+"""Old runs' datasets and judge results expire after this many days (the local run folder stays)."""
+
+
+def judge_model_resources(model_id: str) -> list[str]:
+    """InvokeModel resources of one judge: the model, or an inference profile and the models it routes to."""
+    geo, _, rest = model_id.partition(".")
+    if geo not in INFERENCE_PROFILE_REGIONS:
+        return [foundation_model_arn(model_id)]
+    profile = (
+        f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:inference-profile/{model_id}"
+    )
+    return [profile, *(foundation_model_arn(rest, region) for region in INFERENCE_PROFILE_REGIONS[geo])]
+
+
+class Evaluation(Construct):
+    """The evaluation bucket (encrypted, SSL-only, access-logged, old runs expire) and the role that
+    Bedrock evaluation jobs of this account assume: S3 only under ``evaluations/``, InvokeModel only on
+    the judge models in ``evaluationJudgeModelIds``. Outputs: ``EvaluationBucketName``,
+    ``EvaluationPrefix``, ``EvaluationRoleArn``, ``EvaluationJudgeModelIds``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: LadderConfig) -> None:
+        super().__init__(scope, construct_id)
+        logs = access_logs_bucket(self, "AccessLogsBucket", config=config)
+        self.evaluation_bucket: s3.Bucket = data_bucket(
+            self, "EvaluationBucket", config=config, logs_bucket=logs, log_prefix="evaluation-bucket/"
+        )
+        self.evaluation_bucket.add_lifecycle_rule(
+            id="ExpireOldRuns", prefix=EVALUATION_PREFIX, expiration=cdk.Duration.days(EVALUATION_RUN_DAYS)
+        )
+        self.evaluation_role = iam.Role(
+            self,
+            "EvaluationRole",
+            description="Assumed by Bedrock evaluation jobs of this account (ladder eval --judge)",
+            assumed_by=iam.ServicePrincipal(
+                "bedrock.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                    "ArnLike": {
+                        "aws:SourceArn": (
+                            f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:evaluation-job/*"
+                        )
+                    },
+                },
+            ),
+        )
+        objects = self.evaluation_bucket.arn_for_objects(f"{EVALUATION_PREFIX}*")
+        self.evaluation_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadDatasetsWriteResults",
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[objects],
+            )
+        )
+        self.evaluation_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListEvaluationPrefix",
+                actions=["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                resources=[self.evaluation_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{EVALUATION_PREFIX}*"]}},
+            )
+        )
+        self.evaluation_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="LocateBucket",
+                actions=["s3:GetBucketLocation"],
+                resources=[self.evaluation_bucket.bucket_arn],
+            )
+        )
+        self.evaluation_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="InvokeJudgeModels",
+                actions=["bedrock:InvokeModel"],
+                resources=[
+                    arn for model in config.evaluation_judge_model_ids for arn in judge_model_resources(model)
+                ],
+            )
+        )
+        acknowledge(
+            self.evaluation_role,
+            resource_finding("AwsSolutions-IAM5", self.evaluation_bucket, f"/{EVALUATION_PREFIX}*"),
+            "Evaluation jobs write result objects whose names Bedrock chooses; access is limited to the "
+            "evaluations/ prefix of this one bucket.",
+        )
+        outputs = {
+            "EvaluationBucketName": (
+                self.evaluation_bucket.bucket_name,
+                "bucket for evaluation datasets/results",
+            ),
+            "EvaluationPrefix": (EVALUATION_PREFIX, "key prefix the evaluation role may use"),
+            "EvaluationRoleArn": (self.evaluation_role.role_arn, "role Bedrock evaluation jobs assume"),
+            "EvaluationJudgeModelIds": (
+                ",".join(config.evaluation_judge_model_ids),
+                "models allowed as judge",
+            ),
+        }
+        for key, (value, description) in outputs.items():
+            output = cdk.CfnOutput(self, key, value=value, description=description)
+            # The CLI reads these by name: keep the keys free of the construct path's hash.
+            output.override_logical_id(key)

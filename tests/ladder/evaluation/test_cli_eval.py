@@ -1,0 +1,244 @@
+"""``ladder eval run / status / report`` end to end against a loopback API (SigV4 with fake keys)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ladder.evaluation import commands
+from ladder.evaluation.metrics import SCORE_KEYS
+from ladder.evaluation.summary import SUMMARY_ARM_KEYS
+
+from .conftest import write_set
+from .loopback import LoopbackApi, serve
+
+ITEMS = [
+    {
+        "id": "leave",
+        "question": "How much leave?",
+        "mustInclude": ["27 days"],
+        "sources": ["handbook/leave.md"],
+    },
+    {"id": "shares", "question": "Share price?", "answerable": False},
+    {"id": "short", "question": "One word only: how much leave?", "format": {"maxWords": 1}},
+]
+
+
+def answer(question: str, mode: str) -> dict[str, Any]:
+    rag = mode != "prompt"
+    return {
+        "answer": "You get 27 days [1]." if rag else "I don't know.",
+        "citations": [{"sourceUri": "s3://b/docs/handbook/leave.md", "excerpt": "27 days"}] if rag else [],
+        "mode": mode,
+        "modelId": "us.amazon.nova-lite-v1:0",
+        "usage": {"inputTokens": 1000, "outputTokens": 100},
+    }
+
+
+@pytest.fixture
+def api() -> Iterator[LoopbackApi]:
+    with serve(LoopbackApi(answer=answer)) as loop:
+        yield loop
+
+
+def test_a_run_writes_the_run_folder_with_the_documented_contracts(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out))
+    assert result.code == 0, result.err
+    assert sorted(api.received) == sorted(
+        (item["question"], arm) for item in ITEMS for arm in ("prompt", "rag")
+    )
+    assert "prompt" in result.out and "rag" in result.out
+    for name in ("responses.jsonl", "scores.jsonl", "summary.json", "report.md", "run.json", "charts"):
+        assert (out / name).exists(), name
+    scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
+    assert len(scores) == 6 and all(list(row) == list(SCORE_KEYS) for row in scores)
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["run"]) == {"id", "createdAt", "url", "generationModelId", "evalSet"}
+    assert set(summary["run"]["evalSet"]) == {"path", "sha256", "items"}
+    assert summary["run"]["url"] == api.url and summary["run"]["evalSet"]["items"] == 3
+    assert summary["run"]["generationModelId"] == "us.amazon.nova-lite-v1:0"
+    rag, prompt = summary["arms"]["rag"], summary["arms"]["prompt"]
+    assert list(rag) == list(SUMMARY_ARM_KEYS)
+    assert set(rag["latencyMs"]) == {"p50", "p95"}
+    assert (rag["n"], rag["errors"]) == (3, 0)
+    assert rag["correctness"] == 0.5 and prompt["correctness"] == 0.5  # each gets one of two right
+    assert rag["sourceHitRate"] == 1.0 and rag["mrr"] == 1.0 and prompt["sourceHitRate"] is None
+    assert rag["formatCompliance"] == 0.0 and rag["tokenF1"] is None and rag["judge"] is None
+    assert rag["citationValidity"] == 1.0 and prompt["citationValidity"] is None
+    assert rag["costPerQueryUsd"] == pytest.approx(1000 / 1000 * 0.00006 + 100 / 1000 * 0.00024)
+    assert rag["modelId"] == "us.amazon.nova-lite-v1:0"
+    report = (out / "report.md").read_text()
+    assert "## Arms side by side" in report and "## Items where the arms disagree" in report
+    assert "| leave |" in report and "![Correctness](charts/correctness.png)" in report
+    worst_prompt = report.split("## Worst items: prompt")[1]
+    worst_rag = report.split("## Worst items: rag")[1].split("## Worst items: prompt")[0]
+    assert "| leave | no | - | 0% | I don't know. |" in worst_prompt
+    assert "| short | - | no |" in worst_rag and "| leave |" not in worst_rag
+    assert (out / "charts" / "correctness.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_json_prints_only_the_summary_and_a_rerun_sends_nothing_again(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    first = run_cli(
+        "eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out), "--arms", "rag", "--json"
+    )
+    assert first.code == 0
+    assert set(json.loads(first.out)["arms"]) == {"rag"}
+    again = run_cli(
+        "eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out), "--arms", "rag"
+    )
+    assert again.code == 0 and "0 answers to fetch" in again.err and "3 already done" in again.err
+    assert len(api.received) == 3
+
+
+def test_a_bad_set_is_reported_line_by_line_and_nothing_is_sent(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    evalset = tmp_path / "set.jsonl"
+    evalset.write_text('{"id": "a", "question": "q"}\nnope\n{"id": "a", "question": "q"}\n', encoding="utf-8")
+    result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(tmp_path / "run"))
+    assert result.code == 1
+    assert "line 2: not valid JSON" in result.err and "line 3: id 'a' repeats line 1" in result.err
+    assert "Traceback" not in result.err
+    assert api.received == [] and not (tmp_path / "run").exists()
+
+
+def test_an_unreachable_api_is_one_line_and_exit_1(run_cli: Any, tmp_path: Path) -> None:
+    with serve(LoopbackApi()) as loop:
+        url = loop.url
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    result = run_cli("eval", "run", "--set", str(evalset), "--url", url, "--out", str(tmp_path / "run"))
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1].startswith("could not reach")
+    assert "Traceback" not in result.err
+
+
+def test_missing_credentials_are_exit_2_before_anything_is_sent(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--region", "us-east-1")
+    assert result.code == 2 and "no AWS credentials" in result.err
+    assert api.received == []
+
+
+def test_bad_arms_are_refused(run_cli: Any, api: LoopbackApi, tmp_path: Path) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--arms", "rag,chat")
+    assert result.code == 2 and "--arms rag,chat: expected a comma-separated list" in result.err
+
+
+def test_ctrl_c_exits_130_keeping_what_finished(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Interrupt:
+        def __init__(self) -> None:
+            self.seen = 0
+
+        def advance(self, *, ok: bool) -> None:
+            self.seen += 1
+            if self.seen == 2:
+                raise KeyboardInterrupt
+
+    @contextmanager
+    def interrupting_bar(total: int) -> Iterator[Interrupt]:
+        yield Interrupt()
+
+    monkeypatch.setattr(commands, "progress_bar", interrupting_bar)
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    result = run_cli(
+        "eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out), "--concurrency", "1"
+    )
+    assert result.code == 130 and "--out" in result.err
+    kept = (out / "responses.jsonl").read_text().splitlines()
+    assert 2 <= len(kept) < 6
+    assert (out / "summary.json").exists()
+
+
+def test_status_and_report_work_offline_on_a_run_folder(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    assert run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out)).code == 0
+    (out / "report.md").unlink()
+    report = run_cli("eval", "report", str(out), "--json")
+    assert report.code == 0 and json.loads(report.out)["arms"]["rag"]["n"] == 3
+    assert (out / "report.md").exists()
+    status = run_cli("eval", "status", str(out))
+    assert status.code == 0 and "rag        3 ok, 0 errors, 0 pending" in status.out
+    missing = run_cli("eval", "report", str(tmp_path / "nowhere"))
+    assert missing.code == 2 and "not an evaluation run folder" in missing.err
+
+
+EVALUATION_OUTPUTS = {
+    "EvaluationBucketName": "ladder-eval",
+    "EvaluationPrefix": "evaluations/",
+    "EvaluationRoleArn": "arn:aws:iam::123456789012:role/LadderEvaluation",
+    "EvaluationJudgeModelIds": "anthropic.claude-3-5-sonnet-20240620-v1:0",
+}
+
+
+def test_default_arms_come_from_the_deployment(
+    run_cli: Any, stacks: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    stacks.deployed("LadderRagApi", {"AskUrl": api.url})
+    stacks.missing("LadderFineTune")
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS[:1])
+    result = run_cli("eval", "run", "--set", str(evalset), "--out", str(tmp_path / "run"))
+    assert result.code == 0, result.err
+    assert sorted(mode for _, mode in api.received) == ["prompt", "rag"]
+
+
+def test_a_published_fine_tuned_model_adds_the_finetuned_arm(
+    run_cli: Any, stacks: Any, api: LoopbackApi, tmp_path: Path, aws: None
+) -> None:
+    import boto3
+
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/ladder/finetuned-model-arn",
+        Value="arn:aws:bedrock:us-east-1:123456789012:imported-model/abc123def456",
+        Type="String",
+    )
+    stacks.deployed("LadderRagApi", {"AskUrl": api.url})
+    stacks.deployed(
+        "LadderFineTune",
+        {
+            "TrainingDataBucketName": "data",
+            "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x",
+            "FineTunedModelParameterName": "/ladder/finetuned-model-arn",
+        },
+    )
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS[:1])
+    result = run_cli("eval", "run", "--set", str(evalset), "--out", str(tmp_path / "run"))
+    assert result.code == 0, result.err
+    assert sorted(mode for _, mode in api.received) == ["finetuned", "prompt", "rag"]
+
+
+def test_a_judge_model_the_role_may_not_invoke_is_refused_before_sending(
+    run_cli: Any, stacks: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    stacks.deployed("LadderRagApi", {"AskUrl": api.url, **EVALUATION_OUTPUTS})
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    result = run_cli("eval", "run", "--set", str(evalset), "--judge", "amazon.nova-pro-v1:0")
+    assert result.code == 2
+    assert "may only invoke anthropic.claude-3-5-sonnet-20240620-v1:0" in result.err
+    assert api.received == []

@@ -1,0 +1,203 @@
+"""Every metric on crafted responses: normalisation, refusals, citations, format checks, the score row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ladder.evaluation.evalset import Item
+from ladder.evaluation.metrics import (
+    NO_CONTEXT_ANSWER,
+    SCORE_KEYS,
+    citations_valid,
+    contains,
+    format_failures,
+    is_refusal,
+    must_include_recall,
+    normalise,
+    reciprocal_rank,
+    score,
+    token_f1,
+)
+
+LEAVE = "s3://docs-bucket/docs/handbook/leave.md"
+PLANS = "s3://docs-bucket/docs/pricing/plans.md"
+
+
+def response(answer: str, citations: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    return {
+        "answer": answer,
+        "citations": [{"sourceUri": uri, "excerpt": "..."} for uri in citations],
+        "usage": {"inputTokens": 500, "outputTokens": 40},
+        "modelId": "us.amazon.nova-lite-v1:0",
+        **extra,
+    }
+
+
+def ok(resp: dict[str, Any]) -> dict[str, Any]:
+    return {"status": "ok", "latencyMs": 120, "response": resp}
+
+
+@pytest.mark.parametrize(
+    ("answer", "fact"),
+    [
+        ("You get 10000 calls.", "10,000"),
+        ("You get 10 000 calls.", "10,000"),
+        ("You get 10,000 calls.", "10000"),
+        ("You get 10\u202f000 calls.", "10 000"),
+        ("Employees get 27 DAYS of leave.", "27 days"),
+        ("It is  27\ndays.", "27 days"),
+        ("Report it to security@harbormist.example.", "security@harbormist.example"),
+        ("The mileage rate is €0.30 per km.", "€0.30"),
+        ("The price is 1,234,567 euro.", "1234567"),
+        ("Maeve Lindqvist founded it.", "maeve lindqvist"),
+    ],
+)
+def test_facts_match_after_case_whitespace_punctuation_and_number_normalisation(
+    answer: str, fact: str
+) -> None:
+    assert contains(answer, fact)
+
+
+@pytest.mark.parametrize(
+    ("answer", "fact"),
+    [
+        ("You get 127 days.", "27 days"),
+        ("You get 2.7 days.", "27 days"),
+        ("You get 27 weeks.", "27 days"),
+        ("Within 10 days.", "100 days"),
+        ("Anything.", "!!!"),
+    ],
+)
+def test_facts_match_only_as_whole_words_never_fuzzily(answer: str, fact: str) -> None:
+    assert not contains(answer, fact)
+
+
+def test_normalise_keeps_decimals_and_drops_other_punctuation() -> None:
+    assert normalise("It's 2.5%, OK?  Yes!") == "it s 2.5 ok yes"
+    assert normalise("1,5 and 1,500") == "1,5 and 1500"
+
+
+def test_must_include_recall_is_the_share_of_facts_present() -> None:
+    assert must_include_recall(
+        "Tuesdays and 20 working days", ("Tuesdays", "Thursdays", "20 working days")
+    ) == (pytest.approx(2 / 3))
+    assert must_include_recall("anything", ()) is None
+
+
+def test_token_f1_compares_normalised_words() -> None:
+    assert token_f1("27 days per year", "27 days per year") == 1.0
+    assert token_f1("27 days", "27 days per calendar year") == pytest.approx(2 * 1 * 0.4 / 1.4)
+    assert token_f1("nothing shared", "27 days") == 0.0
+    assert token_f1("anything", None) is None
+
+
+@pytest.mark.parametrize(
+    ("resp", "refused"),
+    [
+        (response(NO_CONTEXT_ANSWER), True),
+        (response("Blocked by policy.", guardrail={"action": "INTERVENED"}), True),
+        (response("The answer is not in the documents."), True),
+        (response("I don't know the share price."), True),
+        (response("I'm not sure; the documents do not contain it."), True),
+        (response("The passages do not say."), False),
+        (response("You get 27 days [1]."), False),
+        (response("You know, it's 27 days."), False),
+    ],
+)
+def test_refusal_rules(resp: dict[str, Any], refused: bool) -> None:
+    assert is_refusal(resp) is refused
+
+
+def test_citations_are_valid_only_when_every_marker_points_to_a_citation() -> None:
+    two = [{"sourceUri": LEAVE}, {"sourceUri": PLANS}]
+    assert citations_valid("A [1] and B [2][1].", two) is True
+    assert citations_valid("A [3].", two) is False
+    assert citations_valid("A [0].", two) is False
+    assert citations_valid("A [1].", []) is False
+    assert citations_valid("No markers at all.", two) is None
+
+
+def test_reciprocal_rank_matches_sources_as_uri_suffixes() -> None:
+    citations = [{"sourceUri": PLANS}, {"sourceUri": LEAVE}]
+    assert reciprocal_rank(citations, ("handbook/leave.md",)) == 0.5
+    assert reciprocal_rank(citations, ("pricing/plans.md", "handbook/leave.md")) == 1.0
+    assert reciprocal_rank(citations, ("faq.md",)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "checks", "failed"),
+    [
+        ("one two three", {"maxWords": 3}, []),
+        ("one two three four", {"maxWords": 3}, ["maxWords"]),
+        ("No, alcohol is not reimbursed.", {"regex": r"^\s*(Yes|No)\b"}, []),
+        ("Alcohol is not reimbursed.", {"regex": r"^\s*(Yes|No)\b"}, ["regex"]),
+        ("  laptops lock after 5 minutes.", {"startsWith": "Laptops lock after"}, []),
+        ("They lock after 5 minutes.", {"startsWith": "Laptops lock after"}, ["startsWith"]),
+        ('{"answer": "2 days", "source": "faq.md"}', {"jsonSchema": {"required": ["answer", "source"]}}, []),
+        (
+            '```json\n{"answer": "2 days", "source": "faq.md"}\n```',
+            {"jsonSchema": {"required": ["answer"]}},
+            [],
+        ),
+        ('{"answer": "2 days"}', {"jsonSchema": {"required": ["answer", "source"]}}, ["jsonSchema"]),
+        ("Two days [1].", {"jsonSchema": {"type": "object"}}, ["jsonSchema"]),
+        ("Two paid days.", {"noCitations": True}, []),
+        ("Two paid days [1].", {"noCitations": True}, ["noCitations"]),
+        (
+            "Yes " * 10 + "[1]",
+            {"maxWords": 5, "regex": "^Yes", "noCitations": True},
+            ["maxWords", "noCitations"],
+        ),
+    ],
+)
+def test_each_format_check(answer: str, checks: dict[str, Any], failed: list[str]) -> None:
+    assert format_failures(answer, checks) == failed
+
+
+def test_an_answerable_item_is_correct_when_every_fact_is_present_and_it_does_not_refuse() -> None:
+    item = Item(id="a", question="q", must_include=("27 days", "31 March"), sources=("handbook/leave.md",))
+    good = score(item, "rag", ok(response("27 days, until 31 March [1].", (PLANS, LEAVE))), cost_usd=0.01)
+    assert list(good) == list(SCORE_KEYS)
+    assert good["correct"] is True and good["mustIncludeRecall"] == 1.0
+    assert good["refusal"] is False and good["refusalCorrect"] is True
+    assert good["sourceHit"] is True and good["reciprocalRank"] == 0.5
+    assert good["citationsValid"] is True and good["formatOk"] is None and good["tokenF1"] is None
+    assert (good["inputTokens"], good["outputTokens"], good["costUsd"], good["latencyMs"]) == (
+        500,
+        40,
+        0.01,
+        120,
+    )
+    partial = score(item, "rag", ok(response("27 days.")))
+    assert partial["correct"] is False and partial["mustIncludeRecall"] == 0.5
+    assert partial["sourceHit"] is False and partial["reciprocalRank"] == 0.0
+    hedged = score(item, "rag", ok(response("27 days until 31 March, but I'm not sure.")))
+    assert hedged["correct"] is False and hedged["refusalCorrect"] is False
+
+
+def test_an_unanswerable_item_is_correct_when_the_answer_declines() -> None:
+    item = Item(id="u", question="Share price?", answerable=False)
+    declined = score(item, "rag", ok(response(NO_CONTEXT_ANSWER)))
+    assert declined["correct"] is True and declined["refusal"] is True and declined["refusalCorrect"] is True
+    invented = score(item, "prompt", ok(response("It is 12 euro.")))
+    assert invented["correct"] is False and invented["refusalCorrect"] is False
+
+
+def test_retrieval_metrics_are_null_for_the_prompt_arm_and_for_items_without_sources() -> None:
+    item = Item(id="a", question="q", sources=("handbook/leave.md",))
+    prompt = score(item, "prompt", ok(response("27 days")))
+    assert prompt["sourceHit"] is None and prompt["reciprocalRank"] is None
+    assert prompt["correct"] is None
+    no_sources = score(Item(id="b", question="q"), "rag", ok(response("x", (LEAVE,))))
+    assert no_sources["sourceHit"] is None
+
+
+def test_an_error_record_scores_nothing_but_is_kept() -> None:
+    item = Item(id="a", question="q", must_include=("x",), format={"maxWords": 3})
+    row = score(item, "rag", {"status": "error", "latencyMs": 30, "error": {"httpStatus": 429}})
+    assert row["status"] == "error" and row["refusal"] is False and row["latencyMs"] == 30
+    assert all(
+        row[key] is None for key in SCORE_KEYS if key not in ("id", "arm", "status", "refusal", "latencyMs")
+    )

@@ -1,0 +1,149 @@
+"""The evaluation infrastructure in the RAG API stack: bucket, Bedrock evaluation role, outputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from stacks.config import ConfigError, from_context
+from stacks.rag.evaluation import EVALUATION_PREFIX, EVALUATION_RUN_DAYS
+from tests.support.synth import Synthesized, as_list, default_context, references, resources
+
+
+def rag(synthesized: Synthesized) -> dict[str, Any]:
+    return synthesized.template("RagApi")
+
+
+def evaluation_role(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    found = [
+        (logical_id, role)
+        for logical_id, role in resources(template, "AWS::IAM::Role").items()
+        if "evaluation jobs" in role["Properties"].get("Description", "")
+    ]
+    assert len(found) == 1
+    return found[0]
+
+
+def role_statements(template: dict[str, Any], role_id: str) -> dict[str, dict[str, Any]]:
+    return {
+        statement["Sid"]: statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    }
+
+
+def evaluation_bucket(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    found = [
+        (logical_id, bucket)
+        for logical_id, bucket in resources(template, "AWS::S3::Bucket").items()
+        if any(
+            rule.get("Prefix") == EVALUATION_PREFIX
+            for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        )
+    ]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_the_bucket_is_encrypted_private_ssl_only_and_old_runs_expire(sandbox: Synthesized) -> None:
+    template = rag(sandbox)
+    bucket_id, bucket = evaluation_bucket(template)
+    props = bucket["Properties"]
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["LoggingConfiguration"]["DestinationBucketName"]
+    expiring = [r for r in props["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == EVALUATION_PREFIX]
+    assert expiring[0]["ExpirationInDays"] == EVALUATION_RUN_DAYS and expiring[0]["Status"] == "Enabled"
+    policies = [
+        p
+        for p in resources(template, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    denies = [
+        s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"
+    ]
+    assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
+
+
+def test_only_this_accounts_bedrock_evaluation_jobs_may_assume_the_role(sandbox: Synthesized) -> None:
+    _, role = evaluation_role(rag(sandbox))
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "bedrock.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source_arn = json.dumps(statement["Condition"]["ArnLike"]["aws:SourceArn"])
+    assert ":evaluation-job/*" in source_arn and "AWS::AccountId" in source_arn
+
+
+def test_the_role_reaches_only_the_evaluation_prefix_and_the_judge_models(sandbox: Synthesized) -> None:
+    template = rag(sandbox)
+    role_id, _ = evaluation_role(template)
+    bucket_id, _ = evaluation_bucket(template)
+    statements = role_statements(template, role_id)
+    assert set(statements) == {
+        "ReadDatasetsWriteResults",
+        "ListEvaluationPrefix",
+        "LocateBucket",
+        "InvokeJudgeModels",
+    }
+    objects = statements["ReadDatasetsWriteResults"]
+    assert set(objects["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
+    assert json.dumps(objects["Resource"]).endswith(f'/{EVALUATION_PREFIX}*"]]}}')
+    assert references(objects["Resource"]) == {bucket_id}
+    listing = statements["ListEvaluationPrefix"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{EVALUATION_PREFIX}*"]}}
+    invoke = statements["InvokeJudgeModels"]
+    assert invoke["Action"] == "bedrock:InvokeModel"
+    resources_json = json.dumps(as_list(invoke["Resource"]))
+    assert "foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0" in resources_json
+    assert '"*"' not in json.dumps([s["Resource"] for s in statements.values()])
+
+
+def test_an_inference_profile_judge_gets_its_profile_and_routed_models(synth: Any) -> None:
+    template = rag(
+        synth({"evaluationJudgeModelIds": "us.amazon.nova-pro-v1:0,mistral.mistral-large-2402-v1:0"})
+    )
+    role_id, _ = evaluation_role(template)
+    invoke = json.dumps(role_statements(template, role_id)["InvokeJudgeModels"]["Resource"])
+    assert "inference-profile/us.amazon.nova-pro-v1:0" in invoke
+    for region in ("us-east-1", "us-east-2", "us-west-2"):
+        assert f"bedrock:{region}::foundation-model/amazon.nova-pro-v1:0" in invoke
+    assert "foundation-model/mistral.mistral-large-2402-v1:0" in invoke
+    assert "claude" not in invoke
+
+
+def test_outputs_are_named_for_the_cli(sandbox: Synthesized) -> None:
+    outputs = rag(sandbox)["Outputs"]
+    assert {
+        "EvaluationBucketName",
+        "EvaluationPrefix",
+        "EvaluationRoleArn",
+        "EvaluationJudgeModelIds",
+    } <= set(outputs)
+    assert outputs["EvaluationPrefix"]["Value"] == EVALUATION_PREFIX
+    assert outputs["EvaluationJudgeModelIds"]["Value"] == "anthropic.claude-3-5-sonnet-20240620-v1:0"
+
+
+@pytest.mark.parametrize("value", ["", "Claude!", "a b"])
+def test_a_bad_judge_model_list_fails_with_the_key_named(value: str) -> None:
+    context = {**default_context(), "evaluationJudgeModelIds": value}
+    with pytest.raises(ConfigError, match="evaluationJudgeModelIds"):
+        from_context(context)
+
+
+def test_the_judge_list_is_parsed_from_a_comma_separated_string() -> None:
+    context = {
+        **default_context(),
+        "evaluationJudgeModelIds": "amazon.nova-pro-v1:0, us.amazon.nova-lite-v1:0",
+    }
+    assert from_context(context).evaluation_judge_model_ids == (
+        "amazon.nova-pro-v1:0",
+        "us.amazon.nova-lite-v1:0",
+    )
