@@ -263,6 +263,7 @@ def _refusal(problem: str, config: LadderConfig) -> str:
 
 
 def tag_value(text: str) -> str:
-    """``text`` fit for a tag value: letters, digits, spaces and ``_ . : / = + - @`` only, ≤ 256 chars."""
-    kept = "".join(c if c.isalnum() or c in " _.:/=+-@" else " " for c in text)
+    """``text`` fit for a tag value: ASCII letters, digits, spaces and ``_ . : / = + - @`` only, at most
+    256 characters (the common tag charset; some services accept no more than ASCII)."""
+    kept = "".join(c if (c.isascii() and c.isalnum()) or c in " _.:/=+-@" else " " for c in text)
     return " ".join(kept.split())[:TAG_VALUE_MAX_CHARS].strip()

@@ -196,11 +196,11 @@ def test_validate_rejects_a_justified_verdict_whose_rung_is_not_finetune() -> No
 
 
 def test_tag_value_keeps_the_allowed_characters_and_the_length_limit() -> None:
-    value = tag_value('override: "ship it", says <Ana> & Co; 100% sure ' + "x" * 300)
+    value = tag_value('override: "ship it", says <Zoë> & Co; 100% sure ' + "x" * 300)
 
-    assert value.startswith("override: ship it says Ana Co 100 sure x")
+    assert value.startswith("override: ship it says Zo Co 100 sure x")
     assert len(value) == 256
-    assert all(c.isalnum() or c in " _.:/=+-@" for c in value)
+    assert all((c.isascii() and c.isalnum()) or c in " _.:/=+-@" for c in value)
 
 
 # --- synth ------------------------------------------------------------------------------------------------
