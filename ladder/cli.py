@@ -12,6 +12,8 @@ Examples::
     ladder finetune status
     ladder eval run --set sample_corpus/eval.jsonl
     ladder eval report eval-runs/<run>
+    ladder data render --qa pairs.jsonl --out chats.jsonl
+    ladder justify --eval eval-runs/RUN --data chats.jsonl
 
 Stacks are found by name ``<prefix>Knowledge``, ``<prefix>RagApi`` and ``<prefix>FineTune``; the prefix is
 ``--stack-prefix``, else ``$LADDER_STACK_PREFIX``, else ``Ladder``. The region is ``--region``, else the
@@ -35,9 +37,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
+from lambdas.rag import constants as rag_constants
 from training_jobs import dataprep
 
 from . import api, data, docs, doctor, finetune, knowledge_ops, outputs
+from . import justify as justify_pkg
 from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError
 from .evaluation import commands as eval_commands
 from .evaluation import evalset, judge, rundir
@@ -145,6 +149,59 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path, metavar="FILE", help="JSON Lines file of chat conversations")
     _add_prep_options(check)
     check.add_argument("--json", action="store_true", help="print the report as JSON")
+    render = _command(data_commands, "render", cmd_data_render, parents=[aws])
+    render.add_argument(
+        "--qa", type=Path, required=True, metavar="PAIRS", help='JSON Lines of {"question", "answer"}'
+    )
+    render.add_argument("--out", type=Path, required=True, metavar="FILE", help="chat records to write")
+    render.add_argument(
+        "--top-k",
+        type=_int_range(MIN_TOP_K, MAX_TOP_K),
+        default=rag_constants.DEFAULT_TOP_K,
+        help="passages to retrieve, as the API's topK (default: the API's default, %(default)s)",
+    )
+    render.add_argument("--json", action="store_true", help="print the manifest as JSON")
+
+    justify = _command(commands, "justify", cmd_justify)
+    justify.add_argument("--eval", dest="eval_dir", type=Path, required=True, metavar="RUN_DIR")
+    justify.add_argument("--data", type=Path, metavar="FILE", help="fine-tuning chat records to count")
+    justify.add_argument(
+        "--queries-per-day", type=_int_range(1, 10**9), metavar="N", help="enables the scale case"
+    )
+    justify.add_argument(
+        "--target-correctness", type=_fraction, default=0.8, metavar="F", help="default %(default)s"
+    )
+    justify.add_argument(
+        "--target-format", type=_fraction, default=0.95, metavar="F", help="default %(default)s"
+    )
+    justify.add_argument(
+        "--min-items",
+        type=_int_range(1, 10**6),
+        default=30,
+        metavar="N",
+        help="scored items needed (default %(default)s)",
+    )
+    justify.add_argument(
+        "--min-examples",
+        type=_int_range(1, 10**7),
+        metavar="N",
+        help=f"clean examples needed in --data (default {dataprep.PrepOptions().min_examples})",
+    )
+    justify.add_argument(
+        "--valid-days", type=_int_range(1, 3650), default=90, metavar="DAYS", help="default %(default)s"
+    )
+    justify.add_argument("--seed", type=int, default=justify_pkg.command.DEFAULT_SEED, help="bootstrap seed")
+    justify.add_argument(
+        "--resamples",
+        type=_int_range(2_000, 1_000_000),
+        default=2_000,
+        metavar="N",
+        help="bootstrap resamples",
+    )
+    justify.add_argument(
+        "--out", type=Path, default=Path("ladder-verdict.json"), metavar="FILE", help="default %(default)s"
+    )
+    justify.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
     tune_parser = commands.add_parser(
         "finetune", help="finetune start|status: run and watch the fine-tune pipeline"
@@ -277,6 +334,75 @@ def cmd_data_check(args: argparse.Namespace, clients: ClientFactory) -> int:
         _error(str(dataprep.NotEnoughExamplesError(report.clean, report.min_examples)))
         return EXIT_FAILED
     return 0
+
+
+def cmd_data_render(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Render fine-tuning records that match serving: retrieve each question's passages through the deployed
+    knowledge base with the RAG function's own settings, write the chat with the `finetuned` template.
+
+    A manifest beside FILE (FILE.render.json) records the prompt version and lists the questions that
+    retrieved nothing (left out). Exit 1 for an unusable PAIRS file, 2 for a missing stack.
+    """
+    session = _session(args)
+    function_name = outputs.stack_outputs(
+        clients(session, "cloudformation"), args.stack_prefix, outputs.RAG_API_STACK, ("RagFunctionName",)
+    )["RagFunctionName"]
+    settings = data.function_settings(clients(session, "lambda"), function_name)
+    pairs = data.read_pairs(args.qa, max_question_chars=settings.max_question_chars)
+    result = data.render(clients(session, "bedrock-agent-runtime"), settings, pairs, top_k=args.top_k)
+    manifest_path = data.write_render(result, args.out)
+    manifest = result.manifest
+    if args.json:
+        print(json.dumps(manifest, indent=2, ensure_ascii=False))
+    else:
+        print(
+            f"Wrote {manifest['written']} of {manifest['pairs']} records to {args.out} "
+            f"(prompt {manifest['mode']} version {manifest['promptVersion']}, topK {manifest['topK']}); "
+            f"manifest {manifest_path}"
+        )
+    for item in manifest["noPassages"]:
+        _error(f"line {item['line']}: retrieved no passages, left out: {item['question'][:80]}")
+    return 0
+
+
+def cmd_justify(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Decide the rung from an evaluation run (offline): the seven rules, each with its numbers, and the
+    verdict file that `-c fineTune=true` requires.
+
+    Exit 0 whenever a verdict was written (whatever it says), 1 for unusable input, 2 for missing setup.
+    """
+    options = justify_pkg.JustifyOptions(
+        eval_dir=args.eval_dir,
+        out=args.out,
+        data=args.data,
+        queries_per_day=args.queries_per_day,
+        targets=justify_pkg.rules.Targets(
+            correctness=args.target_correctness,
+            format_compliance=args.target_format,
+            min_items=args.min_items,
+        ),
+        min_examples=args.min_examples,
+        valid_days=args.valid_days,
+        resamples=args.resamples,
+        seed=args.seed,
+    )
+    result = justify_pkg.run_justify(options, now=_now())
+    if args.json:
+        print(json.dumps(result.document, indent=2, ensure_ascii=False))
+        _error(f"Wrote {result.path}")
+    else:
+        print(justify_pkg.format_result(result))
+    return 0
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {value}")
+    return value
 
 
 def cmd_finetune_start(args: argparse.Namespace, clients: ClientFactory) -> int:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.config import CONTEXT_KEYS, LadderConfig, from_context
+from stacks.fine_tune.reason import record_reason
+from stacks.fine_tune.verdict import fine_tune_reason
 from stacks.fine_tune_stack import FineTuneStack
 from stacks.knowledge_stack import KnowledgeStack
 from stacks.rag_api_stack import RagApiStack
@@ -35,6 +38,9 @@ def read_context(app: cdk.App) -> dict[str, object]:
 
 def build_app(app: cdk.App) -> LadderStacks:
     config = from_context(read_context(app))
+    # Without a justified verdict or an override this raises FineTuneRefused (a ConfigError: exit 2, no
+    # traceback) before any stack is built; with the flag off the verdict is never read.
+    reason = fine_tune_reason(config, now=datetime.now(UTC)) if config.fine_tune else None
     env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=config.region)
     prefix = config.stack_prefix
 
@@ -56,7 +62,7 @@ def build_app(app: cdk.App) -> LadderStacks:
     )
     stacks: list[cdk.Stack] = [knowledge, rag_api]
     fine_tune = None
-    if config.fine_tune:
+    if reason is not None:
         fine_tune = FineTuneStack(
             app,
             f"{prefix}FineTune",
@@ -64,6 +70,7 @@ def build_app(app: cdk.App) -> LadderStacks:
             env=env,
             description="Ladder fine-tune: chat data -> SageMaker LoRA training -> Bedrock model import",
         )
+        record_reason(fine_tune, reason)
         stacks.append(fine_tune)
 
     for stack in stacks:

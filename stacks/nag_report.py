@@ -1,7 +1,9 @@
 """Summarise cdk-nag results after `cdk synth`: `python -m stacks.nag_report cdk.out`.
 
 Synth already failed if any finding was unacknowledged; this writes the acknowledged findings, each with
-its reason, to ``<outdir>/nag-report.md`` so a reviewer reads them next to the templates.
+its reason, to ``<outdir>/nag-report.md`` so a reviewer reads them next to the templates. When the
+fine-tune stack is in the assembly, the report opens with why it exists (its ``Ladder::FineTuneReason``
+template metadata: the verdict's rung, dates and headline numbers, or the override reason).
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+from stacks.fine_tune.verdict import REASON_METADATA_KEY
 
 ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 
@@ -27,6 +32,54 @@ def acknowledged_findings(outdir: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+def fine_tune_reasons(outdir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(stack name, ``Ladder::FineTuneReason`` value) for every stack template that records one."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    found = []
+    for name, artifact in sorted(manifest["artifacts"].items()):
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        template = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
+        reason = template.get("Metadata", {}).get(REASON_METADATA_KEY)
+        if isinstance(reason, dict):
+            found.append((name, reason))
+    return found
+
+
+def _reason_lines(stack: str, reason: dict[str, Any]) -> list[str]:
+    lines = [f"## Why `{stack}` exists", ""]
+    if reason.get("kind") == "override":
+        lines.append(f"**Override** (no justified verdict): {reason.get('reason')}")
+    else:
+        lines += [
+            f"**Verdict**: rung `{reason.get('rung')}`, measured {reason.get('verdictCreatedAt')}, "
+            f"expires {reason.get('expiresAt')}.",
+            "",
+            f"Deciding reason: {reason.get('reason')}",
+        ]
+        headline = reason.get("headline") or {}
+        arms = headline.get("arms") or {}
+        if arms:
+            lines += [
+                "",
+                f"Evaluation set: {headline.get('evalItems')} items, "
+                f"sha256 `{headline.get('evalSetSha256')}`.",
+                "",
+                "| arm | correctness | format compliance |",
+                "|---|---|---|",
+                *(
+                    f"| {arm} | {_rate(values.get('correctness'))} "
+                    f"| {_rate(values.get('formatCompliance'))} |"
+                    for arm, values in arms.items()
+                ),
+            ]
+    return [*lines, ""]
+
+
+def _rate(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def write_report(outdir: Path) -> Path:
     validation = json.loads((outdir / "validation-report.json").read_text())
     failing = validation.get("pluginReports", [])
@@ -34,6 +87,7 @@ def write_report(outdir: Path) -> Path:
     lines = [
         "# cdk-nag report (AwsSolutions)",
         "",
+        *(line for stack, reason in fine_tune_reasons(outdir) for line in _reason_lines(stack, reason)),
         f"Unacknowledged findings: {len(failing)} (synth fails on any).",
         f"Acknowledged findings: {len(rows)}.",
         "",

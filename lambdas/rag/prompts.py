@@ -67,14 +67,20 @@ class PromptTemplate:
                 content.append({"text": segment.strip()})
         return {"system": [{"text": self.system}], "messages": [{"role": "user", "content": content}]}
 
+    def user_text(self, question: str, passages: Sequence[Passage]) -> str:
+        """The user turn as one text, chat control sequences defused in the inputs: what InvokeModel
+        sends, and what ``ladder data render`` writes into fine-tuning records so training sees it too."""
+        return self.user.replace(PASSAGES, _defuse(render_passages(passages))).replace(
+            QUESTION, _defuse(question)
+        )
+
     def invoke_model_prompt(self, question: str, passages: Sequence[Passage]) -> str:
         """The raw prompt text for InvokeModel, with chat control sequences defused in the inputs."""
         if self.invoke_model is None:
             raise ValueError(f"the {self.mode} template has no [[invoke_model]] section")
-        user = self.user.replace(PASSAGES, _defuse(render_passages(passages))).replace(
-            QUESTION, _defuse(question)
+        return self.invoke_model.replace(SYSTEM, self.system).replace(
+            USER, self.user_text(question, passages)
         )
-        return self.invoke_model.replace(SYSTEM, self.system).replace(USER, user)
 
 
 def question_qualifier(question: str, passages: Sequence[Passage]) -> str:

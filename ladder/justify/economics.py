@@ -1,0 +1,140 @@
+"""The scale case: a fine-tuned small model's monthly cost at a given volume, from stated assumptions.
+
+A Custom Model Import model is billed per Custom Model Unit (CMU) per minute while a model copy is
+active, in 5-minute windows from the first call, and scales to zero after a 5-minute idle window
+(Bedrock user guide, "Calculate the cost of running a custom model"); its weights are billed per CMU
+per month while imported. A training run is a one-off cost, spread over the verdict's lifetime because
+the decision (and the model) is re-measured when the verdict expires.
+
+Every number here is an assumption, dated, with its source; the verdict repeats them in its reasons.
+They duplicate nothing on purpose: when ``ladder/pricing/models.py`` (the eval price table) holds the
+Custom Model Import price, this module should read it from there (one table of prices).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+DAYS_PER_MONTH = 30
+MINUTES_PER_DAY = 24 * 60
+BILLING_WINDOW_MINUTES = 5
+CLEARLY_CHEAPER = 0.30
+"""The fine-tuned model must cost at least 30 % less a month than the arm it replaces: the estimate is
+rough (throughput, traffic shape, price changes), so a small saving is within its error."""
+
+
+@dataclass(frozen=True)
+class FineTuneEconomics:
+    """Assumptions behind the monthly cost of serving a fine-tuned small model (us-east-1 prices)."""
+
+    cmu_price_per_minute_usd: float = 0.05718
+    """Custom Model Import, per CMU per minute, us-east-1. Source: Amazon Bedrock pricing page (Custom Model
+    Import), as quoted in public deployment notes read 2026-12-01; not re-checked against the live page."""
+    cmus_per_copy: int = 2
+    """CMUs per model copy for a Llama 3.1 8B-class model (Bedrock sets it at import; GetImportedModel's
+    ``customModelUnits.customModelUnitsPerModelCopy`` gives the real value). Smaller models need fewer."""
+    storage_per_cmu_month_usd: float = 1.95
+    """Imported-model storage per CMU per month (same source and date as the CMU price)."""
+    queries_per_copy_minute: float = 30.0
+    """Queries one model copy serves per minute (assumed: ~2 s per answer, one request at a time per
+    copy, half a copy's minute busy) - the throughput a load test of the imported model should confirm."""
+    training_run_usd: float = 6.06
+    """One training run: 4 hours (the default fineTuneMaxRuntimeHours) of ml.g5.2xlarge on demand at
+    $1.515/h (SageMaker training, us-east-1, pricing page as quoted 2026-12-01), spot savings ignored."""
+
+    def describe(self) -> list[str]:
+        return [
+            f"Assumption: Custom Model Import bills ${self.cmu_price_per_minute_usd}/CMU/minute in "
+            f"{BILLING_WINDOW_MINUTES}-minute windows while a copy is active (us-east-1, price as quoted "
+            "2026-12-01), with "
+            f"{self.cmus_per_copy} CMUs per copy (Llama 3.1 8B class) and "
+            f"${self.storage_per_cmu_month_usd}/CMU/month storage.",
+            f"Assumption: one model copy serves {self.queries_per_copy_minute:g} queries per minute; queries "
+            "arrive evenly over 24 hours.",
+            f"Assumption: one training run costs ${self.training_run_usd:.2f} (4 h of ml.g5.2xlarge on "
+            "demand), spread over the verdict's lifetime.",
+            "Assumption: retrieval (embedding the question, the knowledge base) costs the same with either "
+            "model and is left out of both sides.",
+        ]
+
+
+@dataclass(frozen=True)
+class ScaleCase:
+    """Monthly cost of the arm that meets the targets against a fine-tuned small model at the same volume."""
+
+    queries_per_day: int
+    arm: str
+    arm_monthly_usd: float
+    copies: int
+    active_minutes_per_day: float
+    serving_monthly_usd: float
+    storage_monthly_usd: float
+    training_monthly_usd: float
+
+    @property
+    def fine_tuned_monthly_usd(self) -> float:
+        return self.serving_monthly_usd + self.storage_monthly_usd + self.training_monthly_usd
+
+    @property
+    def saving(self) -> float:
+        """Share of the arm's monthly cost the fine-tuned model saves (negative when it costs more)."""
+        if self.arm_monthly_usd <= 0:
+            return -math.inf
+        return 1 - self.fine_tuned_monthly_usd / self.arm_monthly_usd
+
+    @property
+    def clearly_cheaper(self) -> bool:
+        return self.saving >= CLEARLY_CHEAPER
+
+    def describe(self) -> str:
+        return (
+            f"at {self.queries_per_day:,} queries/day the {self.arm} arm costs "
+            f"${self.arm_monthly_usd:,.2f}/month; "
+            f"a fine-tuned small model ${self.fine_tuned_monthly_usd:,.2f}/month ({self.copies} copy x "
+            f"{self.active_minutes_per_day:,.0f} active min/day = ${self.serving_monthly_usd:,.2f}, storage "
+            f"${self.storage_monthly_usd:,.2f}, training ${self.training_monthly_usd:,.2f}): "
+            f"{_saving_text(self.saving)} (clearly cheaper needs >= {CLEARLY_CHEAPER:.0%})"
+        )
+
+
+def scale_case(
+    *,
+    queries_per_day: int,
+    arm: str,
+    arm_cost_per_query_usd: float,
+    valid_days: int,
+    economics: FineTuneEconomics | None = None,
+) -> ScaleCase:
+    """The monthly costs of both sides at ``queries_per_day`` (see :class:`FineTuneEconomics`)."""
+    economics = economics or FineTuneEconomics()
+    per_minute = queries_per_day / MINUTES_PER_DAY
+    copies = max(1, math.ceil(per_minute / economics.queries_per_copy_minute))
+    # Even traffic: a 5-minute window is billed when at least one query falls into it.
+    windows_per_day = MINUTES_PER_DAY / BILLING_WINDOW_MINUTES
+    active_minutes = min(windows_per_day, float(queries_per_day)) * BILLING_WINDOW_MINUTES
+    serving = (
+        copies
+        * economics.cmus_per_copy
+        * economics.cmu_price_per_minute_usd
+        * active_minutes
+        * DAYS_PER_MONTH
+    )
+    storage = economics.cmus_per_copy * economics.storage_per_cmu_month_usd
+    months = max(valid_days / DAYS_PER_MONTH, 1.0)
+    return ScaleCase(
+        queries_per_day=queries_per_day,
+        arm=arm,
+        arm_monthly_usd=arm_cost_per_query_usd * queries_per_day * DAYS_PER_MONTH,
+        copies=copies,
+        active_minutes_per_day=active_minutes,
+        serving_monthly_usd=serving,
+        storage_monthly_usd=storage,
+        training_monthly_usd=economics.training_run_usd / months,
+    )
+
+
+def _saving_text(saving: float) -> str:
+    if saving == -math.inf:
+        return "no saving (the arm costs nothing per query)"
+    return f"{saving:.0%} cheaper" if saving >= 0 else f"{-saving:.0%} more expensive"

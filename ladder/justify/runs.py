@@ -1,0 +1,226 @@
+"""Reads an evaluation run folder (``ladder eval run``): ``summary.json`` and ``scores.jsonl``.
+
+Only what ``ladder justify`` decides on is checked; the files' full contract is the eval's. A missing
+folder or file is missing setup (exit 2: run the evaluation first); a file that is there but does not have
+the contract's shape is unusable input (exit 1), and the message names the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import LadderError, SetupError
+
+SUMMARY_FILE = "summary.json"
+SCORES_FILE = "scores.jsonl"
+STATUSES = ("ok", "error")
+RATE_KEYS = ("correctness", "formatCompliance", "sourceHitRate", "mrr", "costPerQueryUsd")
+PER_ITEM_BOOLEANS = ("correct", "formatOk", "sourceHit")
+
+
+class UnusableRunError(LadderError):
+    """The run folder's files exist but cannot be used (exit 1)."""
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """One arm's rates from ``summary.json`` (None where no item had the metric)."""
+
+    name: str
+    n: int
+    errors: int
+    correctness: float | None
+    format_compliance: float | None
+    source_hit_rate: float | None
+    mrr: float | None
+    cost_per_query_usd: float | None
+
+
+@dataclass(frozen=True)
+class Score:
+    """One item x arm line of ``scores.jsonl`` (the fields the verdict uses)."""
+
+    id: str
+    arm: str
+    ok: bool
+    correct: bool | None
+    format_ok: bool | None
+    source_hit: bool | None
+    reciprocal_rank: float | None
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    """An evaluation run: where it is, what it measured, the summary per arm and every score."""
+
+    dir: Path
+    id: str
+    generation_model_id: str
+    eval_set_sha256: str
+    eval_set_items: int
+    arms: Mapping[str, ArmSummary]
+    raw_arms: Mapping[str, Any]
+    scores: tuple[Score, ...]
+
+    def arm_scores(self, arm: str) -> dict[str, Score]:
+        return {score.id: score for score in self.scores if score.arm == arm}
+
+
+def read_run(folder: Path) -> EvalRun:
+    """The run in ``folder``; SetupError when it or a file is missing, UnusableRunError when malformed."""
+    if not folder.is_dir():
+        raise SetupError(
+            f"--eval {folder}: no such run folder (run `ladder eval run --set EVAL.jsonl` first)"
+        )
+    summary_path, scores_path = folder / SUMMARY_FILE, folder / SCORES_FILE
+    for path in (summary_path, scores_path):
+        if not path.is_file():
+            raise SetupError(f"{path}: missing; is {folder} a finished `ladder eval run` folder?")
+    summary = _read_summary(summary_path)
+    run = summary["run"]
+    scores = _read_scores(scores_path)
+    return EvalRun(
+        dir=folder,
+        id=run["id"],
+        generation_model_id=run["generationModelId"],
+        eval_set_sha256=run["evalSet"]["sha256"],
+        eval_set_items=run["evalSet"]["items"],
+        arms={name: _arm(summary_path, name, values) for name, values in summary["arms"].items()},
+        raw_arms=summary["arms"],
+        scores=scores,
+    )
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    document = _load_json(path, path.read_bytes())
+    problems = []
+    run = document.get("run") if isinstance(document, dict) else None
+    if not isinstance(run, dict):
+        raise UnusableRunError(f"{path}: expected an object with 'run' and 'arms'")
+    for key in ("id", "generationModelId"):
+        if not isinstance(run.get(key), str) or not run[key]:
+            problems.append(f"run.{key} must be a non-empty string")
+    eval_set = run.get("evalSet")
+    if not isinstance(eval_set, dict):
+        problems.append("run.evalSet must be an object with sha256 and items")
+    else:
+        if not isinstance(eval_set.get("sha256"), str):
+            problems.append("run.evalSet.sha256 must be a string")
+        if not _is_count(eval_set.get("items")):
+            problems.append("run.evalSet.items must be a whole number >= 0")
+    if not isinstance(document.get("arms"), dict):
+        problems.append("arms must be an object of arm name -> metrics")
+    if problems:
+        raise UnusableRunError(f"{path}: " + "; ".join(problems))
+    return document
+
+
+def _arm(path: Path, name: str, values: Any) -> ArmSummary:
+    if not isinstance(values, dict):
+        raise UnusableRunError(f"{path}: arms.{name} must be an object")
+    problems = [
+        f"arms.{name}.{key} must be a whole number >= 0"
+        for key in ("n", "errors")
+        if not _is_count(values.get(key))
+    ]
+    for key in RATE_KEYS:
+        value = values.get(key)
+        if value is not None and not (_is_number(value) and value >= 0):
+            problems.append(f"arms.{name}.{key} must be a number >= 0 or null, got {value!r}")
+    for key in ("correctness", "formatCompliance", "sourceHitRate", "mrr"):
+        value = values.get(key)
+        if value is not None and _is_number(value) and value > 1:
+            problems.append(f"arms.{name}.{key} is a rate from 0 to 1, got {value!r}")
+    if problems:
+        raise UnusableRunError(f"{path}: " + "; ".join(problems))
+    return ArmSummary(
+        name=name,
+        n=values["n"],
+        errors=values["errors"],
+        correctness=values.get("correctness"),
+        format_compliance=values.get("formatCompliance"),
+        source_hit_rate=values.get("sourceHitRate"),
+        mrr=values.get("mrr"),
+        cost_per_query_usd=values.get("costPerQueryUsd"),
+    )
+
+
+def _read_scores(path: Path) -> tuple[Score, ...]:
+    scores: list[Score] = []
+    seen: set[tuple[str, str]] = set()
+    problems: list[str] = []
+    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError) as err:
+            problems.append(f"line {number}: not valid JSON ({err})")
+            continue
+        problem = _score_problem(line)
+        if problem:
+            problems.append(f"line {number}: {problem}")
+            continue
+        key = (line["id"], line["arm"])
+        if key in seen:
+            problems.append(f"line {number}: item {line['id']!r} of arm {line['arm']!r} appears twice")
+            continue
+        seen.add(key)
+        scores.append(
+            Score(
+                id=line["id"],
+                arm=line["arm"],
+                ok=line["status"] == "ok",
+                correct=line["correct"],
+                format_ok=line["formatOk"],
+                source_hit=line["sourceHit"],
+                reciprocal_rank=line["reciprocalRank"],
+            )
+        )
+    if problems:
+        shown = problems[:10] + ([f"... and {len(problems) - 10} more"] if len(problems) > 10 else [])
+        raise UnusableRunError(f"{path}: {len(problems)} unusable lines:\n  " + "\n  ".join(shown))
+    return tuple(scores)
+
+
+def _score_problem(line: Any) -> str | None:
+    if not isinstance(line, dict):
+        return "expected a JSON object"
+    for key in ("id", "arm"):
+        if not isinstance(line.get(key), str) or not line[key]:
+            return f"{key} must be a non-empty string"
+    if line.get("status") not in STATUSES:
+        return f"status must be one of {', '.join(STATUSES)}, got {line.get('status')!r}"
+    for key in PER_ITEM_BOOLEANS:
+        if key not in line:
+            return f"missing key {key!r}"
+        if line[key] is not None and not isinstance(line[key], bool):
+            return f"{key} must be true, false or null, got {line[key]!r}"
+    rank = line.get("reciprocalRank", "missing")
+    if rank is not None and not (_is_number(rank) and 0 <= rank <= 1):
+        return f"reciprocalRank must be a number from 0 to 1 or null, got {rank!r}"
+    return None
+
+
+def _load_json(path: Path, raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as err:
+        raise UnusableRunError(f"{path}: not valid JSON ({err})") from None
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -1,0 +1,269 @@
+"""The verdict file (``ladder-verdict.json``) and the gate on ``-c fineTune=true``.
+
+``ladder justify`` writes the verdict from measured numbers; synth with ``fineTune=true`` reads it here and
+refuses unless the verdict justifies fine-tuning, has not expired and was measured with the configured
+``generationModelId`` - or an override reason (``-c fineTuneOverride=...``) is given. Standard library
+only: the CLI imports this module to write and validate the same shape, and stacks never import ``ladder``.
+
+The verdict file is a public contract; its keys are exactly::
+
+    {"rung": "none"|"prompt"|"rag"|"finetune", "fineTuneJustified": bool, "reasons": [str, ...],
+     "evalRun": {"dir", "id", "evalSetSha256", "items"}, "generationModelId": str,
+     "targets": {...}, "arms": {...the eval summary's arms...}, "data": {...counts...}|null,
+     "createdAt": ISO-8601, "expiresAt": ISO-8601}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from stacks.config import ConfigError, LadderConfig
+
+RUNGS = ("none", "prompt", "rag", "finetune")
+VERDICT_KEYS = (
+    "rung",
+    "fineTuneJustified",
+    "reasons",
+    "evalRun",
+    "generationModelId",
+    "targets",
+    "arms",
+    "data",
+    "createdAt",
+    "expiresAt",
+)
+EVAL_RUN_KEYS = ("dir", "id", "evalSetSha256", "items")
+REASON_METADATA_KEY = "Ladder::FineTuneReason"
+"""Template Metadata key under which the fine-tune stack records why it exists (read by reviews)."""
+REASON_TAG_KEY = "ladder:fine-tune-reason"
+HEADLINE_METRICS = ("correctness", "formatCompliance")
+REASONS_IN_REFUSAL = 3
+TAG_VALUE_MAX_CHARS = 256
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""A relative ``fineTuneVerdict`` path is resolved against the repository root (where ``cdk.json`` and
+``app.py`` are), so the result never depends on the directory synth or the tests run from."""
+
+
+class VerdictError(ValueError):
+    """The verdict file cannot be read or does not have the contract's shape; the message says why."""
+
+
+class FineTuneRefused(ConfigError):
+    """Synth with ``fineTune=true`` has neither a justified verdict nor an override (exit 2, no traceback)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The fields of a verdict the gate decides on, plus the raw document for the record."""
+
+    rung: str
+    fine_tune_justified: bool
+    reasons: tuple[str, ...]
+    generation_model_id: str
+    created_at: datetime
+    expires_at: datetime
+    document: Mapping[str, Any]
+
+    def headline(self) -> dict[str, Any]:
+        """The numbers a reviewer needs: eval items, the set's hash and each arm's headline metrics."""
+        run = self.document.get("evalRun") or {}
+        arms = self.document.get("arms") or {}
+        return {
+            "evalItems": run.get("items"),
+            "evalSetSha256": run.get("evalSetSha256"),
+            "arms": {
+                arm: {metric: (values or {}).get(metric) for metric in HEADLINE_METRICS}
+                for arm, values in sorted(arms.items())
+            },
+        }
+
+
+@dataclass(frozen=True)
+class FineTuneReason:
+    """Why the fine-tune stack exists; ``to_metadata()`` is the ``Ladder::FineTuneReason`` value."""
+
+    kind: str
+    """``verdict`` or ``override``."""
+    reason: str
+    rung: str | None = None
+    verdict_created_at: str | None = None
+    expires_at: str | None = None
+    headline: Mapping[str, Any] | None = None
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "reason": self.reason,
+            "rung": self.rung,
+            "verdictCreatedAt": self.verdict_created_at,
+            "expiresAt": self.expires_at,
+            "headline": dict(self.headline) if self.headline is not None else None,
+        }
+
+    def summary(self) -> str:
+        """One line for the stack description and the tag."""
+        if self.kind == "override":
+            return f"override: {self.reason}"
+        return f"verdict {self.rung} of {self.verdict_created_at}, expires {self.expires_at}: {self.reason}"
+
+
+def parse_time(value: Any, key: str) -> datetime:
+    """An ISO-8601 timestamp with a UTC offset; VerdictError otherwise (a naive time is ambiguous)."""
+    if not isinstance(value, str):
+        raise VerdictError(f"{key} must be an ISO-8601 timestamp string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise VerdictError(f"{key} must be an ISO-8601 timestamp, got {value!r}") from None
+    if parsed.tzinfo is None:
+        raise VerdictError(f"{key} must carry a UTC offset (e.g. 2026-01-31T12:00:00Z), got {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def validate(document: Any) -> Verdict:
+    """Checks a verdict document against the contract; VerdictError lists every problem found."""
+    if not isinstance(document, dict):
+        raise VerdictError("a verdict must be a JSON object")
+    problems = [f"missing key {key!r}" for key in VERDICT_KEYS if key not in document]
+    problems += [f"unknown key {key!r}" for key in document if key not in VERDICT_KEYS]
+    if problems:
+        raise VerdictError("; ".join(problems))
+    if document["rung"] not in RUNGS:
+        problems.append(f"rung must be one of {', '.join(RUNGS)}, got {document['rung']!r}")
+    if not isinstance(document["fineTuneJustified"], bool):
+        problems.append("fineTuneJustified must be true or false")
+    reasons = document["reasons"]
+    if not isinstance(reasons, list) or not reasons or not all(isinstance(r, str) for r in reasons):
+        problems.append("reasons must be a non-empty list of strings")
+    run = document["evalRun"]
+    if not isinstance(run, dict) or any(key not in run for key in EVAL_RUN_KEYS):
+        problems.append(f"evalRun must be an object with {', '.join(EVAL_RUN_KEYS)}")
+    if not isinstance(document["generationModelId"], str) or not document["generationModelId"]:
+        problems.append("generationModelId must be a non-empty string")
+    for key in ("targets", "arms"):
+        if not isinstance(document[key], dict):
+            problems.append(f"{key} must be an object")
+    if document["data"] is not None and not isinstance(document["data"], dict):
+        problems.append("data must be an object or null")
+    if document["fineTuneJustified"] is True and document["rung"] != "finetune":
+        problems.append("fineTuneJustified can be true only with rung 'finetune'")
+    times: dict[str, datetime] = {}
+    for key in ("createdAt", "expiresAt"):
+        try:
+            times[key] = parse_time(document[key], key)
+        except VerdictError as err:
+            problems.append(str(err))
+    if len(times) == 2 and times["expiresAt"] <= times["createdAt"]:
+        problems.append("expiresAt must be after createdAt")
+    if problems:
+        raise VerdictError("; ".join(problems))
+    return Verdict(
+        rung=document["rung"],
+        fine_tune_justified=document["fineTuneJustified"],
+        reasons=tuple(reasons),
+        generation_model_id=document["generationModelId"],
+        created_at=times["createdAt"],
+        expires_at=times["expiresAt"],
+        document=document,
+    )
+
+
+def dumps(document: Mapping[str, Any]) -> str:
+    """The verdict as written to disk: validated first, stable key order, no NaN."""
+    validate(dict(document))
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def load(path: Path) -> Verdict:
+    """Reads and validates the verdict at ``path``; FileNotFoundError when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as err:  # unreadable is not the same as absent
+        raise VerdictError(f"cannot read it: {err}") from None
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as err:
+        raise VerdictError(f"not valid JSON: {err}") from None
+    return validate(document)
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def resolve_path(configured: str, root: Path = REPO_ROOT) -> Path:
+    path = Path(configured).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def fine_tune_reason(config: LadderConfig, *, now: datetime, root: Path = REPO_ROOT) -> FineTuneReason:
+    """Why synth may build the fine-tune stack; FineTuneRefused (a ConfigError) when it may not.
+
+    An override reason wins and the verdict is then not read: an override says "go on without a verdict".
+    """
+    if config.fine_tune_override:
+        return FineTuneReason(kind="override", reason=config.fine_tune_override)
+    path = resolve_path(config.fine_tune_verdict, root)
+    try:
+        verdict = load(path)
+    except FileNotFoundError:
+        raise FineTuneRefused(_refusal(f"there is no verdict file at {path}.", config)) from None
+    except VerdictError as err:
+        raise FineTuneRefused(_refusal(f"the verdict file {path} is not usable: {err}.", config)) from None
+    first = _first_reasons(verdict)
+    if not verdict.fine_tune_justified:
+        problem = f"the verdict {path} (rung '{verdict.rung}') does not justify fine-tuning: {first}"
+        raise FineTuneRefused(_refusal(problem, config))
+    if now.astimezone(UTC) >= verdict.expires_at:
+        problem = (
+            f"the verdict {path} expired at {format_time(verdict.expires_at)}; base models keep improving, "
+            "so the decision must be measured again."
+        )
+        raise FineTuneRefused(_refusal(problem, config))
+    if verdict.generation_model_id != config.generation_model_id:
+        problem = (
+            f"the verdict {path} was measured with generationModelId {verdict.generation_model_id}, "
+            f"but this deployment uses {config.generation_model_id}."
+        )
+        raise FineTuneRefused(_refusal(problem, config))
+    return FineTuneReason(
+        kind="verdict",
+        reason=verdict.reasons[0],
+        rung=verdict.rung,
+        verdict_created_at=format_time(verdict.created_at),
+        expires_at=format_time(verdict.expires_at),
+        headline=verdict.headline(),
+    )
+
+
+def _first_reasons(verdict: Verdict) -> str:
+    return " ".join(reason.rstrip(".") + "." for reason in verdict.reasons[:REASONS_IN_REFUSAL])
+
+
+def _refusal(problem: str, config: LadderConfig) -> str:
+    return (
+        f"Refusing -c fineTune=true: {problem} Fine-tuning is switched on only when measured numbers "
+        "justify it. Either measure and decide - deploy without fine-tuning, run `ladder eval run --set "
+        f"EVAL.jsonl`, then `ladder justify --eval RUN_DIR --out {config.fine_tune_verdict}` - or state why "
+        'you deploy it anyway with -c fineTuneOverride="<reason, at least 20 characters>" (recorded in '
+        "the template and the nag report)."
+    )
+
+
+def tag_value(text: str) -> str:
+    """``text`` fit for a tag value: ASCII letters, digits, spaces and ``_ . : / = + - @`` only, at most
+    256 characters (the common tag charset; some services accept no more than ASCII)."""
+    kept = "".join(c if (c.isascii() and c.isalnum()) or c in " _.:/=+-@" else " " for c in text)
+    return " ".join(kept.split())[:TAG_VALUE_MAX_CHARS].strip()

@@ -1,0 +1,99 @@
+"""Crafted evaluation run folders in the `ladder eval` contract (summary.json + scores.jsonl)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+MODEL = "us.amazon.nova-lite-v1:0"
+
+Item = tuple[bool | None, bool | None]
+"""(correct, formatOk) of one item in one arm."""
+
+
+def items(correct: int, total: int, *, format_ok: int | None = None) -> list[Item]:
+    """``total`` items, the first ``correct`` correct; the first ``format_ok`` pass a format check
+    (None: no item has a format check)."""
+    return [(n < correct, None if format_ok is None else n < format_ok) for n in range(total)]
+
+
+def write_run(
+    folder: Path,
+    arms: dict[str, Sequence[Item]],
+    *,
+    cost_per_query: dict[str, float] | None = None,
+    source_hit_rate: float = 0.55,
+    mrr: float = 0.41,
+    errors: dict[str, int] | None = None,
+) -> Path:
+    """A run folder whose summary rates are the means of the crafted per-item scores."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines: list[dict[str, Any]] = []
+    summary_arms: dict[str, Any] = {}
+    for arm, scored in arms.items():
+        for n, (correct, format_ok) in enumerate(scored):
+            lines.append(score(f"item-{n:03d}", arm, correct=correct, format_ok=format_ok))
+        for n in range((errors or {}).get(arm, 0)):
+            lines.append(score(f"error-{n:03d}", arm, status="error", correct=None, format_ok=None))
+        summary_arms[arm] = {
+            "n": len(scored),
+            "errors": (errors or {}).get(arm, 0),
+            "correctness": _mean([c for c, _ in scored]),
+            "mustIncludeRecall": None,
+            "tokenF1": None,
+            "refusalAccuracy": None,
+            "sourceHitRate": None if arm == "prompt" else source_hit_rate,
+            "mrr": None if arm == "prompt" else mrr,
+            "formatCompliance": _mean([f for _, f in scored]),
+            "citationValidity": None,
+            "judge": None,
+            "latencyMs": {"p50": 900, "p95": 2100},
+            "costPerQueryUsd": (cost_per_query or {}).get(arm, 0.0004),
+            "modelId": MODEL,
+        }
+    total = max((len(s) for s in arms.values()), default=0)
+    summary = {
+        "run": {
+            "id": folder.name,
+            "createdAt": "2026-11-30T09:00:00Z",
+            "url": "https://example.execute-api.us-east-1.amazonaws.com/prod/ask",
+            "generationModelId": MODEL,
+            "evalSet": {"path": "sample_corpus/eval.jsonl", "sha256": "c0ffee" * 10 + "abcd", "items": total},
+        },
+        "arms": summary_arms,
+    }
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2))
+    (folder / "scores.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return folder
+
+
+def score(
+    item: str, arm: str, *, correct: bool | None, format_ok: bool | None, status: str = "ok"
+) -> dict[str, Any]:
+    retrieval = arm != "prompt"
+    return {
+        "id": item,
+        "arm": arm,
+        "status": status,
+        "correct": correct,
+        "mustIncludeRecall": None,
+        "tokenF1": None,
+        "refusal": False,
+        "refusalCorrect": None,
+        "sourceHit": (correct is True) if retrieval else None,
+        "reciprocalRank": (1.0 if correct else 0.0) if retrieval else None,
+        "formatOk": format_ok,
+        "citationsValid": None,
+        "judge": None,
+        "latencyMs": 900,
+        "inputTokens": 1200,
+        "outputTokens": 80,
+        "costUsd": 0.0004,
+    }
+
+
+def _mean(values: Sequence[bool | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None

@@ -1,0 +1,296 @@
+"""The gate on -c fineTune=true: refused without a justified, current verdict for the configured model or an
+override; the fine-tune template records why it exists."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks import nag_report
+from stacks.config import ConfigError, from_context
+from stacks.fine_tune.verdict import (
+    REASON_METADATA_KEY,
+    REASON_TAG_KEY,
+    FineTuneRefused,
+    VerdictError,
+    fine_tune_reason,
+    tag_value,
+    validate,
+)
+from tests.stacks.conftest import FINE_TUNE_ON
+from tests.support.synth import REPO_ROOT, default_context, synthesize
+
+MODEL = default_context()["generationModelId"]
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def verdict_document(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "rung": "finetune",
+        "fineTuneJustified": True,
+        "reasons": [
+            "Behaviour gap: format compliance of rag is 0.62 < target 0.95 while correctness is 0.86.",
+            "Data: 240 clean examples >= 200 needed.",
+        ],
+        "evalRun": {"dir": "eval-runs/x", "id": "x", "evalSetSha256": "ab" * 32, "items": 40},
+        "generationModelId": MODEL,
+        "targets": {"correctness": 0.8, "formatCompliance": 0.95},
+        "arms": {
+            "prompt": {"correctness": 0.41, "formatCompliance": 0.55},
+            "rag": {"correctness": 0.86, "formatCompliance": 0.62},
+        },
+        "data": {"total": 250, "clean": 240, "rejected": 10, "minExamples": 200},
+        "createdAt": "2026-11-30T10:00:00Z",
+        "expiresAt": "2027-02-28T10:00:00Z",
+    }
+    document.update(changes)
+    return document
+
+
+def write(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+def config_with(**overrides: str) -> Any:
+    context = default_context()
+    context.update({"fineTune": "true", **overrides})
+    return from_context(context)
+
+
+# --- the decision, without synth --------------------------------------------------------------------------
+
+
+def test_no_verdict_file_is_refused_with_both_ways_forward(tmp_path: Path) -> None:
+    config = config_with(fineTuneVerdict="missing-verdict.json")
+
+    with pytest.raises(FineTuneRefused) as refused:
+        fine_tune_reason(config, now=NOW, root=tmp_path)
+
+    message = str(refused.value)
+    assert f"no verdict file at {tmp_path / 'missing-verdict.json'}" in message
+    assert "ladder justify" in message and "ladder eval run" in message
+    assert "fineTuneOverride" in message
+    assert "\n" not in message, "the refusal is one paragraph"
+    assert isinstance(refused.value, ConfigError), "app.py turns ConfigError into exit 2 without traceback"
+
+
+def test_relative_verdict_path_is_resolved_against_the_root_not_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "ladder-verdict.json", verdict_document())
+    monkeypatch.chdir(REPO_ROOT / "tests")
+
+    reason = fine_tune_reason(config_with(), now=NOW, root=tmp_path)
+
+    assert reason.kind == "verdict"
+
+
+def test_a_verdict_that_does_not_justify_is_refused_with_its_first_reasons(tmp_path: Path) -> None:
+    write(
+        tmp_path / "v.json",
+        verdict_document(
+            rung="rag",
+            fineTuneJustified=False,
+            reasons=["Knowledge gap: rag correctness 0.62 < target 0.80 while format compliance meets it."],
+        ),
+    )
+
+    with pytest.raises(FineTuneRefused) as refused:
+        fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / "v.json")), now=NOW)
+
+    assert "does not justify fine-tuning" in str(refused.value)
+    assert "Knowledge gap: rag correctness 0.62 < target 0.80" in str(refused.value)
+
+
+def test_an_expired_verdict_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "v.json", verdict_document(expiresAt="2026-12-01T11:59:59Z"))
+
+    with pytest.raises(FineTuneRefused, match=r"expired at 2026-12-01T11:59:59Z"):
+        fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / "v.json")), now=NOW)
+
+
+def test_a_verdict_for_another_generation_model_is_refused(tmp_path: Path) -> None:
+    write(
+        tmp_path / "v.json", verdict_document(generationModelId="us.anthropic.claude-3-haiku-20240307-v1:0")
+    )
+
+    with pytest.raises(FineTuneRefused) as refused:
+        fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / "v.json")), now=NOW)
+
+    assert "us.anthropic.claude-3-haiku-20240307-v1:0" in str(refused.value)
+    assert f"this deployment uses {MODEL}" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "not valid JSON"),
+        (json.dumps({**verdict_document(), "extra": 1}), "unknown key 'extra'"),
+        (json.dumps({k: v for k, v in verdict_document().items() if k != "arms"}), "missing key 'arms'"),
+        (json.dumps(verdict_document(fineTuneJustified="yes")), "fineTuneJustified must be true or false"),
+        (json.dumps(verdict_document(createdAt="2026-11-30T10:00:00")), "must carry a UTC offset"),
+    ],
+)
+def test_an_unusable_verdict_file_is_refused_naming_the_problem(
+    tmp_path: Path, content: str, expected: str
+) -> None:
+    (tmp_path / "v.json").write_text(content)
+
+    with pytest.raises(FineTuneRefused, match="is not usable") as refused:
+        fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / "v.json")), now=NOW)
+
+    assert expected in str(refused.value)
+
+
+def test_a_justified_current_verdict_for_the_model_is_accepted_with_its_headline(tmp_path: Path) -> None:
+    write(tmp_path / "v.json", verdict_document())
+
+    reason = fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / "v.json")), now=NOW)
+
+    assert reason.to_metadata() == {
+        "kind": "verdict",
+        "reason": verdict_document()["reasons"][0],
+        "rung": "finetune",
+        "verdictCreatedAt": "2026-11-30T10:00:00Z",
+        "expiresAt": "2027-02-28T10:00:00Z",
+        "headline": {
+            "evalItems": 40,
+            "evalSetSha256": "ab" * 32,
+            "arms": {
+                "prompt": {"correctness": 0.41, "formatCompliance": 0.55},
+                "rag": {"correctness": 0.86, "formatCompliance": 0.62},
+            },
+        },
+    }
+
+
+def test_an_override_shorter_than_20_characters_fails_config() -> None:
+    with pytest.raises(ConfigError, match=r"fineTuneOverride=.*at least 20 characters \(got 9\)"):
+        config_with(fineTuneOverride="because!!")
+
+
+def test_an_override_goes_on_without_reading_the_verdict(tmp_path: Path) -> None:
+    (tmp_path / "v.json").write_text("{broken")
+    reason_text = "Pilot for the legal team, approved by the platform board"
+
+    reason = fine_tune_reason(
+        config_with(fineTuneVerdict=str(tmp_path / "v.json"), fineTuneOverride=reason_text), now=NOW
+    )
+
+    assert reason.to_metadata()["kind"] == "override"
+    assert reason.to_metadata()["reason"] == reason_text
+    assert reason.to_metadata()["headline"] is None
+
+
+def test_validate_rejects_a_justified_verdict_whose_rung_is_not_finetune() -> None:
+    with pytest.raises(VerdictError, match="only with rung 'finetune'"):
+        validate(verdict_document(rung="rag"))
+
+
+def test_tag_value_keeps_the_allowed_characters_and_the_length_limit() -> None:
+    value = tag_value('override: "ship it", says <Zoë> & Co; 100% sure ' + "x" * 300)
+
+    assert value.startswith("override: ship it says Zo Co 100 sure x")
+    assert len(value) == 256
+    assert all((c.isascii() and c.isalnum()) or c in " _.:/=+-@" for c in value)
+
+
+# --- synth ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.synth
+def test_synth_without_a_verdict_builds_nothing_and_fails(tmp_path: Path) -> None:
+    with pytest.raises(FineTuneRefused):
+        synthesize(tmp_path / "out", {"fineTune": "true", "fineTuneVerdict": str(tmp_path / "absent.json")})
+
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+@pytest.mark.synth
+def test_synth_with_fine_tune_off_never_reads_the_verdict(tmp_path: Path, synth) -> None:
+    synthesized = synth({"fineTuneVerdict": str(tmp_path / "absent.json")})
+
+    assert not any(name.endswith("FineTune") for name in synthesized.templates)
+
+
+@pytest.mark.synth
+def test_app_exits_2_with_one_paragraph_and_no_traceback(tmp_path: Path) -> None:
+    context = {**default_context(), "fineTune": "true", "fineTuneVerdict": str(tmp_path / "absent.json")}
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "CDK_OUTDIR": str(tmp_path / "out"),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    refusal = [line for line in result.stderr.splitlines() if line.startswith("Refusing -c fineTune=true")]
+    assert len(refusal) == 1 and "no verdict file" in refusal[0]
+
+
+@pytest.mark.synth
+def test_template_records_a_verdict_reason_in_metadata_description_tag_and_nag_report(
+    tmp_path: Path, synth
+) -> None:
+    path = write(tmp_path / "v.json", verdict_document(expiresAt=_in_days(90)))
+
+    synthesized = synth({"fineTune": "true", "fineTuneVerdict": str(path)})
+
+    template = synthesized.template("FineTune")
+    recorded = template["Metadata"][REASON_METADATA_KEY]
+    assert recorded["kind"] == "verdict" and recorded["rung"] == "finetune"
+    assert recorded["headline"]["arms"]["rag"] == {"correctness": 0.86, "formatCompliance": 0.62}
+    assert "why: verdict finetune of 2026-11-30T10:00:00Z" in template["Description"]
+    (tag,) = _reason_tags(template)
+    assert tag.startswith("verdict finetune of 2026-11-30T10:00:00Z")
+    nag_report.write_report(synthesized.outdir)
+    report = (synthesized.outdir / "nag-report.md").read_text()
+    assert "**Verdict**: rung `finetune`, measured 2026-11-30T10:00:00Z" in report
+    assert "| rag | 0.860 | 0.620 |" in report
+
+
+@pytest.mark.synth
+def test_template_records_an_override_reason(synth) -> None:
+    synthesized = synth(FINE_TUNE_ON)
+
+    template = synthesized.template("FineTune")
+    # The CDK leaves null values out of a template, so the keys without a value are absent there.
+    assert template["Metadata"][REASON_METADATA_KEY] == {
+        "kind": "override",
+        "reason": FINE_TUNE_ON["fineTuneOverride"],
+    }
+    assert f"why: override: {FINE_TUNE_ON['fineTuneOverride']}" in template["Description"]
+    assert _reason_tags(template) == {tag_value(f"override: {FINE_TUNE_ON['fineTuneOverride']}")}
+    nag_report.write_report(synthesized.outdir)
+    assert (
+        f"**Override** (no justified verdict): {FINE_TUNE_ON['fineTuneOverride']}"
+        in (synthesized.outdir / "nag-report.md").read_text()
+    )
+
+
+def _in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _reason_tags(template: dict[str, Any]) -> set[str]:
+    """The reason tag's values on every resource that carries the project tag (list-form Tags)."""
+    values = set()
+    for resource in template["Resources"].values():
+        tags = resource.get("Properties", {}).get("Tags")
+        if isinstance(tags, list) and any(tag.get("Key") == "project" for tag in tags):
+            values |= {tag["Value"] for tag in tags if tag.get("Key") == REASON_TAG_KEY}
+            assert any(tag.get("Key") == REASON_TAG_KEY for tag in tags), "every tagged resource has it"
+    return values
