@@ -310,7 +310,7 @@ def test_a_call_that_hangs_ends_in_a_504_at_the_deadline_not_at_the_client_timeo
     app.hook(
         app.runtime.clients.agent_runtime,
         "provide-client-params.bedrock-agent-runtime.Retrieve",
-        lambda **_: None if release.wait(10) else None,
+        lambda **_: release.wait(10) and None,
     )
     app.expect_retrieve()
 
