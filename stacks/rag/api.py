@@ -24,8 +24,9 @@ REQUEST_SCHEMA = LAMBDAS_DIR / "rag" / "request_schema.json"
 # API Gateway answers these itself, in the function's error shape {"error": {"code", "message"}}. Gateway
 # response templates get plain $context substitution, no VTL: a message is either a literal or
 # $context.error.messageString, which API Gateway substitutes as an already quoted JSON string (so it is
-# never wrapped in quotes here). $context.error.validationErrorString is not quoted and can hold quotes, so it
-# never appears in a body; the function repeats the schema check with a precise message anyway.
+# never wrapped in quotes here). $context.error.validationErrorString is not quoted and holds quotes (e.g.
+# ["question"]), so it never appears in a body: a schema rejection says "Invalid request body", and the
+# request contract (lambdas/rag/README.md) says what is accepted.
 MESSAGE_STRING = "$context.error.messageString"
 GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str, str]] = {
     apigw.ResponseType.BAD_REQUEST_BODY: ("400", "InvalidRequest", MESSAGE_STRING),
