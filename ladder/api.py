@@ -47,7 +47,9 @@ def post_signed_json(url: str, body: dict[str, Any], *, credentials: Any, region
     ``credentials`` are botocore credentials (``session.get_credentials()``). An error status raises
     :class:`ApiError`; a network failure or a response that is not JSON raises :class:`LadderError`.
     """
-    request = _signed_request(url, json.dumps(body).encode(), credentials=credentials, region=region)
+    # UTF-8, not ASCII escapes: "é" is 2 bytes, "\u00e9" 6, and the API and its WAF limit the body in bytes.
+    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    request = _signed_request(url, payload, credentials=credentials, region=region)
     try:
         # The scheme is checked in _signed_request: https, or http only to a loopback address.
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310

@@ -36,6 +36,64 @@ INFERENCE_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
     "apac": ("ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2"),
 }
 
+# Rerank models Bedrock offers, and the regions that offer each (single-region support), as listed on
+# "Supported Regions and models for reranking in Amazon Bedrock"
+# (docs.aws.amazon.com/bedrock/latest/userguide/rerank-supported.html), checked 2026-12-01.
+# amazon.rerank-v1:0 is not offered in us-east-1.
+RERANK_MODEL_REGIONS: dict[str, tuple[str, ...]] = {
+    "amazon.rerank-v1:0": ("ap-northeast-1", "ca-central-1", "eu-central-1", "us-west-2"),
+    "cohere.rerank-v3-5:0": ("ap-northeast-1", "ca-central-1", "eu-central-1", "us-east-1", "us-west-2"),
+}
+
+# Largest maxTokens (output tokens per request) each generation model accepts, from the Bedrock model cards,
+# checked 2026-12-01. Keys are foundation-model ids (an inference profile's geography prefix is stripped).
+# A model not listed here is accepted as configured: maxTokens is then only held to 1..8192 and Bedrock
+# itself rejects a larger value on the first request (ValidationException, answered as a 503).
+GENERATION_MAX_OUTPUT_TOKENS: dict[str, int] = {
+    "amazon.nova-micro-v1:0": 5_000,
+    "amazon.nova-lite-v1:0": 5_000,
+    "amazon.nova-pro-v1:0": 5_000,
+    "anthropic.claude-3-haiku-20240307-v1:0": 4_096,
+    "anthropic.claude-3-5-haiku-20241022-v1:0": 8_192,
+    "anthropic.claude-3-5-sonnet-20240620-v1:0": 8_192,
+    "anthropic.claude-3-5-sonnet-20241022-v2:0": 8_192,
+}
+
+# PII types a Bedrock guardrail detects (CloudFormation AWS::Bedrock::Guardrail PiiEntityConfig.Type).
+PII_ENTITY_TYPES = (
+    "ADDRESS",
+    "AGE",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "CA_HEALTH_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER",
+    "CREDIT_DEBIT_CARD_CVV",
+    "CREDIT_DEBIT_CARD_EXPIRY",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "DRIVER_ID",
+    "EMAIL",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "IP_ADDRESS",
+    "LICENSE_PLATE",
+    "MAC_ADDRESS",
+    "NAME",
+    "PASSWORD",
+    "PHONE",
+    "PIN",
+    "SWIFT_CODE",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+    "URL",
+    "USERNAME",
+    "US_BANK_ACCOUNT_NUMBER",
+    "US_BANK_ROUTING_NUMBER",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "US_PASSPORT_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER",
+    "VEHICLE_IDENTIFICATION_NUMBER",
+)
+
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (
     1,
@@ -127,12 +185,16 @@ class LadderConfig:
     rag_memory_mb: int
     rag_timeout_seconds: int
     reserved_concurrency: int
-    """Reserved concurrency of the RAG function; 0 = unreserved (new accounts cannot reserve any)."""
+    """Reserved concurrency of the RAG function; 0 = unreserved (the default in every profile: Lambda keeps
+    100 of the account's concurrency unreserved, and new accounts often have a quota of 10, so any
+    reservation can fail the deploy)."""
     api_rate_limit: int
     api_burst_limit: int
-    api_quota_per_day: int
     guardrail_filter_strength: str
     guardrail_pii_action: str
+    """What the guardrail does with the PII types in ``guardrail_pii_entities``: ANONYMIZE, BLOCK or NONE."""
+    guardrail_pii_entities: tuple[str, ...]
+    """PII types the guardrail masks (or blocks); credentials are always blocked, whatever this lists."""
     grounding_threshold: float
     relevance_threshold: float
     waf: bool
@@ -297,6 +359,18 @@ def _model_ids(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _pii_entities(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+    items = [str(v).strip() for v in items]
+    unknown = [v for v in items if v not in PII_ENTITY_TYPES]
+    if unknown:
+        raise ValueError(
+            f"unknown PII type(s) {', '.join(unknown)}; expected a comma-separated list of: "
+            + ", ".join(PII_ENTITY_TYPES)
+        )
+    return tuple(dict.fromkeys(items))
+
+
 def _path(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected a file path such as ladder-verdict.json")
@@ -357,18 +431,15 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "temperature": ("temperature", _float(0.0, 1.0)),
     "minRelevanceScore": ("min_relevance_score", _float(0.0, 1.0)),
     "searchType": ("search_type", _choice(SEARCH_TYPES)),
-    "rerankModelId": (
-        "rerank_model_id",
-        _pattern(_MODEL_ID, "a Bedrock rerank model id or ''", allow_empty=True),
-    ),
+    "rerankModelId": ("rerank_model_id", _choice(("", *RERANK_MODEL_REGIONS))),
     "ragMemoryMb": ("rag_memory_mb", _int(128, 10240)),
     "ragTimeoutSeconds": ("rag_timeout_seconds", _int(5, 29)),
     "reservedConcurrency": ("reserved_concurrency", _optional(_int(0, 1000))),
     "apiRateLimit": ("api_rate_limit", _int(1, 10000)),
     "apiBurstLimit": ("api_burst_limit", _int(1, 5000)),
-    "apiQuotaPerDay": ("api_quota_per_day", _int(1, 10_000_000)),
     "guardrailFilterStrength": ("guardrail_filter_strength", _choice(FILTER_STRENGTHS)),
     "guardrailPiiAction": ("guardrail_pii_action", _choice(PII_ACTIONS)),
+    "guardrailPiiEntities": ("guardrail_pii_entities", _pii_entities),
     "groundingThreshold": ("grounding_threshold", _float(0.0, 0.99)),
     "relevanceThreshold": ("relevance_threshold", _float(0.0, 0.99)),
     "waf": ("waf", _optional(_bool)),
@@ -448,7 +519,7 @@ def _derive(values: dict[str, Any]) -> None:
     if values["waf"] is None:
         values["waf"] = prod
     if values["reserved_concurrency"] is None:
-        values["reserved_concurrency"] = 20 if prod else 0
+        values["reserved_concurrency"] = 0
     if values["log_retention_days"] is None:
         values["log_retention_days"] = 365 if prod else 14
     else:
@@ -482,6 +553,26 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
         problems.append(
             f"-c generationModelId={values['generation_model_id']} is invalid in region {values['region']}: "
             f"a '{geo}.' inference profile is called from one of {', '.join(INFERENCE_PROFILE_REGIONS[geo])}"
+        )
+    rerank = values["rerank_model_id"]
+    if rerank and values["region"] not in RERANK_MODEL_REGIONS[rerank]:
+        problems.append(
+            f"-c rerankModelId={rerank} is invalid in region {values['region']}: Bedrock offers it in "
+            f"{', '.join(RERANK_MODEL_REGIONS[rerank])}"
+            + (
+                "; in this region use "
+                + ", ".join(m for m, regions in RERANK_MODEL_REGIONS.items() if values["region"] in regions)
+                if any(values["region"] in regions for regions in RERANK_MODEL_REGIONS.values())
+                else ""
+            )
+        )
+    model = values["generation_model_id"]
+    foundation = model.split(".", 1)[1] if geo in INFERENCE_PROFILE_REGIONS else model
+    output_limit = GENERATION_MAX_OUTPUT_TOKENS.get(foundation)
+    if output_limit is not None and values["max_tokens"] > output_limit:
+        problems.append(
+            f"-c maxTokens={values['max_tokens']} is invalid for {model}: the model writes at most "
+            f"{output_limit} output tokens per request"
         )
     if bool(values["fine_tune_subnet_ids"]) != bool(values["fine_tune_security_group_ids"]):
         problems.append(

@@ -13,6 +13,7 @@ from stacks.constructs.buckets import access_logs_bucket, data_bucket
 from stacks.knowledge.ingestion import IngestionPipeline
 from stacks.knowledge.knowledge_base import KnowledgeBase, knowledge_base_service_role
 from stacks.knowledge.vector_store import VectorCollection
+from stacks.rag.rerank import grant_rerank
 
 
 class KnowledgeStack(cdk.Stack):
@@ -31,6 +32,7 @@ class KnowledgeStack(cdk.Stack):
             event_bridge=True,
         )
         self.kb_role = knowledge_base_service_role(self, "KnowledgeBaseRole")
+        grant_rerank(self.kb_role, config)  # Retrieve with a reranker also runs under the KB's role
         self.vector_collection = VectorCollection(
             self, "VectorCollection", config=config, kb_role=self.kb_role
         )

@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from lambdas.rag import constants as rag_constants
-from stacks.config import INFERENCE_PROFILE_REGIONS, LadderConfig
+from stacks.config import LadderConfig
 from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.python_function import PythonFunction
 from stacks.knowledge.knowledge_base import foundation_model_arn
@@ -18,25 +18,42 @@ from stacks.rag.api import RagApi
 from stacks.rag.evaluation import Evaluation
 from stacks.rag.guardrail import Guardrail
 from stacks.rag.observability import SERVICE, RagObservability
+from stacks.rag.rerank import grant_rerank
 
 # API Gateway REST gives up after 29 s; the function stops its own work earlier to answer with a clean 504.
 DEADLINE_MARGIN_MS = 3_000
 
 
-def generation_model_resources(config: LadderConfig) -> list[str]:
-    """What InvokeModel (Converse) may touch: the model, or an inference profile and its routed models."""
-    geo = config.inference_profile_geo
-    if geo is None:
-        return [foundation_model_arn(config.generation_model_id)]
-    profile = (
-        f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:"
-        f"inference-profile/{config.generation_model_id}"
-    )
-    routed = [
-        foundation_model_arn(config.foundation_generation_model_id, region)
-        for region in INFERENCE_PROFILE_REGIONS[geo]
+def generation_model_statements(config: LadderConfig) -> list[iam.PolicyStatement]:
+    """InvokeModel (Converse) on the configured model; for an inference profile, the documented form
+    (Bedrock user guide, "Prerequisites for inference profiles"): the profile ARN, plus the foundation model
+    in any region, usable only through that profile (``bedrock:InferenceProfileArn``). A destination region
+    AWS adds to the profile later is then not an intermittent AccessDenied."""
+    if config.inference_profile_geo is None:
+        return [
+            iam.PolicyStatement(
+                sid="GenerateWithConfiguredModel",
+                actions=["bedrock:InvokeModel"],
+                resources=[foundation_model_arn(config.generation_model_id)],
+            )
+        ]
+    profile = inference_profile_arn(config.generation_model_id)
+    return [
+        iam.PolicyStatement(
+            sid="GenerateWithConfiguredModel", actions=["bedrock:InvokeModel"], resources=[profile]
+        ),
+        iam.PolicyStatement(
+            sid="GenerateThroughInferenceProfile",
+            actions=["bedrock:InvokeModel"],
+            resources=[foundation_model_arn(config.foundation_generation_model_id, "*")],
+            conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile}},
+        ),
     ]
-    return [profile, *routed]
+
+
+def inference_profile_arn(profile_id: str) -> str:
+    account = f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
+    return f"{account}:inference-profile/{profile_id}"
 
 
 class RagApiStack(cdk.Stack):
@@ -77,6 +94,7 @@ class RagApiStack(cdk.Stack):
             "FINETUNED_MODEL_PARAMETER": config.fine_tuned_model_parameter if config.fine_tune else "",
             "FINETUNED_MODEL_API": config.fine_tuned_model_api,
             "LOG_CONTENT": "true" if config.log_content else "false",
+            "CORS_ALLOW_ORIGINS": ",".join(config.cors_allow_origins),
         }
         self.rag = PythonFunction(
             self,
@@ -96,13 +114,17 @@ class RagApiStack(cdk.Stack):
                 sid="RetrieveFromKnowledgeBase", actions=["bedrock:Retrieve"], resources=[knowledge_base_arn]
             )
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="GenerateWithConfiguredModel",
-                actions=["bedrock:InvokeModel"],
-                resources=generation_model_resources(config),
+        for statement in generation_model_statements(config):
+            role.add_to_principal_policy(statement)
+        if config.inference_profile_geo is not None:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/"
+                f"{config.foundation_generation_model_id}]",
+                "A cross-region inference profile routes to this one foundation model in regions AWS "
+                "chooses; the statement is conditioned on bedrock:InferenceProfileArn, so it works only "
+                "through the configured profile (Bedrock's documented policy for inference profiles).",
             )
-        )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ApplyGuardrail",
@@ -110,16 +132,7 @@ class RagApiStack(cdk.Stack):
                 resources=[self.guardrail.guardrail_arn],
             )
         )
-        if rerank_arn:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="RerankModel", actions=["bedrock:InvokeModel"], resources=[rerank_arn]
-                )
-            )
-            # bedrock:Rerank has no resource type in IAM; the model itself is scoped above.
-            role.add_to_principal_policy(
-                iam.PolicyStatement(sid="Rerank", actions=["bedrock:Rerank"], resources=["*"])
-            )
+        grant_rerank(role, config)
         if config.fine_tune:
             self._allow_fine_tuned_model(config, role)
 

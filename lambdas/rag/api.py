@@ -118,6 +118,18 @@ def json_response(
     }
 
 
+def with_cors(response: dict[str, Any], event: Any, origins: tuple[str, ...]) -> dict[str, Any]:
+    """Adds Access-Control-Allow-Origin when the request's Origin is one of ``origins`` (a browser can then
+    read the answer, errors included); ``Vary: Origin`` whenever CORS is on, so caches keep them apart."""
+    if not origins:
+        return response
+    headers = {**response.get("headers", {}), "Vary": "Origin"}
+    origin = header(event, "origin") if isinstance(event, dict) else None
+    if origin in origins:
+        headers["Access-Control-Allow-Origin"] = origin
+    return {**response, "headers": headers}
+
+
 def error_response(error: ApiError) -> dict[str, Any]:
     """The JSON error body ``{"error": {"code", "message"}}`` with the error's headers."""
     return json_response(

@@ -42,6 +42,9 @@ LAMBDA_SAFETY_MARGIN_MS = 500
 RETRIEVE_MIN_REMAINING_MS = 1_000
 GENERATE_MIN_REMAINING_MS = 2_000
 GUARDRAIL_MIN_REMAINING_MS = 500
+# Threads that run Bedrock calls bounded by the deadline: one per call of a request, plus room for calls
+# still finishing after an earlier request stopped waiting for them.
+BOUNDED_CALL_WORKERS = 8
 
 RETRY_AFTER_THROTTLED_S = 5
 RETRY_AFTER_UNAVAILABLE_S = 10

@@ -1,19 +1,28 @@
 """A request's time budget: DEADLINE_MS capped by what Lambda has left, checked before each stage and
-before every attempt (retries included) of an AWS call."""
+before every attempt (retries included) of an AWS call, and bounding how long the caller waits for a call
+that is already running."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextvars
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from . import constants
 from .errors import DeadlineExceeded
 
 # The deadline of the request being served; Lambda runs one request at a time per container.
 _CURRENT: ContextVar[Deadline | None] = ContextVar("rag_deadline", default=None)
+# Runs AWS calls so the request can stop waiting for one at its deadline. A call given up on finishes (or
+# fails its next attempt on the expired deadline) in the background and its result is dropped.
+_CALLS = concurrent.futures.ThreadPoolExecutor(
+    max_workers=constants.BOUNDED_CALL_WORKERS, thread_name_prefix="rag-call"
+)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,20 @@ class Deadline:
                 retry_after_s=constants.RETRY_AFTER_DEADLINE_S,
             )
 
+    def run(self, stage: str, call: Callable[[], T]) -> T:
+        """Runs ``call`` (an AWS call) but waits for it only until the deadline, whatever the service does:
+        a response that trickles in never trips the client's read timeout, so that timeout alone cannot
+        bound a call. Raises DeadlineExceeded when the time is up; exceptions of ``call`` propagate."""
+        future = _CALLS.submit(contextvars.copy_context().run, call)
+        try:
+            return future.result(timeout=max(0.0, self.remaining_ms() / 1_000))
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise DeadlineExceeded(
+                f"The {stage} step did not finish in the time left; try again, or ask a shorter question",
+                retry_after_s=constants.RETRY_AFTER_DEADLINE_S,
+            ) from None
+
     @contextmanager
     def governing_calls(self) -> Iterator[None]:
         """Makes this the deadline that ``guard_attempts`` hooks check while the block runs."""
@@ -48,6 +71,12 @@ class Deadline:
             yield
         finally:
             _CURRENT.reset(token)
+
+
+def within_deadline(stage: str, call: Callable[[], T]) -> T:
+    """``call`` bounded by the deadline of the request being served (unbounded outside a request)."""
+    deadline = _CURRENT.get()
+    return call() if deadline is None else deadline.run(stage, call)
 
 
 def guard_attempts(client: Any, operations: dict[str, tuple[str, int]]) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import constants
-from .deadline import Deadline
+from .deadline import Deadline, within_deadline
 from .errors import UpstreamUnavailable
 from .observability import logger
 from .prompts import Passage, PromptTemplate, question_qualifier, render_passages
@@ -29,6 +29,9 @@ class Generation:
     text: str
     stop_reason: str
     intervened: bool = False
+    """The guardrail blocked the question or the answer: ``text`` is its blocked message."""
+    masked: bool = False
+    """The guardrail only masked PII in the answer: ``text`` is the model's answer with {TYPE} masks."""
     input_tokens: int = 0
     output_tokens: int = 0
 
@@ -48,15 +51,18 @@ def converse(
 ) -> Generation:
     """One Converse call with the guardrail; question and passages travel in guardContent blocks."""
     with upstream_call("generate"):
-        response = bedrock_runtime.converse(
-            modelId=model_id,
-            **template.converse_messages(question, passages),
-            inferenceConfig={"maxTokens": settings.max_tokens, "temperature": settings.temperature},
-            guardrailConfig={
-                "guardrailIdentifier": settings.guardrail_id,
-                "guardrailVersion": settings.guardrail_version,
-                "trace": "enabled",
-            },
+        response = within_deadline(
+            "generate",
+            lambda: bedrock_runtime.converse(
+                modelId=model_id,
+                **template.converse_messages(question, passages),
+                inferenceConfig={"maxTokens": settings.max_tokens, "temperature": settings.temperature},
+                guardrailConfig={
+                    "guardrailIdentifier": settings.guardrail_id,
+                    "guardrailVersion": settings.guardrail_version,
+                    "trace": "enabled",
+                },
+            ),
         )
     content = response.get("output", {}).get("message", {}).get("content", [])
     text = "".join(block["text"] for block in content if "text" in block).strip()
@@ -64,15 +70,59 @@ def converse(
     if stop_reason in UNUSABLE_STOP_REASONS:
         logger.warning("unusable model output", extra={"stop_reason": stop_reason})
         raise UpstreamUnavailable(_UNUSABLE)
+    masked = stop_reason == "guardrail_intervened" and guardrail_outcome(response.get("trace")) == "MASKED"
     generation = Generation(
         text=text,
         stop_reason=stop_reason,
-        intervened=stop_reason in INTERVENED_STOP_REASONS,
+        intervened=stop_reason in INTERVENED_STOP_REASONS and not masked,
+        masked=masked,
         input_tokens=response["usage"]["inputTokens"],
         output_tokens=response["usage"]["outputTokens"],
     )
     _warn_if_truncated(generation, settings)
     return generation
+
+
+# Where each guardrail policy lists its findings in an assessment (Converse trace, ApplyGuardrail).
+_FINDINGS = {
+    "topicPolicy": ("topics",),
+    "contentPolicy": ("filters",),
+    "wordPolicy": ("customWords", "managedWordLists"),
+    "sensitiveInformationPolicy": ("piiEntities", "regexes"),
+    "contextualGroundingPolicy": ("filters",),
+}
+
+
+def guardrail_outcome(trace: Any) -> str:
+    """``BLOCKED``, ``MASKED`` or ``NONE`` from a Converse ``trace`` (``trace.guardrail``'s assessments).
+
+    Masking is the one action that leaves the answer usable: the guardrail reports it as ANONYMIZED on a
+    PII entity or regex. Any BLOCKED finding, in the input or the output, is a block. An intervention whose
+    trace shows neither (no trace at all) is treated as a block, the safe reading.
+    """
+    guardrail = trace.get("guardrail") if isinstance(trace, dict) else None
+    if not isinstance(guardrail, dict):
+        return "BLOCKED"
+    assessments: list[Any] = list((guardrail.get("inputAssessment") or {}).values())
+    for outputs in (guardrail.get("outputAssessments") or {}).values():
+        assessments.extend(outputs or [])
+    return assessments_outcome(assessments)
+
+
+def assessments_outcome(assessments: Sequence[Any]) -> str:
+    """``BLOCKED`` if any finding was blocked, else ``MASKED`` if any was anonymized, else ``BLOCKED``."""
+    actions = {
+        finding.get("action")
+        for assessment in assessments
+        if isinstance(assessment, dict)
+        for policy, lists in _FINDINGS.items()
+        for name in lists
+        for finding in (assessment.get(policy) or {}).get(name) or []
+        if isinstance(finding, dict)
+    }
+    if "BLOCKED" in actions:
+        return "BLOCKED"
+    return "MASKED" if "ANONYMIZED" in actions else "BLOCKED"
 
 
 def invoke_with_guardrail(
@@ -95,14 +145,18 @@ def invoke_with_guardrail(
         "max_gen_len": settings.max_tokens,
         "temperature": settings.temperature,
     }
-    with upstream_call("generate"):
+
+    def invoke() -> bytes:
         response = bedrock_runtime.invoke_model(
             modelId=model_id,
             body=json.dumps(body).encode("utf-8"),
             contentType="application/json",
             accept="application/json",
         )
-        raw = response["body"].read()
+        return bytes(response["body"].read())
+
+    with upstream_call("generate"):
+        raw = within_deadline("generate", invoke)
     generation = _parse_invoke_model_output(raw)
     _warn_if_truncated(generation, settings)
     deadline.require("output guardrail", constants.GUARDRAIL_MIN_REMAINING_MS)
@@ -147,11 +201,14 @@ def _apply_guardrail(
 ) -> str | None:
     """The guardrail's replacement text when it intervenes, else None."""
     with upstream_call("guardrail"):
-        response = bedrock_runtime.apply_guardrail(
-            guardrailIdentifier=settings.guardrail_id,
-            guardrailVersion=settings.guardrail_version,
-            source=source,
-            content=content,
+        response = within_deadline(
+            "guardrail",
+            lambda: bedrock_runtime.apply_guardrail(
+                guardrailIdentifier=settings.guardrail_id,
+                guardrailVersion=settings.guardrail_version,
+                source=source,
+                content=content,
+            ),
         )
     if response["action"] != "GUARDRAIL_INTERVENED":
         return None

@@ -12,13 +12,20 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from . import constants
-from .api import check_route, error_response, internal_error_response, json_response, read_json_body
+from .api import (
+    check_route,
+    error_response,
+    internal_error_response,
+    json_response,
+    read_json_body,
+    with_cors,
+)
 from .deadline import Deadline
 from .errors import ApiError, InvalidRequest
 from .observability import logger, metrics, tracer
 from .request import AskRequest, parse_ask_request
 from .service import Answer, Runtime, answer_question, create_runtime, public_model_id
-from .settings import SettingsError
+from .settings import SettingsError, cors_origins
 
 _runtime: Runtime | None = None
 
@@ -35,6 +42,12 @@ def get_runtime() -> Runtime:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response = _handle(event, context)
+    origins = _runtime.settings.cors_allow_origins if _runtime is not None else cors_origins(os.environ)
+    return with_cors(response, event, origins)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         runtime = get_runtime()
     except SettingsError as error:
@@ -69,7 +82,9 @@ def _record(request: AskRequest, answer: Answer, *, log_content: bool) -> None:
     if answer.generated:
         metrics.add_metric(constants.METRIC_GENERATE_LATENCY, MetricUnit.Milliseconds, answer.generate_ms)
     metrics.add_metric(constants.METRIC_NO_CONTEXT_ANSWERS, MetricUnit.Count, int(answer.no_context))
-    metrics.add_metric(constants.METRIC_GUARDRAIL_INTERVENTIONS, MetricUnit.Count, int(answer.intervened))
+    metrics.add_metric(
+        constants.METRIC_GUARDRAIL_INTERVENTIONS, MetricUnit.Count, int(answer.intervened or answer.masked)
+    )
     metrics.add_metric(constants.METRIC_INPUT_TOKENS, MetricUnit.Count, answer.input_tokens)
     metrics.add_metric(constants.METRIC_OUTPUT_TOKENS, MetricUnit.Count, answer.output_tokens)
     metrics.add_metric(constants.METRIC_TOTAL_LATENCY, MetricUnit.Milliseconds, answer.total_ms)
@@ -82,7 +97,7 @@ def _record(request: AskRequest, answer: Answer, *, log_content: bool) -> None:
         "passages": answer.passages_kept,
         "citations": len(answer.citations),
         "grounded": answer.grounded,
-        "guardrail_action": "INTERVENED" if answer.intervened else "NONE",
+        "guardrail_action": answer.guardrail_action,
         "truncated": answer.truncated,
         "input_tokens": answer.input_tokens,
         "output_tokens": answer.output_tokens,

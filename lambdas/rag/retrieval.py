@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import constants
+from .deadline import within_deadline
 from .prompts import Passage
 from .settings import Settings
 
@@ -37,10 +38,13 @@ def retrieve_passages(
                 "numberOfRerankedResults": top_k,
             },
         }
-    response = agent_runtime.retrieve(
-        knowledgeBaseId=settings.knowledge_base_id,
-        retrievalQuery={"text": question},
-        retrievalConfiguration={"vectorSearchConfiguration": vector_search},
+    response = within_deadline(
+        "retrieve",
+        lambda: agent_runtime.retrieve(
+            knowledgeBaseId=settings.knowledge_base_id,
+            retrievalQuery={"text": question},
+            retrievalConfiguration={"vectorSearchConfiguration": vector_search},
+        ),
     )
     passages = []
     for result in response.get("retrievalResults", []):

@@ -57,6 +57,9 @@ class Answer:
     """Passages at or above MIN_RELEVANCE_SCORE, counted even when an intervention drops the citations."""
     generated: bool = False
     intervened: bool = False
+    """The guardrail blocked the question or the answer (the answer is its message, without citations)."""
+    masked: bool = False
+    """The guardrail masked PII in the answer; the answer and its citations stand."""
     truncated: bool = False
     input_tokens: int = 0
     output_tokens: int = 0
@@ -71,6 +74,13 @@ class Answer:
     @property
     def no_context(self) -> bool:
         return self.retrieved and not self.generated
+
+    @property
+    def guardrail_action(self) -> str:
+        """``INTERVENED`` (blocked), ``MASKED`` (PII masked, answer kept) or ``NONE``."""
+        if self.intervened:
+            return "INTERVENED"
+        return "MASKED" if self.masked else "NONE"
 
     def to_json(self) -> dict[str, Any]:
         """The 200 response body of ``POST /ask``."""
@@ -90,7 +100,7 @@ class Answer:
             "promptVersion": self.prompt_version,
             "usage": {"inputTokens": self.input_tokens, "outputTokens": self.output_tokens},
             "latencyMs": {"retrieve": self.retrieve_ms, "generate": self.generate_ms, "total": self.total_ms},
-            "guardrail": {"action": "INTERVENED" if self.intervened else "NONE"},
+            "guardrail": {"action": self.guardrail_action},
             "truncated": self.truncated,
         }
 
@@ -143,12 +153,13 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
         mode=request.mode,
         model_id=model_id,
         prompt_version=template.version,
-        # An intervention replaces the answer, so no passage supports what is returned.
+        # A block replaces the answer, so no passage supports what is returned; a mask keeps the answer.
         citations=[] if generation.intervened else passages,
         retrieved=request.mode != "prompt",
         passages_kept=len(passages),
         generated=True,
         intervened=generation.intervened,
+        masked=generation.masked,
         truncated=generation.truncated and not generation.intervened,
         input_tokens=generation.input_tokens,
         output_tokens=generation.output_tokens,

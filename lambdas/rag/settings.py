@@ -49,6 +49,8 @@ class Settings:
     finetuned_model_api: str = constants.DEFAULT_FINETUNED_MODEL_API
     log_content: bool = False
     """Whether questions and answers may appear in logs (LOG_CONTENT)."""
+    cors_allow_origins: tuple[str, ...] = ()
+    """Origins whose requests get Access-Control-Allow-Origin (CORS_ALLOW_ORIGINS, comma-separated)."""
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -93,7 +95,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         )
         or constants.DEFAULT_FINETUNED_MODEL_API,
         log_content=_boolean(environ, "LOG_CONTENT", default=False),
+        cors_allow_origins=cors_origins(environ),
     )
+
+
+def cors_origins(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """CORS_ALLOW_ORIGINS as a tuple; unset or empty means CORS is off."""
+    return tuple(o.strip() for o in environ.get("CORS_ALLOW_ORIGINS", "").split(",") if o.strip())
 
 
 def _optional(environ: Mapping[str, str], variable: str) -> str | None:

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from lambdas.rag import constants as rag_constants
 from stacks.config import LadderConfig
 from stacks.constructs.python_function import retention
 from stacks.lambda_code import LAMBDAS_DIR
@@ -20,14 +21,16 @@ from stacks.nag import acknowledge
 
 STAGE = "v1"
 REQUEST_SCHEMA = LAMBDAS_DIR / "rag" / "request_schema.json"
-# API Gateway answers these itself; they keep the function's error shape {"error": {"code", "message"}}.
+# API Gateway answers these itself, in the function's error shape {"error": {"code", "message"}}. Gateway
+# response templates get plain $context substitution, no VTL: a message is either a literal or
+# $context.error.messageString, which API Gateway substitutes as an already quoted JSON string (so it is
+# never wrapped in quotes here). $context.error.validationErrorString is not quoted and holds quotes (e.g.
+# ["question"]), so it never appears in a body: a schema rejection says "Invalid request body", and the
+# request contract (lambdas/rag/README.md) says what is accepted.
+MESSAGE_STRING = "$context.error.messageString"
 GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str, str]] = {
-    apigw.ResponseType.BAD_REQUEST_BODY: ("400", "InvalidRequest", "$context.error.validationErrorString"),
-    apigw.ResponseType.BAD_REQUEST_PARAMETERS: (
-        "400",
-        "InvalidRequest",
-        "$context.error.validationErrorString",
-    ),
+    apigw.ResponseType.BAD_REQUEST_BODY: ("400", "InvalidRequest", MESSAGE_STRING),
+    apigw.ResponseType.BAD_REQUEST_PARAMETERS: ("400", "InvalidRequest", MESSAGE_STRING),
     apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE: (
         "415",
         "UnsupportedMediaType",
@@ -35,21 +38,40 @@ GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str, str, str]] = {
     ),
     apigw.ResponseType.REQUEST_TOO_LARGE: ("413", "PayloadTooLarge", "The request body is too large"),
     apigw.ResponseType.THROTTLED: ("429", "TooManyRequests", "Request rate exceeded; retry later"),
-    apigw.ResponseType.QUOTA_EXCEEDED: ("429", "QuotaExceeded", "Daily request quota exceeded"),
     apigw.ResponseType.INTEGRATION_TIMEOUT: ("504", "DeadlineExceeded", "The answer took too long; retry"),
-    apigw.ResponseType.ACCESS_DENIED: ("403", "AccessDenied", "$context.error.messageString"),
+    apigw.ResponseType.WAF_FILTERED: ("403", "Forbidden", "The request was blocked by the web ACL"),
+    apigw.ResponseType.ACCESS_DENIED: ("403", "AccessDenied", MESSAGE_STRING),
     apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: (
         "403",
         "MissingAuthentication",
         "Sign the request with SigV4",
     ),
-    apigw.ResponseType.DEFAULT_4_XX: ("", "ClientError", "$context.error.messageString"),
+    apigw.ResponseType.DEFAULT_4_XX: ("", "ClientError", MESSAGE_STRING),
     apigw.ResponseType.DEFAULT_5_XX: ("", "UpstreamUnavailable", "The service is temporarily unavailable"),
 }
 
 
 # Retry-After (seconds) on the gateway's own throttling and timeout answers.
 RETRY_AFTER_SECONDS = {"429": 1, "504": 5}
+
+
+def gateway_error_template(code: str, message: str) -> str:
+    """The body template of a gateway response: JSON once API Gateway has substituted its variables."""
+    value = message if message == MESSAGE_STRING else json.dumps(message)
+    return '{"error": {"code": ' + json.dumps(code) + ', "message": ' + value + "}}"
+
+
+def cors_headers(origins: tuple[str, ...]) -> dict[str, str]:
+    """Gateway response headers that let a browser on an allowed origin read the gateway's own answers.
+
+    Gateway responses cannot compare the Origin header with a list (no VTL): one origin is returned as is;
+    with several, the request's own Origin is echoed, which exposes only these error bodies (the API still
+    requires SigV4, and the function itself answers only the configured origins).
+    """
+    if not origins:
+        return {}
+    origin = f"'{origins[0]}'" if len(origins) == 1 else "method.request.header.Origin"
+    return {"Access-Control-Allow-Origin": origin, "Vary": "'Origin'"}
 
 
 def request_schema(max_question_chars: int) -> dict[str, Any]:
@@ -80,9 +102,10 @@ class RagApi(Construct):
             "Api",
             description="Ladder: ask a question, get a grounded answer with its sources",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            # API Gateway needs an account-level role to write execution logs.
+            # API Gateway needs an account-level role to write execution logs. The setting is account-wide
+            # (every REST API in the region logs through it), so destroying this stack must not take it away.
             cloud_watch_role=True,
-            cloud_watch_role_removal_policy=removal,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
             default_cors_preflight_options=cors,
             default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
             deploy_options=apigw.StageOptions(
@@ -124,6 +147,9 @@ class RagApi(Construct):
         # Other methods and routes reach the function too (still SigV4-signed), which answers 405/404 with
         # the API's error shape.
         ask.add_method("ANY", integration)
+        # The root gets its own ANY first: add_proxy would otherwise add one to the root without the
+        # integration, a MOCK that answers 500 (aws/aws-cdk#8453).
+        self.api.root.add_method("ANY", integration)
         self.api.root.add_proxy(default_integration=integration, any_method=True)
 
         for response_type, (status, code, message) in GATEWAY_ERRORS.items():
@@ -138,24 +164,12 @@ class RagApi(Construct):
                         if status in RETRY_AFTER_SECONDS
                         else {}
                     ),
+                    **cors_headers(config.cors_allow_origins),
                 },
-                templates={
-                    "application/json": json.dumps({"error": {"code": code, "message": message}}).replace(
-                        '"$context.error.validationErrorString"',
-                        '"$util.escapeJavaScript($context.error.validationErrorString)"',
-                    )
-                },
+                templates={"application/json": gateway_error_template(code, message)},
             )
-
-        self.usage_plan = self.api.add_usage_plan(
-            "UsagePlan",
-            description="Stage-wide throttle and daily quota (quota applies to API-key clients)",
-            throttle=apigw.ThrottleSettings(
-                rate_limit=config.api_rate_limit, burst_limit=config.api_burst_limit
-            ),
-            quota=apigw.QuotaSettings(limit=config.api_quota_per_day, period=apigw.Period.DAY),
-        )
-        self.usage_plan.add_api_stage(stage=self.api.deployment_stage)
+        # No usage plan: without API keys a plan enforces no quota (callers are SigV4 principals), and the
+        # stage's own throttling above already limits the rate.
 
         self.web_acl: wafv2.CfnWebACL | None = None
         if config.waf:
@@ -207,12 +221,40 @@ class RagApi(Construct):
                     visibility_config=visibility("ladder-api-rate"),
                 ),
                 wafv2.CfnWebACL.RuleProperty(
-                    name="AWSManagedRulesCommonRuleSet",
+                    name="BodyOverApiLimit",
                     priority=1,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                                body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+                            ),
+                            comparison_operator="GT",
+                            size=rag_constants.DEFAULT_MAX_BODY_BYTES,
+                            text_transformations=[
+                                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+                            ],
+                        )
+                    ),
+                    visibility_config=visibility("ladder-api-body-size"),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="AWSManagedRulesCommonRuleSet",
+                    priority=2,
                     override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                     statement=wafv2.CfnWebACL.StatementProperty(
                         managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
+                            vendor_name="AWS",
+                            name="AWSManagedRulesCommonRuleSet",
+                            # Its SizeRestrictions_BODY blocks bodies over 8 KB, a limit that cannot be
+                            # raised, while the API accepts MAX_BODY_BYTES (16 KB): count it, and let
+                            # BodyOverApiLimit block at the API's own limit instead.
+                            rule_action_overrides=[
+                                wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                    name="SizeRestrictions_BODY",
+                                    action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
+                                )
+                            ],
                         )
                     ),
                     visibility_config=visibility("ladder-api-common"),

@@ -38,6 +38,23 @@ def test_ask_signs_the_request_for_execute_api_and_sends_the_question(stacks, ru
     }
 
 
+def test_ask_sends_the_question_as_utf8_not_ascii_escapes(stacks, run_cli, api_server):
+    # Given a question in a language with non-ASCII letters
+    stacks.deployed("LadderRagApi", {"AskUrl": api_server.url})
+    api_server.answer(200, RAG_RESPONSE)
+    question = "Combien de congés ai-je droit à Zürich ? 休暇は何日ですか"
+
+    # When it is asked
+    result = run_cli("ask", question)
+
+    # Then the body carries the characters as UTF-8 bytes (an escape would cost up to 6 bytes each)
+    assert result.code == 0, result.err
+    [request] = api_server.requests
+    assert question.encode("utf-8") in request.body
+    assert b"\\u" not in request.body
+    assert json.loads(request.body.decode("utf-8"))["question"] == question
+
+
 def test_ask_leaves_top_k_to_the_api_when_not_given(stacks, run_cli, api_server):
     # Given a deployed RAG API
     stacks.deployed("LadderRagApi", {"AskUrl": api_server.url})

@@ -29,11 +29,12 @@ def test_defaults_are_a_sandbox_without_fine_tuning() -> None:
 
 
 def test_prod_derives_replicas_waf_concurrency_and_retention() -> None:
+    # No reserved concurrency even in prod: a reservation fails the deploy on small concurrency quotas.
     config = config_with(profile="prod")
     assert (config.standby_replicas, config.waf, config.reserved_concurrency, config.log_retention_days) == (
         True,
         True,
-        20,
+        0,
         365,
     )
 
@@ -90,6 +91,53 @@ def test_an_inference_profile_must_be_called_from_its_geography() -> None:
     ):
         config_with(region="eu-west-1")
     assert config_with(region="eu-west-1", generationModelId="eu.amazon.nova-lite-v1:0").region == "eu-west-1"
+
+
+def test_a_reranker_must_be_offered_in_the_region() -> None:
+    # amazon.rerank-v1:0 is not offered in us-east-1 (Bedrock's rerank supported-regions page)
+    with pytest.raises(ConfigError) as raised:
+        config_with(rerankModelId="amazon.rerank-v1:0")
+    message = str(raised.value)
+    assert "rerankModelId=amazon.rerank-v1:0 is invalid in region us-east-1" in message
+    assert "us-west-2" in message and "use cohere.rerank-v3-5:0" in message
+    assert config_with(rerankModelId="cohere.rerank-v3-5:0").rerank_model_id == "cohere.rerank-v3-5:0"
+    assert config_with(region="us-west-2", rerankModelId="amazon.rerank-v1:0").region == "us-west-2"
+    with pytest.raises(ConfigError, match=r"rerankModelId=cohere.rerank-v2:0 is invalid: expected one of"):
+        config_with(rerankModelId="cohere.rerank-v2:0")
+
+
+@pytest.mark.parametrize(
+    ("model", "limit"),
+    [("us.amazon.nova-lite-v1:0", 5000), ("anthropic.claude-3-haiku-20240307-v1:0", 4096)],
+)
+def test_max_tokens_is_held_to_the_models_output_limit(model, limit) -> None:
+    assert config_with(generationModelId=model, maxTokens=limit).max_tokens == limit
+    with pytest.raises(ConfigError) as raised:
+        config_with(generationModelId=model, maxTokens=limit + 1)
+    assert f"maxTokens={limit + 1} is invalid for {model}" in str(raised.value)
+    assert f"at most {limit} output tokens" in str(raised.value)
+
+
+def test_a_model_without_a_known_output_limit_is_held_to_the_general_range() -> None:
+    assert config_with(generationModelId="meta.llama3-70b-instruct-v1:0", maxTokens=8192).max_tokens == 8192
+
+
+def test_pii_types_are_validated_and_default_to_the_sensitive_ones() -> None:
+    defaults = config_with().guardrail_pii_entities
+    sensitive = {"CREDIT_DEBIT_CARD_NUMBER", "US_BANK_ACCOUNT_NUMBER", "US_SOCIAL_SECURITY_NUMBER"}
+    assert sensitive <= set(defaults)
+    assert not {"NAME", "EMAIL", "PHONE", "ADDRESS"} & set(defaults)
+    assert config_with(guardrailPiiEntities="NAME, EMAIL").guardrail_pii_entities == ("NAME", "EMAIL")
+    assert config_with(guardrailPiiEntities="").guardrail_pii_entities == ()
+    with pytest.raises(ConfigError) as raised:
+        config_with(guardrailPiiEntities="NAME,SSN")
+    assert "guardrailPiiEntities=NAME,SSN" in str(raised.value)
+    assert "unknown PII type(s) SSN" in str(raised.value)
+
+
+def test_the_usage_plan_quota_key_is_gone() -> None:
+    with pytest.raises(ConfigError, match="apiQuotaPerDay: unknown configuration key"):
+        config_with(apiQuotaPerDay="5000")
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -6,11 +6,14 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 
+from lambdas.rag.constants import DEFAULT_MAX_BODY_BYTES
 from lambdas.rag.settings import load_settings
+from stacks.rag.api import MESSAGE_STRING
+from stacks.rag.guardrail import configuration_digest
 from tests.stacks.conftest import FINE_TUNE_ON
-from tests.support.synth import Synthesized, as_list, only, references, resources
+from tests.support.synth import Synthesized, only, references, resources
 
 
 def rag(synthesized: Synthesized) -> dict[str, Any]:
@@ -49,10 +52,14 @@ class TestFunction:
             "deadline leaves 3 s for the reply"
         )
 
-    @pytest.mark.parametrize(("profile", "expected"), [("sandbox", None), ("prod", 20)])
-    def test_reserved_concurrency_comes_from_the_profile(self, synth, profile, expected) -> None:
+    @pytest.mark.parametrize("profile", ["sandbox", "prod"])
+    def test_no_concurrency_is_reserved_unless_configured(self, synth, profile) -> None:
+        # A reservation fails the deploy on accounts whose concurrency quota is small (Lambda keeps 100
+        # unreserved), so no profile reserves any by default.
         _, function = rag_function(rag(synth({"profile": profile})))
-        assert function["Properties"].get("ReservedConcurrentExecutions") == expected
+        assert "ReservedConcurrentExecutions" not in function["Properties"]
+        _, configured = rag_function(rag(synth({"profile": profile, "reservedConcurrency": "5"})))
+        assert configured["Properties"]["ReservedConcurrentExecutions"] == 5
 
     def test_log_group_has_retention(self, sandbox: Synthesized) -> None:
         template = rag(sandbox)
@@ -93,16 +100,26 @@ class TestIam:
         text = json.dumps(retrieve["Resource"])
         assert "LadderKnowledge" in text and "KnowledgeBaseArn" in text, "the KB ARN from the knowledge stack"
 
-    def test_inference_profile_and_the_models_it_routes_to(self, sandbox: Synthesized) -> None:
+    def test_inference_profile_and_its_model_in_any_region_only_through_it(
+        self, sandbox: Synthesized
+    ) -> None:
         template = rag(sandbox)
         _, function = rag_function(template)
-        invoke = role_statements(template, function)["GenerateWithConfiguredModel"]
-        assert invoke["Action"] == "bedrock:InvokeModel"
-        text = json.dumps(invoke["Resource"])
-        assert "inference-profile/us.amazon.nova-lite-v1:0" in text
-        for region in ("us-east-1", "us-east-2", "us-west-2"):
-            assert f":bedrock:{region}::foundation-model/amazon.nova-lite-v1:0" in text
-        assert len(as_list(invoke["Resource"])) == 4
+        statements = role_statements(template, function)
+        profile = statements["GenerateWithConfiguredModel"]
+        assert profile["Action"] == "bedrock:InvokeModel"
+        assert "inference-profile/us.amazon.nova-lite-v1:0" in json.dumps(profile["Resource"])
+        assert "foundation-model" not in json.dumps(profile["Resource"])
+        routed = statements["GenerateThroughInferenceProfile"]
+        assert routed["Action"] == "bedrock:InvokeModel"
+        # Any region: a destination region added to the profile later must not be an AccessDenied.
+        assert routed["Resource"] == {
+            "Fn::Join": [
+                "",
+                ["arn:", {"Ref": "AWS::Partition"}, ":bedrock:*::foundation-model/amazon.nova-lite-v1:0"],
+            ]
+        }
+        assert routed["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile["Resource"]}}
 
     def test_a_plain_model_id_is_the_only_invoke_resource(self, synth) -> None:
         template = rag(synth({"generationModelId": "anthropic.claude-3-haiku-20240307-v1:0"}))
@@ -110,6 +127,42 @@ class TestIam:
         invoke = role_statements(template, function)["GenerateWithConfiguredModel"]
         assert "foundation-model/anthropic.claude-3-haiku-20240307-v1:0" in json.dumps(invoke["Resource"])
         assert "inference-profile" not in json.dumps(invoke["Resource"])
+        assert "GenerateThroughInferenceProfile" not in role_statements(template, function)
+
+    def test_reranker_is_granted_to_the_function_and_the_knowledge_base_role(self, synth) -> None:
+        # Given a reranker the region offers
+        synthesized = synth({"rerankModelId": "cohere.rerank-v3-5:0"})
+        template = rag(synthesized)
+        statements = role_statements(template, rag_function(template)[1])
+        assert statements["Rerank"] == {
+            "Action": "bedrock:Rerank",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Sid": "Rerank",
+        }
+        assert "foundation-model/cohere.rerank-v3-5:0" in json.dumps(statements["RerankModel"]["Resource"])
+        assert statements["RerankModel"]["Action"] == "bedrock:InvokeModel"
+        # Then the knowledge base's service role, which Retrieve's reranking runs under, gets the same
+        knowledge = synthesized.template("Knowledge")
+        _, kb = only(knowledge, "AWS::Bedrock::KnowledgeBase")
+        kb_role = next(iter(references(kb["Properties"]["RoleArn"])))
+        kb_statements = [
+            s
+            for p in resources(knowledge, "AWS::IAM::Policy").values()
+            if {"Ref": kb_role} in p["Properties"]["Roles"]
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        actions = {json.dumps(s["Action"]): s for s in kb_statements}
+        assert actions['"bedrock:Rerank"']["Resource"] == "*"
+        assert any(
+            s["Action"] == "bedrock:InvokeModel" and "cohere.rerank-v3-5:0" in json.dumps(s["Resource"])
+            for s in kb_statements
+        )
+
+    def test_no_rerank_permission_without_a_reranker(self, synth) -> None:
+        synthesized = synth()
+        assert "bedrock:Rerank" not in json.dumps(rag(synthesized))
+        assert "bedrock:Rerank" not in json.dumps(synthesized.template("Knowledge"))
 
     def test_guardrail_permission_is_scoped_to_the_guardrail(self, sandbox: Synthesized) -> None:
         template = rag(sandbox)
@@ -143,11 +196,30 @@ class TestGuardrail:
         }
         assert {"SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT"} <= set(filters)
         pii = {e["Type"]: e["Action"] for e in props["SensitiveInformationPolicyConfig"]["PiiEntitiesConfig"]}
-        assert pii["EMAIL"] == "ANONYMIZE" and pii["AWS_SECRET_KEY"] == "BLOCK"
+        assert pii["CREDIT_DEBIT_CARD_NUMBER"] == "ANONYMIZE" and pii["US_BANK_ACCOUNT_NUMBER"] == "ANONYMIZE"
+        assert pii["US_SOCIAL_SECURITY_NUMBER"] == "ANONYMIZE"
+        assert pii["AWS_SECRET_KEY"] == "BLOCK" and pii["PASSWORD"] == "BLOCK"
+        # What an internal assistant is asked about stays readable by default
+        assert not {"NAME", "EMAIL", "PHONE", "ADDRESS"} & set(pii)
         grounding = {
             f["Type"]: f["Threshold"] for f in props["ContextualGroundingPolicyConfig"]["FiltersConfig"]
         }
         assert grounding == {"GROUNDING": 0.8, "RELEVANCE": 0.6}
+
+    def test_pii_types_are_configurable_and_credentials_stay_blocked(self, synth) -> None:
+        template = rag(synth({"guardrailPiiEntities": "NAME,EMAIL", "guardrailPiiAction": "BLOCK"}))
+        _, guardrail = only(template, "AWS::Bedrock::Guardrail")
+        pii = {
+            e["Type"]: e["Action"]
+            for e in guardrail["Properties"]["SensitiveInformationPolicyConfig"]["PiiEntitiesConfig"]
+        }
+        assert pii == {
+            "NAME": "BLOCK",
+            "EMAIL": "BLOCK",
+            "AWS_ACCESS_KEY": "BLOCK",
+            "AWS_SECRET_KEY": "BLOCK",
+            "PASSWORD": "BLOCK",
+        }
 
     def test_function_pins_the_published_version(self, sandbox: Synthesized) -> None:
         template = rag(sandbox)
@@ -158,13 +230,39 @@ class TestGuardrail:
         env = function["Properties"]["Environment"]["Variables"]
         assert env["GUARDRAIL_VERSION"] == {"Fn::GetAtt": [version_id, "Version"]}
 
-    def test_changed_settings_publish_a_new_version(self, synth) -> None:
-        first = only(rag(synth()), "AWS::Bedrock::GuardrailVersion")[1]["Properties"]["Description"]
-        second = only(
-            rag(synth({"groundingThreshold": "0.8", "relevanceThreshold": "0.6"})),
-            "AWS::Bedrock::GuardrailVersion",
-        )[1]["Properties"]["Description"]
-        assert first != second
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {"groundingThreshold": "0.8", "relevanceThreshold": "0.6"},
+            {"guardrailFilterStrength": "MEDIUM"},
+            {"guardrailPiiEntities": "CREDIT_DEBIT_CARD_NUMBER"},
+            {"guardrailPiiAction": "BLOCK"},
+            {"stackPrefix": "Other"},
+        ],
+    )
+    def test_changed_settings_publish_a_new_version(self, synth, overrides) -> None:
+        def description(synthesized: Synthesized) -> str:
+            return only(rag(synthesized), "AWS::Bedrock::GuardrailVersion")[1]["Properties"]["Description"]
+
+        assert description(synth()) != description(synth(overrides))
+
+    def test_the_version_digest_covers_every_guardrail_property(self) -> None:
+        # Blocked messages, the prompt-attack filter and the description are not configurable, but a code
+        # change to any of them must publish a new version too: the digest covers every property.
+        base = {
+            "name": "x",
+            "description": "d",
+            "blocked_input_messaging": "in",
+            "content_policy_config": None,
+        }
+        digests = {
+            configuration_digest(base),
+            configuration_digest({**base, "description": "changed"}),
+            configuration_digest({**base, "blocked_input_messaging": "changed"}),
+            configuration_digest({**base, "blocked_outputs_messaging": "added"}),
+        }
+        assert len(digests) == 4
+        assert configuration_digest(dict(reversed(list(base.items())))) == configuration_digest(base)
 
 
 class TestApi:
@@ -206,21 +304,85 @@ class TestApi:
         settings = props["MethodSettings"][0]
         assert settings["ThrottlingRateLimit"] == 7 and settings["ThrottlingBurstLimit"] == 14
         assert settings["DataTraceEnabled"] is False, "request bodies are never logged"
-        Template.from_json(template).has_resource_properties(
-            "AWS::ApiGateway::UsagePlan",
-            {"Throttle": {"RateLimit": 7, "BurstLimit": 14}, "Quota": {"Limit": 5000, "Period": "DAY"}},
-        )
+
+    def test_no_usage_plan_that_would_enforce_nothing(self, sandbox: Synthesized) -> None:
+        # Without API keys a usage plan's quota applies to no caller; the stage throttle is the limit.
+        template = rag(sandbox)
+        assert resources(template, "AWS::ApiGateway::UsagePlan") == {}
+        assert resources(template, "AWS::ApiGateway::ApiKey") == {}
+        types = {
+            r["Properties"]["ResponseType"]
+            for r in resources(template, "AWS::ApiGateway::GatewayResponse").values()
+        }
+        assert "QUOTA_EXCEEDED" not in types
 
     def test_gateway_errors_use_the_api_error_shape(self, sandbox: Synthesized) -> None:
         responses = resources(rag(sandbox), "AWS::ApiGateway::GatewayResponse").values()
         by_type = {r["Properties"]["ResponseType"]: r["Properties"] for r in responses}
-        assert {"BAD_REQUEST_BODY", "THROTTLED", "INTEGRATION_TIMEOUT", "DEFAULT_5XX"} <= set(by_type)
+        assert {"BAD_REQUEST_BODY", "THROTTLED", "INTEGRATION_TIMEOUT", "DEFAULT_5XX", "WAF_FILTERED"} <= set(
+            by_type
+        )
         assert by_type["THROTTLED"]["StatusCode"] == "429"
         assert by_type["THROTTLED"]["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
         assert by_type["INTEGRATION_TIMEOUT"]["StatusCode"] == "504"
-        for props in by_type.values():
-            body = props["ResponseTemplates"]["application/json"]
-            assert body.startswith('{"error": {"code": ')
+        assert (
+            by_type["INTEGRATION_TIMEOUT"]["ResponseParameters"]["gatewayresponse.header.Retry-After"]
+            == "'5'"
+        )
+
+    @pytest.mark.parametrize(
+        "message",
+        [
+            "User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: "
+            '"execute-api:Invoke"',
+            'Invalid request body: expected "question" \\ got {"q": 1}',
+            "Missing Authentication Token",
+        ],
+    )
+    def test_every_gateway_error_body_is_json_after_substitution(self, synth, message) -> None:
+        # API Gateway substitutes $context variables only (no VTL); $context.error.messageString arrives as
+        # an already quoted JSON string. Any other variable, or a VTL call, would make the body invalid.
+        for overrides in ({}, {"corsAllowOrigins": "https://app.example.com"}):
+            responses = resources(rag(synth(overrides)), "AWS::ApiGateway::GatewayResponse").values()
+            assert len(responses) >= 10
+            for response in responses:
+                props = response["Properties"]
+                template = props["ResponseTemplates"]["application/json"]
+                assert "$util" not in template and "#" not in template
+                body = template.replace(MESSAGE_STRING, json.dumps(message))
+                assert "$" not in body, f"{props['ResponseType']}: unsubstituted variable in {template}"
+                parsed = json.loads(body)
+                assert set(parsed) == {"error"} and set(parsed["error"]) == {"code", "message"}
+                assert parsed["error"]["code"] and parsed["error"]["message"]
+                if MESSAGE_STRING in template:
+                    assert parsed["error"]["message"] == message
+
+    def test_every_method_but_cors_preflight_reaches_the_function(self, synth) -> None:
+        # The root's ANY used to be a MOCK (aws/aws-cdk#8453): a signed call to the root URL was a 500.
+        for overrides in ({}, {"corsAllowOrigins": "https://app.example.com"}):
+            template = rag(synth(overrides))
+            function_id, _ = rag_function(template)
+            methods = list(resources(template, "AWS::ApiGateway::Method").values())
+            api_id, _api = only(template, "AWS::ApiGateway::RestApi")
+            on_root = [
+                m
+                for m in methods
+                if m["Properties"]["ResourceId"] == {"Fn::GetAtt": [api_id, "RootResourceId"]}
+            ]
+            assert any(m["Properties"]["HttpMethod"] == "ANY" for m in on_root)
+            for method in methods:
+                props = method["Properties"]
+                if props["HttpMethod"] == "OPTIONS":
+                    continue
+                assert props["Integration"]["Type"] == "AWS_PROXY", props
+                assert function_id in references(props["Integration"]["Uri"])
+
+    def test_cloudwatch_role_is_retained_because_it_is_account_wide(self, sandbox: Synthesized) -> None:
+        template = rag(sandbox)
+        _account_id, account = only(template, "AWS::ApiGateway::Account")
+        role_id = next(iter(references(account["Properties"]["CloudWatchRoleArn"])))
+        assert template["Resources"][role_id]["DeletionPolicy"] == "Retain"
+        assert account["DeletionPolicy"] == "Retain"
 
     def test_cors_is_off_by_default_and_on_when_configured(self, synth) -> None:
         def options(template):
@@ -233,6 +395,27 @@ class TestApi:
         assert options(rag(synth())) == []
         assert options(rag(synth({"corsAllowOrigins": "https://app.example.com"})))
 
+    @pytest.mark.parametrize(
+        ("origins", "expected"),
+        [
+            ("https://app.example.com", "'https://app.example.com'"),
+            ("https://a.example.com,https://b.example.com", "method.request.header.Origin"),
+        ],
+    )
+    def test_cors_reaches_gateway_errors_and_the_function(self, synth, origins, expected) -> None:
+        template = rag(synth({"corsAllowOrigins": origins}))
+        for response in resources(template, "AWS::ApiGateway::GatewayResponse").values():
+            parameters = response["Properties"]["ResponseParameters"]
+            assert parameters["gatewayresponse.header.Access-Control-Allow-Origin"] == expected
+        _, function = rag_function(template)
+        assert function["Properties"]["Environment"]["Variables"]["CORS_ALLOW_ORIGINS"] == origins
+        without = rag(synth())
+        for response in resources(without, "AWS::ApiGateway::GatewayResponse").values():
+            assert (
+                "gatewayresponse.header.Access-Control-Allow-Origin"
+                not in response["Properties"]["ResponseParameters"]
+            )
+
     @pytest.mark.parametrize(("profile", "count"), [("sandbox", 0), ("prod", 1)])
     def test_waf_with_a_rate_rule_in_prod(self, synth, profile, count) -> None:
         template = rag(synth({"profile": profile}))
@@ -242,6 +425,24 @@ class TestApi:
             rules = next(iter(acls.values()))["Properties"]["Rules"]
             assert rules[0]["Statement"]["RateBasedStatement"] == {"Limit": 300, "AggregateKeyType": "IP"}
             assert len(resources(template, "AWS::WAFv2::WebACLAssociation")) == 1
+
+    def test_waf_body_limit_is_the_apis_own(self, prod: Synthesized) -> None:
+        # The managed SizeRestrictions_BODY rule blocks bodies over 8 KB while the API accepts 16 KB: it is
+        # counted, and a rule of our own blocks exactly what the function would refuse as too large.
+        rules = {r["Name"]: r for r in only(rag(prod), "AWS::WAFv2::WebACL")[1]["Properties"]["Rules"]}
+        common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+        assert common["RuleActionOverrides"] == [
+            {"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}
+        ]
+        size = rules["BodyOverApiLimit"]["Statement"]["SizeConstraintStatement"]
+        assert size["ComparisonOperator"] == "GT"
+        assert size["Size"] == DEFAULT_MAX_BODY_BYTES == 16_384
+        assert size["FieldToMatch"] == {"Body": {"OversizeHandling": "MATCH"}}
+        assert rules["BodyOverApiLimit"]["Action"] == {"Block": {}}
+        _, function = rag_function(rag(prod))
+        assert function["Properties"]["Environment"]["Variables"]["MAX_BODY_BYTES"] == str(
+            DEFAULT_MAX_BODY_BYTES
+        )
 
 
 class TestObservability:

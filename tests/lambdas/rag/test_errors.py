@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
-import itertools
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -283,9 +284,14 @@ def test_too_little_lambda_time_left_is_a_504_before_any_call(app: App) -> None:
 
 
 def test_a_slow_retrieval_leaves_no_time_to_generate_and_is_a_504(app: App) -> None:
-    # Given a clock on which every reading is 12 s later than the previous one
-    ticks = itertools.count(start=0.0, step=12.0)
-    app.use_clock(lambda: next(ticks))
+    # Given a clock that stands still except while Retrieve runs, which takes 24 of the 25 s budget
+    now = [0.0]
+    app.use_clock(lambda: now[0])
+    app.hook(
+        app.runtime.clients.agent_runtime,
+        "after-call.bedrock-agent-runtime.Retrieve",
+        lambda **_: now.__setitem__(0, now[0] + 24.0),
+    )
     app.expect_retrieve()
 
     # When a question is asked (no Converse response queued)
@@ -295,6 +301,61 @@ def test_a_slow_retrieval_leaves_no_time_to_generate_and_is_a_504(app: App) -> N
     assert_error(response, 504, "DeadlineExceeded")
     assert "generate" in response.body["error"]["message"]
     app.assert_no_pending()
+
+
+def test_a_call_that_hangs_ends_in_a_504_at_the_deadline_not_at_the_client_timeout(app: App) -> None:
+    # Given Lambda has 1.55 s left (a 1.05 s budget) and Retrieve hangs, as a trickling response would
+    app.context.remaining_ms = 1_550
+    release = threading.Event()
+    app.hook(
+        app.runtime.clients.agent_runtime,
+        "provide-client-params.bedrock-agent-runtime.Retrieve",
+        lambda **_: release.wait(10) and None,
+    )
+    app.expect_retrieve()
+
+    # When a question is asked
+    started = time.monotonic()
+    response = app.ask({"question": "How much leave?"})
+    waited = time.monotonic() - started
+    release.set()
+
+    # Then the caller gets Ladder's 504 with Retry-After once the budget is spent, long before the
+    # client's 10 s read timeout or Lambda's own timeout
+    assert_error(response, 504, "DeadlineExceeded")
+    assert "retrieve" in response.body["error"]["message"]
+    assert response.headers["Retry-After"] == "5"
+    assert 0.9 <= waited < 1.5
+    _wait_until(lambda: not app.retrieve._queue)  # the abandoned call finishes in the background
+
+
+def test_deadline_run_returns_results_and_propagates_errors_within_the_budget() -> None:
+    clock = time.monotonic
+    budget = deadline.Deadline(clock=clock, expires_at=clock() + 5.0)
+    assert budget.run("retrieve", lambda: 42) == 42
+    with pytest.raises(ZeroDivisionError):
+        budget.run("retrieve", lambda: 1 // 0)
+
+
+def test_deadline_run_stops_waiting_for_a_slow_call_at_the_deadline() -> None:
+    # Given 50 ms left and a call that would take 10 s
+    release = threading.Event()
+    budget = deadline.Deadline(clock=time.monotonic, expires_at=time.monotonic() + 0.05)
+
+    # When it runs under the deadline, then DeadlineExceeded comes after about 50 ms
+    started = time.monotonic()
+    with pytest.raises(deadline.DeadlineExceeded) as raised:
+        budget.run("generate", lambda: release.wait(10))
+    assert time.monotonic() - started < 0.5
+    assert raised.value.retry_after_s == 5 and "generate" in raised.value.message
+    release.set()
+
+
+def _wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    stop = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < stop, "condition not met in time"
+        time.sleep(0.01)
 
 
 def test_an_unexpected_exception_is_a_500_with_the_request_id_only(app: App) -> None:

@@ -209,6 +209,74 @@ def test_guardrail_intervention_returns_the_guardrail_text(app: App, stop_reason
     assert response.body["grounded"] is False
 
 
+def test_a_masked_answer_keeps_its_text_and_citations(app: App) -> None:
+    # Given the guardrail only masked a card number in the answer (its trace: ANONYMIZED, nothing BLOCKED)
+    app.expect_retrieve()
+    app.expect_converse(load_event("converse_guardrail_masked.json"))
+
+    # When a question is asked
+    response = app.ask({"question": "Where do refunds go?"})
+
+    # Then the masked answer stands, with its citations, marked MASKED, and the unmasked text never leaks
+    assert response.status == 200
+    assert response.body["answer"].startswith("Refunds go back to the card on file, {CREDIT_DEBIT_CARD")
+    assert "4111" not in json.dumps(response.body)
+    assert response.body["guardrail"] == {"action": "MASKED"}
+    assert len(response.body["citations"]) == 2
+    assert response.body["grounded"] is True
+    app.assert_no_pending()
+
+
+def test_a_blocked_answer_is_blocked_even_when_pii_was_also_masked(app: App) -> None:
+    # Given the grounding check blocked the answer (and the PII filter masked a card number in it)
+    app.expect_retrieve()
+    app.expect_converse(load_event("converse_guardrail_ungrounded.json"))
+
+    # When a question is asked
+    response = app.ask({"question": "Where do refunds go?"})
+
+    # Then the blocked message, INTERVENED, and no citations
+    assert response.body["answer"] == "Sorry, I can't share an answer to that from the documents."
+    assert response.body["guardrail"] == {"action": "INTERVENED"}
+    assert response.body["citations"] == []
+
+
+@pytest.mark.parametrize(
+    ("trace", "expected"),
+    [
+        (None, "BLOCKED"),
+        ({}, "BLOCKED"),
+        ({"guardrail": {"inputAssessment": {"g": {}}}}, "BLOCKED"),
+        (
+            {
+                "guardrail": {
+                    "inputAssessment": {
+                        "g": {"sensitiveInformationPolicy": {"regexes": [{"action": "ANONYMIZED"}]}}
+                    }
+                }
+            },
+            "MASKED",
+        ),
+        (
+            {
+                "guardrail": {
+                    "inputAssessment": {"g": {"wordPolicy": {"managedWordLists": [{"action": "BLOCKED"}]}}},
+                    "outputAssessments": {
+                        "g": [{"sensitiveInformationPolicy": {"piiEntities": [{"action": "ANONYMIZED"}]}}]
+                    },
+                }
+            },
+            "BLOCKED",
+        ),
+    ],
+)
+def test_guardrail_outcome_reads_every_assessment(app: App, trace, expected) -> None:
+    # (imported once the function's environment is set: importing it creates the Powertools metrics)
+    from lambdas.rag.generation import guardrail_outcome
+
+    assert guardrail_outcome(trace) == expected
+
+
 def test_max_tokens_returns_the_answer_marked_truncated_and_logs_a_warning(app: App) -> None:
     # Given the model stops at maxTokens
     app.expect_retrieve()
