@@ -746,3 +746,44 @@ class TestLifecycleExpirations:
         # Then only the user's changes under the prefix reach the ingestion queue
         keys = sorted(json.loads(m["Body"])["detail"]["object"]["key"] for m in received)
         assert keys == ["docs/new.pdf", "docs/removed.pdf"]
+
+
+# us-east-1 list prices per month (730 hours), as the README's cost floor states them.
+OCU_MONTH_USD = 0.24 * 730
+IDLE_PRICES_USD = {
+    "AWS::KMS::Key": 1.0,
+    "AWS::CloudWatch::Alarm": 0.10,
+    "AWS::CloudWatch::Dashboard": 3.0,
+    "AWS::WAFv2::WebACL": 5.0,
+}
+
+
+def idle_floor_usd(synthesized: Synthesized) -> float:
+    """What the deployed stacks bill per month with no traffic, computed from the templates."""
+    total = 0.0
+    for template in synthesized.templates.values():
+        for resource in template["Resources"].values():
+            kind, props = resource["Type"], resource.get("Properties", {})
+            total += IDLE_PRICES_USD.get(kind, 0.0)
+            if kind == "AWS::WAFv2::WebACL":
+                total += 1.0 * len(props.get("Rules", []))
+            if kind == "AWS::OpenSearchServerless::Collection":
+                # indexing + search, 0.5 OCU each at the minimum; standby replicas double both
+                total += OCU_MONTH_USD * (2 if props.get("StandbyReplicas") == "ENABLED" else 1)
+    return round(total, 2)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "low", "high"),
+    [
+        ({}, 175.0, 190.0),
+        ({"profile": "prod"}, 350.0, 370.0),
+        ({"vectorStore": "s3vectors"}, 0.0, 10.0),
+        ({"vectorStore": "s3vectors", "profile": "prod"}, 0.0, 20.0),
+    ],
+)
+def test_idle_floor_per_store_and_profile(synth, overrides, low: float, high: float) -> None:
+    # Given each store and profile, the idle floor computed from what the templates deploy
+    floor = idle_floor_usd(synth(overrides))
+    # Then OpenSearch costs its OCU floor and the S3 Vectors sandbox stays under $10 a month
+    assert low <= floor < high, floor
