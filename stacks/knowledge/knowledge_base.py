@@ -11,7 +11,7 @@ from constructs import Construct
 
 from stacks.config import LadderConfig
 from stacks.knowledge.naming import data_source_name, knowledge_base_name
-from stacks.knowledge.vector_store import VectorStore
+from stacks.knowledge.vector_store import VectorCollection, VectorStore
 from stacks.nag import acknowledge, resource_finding
 
 # The vector store is destroyed with the stack (sandbox) or deliberately kept (prod, S3 Vectors): either
@@ -153,7 +153,10 @@ class KnowledgeBase(Construct):
             storage_configuration=vectors.storage_configuration(),
         )
         # The role must be able to embed and write before Bedrock validates the vector store.
-        self.knowledge_base.add_resource_dependency(vectors.index)
+        if isinstance(vectors, VectorCollection):
+            # The storage configuration names the OpenSearch index only by name: make the order explicit.
+            # (An S3 vector index is referenced by its ARN, which orders it already.)
+            self.knowledge_base.add_resource_dependency(vectors.index)
         self.knowledge_base.node.add_dependency(policy)
 
         self.data_source = bedrock.CfnDataSource(
