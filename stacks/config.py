@@ -8,6 +8,8 @@ problem is reported at once in a :class:`ConfigError` that names the key, the va
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -16,6 +18,9 @@ from typing import Any
 PROFILES = ("sandbox", "prod")
 CHUNKING_STRATEGIES = ("FIXED_SIZE", "SEMANTIC", "HIERARCHICAL", "NONE")
 SEARCH_TYPES = ("", "HYBRID", "SEMANTIC")
+VECTOR_STORES = ("opensearch", "s3vectors")
+# The search type each vector store supports best; S3 Vectors has no hybrid (keyword) search.
+DEFAULT_SEARCH_TYPE = {"opensearch": "HYBRID", "s3vectors": "SEMANTIC"}
 FINETUNED_MODEL_APIS = ("converse", "invoke_model")
 FILTER_STRENGTHS = ("NONE", "LOW", "MEDIUM", "HIGH")
 PII_ACTIONS = ("BLOCK", "ANONYMIZE", "NONE")
@@ -128,6 +133,7 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MODEL_ID = re.compile(r"^[a-z0-9.\-:]+$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-zA-Z-]+$")
 
 
 class ConfigError(ValueError):
@@ -172,6 +178,10 @@ class LadderConfig:
     hierarchical_overlap_tokens: int
     standby_replicas: bool
     """OpenSearch Serverless standby replicas (doubles the idle OCU floor); derived from the profile."""
+    vector_store: str
+    """``opensearch`` (OpenSearch Serverless: hybrid search, idle OCU floor) or ``s3vectors`` (no floor)."""
+    vector_kms_key_arn: str
+    """KMS key for the S3 vector bucket ('' = SSE-S3 with the service key); only with ``s3vectors``."""
 
     # --- rag api
     generation_model_id: str
@@ -181,6 +191,7 @@ class LadderConfig:
     temperature: float
     min_relevance_score: float
     search_type: str
+    """Retrieval search type; '' derives it from the store (HYBRID: opensearch, SEMANTIC: s3vectors)."""
     rerank_model_id: str
     rag_memory_mb: int
     rag_timeout_seconds: int
@@ -237,8 +248,13 @@ class LadderConfig:
 
     @property
     def collection_name(self) -> str:
-        """OpenSearch Serverless names must be 3-32 lowercase characters; policies refer to them by name."""
-        return f"{self.stack_prefix.lower()}-vectors"
+        """OpenSearch Serverless collection name: 3-32 lowercase characters, policies refer to it by name.
+
+        It carries a short hash of the settings that force CloudFormation to replace the collection
+        (standby replicas), so a replacement is created under a new name instead of colliding with the
+        old collection, which CloudFormation deletes only after the new one exists.
+        """
+        return f"{self.stack_prefix.lower()}-{short_hash({'standbyReplicas': self.standby_replicas})}"
 
     @property
     def fine_tuned_model_parameter(self) -> str:
@@ -256,6 +272,12 @@ class LadderConfig:
         if self.inference_profile_geo:
             return self.generation_model_id.split(".", 1)[1]
         return self.generation_model_id
+
+
+def short_hash(inputs: Mapping[str, Any], length: int = 8) -> str:
+    """A short, stable hex digest of ``inputs`` (for physical names that must change with them)."""
+    canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:length]
 
 
 # --- parsing -----------------------------------------------------------------------------------------------
@@ -425,6 +447,13 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "hierarchicalChildMaxTokens": ("hierarchical_child_max_tokens", _int(20, 8192)),
     "hierarchicalOverlapTokens": ("hierarchical_overlap_tokens", _int(1, 1000)),
     "standbyReplicas": ("standby_replicas", _optional(_bool)),
+    "vectorStore": ("vector_store", _choice(VECTOR_STORES)),
+    "vectorKmsKeyArn": (
+        "vector_kms_key_arn",
+        _pattern(
+            _KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or ''", allow_empty=True
+        ),
+    ),
     "generationModelId": ("generation_model_id", _pattern(_MODEL_ID, "a Bedrock model or profile id")),
     "maxQuestionChars": ("max_question_chars", _int(1, 10000)),
     "maxTokens": ("max_tokens", _int(1, 8192)),
@@ -520,6 +549,8 @@ def _derive(values: dict[str, Any]) -> None:
         values["waf"] = prod
     if values["reserved_concurrency"] is None:
         values["reserved_concurrency"] = 0
+    if values["search_type"] == "":
+        values["search_type"] = DEFAULT_SEARCH_TYPE[values["vector_store"]]
     if values["log_retention_days"] is None:
         values["log_retention_days"] = 365 if prod else 14
     else:
@@ -532,6 +563,16 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
         problems.append(
             f"-c embeddingDimensions={values['embedding_dimensions']} is invalid for "
             f"{values['embedding_model_id']}: expected one of {', '.join(map(str, dims))}"
+        )
+    if values["vector_store"] == "s3vectors" and values["search_type"] == "HYBRID":
+        problems.append(
+            "-c searchType=HYBRID is invalid with -c vectorStore=s3vectors: S3 Vectors has no hybrid search; "
+            "use searchType=SEMANTIC (or leave searchType empty) or vectorStore=opensearch"
+        )
+    if values["vector_kms_key_arn"] and values["vector_store"] != "s3vectors":
+        problems.append(
+            "-c vectorKmsKeyArn applies only to -c vectorStore=s3vectors "
+            f"(vectorStore is {values['vector_store']}; the OpenSearch collection uses an AWS-owned key)"
         )
     if values["hierarchical_child_max_tokens"] >= values["hierarchical_parent_max_tokens"]:
         problems.append(

@@ -12,17 +12,25 @@ from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.buckets import access_logs_bucket, data_bucket
 from stacks.knowledge.ingestion import IngestionPipeline
 from stacks.knowledge.knowledge_base import KnowledgeBase, knowledge_base_service_role
-from stacks.knowledge.vector_store import VectorCollection
+from stacks.knowledge.vector_store import S3VectorIndex, VectorCollection, VectorStore
 from stacks.rag.rerank import grant_rerank
 
 
 class KnowledgeStack(cdk.Stack):
-    """Documents bucket -> Bedrock Knowledge Base -> OpenSearch Serverless vector index, with ingestion."""
+    """Documents bucket -> Bedrock Knowledge Base -> vector index (OpenSearch Serverless or S3 Vectors).
+
+    Teardown: the documents bucket (the source of truth) is retained in prod; the vector side is derived
+    data, destroyed with the stack (OpenSearch) or retained as a cheap store (S3 Vectors, prod) and rebuilt
+    from the documents by the full sync that every new data source gets.
+    """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: LadderConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.alarm_topic = AlarmTopic(self, "Alarms", config=config, purpose="knowledge alarms")
-        self.access_logs_bucket = access_logs_bucket(self, "AccessLogsBucket", config=config)
+        # Sandbox: no access-log bucket at all, so `make destroy` cannot be failed by late log delivery.
+        self.access_logs_bucket = (
+            access_logs_bucket(self, "AccessLogsBucket", config=config) if config.is_prod else None
+        )
         self.documents_bucket = data_bucket(
             self,
             "DocumentsBucket",
@@ -33,15 +41,17 @@ class KnowledgeStack(cdk.Stack):
         )
         self.kb_role = knowledge_base_service_role(self, "KnowledgeBaseRole")
         grant_rerank(self.kb_role, config)  # Retrieve with a reranker also runs under the KB's role
-        self.vector_collection = VectorCollection(
-            self, "VectorCollection", config=config, kb_role=self.kb_role
+        self.vector_store: VectorStore = (
+            VectorCollection(self, "VectorCollection", config=config, kb_role=self.kb_role)
+            if config.vector_store == "opensearch"
+            else S3VectorIndex(self, "S3Vectors", config=config)
         )
         self.knowledge_base = KnowledgeBase(
             self,
             "KnowledgeBase",
             config=config,
             role=self.kb_role,
-            vectors=self.vector_collection,
+            vectors=self.vector_store,
             documents_bucket=self.documents_bucket,
         )
         self.ingestion = IngestionPipeline(
@@ -59,6 +69,9 @@ class KnowledgeStack(cdk.Stack):
         cdk.CfnOutput(self, "DocumentsPrefix", value=config.documents_prefix)
         cdk.CfnOutput(self, "KnowledgeBaseId", value=self.knowledge_base.knowledge_base_id)
         cdk.CfnOutput(self, "DataSourceId", value=self.knowledge_base.data_source_id)
-        cdk.CfnOutput(self, "CollectionEndpoint", value=self.vector_collection.collection_endpoint)
+        if isinstance(self.vector_store, VectorCollection):
+            cdk.CfnOutput(self, "CollectionEndpoint", value=self.vector_store.collection_endpoint)
+        else:
+            cdk.CfnOutput(self, "VectorIndexArn", value=self.vector_store.index_arn)
         cdk.CfnOutput(self, "IngestionQueueUrl", value=self.ingestion.queue.queue_url)
         cdk.CfnOutput(self, "IngestionDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)

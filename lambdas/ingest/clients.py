@@ -10,8 +10,9 @@ from botocore.config import Config
 
 from .constants import BEDROCK_CONNECT_TIMEOUT_S, BEDROCK_MAX_ATTEMPTS, BEDROCK_READ_TIMEOUT_S
 
+# ``total_max_attempts`` counts the first call; botocore reads a ``max_attempts`` here as retries (one more).
 _BEDROCK_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": BEDROCK_MAX_ATTEMPTS},
+    retries={"mode": "standard", "total_max_attempts": BEDROCK_MAX_ATTEMPTS},
     connect_timeout=BEDROCK_CONNECT_TIMEOUT_S,
     read_timeout=BEDROCK_READ_TIMEOUT_S,
 )

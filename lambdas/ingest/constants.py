@@ -5,6 +5,9 @@ S3_EVENT_SOURCE = "aws.s3"
 DETAIL_TYPE_CREATED = "Object Created"
 DETAIL_TYPE_DELETED = "Object Deleted"
 CHANGE_DETAIL_TYPES = frozenset({DETAIL_TYPE_CREATED, DETAIL_TYPE_DELETED})
+# detail.reason of an "Object Deleted" event sent by a lifecycle rule. The documents bucket's lifecycle only
+# expires noncurrent versions and incomplete uploads: nothing the knowledge base reads changes.
+REASON_LIFECYCLE_EXPIRATION = "Lifecycle Expiration"
 
 # StartIngestionJob constraints from the bedrock-agent service model.
 CLIENT_TOKEN_MIN_CHARS = 33
@@ -16,10 +19,14 @@ RESOURCE_ID_PATTERN = r"[0-9a-zA-Z]{10}"
 CONFLICT_ERROR_CODE = "ConflictException"
 BUSY_ERROR_CODES = frozenset({CONFLICT_ERROR_CODE, "ThrottlingException", "ServiceQuotaExceededException"})
 
-# Client behaviour: a few fast retries inside one invocation; SQS redelivery is the long-term retry.
+# Both functions' timeout (the stack sets it from here).
+FUNCTION_TIMEOUT_S = 60
+# Client behaviour: a few fast retries inside one invocation; SQS redelivery is the long-term retry. The
+# worst case, every attempt timing out plus the standard mode's backoff between attempts, must end well
+# before FUNCTION_TIMEOUT_S, so the handler still returns its batch item failures instead of being killed.
 BEDROCK_MAX_ATTEMPTS = 3
-BEDROCK_CONNECT_TIMEOUT_S = 5
-BEDROCK_READ_TIMEOUT_S = 20
+BEDROCK_CONNECT_TIMEOUT_S = 3
+BEDROCK_READ_TIMEOUT_S = 10
 
 # Ingestion job statuses (bedrock-agent IngestionJobStatus).
 JOB_STATUS_COMPLETE = "COMPLETE"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .constants import CHANGE_DETAIL_TYPES, DETAIL_TYPE_DELETED, S3_EVENT_SOURCE
+from .constants import CHANGE_DETAIL_TYPES, DETAIL_TYPE_DELETED, REASON_LIFECYCLE_EXPIRATION, S3_EVENT_SOURCE
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class S3Change:
     bucket: str
     key: str
     deleted: bool
+    lifecycle: bool = False
+    """Sent by a lifecycle expiration (old versions, abandoned uploads): nothing ingested changed."""
 
 
 @dataclass(frozen=True)
@@ -75,14 +77,15 @@ def _change(message_id: str, body: Any) -> S3Change:
         bucket=_text(detail.get("bucket"), "name", "detail.bucket"),
         key=_text(detail.get("object"), "key", "detail.object"),
         deleted=detail_type == DETAIL_TYPE_DELETED,
+        lifecycle=detail.get("reason") == REASON_LIFECYCLE_EXPIRATION,
     )
 
 
 def parse_batch(event: Mapping[str, Any], documents_prefix: str) -> ParsedBatch:
     """Sort an SQS event's records; keys are compared to the prefix as EventBridge sent them.
 
-    The EventBridge rule already filters on the same raw key, so this is a second line of defence that
-    agrees with the rule rather than a different interpretation of it.
+    The EventBridge rule already filters on the same raw key and drops lifecycle expirations, so this is a
+    second line of defence that agrees with the rule rather than a different interpretation of it.
     """
     records = event.get("Records")
     if not isinstance(records, list):
@@ -98,5 +101,6 @@ def parse_batch(event: Mapping[str, Any], documents_prefix: str) -> ParsedBatch:
         except _Malformed as error:
             malformed.append(MalformedRecord(message_id=message_id, reason=str(error)))
             continue
-        (changes if change.key.startswith(documents_prefix) else ignored).append(change)
+        ingestible = change.key.startswith(documents_prefix) and not change.lifecycle
+        (changes if ingestible else ignored).append(change)
     return ParsedBatch(changes=tuple(changes), ignored=tuple(ignored), malformed=tuple(malformed))

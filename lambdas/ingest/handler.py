@@ -35,9 +35,15 @@ def _log_rejections(batch: ParsedBatch) -> None:
             extra={"messageId": record.message_id, "reason": record.reason},
         )
     for change in batch.ignored:
+        reason = "lifecycle expiration" if change.lifecycle else "outside the documents prefix"
         logger.info(
-            "Change outside the documents prefix acknowledged without ingestion",
-            extra={"messageId": change.message_id, "bucket": change.bucket, "key": change.key},
+            "Change acknowledged without ingestion",
+            extra={
+                "messageId": change.message_id,
+                "bucket": change.bucket,
+                "key": change.key,
+                "reason": reason,
+            },
         )
 
 

@@ -46,12 +46,16 @@ def data_bucket(
     construct_id: str,
     *,
     config: LadderConfig,
-    logs_bucket: s3.IBucket,
+    logs_bucket: s3.IBucket | None,
     log_prefix: str,
     encryption_key: kms.IKey | None = None,
     event_bridge: bool = False,
 ) -> s3.Bucket:
-    """A versioned data bucket; SSE-KMS with ``encryption_key`` when given, else SSE-S3."""
+    """A versioned data bucket; SSE-KMS with ``encryption_key`` when given, else SSE-S3.
+
+    ``logs_bucket=None`` turns server access logging off (a sandbox whose log bucket must be destroyable:
+    S3 delivers access logs late, into a bucket that stack deletion has just emptied).
+    """
     encryption: dict[str, object] = {"encryption": s3.BucketEncryption.S3_MANAGED}
     if encryption_key is not None:
         encryption = {
@@ -67,7 +71,7 @@ def data_bucket(
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         server_access_logs_bucket=logs_bucket,
-        server_access_logs_prefix=log_prefix,
+        server_access_logs_prefix=log_prefix if logs_bucket is not None else None,
         lifecycle_rules=[
             s3.LifecycleRule(
                 noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
@@ -77,6 +81,13 @@ def data_bucket(
         **encryption,  # type: ignore[arg-type]
         **_removal(config),  # type: ignore[arg-type]
     )
+    if logs_bucket is None:
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "Sandbox profile: no server access logs, because late log delivery would refill an emptied log "
+            "bucket and fail stack deletion; CloudTrail still records the API calls.",
+        )
     if event_bridge:
         # Native CloudFormation property instead of the CDK's notifications custom resource (no extra Lambda).
         cfn_bucket = bucket.node.default_child

@@ -26,7 +26,7 @@ SERVICE = "ladder-ingest"
 BATCH_SIZE = 500
 BATCHING_WINDOW_SECONDS = 120
 MAX_CONCURRENCY = 2  # the minimum SQS allows; one ingestion job runs per data source anyway
-FUNCTION_TIMEOUT_SECONDS = 60
+FUNCTION_TIMEOUT_SECONDS = ingest_constants.FUNCTION_TIMEOUT_S
 # SQS visibility must cover the batching window plus the function timeout; 10 minutes also spaces retries
 # while a long ingestion job runs.
 VISIBILITY_TIMEOUT_SECONDS = 600
@@ -71,13 +71,15 @@ class IngestionPipeline(Construct):
         self.rule = events.Rule(
             self,
             "DocumentChanges",
-            description=f"Documents created or deleted under {config.documents_prefix}",
+            description=f"Documents created or deleted under {config.documents_prefix} (not by lifecycle)",
             event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created", "Object Deleted"],
+                source=[ingest_constants.S3_EVENT_SOURCE],
+                detail_type=sorted(ingest_constants.CHANGE_DETAIL_TYPES),
                 detail={
                     "bucket": {"name": [documents_bucket.bucket_name]},
                     "object": {"key": [{"prefix": config.documents_prefix}]},
+                    # Every S3 event carries detail.reason; lifecycle expirations change nothing ingested.
+                    "reason": [{"anything-but": [ingest_constants.REASON_LIFECYCLE_EXPIRATION]}],
                 },
             ),
             targets=[targets.SqsQueue(self.queue)],

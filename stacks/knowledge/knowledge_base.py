@@ -1,4 +1,4 @@
-"""Bedrock Knowledge Base over the vector collection, its service role and the S3 data source."""
+"""Bedrock Knowledge Base over the vector store, its service role, the S3 data source and its first sync."""
 
 from __future__ import annotations
 
@@ -6,17 +6,20 @@ import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks.config import LadderConfig
-from stacks.knowledge.vector_store import (
-    INDEX_NAME,
-    METADATA_FIELD,
-    TEXT_FIELD,
-    VECTOR_FIELD,
-    VectorCollection,
-)
+from stacks.knowledge.naming import data_source_name, knowledge_base_name
+from stacks.knowledge.vector_store import VectorCollection, VectorStore
 from stacks.nag import acknowledge, resource_finding
+
+# The vector store is destroyed with the stack (sandbox) or deliberately kept (prod, S3 Vectors): either
+# way Bedrock must not purge vectors while the stack is deleted. A purge that runs after the store or the
+# documents are gone ends in DELETE_UNSUCCESSFUL and leaves the store billing.
+DATA_DELETION_POLICY = "RETAIN"
+# Construct id aws-cdk-lib gives the singleton provider function of AwsCustomResource.
+AWS_CUSTOM_RESOURCE_SINGLETON_ID = "AWS679f53fac002430cb0da5b7982bd2287"
 
 
 def foundation_model_arn(model_id: str, region: str = cdk.Aws.REGION) -> str:
@@ -80,7 +83,11 @@ def chunking_configuration(config: LadderConfig) -> bedrock.CfnDataSource.Chunki
 
 
 class KnowledgeBase(Construct):
-    """Knowledge base + S3 data source. Deploy order: index -> knowledge base -> data source."""
+    """Knowledge base + S3 data source + a full sync of every new data source.
+
+    Deploy order: role policy and vector index -> knowledge base -> data source -> first sync. Deletion is
+    the reverse: the data source goes first (keeping its vectors: ``DATA_DELETION_POLICY``), the store last.
+    """
 
     def __init__(
         self,
@@ -89,7 +96,7 @@ class KnowledgeBase(Construct):
         *,
         config: LadderConfig,
         role: iam.Role,
-        vectors: VectorCollection,
+        vectors: VectorStore,
         documents_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -103,11 +110,7 @@ class KnowledgeBase(Construct):
                 iam.PolicyStatement(
                     sid="EmbedDocuments", actions=["bedrock:InvokeModel"], resources=[embedding_model_arn]
                 ),
-                iam.PolicyStatement(
-                    sid="UseVectorCollection",
-                    actions=["aoss:APIAccessAll"],
-                    resources=[vectors.collection_arn],
-                ),
+                *vectors.role_statements(),
                 iam.PolicyStatement(
                     sid="ListDocuments",
                     actions=["s3:ListBucket"],
@@ -122,6 +125,7 @@ class KnowledgeBase(Construct):
             ],
         )
         policy.attach_to_role(role)
+        vectors.acknowledge_role_findings(policy)
         acknowledge(
             policy,
             resource_finding("AwsSolutions-IAM5", documents_bucket, f"/{prefix}*"),
@@ -132,7 +136,7 @@ class KnowledgeBase(Construct):
         self.knowledge_base = bedrock.CfnKnowledgeBase(
             self,
             "Resource",
-            name=f"{config.stack_prefix.lower()}-knowledge-base",
+            name=knowledge_base_name(config),
             description="Ladder: the user's documents, searchable with their sources",
             role_arn=role.role_arn,
             knowledge_base_configuration=bedrock.CfnKnowledgeBase.KnowledgeBaseConfigurationProperty(
@@ -146,28 +150,22 @@ class KnowledgeBase(Construct):
                     ),
                 ),
             ),
-            storage_configuration=bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
-                type="OPENSEARCH_SERVERLESS",
-                opensearch_serverless_configuration=bedrock.CfnKnowledgeBase.OpenSearchServerlessConfigurationProperty(
-                    collection_arn=vectors.collection_arn,
-                    vector_index_name=INDEX_NAME,
-                    field_mapping=bedrock.CfnKnowledgeBase.OpenSearchServerlessFieldMappingProperty(
-                        vector_field=VECTOR_FIELD, text_field=TEXT_FIELD, metadata_field=METADATA_FIELD
-                    ),
-                ),
-            ),
+            storage_configuration=vectors.storage_configuration(),
         )
         # The role must be able to embed and write before Bedrock validates the vector store.
-        self.knowledge_base.add_resource_dependency(vectors.index)
+        if isinstance(vectors, VectorCollection):
+            # The storage configuration names the OpenSearch index only by name: make the order explicit.
+            # (An S3 vector index is referenced by its ARN, which orders it already.)
+            self.knowledge_base.add_resource_dependency(vectors.index)
         self.knowledge_base.node.add_dependency(policy)
 
         self.data_source = bedrock.CfnDataSource(
             self,
             "DocumentsDataSource",
-            name=f"{config.stack_prefix.lower()}-documents",
+            name=data_source_name(config),
             description=f"s3://<documents bucket>/{prefix}",
             knowledge_base_id=self.knowledge_base.attr_knowledge_base_id,
-            data_deletion_policy="DELETE",
+            data_deletion_policy=DATA_DELETION_POLICY,
             data_source_configuration=bedrock.CfnDataSource.DataSourceConfigurationProperty(
                 type="S3",
                 s3_configuration=bedrock.CfnDataSource.S3DataSourceConfigurationProperty(
@@ -177,6 +175,10 @@ class KnowledgeBase(Construct):
             vector_ingestion_configuration=bedrock.CfnDataSource.VectorIngestionConfigurationProperty(
                 chunking_configuration=chunking_configuration(config)
             ),
+        )
+
+        self.first_sync = _full_sync_of_new_data_source(
+            self, self.knowledge_base_arn, self.knowledge_base_id, self.data_source_id
         )
 
     @property
@@ -190,3 +192,43 @@ class KnowledgeBase(Construct):
     @property
     def data_source_id(self) -> str:
         return self.data_source.attr_data_source_id
+
+
+def _full_sync_of_new_data_source(
+    scope: Construct, knowledge_base_arn: str, knowledge_base_id: str, data_source_id: str
+) -> cr.AwsCustomResource:
+    """Start one ingestion job whenever the data source is new (first deploy, or replaced by a chunking or
+    embedding change): a new data source is empty, and no S3 event would ever fill it from the documents
+    already in the bucket. CloudFormation sends Create on the first deploy and Update when the data source
+    id changes; the same call serves both. Deleting the stack starts nothing.
+    """
+    call = cr.AwsSdkCall(
+        service="bedrock-agent",
+        action="StartIngestionJob",
+        parameters={
+            "knowledgeBaseId": knowledge_base_id,
+            "dataSourceId": data_source_id,
+            "description": "Ladder: full sync of a new data source (deploy)",
+        },
+        physical_resource_id=cr.PhysicalResourceId.of(data_source_id),
+    )
+    sync = cr.AwsCustomResource(
+        scope,
+        "FullSyncOfNewDataSource",
+        on_create=call,
+        on_update=call,
+        policy=cr.AwsCustomResourcePolicy.from_statements(
+            [iam.PolicyStatement(actions=["bedrock:StartIngestionJob"], resources=[knowledge_base_arn])]
+        ),
+        install_latest_aws_sdk=False,
+    )
+    # The provider function is the CDK's singleton for every AwsCustomResource in the stack.
+    provider = cdk.Stack.of(scope).node.try_find_child(AWS_CUSTOM_RESOURCE_SINGLETON_ID)
+    if provider is not None:
+        acknowledge(
+            provider,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "The CDK's AwsCustomResource provider function; the AWS managed basic execution policy only lets "
+            "it write its own CloudWatch Logs.",
+        )
+    return sync

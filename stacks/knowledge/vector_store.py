@@ -1,17 +1,25 @@
-"""OpenSearch Serverless VECTORSEARCH collection, its policies and the native vector index."""
+"""The knowledge base's vector store: an OpenSearch Serverless collection or an S3 vector index.
+
+Both expose the same three things to the knowledge base: the resource it must be created after
+(``index``), its ``storage_configuration()`` and the IAM statements its service role needs
+(``role_statements()``).
+"""
 
 from __future__ import annotations
 
 import json
 
 import aws_cdk as cdk
+from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_opensearchserverless as aoss
+from aws_cdk import aws_s3vectors as s3vectors
 from constructs import Construct
 
 from stacks.config import LadderConfig
+from stacks.knowledge.naming import index_name
+from stacks.nag import acknowledge
 
-INDEX_NAME = "ladder-kb-index"
 VECTOR_FIELD = "bedrock-knowledge-base-default-vector"
 TEXT_FIELD = "AMAZON_BEDROCK_TEXT_CHUNK"
 METADATA_FIELD = "AMAZON_BEDROCK_METADATA"
@@ -25,6 +33,21 @@ KB_INDEX_PERMISSIONS = ["aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDo
 KB_COLLECTION_PERMISSIONS = ["aoss:DescribeCollectionItems"]
 DEPLOY_INDEX_PERMISSIONS = ["aoss:CreateIndex", "aoss:DescribeIndex", "aoss:UpdateIndex", "aoss:DeleteIndex"]
 DEPLOY_COLLECTION_PERMISSIONS = ["aoss:DescribeCollectionItems", "aoss:CreateCollectionItems"]
+
+# S3 Vectors: what Bedrock does with the index during ingestion (put, replace, delete) and retrieval (query).
+S3_VECTORS_DATA_TYPE = "float32"
+S3_VECTORS_DISTANCE_METRIC = "cosine"
+KB_S3_VECTORS_ACTIONS = [
+    "s3vectors:GetIndex",
+    "s3vectors:PutVectors",
+    "s3vectors:GetVectors",
+    "s3vectors:DeleteVectors",
+    "s3vectors:QueryVectors",
+]
+# Bedrock writes the chunk text and its source metadata as these keys; S3 Vectors limits filterable metadata
+# per vector (2 KB), so Bedrock's own keys must be non-filterable. The user's metadata stays filterable.
+BEDROCK_NON_FILTERABLE_KEYS = ["AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"]
+KB_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
 def deploy_principal_arn(stack: cdk.Stack, config: LadderConfig) -> str:
@@ -42,7 +65,11 @@ def deploy_principal_arn(stack: cdk.Stack, config: LadderConfig) -> str:
 
 
 class VectorCollection(Construct):
-    """Collection + encryption/network/data-access policies + vector index, in a fixed deploy order."""
+    """Collection + encryption/network/data-access policies + vector index, in a fixed deploy order.
+
+    The vector side is derived data: it is destroyed with the stack in every profile (the documents bucket,
+    the source of truth, is what prod retains) and rebuilt by a full ingestion on the next deploy.
+    """
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: LadderConfig, kb_role: iam.IRole
@@ -50,6 +77,8 @@ class VectorCollection(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         name = config.collection_name
+        self.collection_name = name
+        self.index_name = index_name(config)
         collection_resource = [f"collection/{name}"]
 
         self.encryption_policy = aoss.CfnSecurityPolicy(
@@ -92,8 +121,9 @@ class VectorCollection(Construct):
         )
         self.collection.add_resource_dependency(self.encryption_policy)
         self.collection.add_resource_dependency(self.network_policy)
-        removal = cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY
-        self.collection.apply_removal_policy(removal)
+        # Tags are create-only on a collection: a stack-wide tag change would replace it (and its vectors).
+        self.collection.add_property_deletion_override("Tags")
+        self.collection.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
 
         def grant(description: str, principal: str, on_collection: list[str], on_index: list[str]) -> dict:
             return {
@@ -147,7 +177,7 @@ class VectorCollection(Construct):
             self,
             "VectorIndex",
             collection_endpoint=self.collection.attr_collection_endpoint,
-            index_name=INDEX_NAME,
+            index_name=self.index_name,
             settings=aoss.CfnIndex.IndexSettingsProperty(
                 index=aoss.CfnIndex.IndexProperty(knn=True, knn_algo_param_ef_search=HNSW_EF_SEARCH)
             ),
@@ -168,3 +198,123 @@ class VectorCollection(Construct):
     @property
     def collection_endpoint(self) -> str:
         return self.collection.attr_collection_endpoint
+
+    def storage_configuration(self) -> bedrock.CfnKnowledgeBase.StorageConfigurationProperty:
+        return bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
+            type="OPENSEARCH_SERVERLESS",
+            opensearch_serverless_configuration=bedrock.CfnKnowledgeBase.OpenSearchServerlessConfigurationProperty(
+                collection_arn=self.collection_arn,
+                vector_index_name=self.index_name,
+                field_mapping=bedrock.CfnKnowledgeBase.OpenSearchServerlessFieldMappingProperty(
+                    vector_field=VECTOR_FIELD, text_field=TEXT_FIELD, metadata_field=METADATA_FIELD
+                ),
+            ),
+        )
+
+    def role_statements(self) -> list[iam.PolicyStatement]:
+        """Data-plane access for the knowledge base role, scoped by collection *name*.
+
+        The collection's ARN carries its generated id, so naming it would make the role's policy wait for
+        the collection; the name is known at synth time, so the policy is created at the start of the
+        deploy, in parallel with the collection, and has propagated long before Bedrock uses it.
+        """
+        stack = cdk.Stack.of(self)
+        return [
+            iam.PolicyStatement(
+                sid="UseVectorCollection",
+                actions=["aoss:APIAccessAll"],
+                resources=[
+                    stack.format_arn(service="aoss", resource="collection", resource_name="*"),
+                ],
+                conditions={"StringEquals": {"aoss:collection": self.collection_name}},
+            )
+        ]
+
+    def acknowledge_role_findings(self, policy: iam.Policy) -> None:
+        stack = cdk.Stack.of(self)
+
+        def part(value: str, pseudo: str) -> str:
+            return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
+
+        arn = (
+            f"arn:{part(stack.partition, 'Partition')}:aoss:{part(stack.region, 'Region')}:"
+            f"{part(stack.account, 'AccountId')}:collection/*"
+        )
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{arn}]",
+            "A collection ARN carries an id generated at creation; the statement is narrowed to this one "
+            "collection by the aoss:collection name condition, so it does not wait for the collection.",
+        )
+
+
+class S3VectorIndex(Construct):
+    """An S3 vector bucket with one vector index (cosine, float32); no idle cost, semantic search only.
+
+    Sandbox destroys both with the stack; prod retains them (their names are generated by CloudFormation,
+    so a redeploy after a destroy creates fresh ones instead of colliding with the retained pair).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: LadderConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.index_name = index_name(config)
+        self.kms_key_arn = config.vector_kms_key_arn
+        encryption = (
+            s3vectors.CfnVectorBucket.EncryptionConfigurationProperty(
+                sse_type="aws:kms", kms_key_arn=self.kms_key_arn
+            )
+            if self.kms_key_arn
+            else s3vectors.CfnVectorBucket.EncryptionConfigurationProperty(sse_type="AES256")
+        )
+        self.vector_bucket = s3vectors.CfnVectorBucket(
+            self, "VectorBucket", encryption_configuration=encryption
+        )
+        self.index = s3vectors.CfnIndex(
+            self,
+            "VectorIndex",
+            vector_bucket_arn=self.vector_bucket.attr_vector_bucket_arn,
+            index_name=self.index_name,
+            data_type=S3_VECTORS_DATA_TYPE,
+            dimension=config.embedding_dimensions,
+            distance_metric=S3_VECTORS_DISTANCE_METRIC,
+            metadata_configuration=s3vectors.CfnIndex.MetadataConfigurationProperty(
+                non_filterable_metadata_keys=BEDROCK_NON_FILTERABLE_KEYS
+            ),
+        )
+        removal = cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY
+        for resource in (self.vector_bucket, self.index):
+            resource.apply_removal_policy(removal)
+
+    @property
+    def vector_bucket_arn(self) -> str:
+        return self.vector_bucket.attr_vector_bucket_arn
+
+    @property
+    def index_arn(self) -> str:
+        return self.index.attr_index_arn
+
+    def storage_configuration(self) -> bedrock.CfnKnowledgeBase.StorageConfigurationProperty:
+        return bedrock.CfnKnowledgeBase.StorageConfigurationProperty(
+            type="S3_VECTORS",
+            s3_vectors_configuration=bedrock.CfnKnowledgeBase.S3VectorsConfigurationProperty(
+                index_arn=self.index_arn
+            ),
+        )
+
+    def role_statements(self) -> list[iam.PolicyStatement]:
+        statements = [
+            iam.PolicyStatement(
+                sid="UseVectorIndex", actions=KB_S3_VECTORS_ACTIONS, resources=[self.index_arn]
+            )
+        ]
+        if self.kms_key_arn:
+            statements.append(
+                iam.PolicyStatement(sid="UseVectorKey", actions=KB_KMS_ACTIONS, resources=[self.kms_key_arn])
+            )
+        return statements
+
+    def acknowledge_role_findings(self, policy: iam.Policy) -> None:
+        """Nothing to acknowledge: every statement names its exact resource."""
+
+
+VectorStore = VectorCollection | S3VectorIndex

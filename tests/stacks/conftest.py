@@ -19,6 +19,9 @@ COMBINATIONS: dict[str, dict[str, str]] = {
     "prod": {"profile": "prod"},
     "sandbox-finetune": {**FINE_TUNE_ON},
     "prod-finetune": {"profile": "prod", **FINE_TUNE_ON},
+    "sandbox-s3vectors": {"vectorStore": "s3vectors"},
+    "prod-s3vectors": {"profile": "prod", "vectorStore": "s3vectors"},
+    "sandbox-s3vectors-finetune": {"vectorStore": "s3vectors", **FINE_TUNE_ON},
 }
 
 SynthFn = Callable[..., Synthesized]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from stacks.knowledge.vector_store import INDEX_NAME, METADATA_FIELD, TEXT_FIELD, VECTOR_FIELD
+from stacks.knowledge.vector_store import METADATA_FIELD, TEXT_FIELD, VECTOR_FIELD
 from tests.support.synth import Synthesized, comes_before, only, references, resources
+
+EVENTS = Path(__file__).resolve().parents[1] / "events" / "ingest"
 
 
 def knowledge(synthesized: Synthesized) -> dict[str, Any]:
@@ -17,10 +21,11 @@ def knowledge(synthesized: Synthesized) -> dict[str, Any]:
 
 
 def documents_bucket(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The bucket that sends its events to EventBridge (the access-log bucket, in prod, does not)."""
     found = [
         (k, v)
         for k, v in resources(template, "AWS::S3::Bucket").items()
-        if "LoggingConfiguration" in v["Properties"]
+        if "NotificationConfiguration" in v["Properties"]
     ]
     assert len(found) == 1
     return found[0]
@@ -43,9 +48,9 @@ def access_policy_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class TestDocumentsBucket:
-    def test_is_encrypted_versioned_private_and_logged(self, sandbox: Synthesized) -> None:
-        # Given the sandbox templates, when the documents bucket is inspected
-        template = knowledge(sandbox)
+    def test_is_encrypted_versioned_private_and_logged(self, prod: Synthesized) -> None:
+        # Given the prod templates, when the documents bucket is inspected
+        template = knowledge(prod)
         _, bucket = documents_bucket(template)
         props = bucket["Properties"]
         # Then it carries the baseline
@@ -81,18 +86,35 @@ class TestDocumentsBucket:
             for s in statements
         )
 
-    @pytest.mark.parametrize(
-        ("profile", "policy", "auto_delete"), [("sandbox", "Delete", 2), ("prod", "Retain", 0)]
-    )
-    def test_removal_follows_the_profile(self, synth, profile: str, policy: str, auto_delete: int) -> None:
+    def test_sandbox_has_no_access_log_bucket_that_late_log_delivery_could_refill(
+        self, sandbox: Synthesized
+    ) -> None:
+        # Given the sandbox template: the documents bucket is the only bucket and logs nowhere
+        template = knowledge(sandbox)
+        (_, bucket), *others = resources(template, "AWS::S3::Bucket").items()
+        assert others == []
+        assert "LoggingConfiguration" not in bucket["Properties"]
+        # Then stack deletion empties one bucket, which nothing writes to afterwards
+        assert len(resources(template, "Custom::S3AutoDeleteObjects")) == 1
+
+    @pytest.mark.parametrize(("profile", "policy"), [("sandbox", "Delete"), ("prod", "Retain")])
+    def test_buckets_follow_the_profile_and_the_opensearch_vector_side_is_always_destroyed(
+        self, synth, profile: str, policy: str
+    ) -> None:
         # Given a profile, when synthesized
         template = knowledge(synth({"profile": "prod"} if profile == "prod" else {}))
-        # Then buckets and the collection are destroyed (sandbox) or retained (prod)
+        # Then the buckets (the documents: the source of truth) are destroyed (sandbox) or retained (prod)
         for bucket in resources(template, "AWS::S3::Bucket").values():
             assert bucket["DeletionPolicy"] == policy
-        _, collection = only(template, "AWS::OpenSearchServerless::Collection")
-        assert collection["DeletionPolicy"] == policy
-        assert len(resources(template, "Custom::S3AutoDeleteObjects")) == auto_delete
+        # and the whole OpenSearch side goes with the stack, so nothing is left billing or holding a name
+        for resource_type in (
+            "AWS::OpenSearchServerless::Collection",
+            "AWS::OpenSearchServerless::Index",
+            "AWS::OpenSearchServerless::SecurityPolicy",
+            "AWS::OpenSearchServerless::AccessPolicy",
+        ):
+            for resource in resources(template, resource_type).values():
+                assert resource.get("DeletionPolicy", "Delete") == "Delete", resource_type
 
 
 class TestVectorStore:
@@ -106,21 +128,22 @@ class TestVectorStore:
         ],
     )
     def test_collection_is_vector_search_with_replicas_from_profile(self, synth, overrides, expected) -> None:
-        template = knowledge(synth(overrides))
-        Template.from_json(template).has_resource_properties(
+        synthesized = synth(overrides)
+        Template.from_json(knowledge(synthesized)).has_resource_properties(
             "AWS::OpenSearchServerless::Collection",
-            {"Type": "VECTORSEARCH", "StandbyReplicas": expected, "Name": "ladder-vectors"},
+            {"Type": "VECTORSEARCH", "StandbyReplicas": expected, "Name": synthesized.config.collection_name},
         )
 
     def test_encryption_and_network_policies_cover_the_collection(self, sandbox: Synthesized) -> None:
         template = knowledge(sandbox)
+        name = sandbox.config.collection_name
         policies = {
             p["Properties"]["Type"]: json.loads(p["Properties"]["Policy"])
             for p in resources(template, "AWS::OpenSearchServerless::SecurityPolicy").values()
         }
         assert set(policies) == {"encryption", "network"}
         assert policies["encryption"]["Rules"] == [
-            {"ResourceType": "collection", "Resource": ["collection/ladder-vectors"]}
+            {"ResourceType": "collection", "Resource": [f"collection/{name}"]}
         ]
         assert policies["encryption"]["AWSOwnedKey"] is True
         network_rules = policies["network"][0]["Rules"]
@@ -162,7 +185,7 @@ class TestVectorStore:
         template = knowledge(synth({"embeddingDimensions": dimensions}))
         _, index = only(template, "AWS::OpenSearchServerless::Index")
         props = index["Properties"]
-        assert props["IndexName"] == INDEX_NAME
+        assert props["IndexName"].startswith("ladder-kb-")
         assert props["Settings"]["Index"]["Knn"] is True
         fields = props["Mappings"]["Properties"]
         vector = fields[VECTOR_FIELD]
@@ -187,7 +210,8 @@ class TestKnowledgeBase:
             == 1024
         )
         storage = props["StorageConfiguration"]["OpensearchServerlessConfiguration"]
-        assert storage["VectorIndexName"] == INDEX_NAME
+        _, index = only(template, "AWS::OpenSearchServerless::Index")
+        assert storage["VectorIndexName"] == index["Properties"]["IndexName"]
         assert storage["FieldMapping"] == {
             "VectorField": VECTOR_FIELD,
             "TextField": TEXT_FIELD,
@@ -210,9 +234,11 @@ class TestKnowledgeBase:
         assert set(statements) == {"EmbedDocuments", "UseVectorCollection", "ListDocuments", "ReadDocuments"}
         assert statements["ListDocuments"]["Condition"] == {"StringLike": {"s3:prefix": ["docs/*"]}}
         assert statements["ReadDocuments"]["Action"] == "s3:GetObject"
-        assert statements["UseVectorCollection"]["Resource"] == {
-            "Fn::GetAtt": [next(iter(resources(template, "AWS::OpenSearchServerless::Collection"))), "Arn"]
-        }
+        # The collection is named, not referenced: its ARN carries an id that exists only after creation
+        use = statements["UseVectorCollection"]
+        assert use["Action"] == "aoss:APIAccessAll"
+        assert use["Condition"] == {"StringEquals": {"aoss:collection": sandbox.config.collection_name}}
+        assert json.dumps(use["Resource"]).endswith(':collection/*"]]}')
 
     @pytest.mark.parametrize(
         ("strategy", "key", "expected"),
@@ -290,9 +316,10 @@ class TestDeployOrder:
             k for k, p in resources(template, "AWS::IAM::Policy").items() if "ServiceRolePolicy" in k
         )
         assert comes_before(template, kb_policy, kb)
-        # and the access policy is created alongside the collection (minutes), so it has propagated before
-        # the index and the knowledge base use it: no wait is needed
+        # and both the access policy and the role's policy are created alongside the collection (minutes),
+        # so they have propagated before the index and the knowledge base use them: no wait is needed
         assert not comes_before(template, collection, access)
+        assert not comes_before(template, collection, kb_policy)
         # and nothing makes the collection wait on the index (no cycle)
         assert not comes_before(template, index, collection)
 
@@ -390,3 +417,373 @@ def test_outputs_name_what_users_need(sandbox: Synthesized) -> None:
             "CollectionEndpoint",
         ]
     }
+
+
+def knowledge_base_role_policy(template: dict[str, Any]) -> str:
+    return next(k for k in resources(template, "AWS::IAM::Policy") if "ServiceRolePolicy" in k)
+
+
+def full_sync(template: dict[str, Any]) -> dict[str, Any]:
+    _, sync = only(template, "Custom::AWS")
+    return sync
+
+
+def deleted_before(template: dict[str, Any], first: str, then: str) -> bool:
+    """CloudFormation deletes in reverse dependency order: a dependant goes before what it depends on."""
+    return comes_before(template, then, first)
+
+
+class TestTeardown:
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {},
+            {"profile": "prod"},
+            {"vectorStore": "s3vectors"},
+            {"vectorStore": "s3vectors", "profile": "prod"},
+        ],
+    )
+    def test_data_source_keeps_its_vectors_and_is_deleted_before_everything_it_reads(
+        self, synth, overrides
+    ) -> None:
+        # Given any store and profile
+        template = knowledge(synth(overrides))
+        source_id, source = only(template, "AWS::Bedrock::DataSource")
+        # Then Bedrock never purges vectors during stack deletion (the purge that fails when the store or the
+        # documents are already gone, leaving a billing store behind)
+        assert source["Properties"]["DataDeletionPolicy"] == "RETAIN"
+        # and the deletion order, from the template graph, removes the data source first
+        kb_id, _ = only(template, "AWS::Bedrock::KnowledgeBase")
+        bucket_id, _ = documents_bucket(template)
+        index_type = (
+            "AWS::S3Vectors::Index"
+            if overrides.get("vectorStore") == "s3vectors"
+            else "AWS::OpenSearchServerless::Index"
+        )
+        store_type = (
+            "AWS::S3Vectors::VectorBucket"
+            if overrides.get("vectorStore") == "s3vectors"
+            else "AWS::OpenSearchServerless::Collection"
+        )
+        index_id, _ = only(template, index_type)
+        store_id, _ = only(template, store_type)
+        for later in (kb_id, index_id, store_id, bucket_id, knowledge_base_role_policy(template)):
+            assert deleted_before(template, source_id, later), later
+        # and the store outlives its index and the knowledge base
+        assert deleted_before(template, kb_id, index_id)
+        assert deleted_before(template, index_id, store_id)
+
+    def test_sandbox_s3_vectors_are_destroyed_and_prod_keeps_bucket_and_index(self, synth) -> None:
+        for profile, policy in (("sandbox", "Delete"), ("prod", "Retain")):
+            template = knowledge(synth({"vectorStore": "s3vectors", "profile": profile}))
+            for resource_type in ("AWS::S3Vectors::VectorBucket", "AWS::S3Vectors::Index"):
+                _, resource = only(template, resource_type)
+                assert resource["DeletionPolicy"] == policy, (profile, resource_type)
+                # A retained pair must not block the next deploy: the bucket's name is generated
+            _, bucket = only(template, "AWS::S3Vectors::VectorBucket")
+            assert "VectorBucketName" not in bucket["Properties"]
+
+
+AOSS_NAME = re.compile(r"^[a-z][a-z0-9-]{2,31}$")
+
+
+def physical_names(template: dict[str, Any]) -> dict[str, str]:
+    names = {
+        "collection": only(template, "AWS::OpenSearchServerless::Collection")[1]["Properties"]["Name"],
+        "index": only(template, "AWS::OpenSearchServerless::Index")[1]["Properties"]["IndexName"],
+        "access policy": only(template, "AWS::OpenSearchServerless::AccessPolicy")[1]["Properties"]["Name"],
+        "knowledge base": only(template, "AWS::Bedrock::KnowledgeBase")[1]["Properties"]["Name"],
+        "data source": only(template, "AWS::Bedrock::DataSource")[1]["Properties"]["Name"],
+    }
+    for policy in resources(template, "AWS::OpenSearchServerless::SecurityPolicy").values():
+        names[f"{policy['Properties']['Type']} policy"] = policy["Properties"]["Name"]
+    return names
+
+
+class TestReplacementNames:
+    """A setting that forces replacement must change the replaced resources' names, and only theirs."""
+
+    @pytest.mark.parametrize(
+        ("change", "renamed"),
+        [
+            ({"chunkMaxTokens": "512"}, {"data source"}),
+            ({"chunkingStrategy": "SEMANTIC"}, {"data source"}),
+            ({"embeddingDimensions": "512"}, {"index", "knowledge base", "data source"}),
+            (
+                {"embeddingModelId": "cohere.embed-english-v3"},
+                {"index", "knowledge base", "data source"},
+            ),
+            (
+                {"standbyReplicas": "true"},
+                {
+                    "collection",
+                    "encryption policy",
+                    "network policy",
+                    "access policy",
+                    "knowledge base",
+                    "data source",
+                },
+            ),
+        ],
+    )
+    def test_names_change_with_the_inputs_that_replace_them(self, synth, change, renamed) -> None:
+        # Given the default configuration and one changed setting
+        before = physical_names(knowledge(synth()))
+        after = physical_names(knowledge(synth(change)))
+        # Then exactly the resources CloudFormation replaces get new names (no "already exists")
+        assert {kind for kind in before if before[kind] != after[kind]} == renamed
+
+    def test_settings_that_update_in_place_keep_every_name(self, synth) -> None:
+        # A chunking setting the configured strategy ignores, and an in-place data source change
+        before = physical_names(knowledge(synth()))
+        assert physical_names(knowledge(synth({"semanticMaxTokens": "500"}))) == before
+        assert physical_names(knowledge(synth({"profile": "prod", "standbyReplicas": "false"}))) == before
+
+    @pytest.mark.parametrize("prefix", ["Ladder", "Abcdefghijklmnop"])
+    def test_opensearch_names_respect_the_service_limits(self, synth, prefix: str) -> None:
+        names = physical_names(knowledge(synth({"stackPrefix": prefix})))
+        for kind in ("collection", "encryption policy", "network policy", "access policy"):
+            assert AOSS_NAME.match(names[kind]), (kind, names[kind])
+
+    def test_collection_carries_no_tags_while_the_stack_tags_everything_else(self, synth) -> None:
+        # Given the stack-wide tags (a tag change on a collection replaces it)
+        template = knowledge(synth({"profile": "prod"}))
+        _, collection = only(template, "AWS::OpenSearchServerless::Collection")
+        assert "Tags" not in collection["Properties"]
+        _, kb = only(template, "AWS::Bedrock::KnowledgeBase")
+        assert kb["Properties"]["Tags"] == {"ladder:profile": "prod", "project": "ladder"}
+
+
+class TestFullSyncOfNewDataSource:
+    def test_every_new_data_source_gets_one_ingestion_job(self, sandbox: Synthesized) -> None:
+        # Given the custom resource that the deploy runs
+        template = knowledge(sandbox)
+        source_id, _ = only(template, "AWS::Bedrock::DataSource")
+        kb_id, _ = only(template, "AWS::Bedrock::KnowledgeBase")
+        sync = full_sync(template)
+        for phase in ("Create", "Update"):
+            call = sync["Properties"][phase]
+            # Then on the first deploy and whenever the data source id changes, it starts a job on it
+            text = "".join(part for part in call["Fn::Join"][1] if isinstance(part, str))
+            assert '"service":"bedrock-agent"' in text and '"action":"StartIngestionJob"' in text
+            assert {"Fn::GetAtt": [source_id, "DataSourceId"]} in call["Fn::Join"][1]
+            assert {"Fn::GetAtt": [kb_id, "KnowledgeBaseId"]} in call["Fn::Join"][1]
+        # and nothing on stack deletion
+        assert "Delete" not in sync["Properties"]
+        # and only after the data source exists
+        sync_id = next(k for k, v in template["Resources"].items() if v is sync)
+        assert comes_before(template, source_id, sync_id)
+
+    def test_may_only_start_ingestion_jobs_on_this_knowledge_base(self, sandbox: Synthesized) -> None:
+        template = knowledge(sandbox)
+        kb_id, _ = only(template, "AWS::Bedrock::KnowledgeBase")
+        sync = full_sync(template)
+        policy_ids = [d for d in sync.get("DependsOn", []) if d in resources(template, "AWS::IAM::Policy")]
+        assert len(policy_ids) == 1
+        statements = template["Resources"][policy_ids[0]]["Properties"]["PolicyDocument"]["Statement"]
+        assert statements == [
+            {
+                "Action": "bedrock:StartIngestionJob",
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [kb_id, "KnowledgeBaseArn"]},
+            }
+        ]
+
+
+S3_VECTORS = {"vectorStore": "s3vectors"}
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+class TestS3Vectors:
+    def test_no_opensearch_resource_exists(self, synth) -> None:
+        template = knowledge(synth(S3_VECTORS))
+        assert not [
+            r for r in template["Resources"].values() if r["Type"].startswith("AWS::OpenSearchServerless")
+        ]
+        assert "CollectionEndpoint" not in template["Outputs"]
+        assert "VectorIndexArn" in template["Outputs"]
+
+    @pytest.mark.parametrize("dimensions", ["1024", "256"])
+    def test_index_is_cosine_float32_with_bedrock_keys_non_filterable(self, synth, dimensions: str) -> None:
+        template = knowledge(synth({**S3_VECTORS, "embeddingDimensions": dimensions}))
+        bucket_id, _ = only(template, "AWS::S3Vectors::VectorBucket")
+        _, index = only(template, "AWS::S3Vectors::Index")
+        props = index["Properties"]
+        assert props["Dimension"] == int(dimensions)
+        assert (props["DistanceMetric"], props["DataType"]) == ("cosine", "float32")
+        assert props["MetadataConfiguration"] == {
+            "NonFilterableMetadataKeys": ["AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"]
+        }
+        assert references(props["VectorBucketArn"]) == {bucket_id}
+
+    def test_bucket_uses_sse_s3_by_default_and_the_configured_kms_key(self, synth) -> None:
+        _, bucket = only(knowledge(synth(S3_VECTORS)), "AWS::S3Vectors::VectorBucket")
+        assert bucket["Properties"]["EncryptionConfiguration"] == {"SseType": "AES256"}
+        template = knowledge(synth({**S3_VECTORS, "vectorKmsKeyArn": KEY_ARN}))
+        _, bucket = only(template, "AWS::S3Vectors::VectorBucket")
+        assert bucket["Properties"]["EncryptionConfiguration"] == {"SseType": "aws:kms", "KmsKeyArn": KEY_ARN}
+
+    @pytest.mark.parametrize("kms", [False, True])
+    def test_knowledge_base_role_gets_only_the_index_actions_bedrock_needs(self, synth, kms: bool) -> None:
+        overrides = {**S3_VECTORS, **({"vectorKmsKeyArn": KEY_ARN} if kms else {})}
+        template = knowledge(synth(overrides))
+        index_id, _ = only(template, "AWS::S3Vectors::Index")
+        policy = template["Resources"][knowledge_base_role_policy(template)]
+        statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+        expected = {"EmbedDocuments", "UseVectorIndex", "ListDocuments", "ReadDocuments"}
+        assert set(statements) == expected | ({"UseVectorKey"} if kms else set())
+        use = statements["UseVectorIndex"]
+        assert sorted(use["Action"]) == [
+            "s3vectors:DeleteVectors",
+            "s3vectors:GetIndex",
+            "s3vectors:GetVectors",
+            "s3vectors:PutVectors",
+            "s3vectors:QueryVectors",
+        ]
+        assert use["Resource"] == {"Fn::GetAtt": [index_id, "IndexArn"]}
+        if kms:
+            assert statements["UseVectorKey"]["Resource"] == KEY_ARN
+
+    def test_knowledge_base_stores_in_the_index_after_it_and_the_role_exist(self, synth) -> None:
+        template = knowledge(synth(S3_VECTORS))
+        index_id, _ = only(template, "AWS::S3Vectors::Index")
+        bucket_id, _ = only(template, "AWS::S3Vectors::VectorBucket")
+        kb_id, kb = only(template, "AWS::Bedrock::KnowledgeBase")
+        source_id, _ = only(template, "AWS::Bedrock::DataSource")
+        storage = kb["Properties"]["StorageConfiguration"]
+        assert storage == {
+            "Type": "S3_VECTORS",
+            "S3VectorsConfiguration": {"IndexArn": {"Fn::GetAtt": [index_id, "IndexArn"]}},
+        }
+        assert comes_before(template, bucket_id, index_id)
+        assert comes_before(template, index_id, kb_id)
+        assert comes_before(template, knowledge_base_role_policy(template), kb_id)
+        assert comes_before(template, kb_id, source_id)
+
+    def test_index_name_changes_with_the_embedding(self, synth) -> None:
+        def name(overrides: dict[str, str]) -> str:
+            _, index = only(knowledge(synth({**S3_VECTORS, **overrides})), "AWS::S3Vectors::Index")
+            return index["Properties"]["IndexName"]
+
+        assert name({}) != name({"embeddingDimensions": "512"})
+        assert name({}) == name({"chunkMaxTokens": "512"})
+
+
+class TestVectorStoreConfig:
+    def config(self, **overrides: str):
+        from stacks.config import from_context
+        from tests.support.synth import default_context
+
+        return from_context({**default_context(), **overrides})
+
+    def test_search_type_follows_the_store_unless_set(self) -> None:
+        assert self.config().search_type == "HYBRID"
+        assert self.config(vectorStore="s3vectors").search_type == "SEMANTIC"
+        assert self.config(searchType="SEMANTIC").search_type == "SEMANTIC"
+
+    def test_hybrid_search_on_s3_vectors_fails_naming_both_keys(self) -> None:
+        from stacks.config import ConfigError
+
+        with pytest.raises(ConfigError) as error:
+            self.config(vectorStore="s3vectors", searchType="HYBRID")
+        message = str(error.value)
+        assert "searchType=HYBRID" in message and "vectorStore=s3vectors" in message
+
+    @pytest.mark.parametrize(
+        ("overrides", "named"),
+        [
+            ({"vectorStore": "pinecone"}, "-c vectorStore=pinecone is invalid: expected one of: opensearch"),
+            ({"vectorKmsKeyArn": "alias/mine", "vectorStore": "s3vectors"}, "-c vectorKmsKeyArn=alias/mine"),
+            ({"vectorKmsKeyArn": KEY_ARN}, "vectorKmsKeyArn applies only to -c vectorStore=s3vectors"),
+        ],
+    )
+    def test_bad_vector_store_settings_fail_with_the_key(self, overrides, named: str) -> None:
+        from stacks.config import ConfigError
+
+        with pytest.raises(ConfigError, match=re.escape(named)):
+            self.config(**overrides)
+
+
+class TestLifecycleExpirations:
+    def test_rule_ignores_lifecycle_expirations_and_keeps_real_changes(self, sandbox: Synthesized) -> None:
+        import boto3
+        from moto import mock_aws
+
+        # Given the synthesized rule's pattern, installed in a mocked EventBridge that targets a queue
+        template = knowledge(sandbox)
+        rule = next(
+            r for r in resources(template, "AWS::Events::Rule").values() if "EventPattern" in r["Properties"]
+        )
+        pattern = rule["Properties"]["EventPattern"]
+        pattern["detail"]["bucket"]["name"] = ["documents"]
+        base = json.loads((EVENTS / "eventbridge_object_deleted.json").read_text())
+        created = json.loads((EVENTS / "eventbridge_object_created.json").read_text())
+
+        def event(source: dict[str, Any], key: str, reason: str) -> dict[str, Any]:
+            detail = {**source["detail"], "bucket": {"name": "documents"}, "reason": reason}
+            detail["object"] = {**detail["object"], "key": key}
+            return {"Source": "aws.s3", "DetailType": source["detail-type"], "Detail": json.dumps(detail)}
+
+        with mock_aws():
+            bus = boto3.client("events", region_name="us-east-1")
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            url = sqs.create_queue(QueueName="ingest")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            bus.put_rule(Name="documents", EventPattern=json.dumps(pattern))
+            bus.put_targets(Rule="documents", Targets=[{"Id": "queue", "Arn": arn}])
+            # When S3 reports a lifecycle expiration, a user's delete and a user's upload
+            bus.put_events(
+                Entries=[
+                    event(base, "docs/old.pdf", "Lifecycle Expiration"),
+                    event(base, "docs/removed.pdf", "DeleteObject"),
+                    event(created, "docs/new.pdf", "PutObject"),
+                    event(created, "elsewhere/new.pdf", "PutObject"),
+                ]
+            )
+            received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        # Then only the user's changes under the prefix reach the ingestion queue
+        keys = sorted(json.loads(m["Body"])["detail"]["object"]["key"] for m in received)
+        assert keys == ["docs/new.pdf", "docs/removed.pdf"]
+
+
+# us-east-1 list prices per month (730 hours), as the README's cost floor states them.
+OCU_MONTH_USD = 0.24 * 730
+IDLE_PRICES_USD = {
+    "AWS::KMS::Key": 1.0,
+    "AWS::CloudWatch::Alarm": 0.10,
+    "AWS::CloudWatch::Dashboard": 3.0,
+    "AWS::WAFv2::WebACL": 5.0,
+}
+
+
+def idle_floor_usd(synthesized: Synthesized) -> float:
+    """What the deployed stacks bill per month with no traffic, computed from the templates."""
+    total = 0.0
+    for template in synthesized.templates.values():
+        for resource in template["Resources"].values():
+            kind, props = resource["Type"], resource.get("Properties", {})
+            total += IDLE_PRICES_USD.get(kind, 0.0)
+            if kind == "AWS::WAFv2::WebACL":
+                total += 1.0 * len(props.get("Rules", []))
+            if kind == "AWS::OpenSearchServerless::Collection":
+                # indexing + search, 0.5 OCU each at the minimum; standby replicas double both
+                total += OCU_MONTH_USD * (2 if props.get("StandbyReplicas") == "ENABLED" else 1)
+    return round(total, 2)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "low", "high"),
+    [
+        ({}, 175.0, 190.0),
+        ({"profile": "prod"}, 350.0, 370.0),
+        ({"vectorStore": "s3vectors"}, 0.0, 10.0),
+        ({"vectorStore": "s3vectors", "profile": "prod"}, 0.0, 20.0),
+    ],
+)
+def test_idle_floor_per_store_and_profile(synth, overrides, low: float, high: float) -> None:
+    # Given each store and profile, the idle floor computed from what the templates deploy
+    floor = idle_floor_usd(synth(overrides))
+    # Then OpenSearch costs its OCU floor and the S3 Vectors sandbox stays under $10 a month
+    assert low <= floor < high, floor

@@ -19,6 +19,7 @@ from lambdas.ingest.ingestion import client_token
 
 from .conftest import (
     DATA_SOURCE_ID,
+    DOCUMENTS_PREFIX,
     KNOWLEDGE_BASE_ID,
     LambdaContext,
     Output,
@@ -340,3 +341,21 @@ def test_event_that_is_not_an_sqs_batch_is_an_error(
         pytest.warns(UserWarning, match="No application metrics"),
     ):
         ingest.handler({"detail-type": "Object Created"}, lambda_context)
+
+
+def test_lifecycle_expirations_start_no_job(
+    ingest: ModuleType, bedrock_agent: Stubber, lambda_context: LambdaContext, output: Output
+) -> None:
+    # Given a lifecycle rule's deletion of an old version under the prefix (no Stubber response queued:
+    # any StartIngestionJob call would fail the test)
+    body = json.loads(s3_change_body(f"{DOCUMENTS_PREFIX}old.pdf", deleted=True))
+    body["detail"]["reason"] = "Lifecycle Expiration"
+    body["detail"]["deletion-type"] = "Permanently Deleted"
+    event = {"Records": [sqs_record("expired-1", json.dumps(body))]}
+
+    # When it is handled
+    response = ingest.handler(event, lambda_context)
+
+    # Then it is acknowledged without a job: nothing the knowledge base reads has changed
+    assert failed_ids(response) == []
+    assert output.metrics()["IngestionJobsStarted"] == 0
