@@ -170,6 +170,8 @@ class LadderConfig:
     Face training image, on which the toolkit pip-installs the requirements (needs PyPI, so no isolation)."""
     fine_tune_min_examples: int
     fine_tune_eval_fraction: float
+    fine_tune_keep_models: int
+    """How many of the pipeline's newest imported models stay after a publish (2 leaves one rollback)."""
     fine_tuned_model_api: str
     fine_tune_verdict: str
     """Path of the verdict file (``ladder justify``) that synth with ``fineTune=true`` requires."""
@@ -405,6 +407,7 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     ),
     "fineTuneMinExamples": ("fine_tune_min_examples", _int(1, 10_000_000)),
     "fineTuneEvalFraction": ("fine_tune_eval_fraction", _float(0.01, 0.5)),
+    "fineTuneKeepModels": ("fine_tune_keep_models", _int(1, 50)),
     "fineTunedModelApi": ("fine_tuned_model_api", _choice(FINETUNED_MODEL_APIS)),
     "fineTuneVerdict": ("fine_tune_verdict", _path),
     "fineTuneOverride": ("fine_tune_override", _override),

@@ -1,8 +1,9 @@
 """The fine-tune pipeline as a Step Functions state machine.
 
-validate dataset -> SageMaker CreateTrainingJob -> poll DescribeTrainingJob -> Bedrock CreateModelImportJob
--> poll GetModelImportJob -> publish the imported model's ARN to SSM -> notify. Every failure is caught,
-published to the notification topic and ends in a Fail state named after what went wrong.
+validate dataset -> make room for one more imported model (prune, quota check) -> SageMaker
+CreateTrainingJob -> poll DescribeTrainingJob -> Bedrock CreateModelImportJob -> poll GetModelImportJob ->
+publish the imported model's ARN to SSM -> prune imported models beyond the newest N -> notify. Every
+failure is caught, published to the notification topic and ends in a Fail state named after it.
 
 Execution input: ``{"key": "uploads/<file>.jsonl"}`` plus, optionally, ``"baseModelS3Uri":
 "s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the ``model`` channel; the trailing ``/``
@@ -42,6 +43,7 @@ from stacks.nag import acknowledge, resource_finding
 SERVICE = "ladder-finetune"
 VALIDATE_MEMORY_MB = 1024
 VALIDATE_TIMEOUT_SECONDS = 300
+HOUSEKEEPING_TIMEOUT_SECONDS = 60
 IMPORT_POLL_SECONDS = 60
 TRAINING_POLL_SECONDS = 120
 """Training runs for hours; a DescribeTrainingJob every two minutes is a few hundred transitions a day."""
@@ -60,6 +62,12 @@ ERROR_TRAINING_JOB = "TrainingJobFailed"
 ERROR_IMPORT = "ModelImportFailed"
 ERROR_IMPORT_JOB = "ModelImportJobFailed"
 ERROR_PUBLISH = "PublishFailed"
+ERROR_NO_IMPORT_CAPACITY = "NoImportCapacity"
+ERROR_CAPACITY_CHECK = "ImportCapacityCheckFailed"
+ERROR_PRUNE = "PruneFailed"
+PIPELINE_TAG = "ladder:pipeline"
+"""Tag on each imported model, valued with the state machine's name: what the housekeeping function may
+delete (lambdas/imported_models/constants.py holds the same name)."""
 
 _ERROR_PATH = "$.error"
 _BEDROCK_TRANSIENT = ["Bedrock.ThrottlingException", "Bedrock.InternalServerException"]
@@ -94,6 +102,7 @@ class FineTunePipeline(Construct):
         )
 
         self.validate = self._validation_function(config, training_data_bucket, key)
+        self.housekeeping = self._housekeeping_function(config)
         self.import_role = self._import_role(artifacts_bucket, key)
 
         validate = tasks.LambdaInvoke(
@@ -122,6 +131,18 @@ class FineTunePipeline(Construct):
         )
 
         import_model = self._import_chain(artifacts_bucket, model_parameter_name)
+        make_room = self._housekeeping_task("MakeRoomForModel", "ensure_capacity")
+        make_room.add_catch(
+            self._failure(
+                ERROR_NO_IMPORT_CAPACITY, "the imported-model quota leaves no room: nothing was trained"
+            ),
+            errors=[ERROR_NO_IMPORT_CAPACITY],
+            result_path=_ERROR_PATH,
+        )
+        make_room.add_catch(
+            self._failure(ERROR_CAPACITY_CHECK, "the imported-model quota could not be checked"),
+            result_path=_ERROR_PATH,
+        )
         training_failed = self._failure(ERROR_TRAINING, "the training job could not be started or followed")
         follow_training = self._follow_training(import_model, training_failed)
 
@@ -203,7 +224,9 @@ class FineTunePipeline(Construct):
             self,
             "StateMachine",
             comment="Ladder fine-tune: validate -> train (SageMaker) -> import (Bedrock) -> publish (SSM)",
-            definition_body=sfn.DefinitionBody.from_chainable(validate.next(choose_base_model)),
+            definition_body=sfn.DefinitionBody.from_chainable(
+                validate.next(make_room).next(choose_base_model)
+            ),
             timeout=cdk.Duration.hours(training_hours + IMPORT_ALLOWANCE_HOURS),
             tracing_enabled=True,
             logs=sfn.LogOptions(
@@ -262,6 +285,19 @@ class FineTunePipeline(Construct):
             )
         )
 
+    def _housekeeping_task(self, construct_id: str, action: str) -> tasks.LambdaInvoke:
+        return tasks.LambdaInvoke(
+            self,
+            construct_id,
+            comment=f"Imported models of this pipeline: {action}",
+            lambda_function=self.housekeeping.function,
+            payload=sfn.TaskInput.from_object(
+                {"action": action, "pipeline": sfn.JsonPath.string_at("$$.StateMachine.Name")}
+            ),
+            payload_response_only=True,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
     def _import_chain(self, artifacts_bucket: s3.IBucket, model_parameter_name: str) -> sfn.IChainable:
         start_import = tasks.CallAwsService(
             self,
@@ -280,7 +316,11 @@ class FineTunePipeline(Construct):
                 "ModelDataSource": {
                     "S3DataSource": {"S3Uri.$": model_folder_s3_uri(artifacts_bucket.bucket_name)}
                 },
+                "ImportedModelTags": [{"Key": PIPELINE_TAG, "Value.$": "$$.StateMachine.Name"}],
             },
+            additional_iam_statements=[
+                iam.PolicyStatement(actions=["bedrock:TagResource"], resources=[self._imported_models])
+            ],
             result_selector={"JobArn.$": "$.JobArn"},
             result_path="$.import",
         )
@@ -346,7 +386,14 @@ class FineTunePipeline(Construct):
             ),
             result_path=sfn.JsonPath.DISCARD,
         )
-        publish.next(notify_success).next(sfn.Succeed(self, "ModelPublished"))
+        prune = self._housekeeping_task("PruneOldModels", "prune")
+        prune.add_catch(
+            self._failure(
+                ERROR_PRUNE, "the model was published, but older imported models could not be deleted"
+            ),
+            result_path=_ERROR_PATH,
+        )
+        publish.next(prune).next(notify_success).next(sfn.Succeed(self, "ModelPublished"))
 
         status = "$.importJob.Status"
         return (
@@ -456,6 +503,66 @@ class FineTunePipeline(Construct):
             )
         return function
 
+    def _housekeeping_function(self, config: LadderConfig) -> PythonFunction:
+        """Deletes the pipeline's imported models beyond the newest N and checks the import quota."""
+        function = PythonFunction(
+            self,
+            "ImportedModelsFunction",
+            config=config,
+            name="imported_models",
+            service=SERVICE,
+            description="Fine-tune pipeline: prunes old imported models, checks the import quota",
+            environment={
+                "MODEL_PARAMETER": config.fine_tuned_model_parameter,
+                "KEEP_MODELS": str(config.fine_tune_keep_models),
+            },
+            timeout=cdk.Duration.seconds(HOUSEKEEPING_TIMEOUT_SECONDS),
+        )
+        stack = cdk.Stack.of(self)
+        role = function.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ManageImportedModels",
+                actions=["bedrock:ListTagsForResource", "bedrock:DeleteImportedModel"],
+                resources=[self._imported_models],
+            )
+        )
+        # ListImportedModels and ListServiceQuotas support no resource-level permissions.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListModelsAndQuotas",
+                actions=["bedrock:ListImportedModels", "servicequotas:ListServiceQuotas"],
+                resources=["*"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadPublishedModel",
+                actions=["ssm:GetParameter"],
+                resources=[
+                    stack.format_arn(
+                        service="ssm",
+                        resource="parameter",
+                        resource_name=config.fine_tuned_model_parameter.lstrip("/"),
+                    )
+                ],
+            )
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray, bedrock:ListImportedModels and servicequotas:ListServiceQuotas support no resource-level "
+            "permissions; deletion is limited to imported models and, in code, to this pipeline's tag.",
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::arn:{stack.partition}:bedrock:{stack.region}:<AWS::AccountId>:"
+            "imported-model/*]",
+            "Imported models are named after each pipeline execution at run time; the function deletes only "
+            "those tagged with this state machine's name, never the published one.",
+        )
+        return function
+
     def _import_role(self, artifacts_bucket: s3.IBucket, key: kms.IKey) -> iam.Role:
         """Role Bedrock assumes to read the merged model the training job wrote."""
         role = iam.Role(
@@ -522,11 +629,12 @@ class FineTunePipeline(Construct):
             "Step Functions log delivery (logs:*LogDelivery*, resource policies) and X-Ray tracing actions "
             "support no resource-level permissions; each statement holds only such actions.",
         )
-        acknowledge(
-            self.state_machine,
-            resource_finding("AwsSolutions-IAM5", self.validate.function, ":*"),
-            "Invoking the validation function by version or alias ARN; it is this one function only.",
-        )
+        for function in (self.validate.function, self.housekeeping.function):
+            acknowledge(
+                self.state_machine,
+                resource_finding("AwsSolutions-IAM5", function, ":*"),
+                "Invoking the pipeline's own function by version or alias ARN; it is this one function only.",
+            )
         account_arn = f"arn:{stack.partition}:{{service}}:{stack.region}:<AWS::AccountId>"
         for service, resource, reason in _RUN_TIME_NAMES:
             acknowledge(

@@ -303,8 +303,9 @@ def test_an_isolated_job_or_a_gated_base_model_requires_staged_weights(
     assert "model" in {c["ChannelName"] for c in job["InputDataConfig"]}
     # And the stack tells `ladder finetune start` that --base-model is required
     assert synthesized.template("FineTune")["Outputs"]["BaseModelStaging"]["Value"] == "required"
-    # And an execution without baseModelS3Uri is told so and fails
-    choice = asl["States"][asl["States"][asl["StartAt"]]["Next"]]
+    # And an execution without baseModelS3Uri is told so and fails (after validation and the quota check)
+    make_room = asl["States"][asl["States"][asl["StartAt"]]["Next"]]
+    choice = asl["States"][make_room["Next"]]
     assert choice["Type"] == "Choice"
     assert [rule["Variable"] for rule in choice["Choices"]] == ["$.baseModelS3Uri"]
     notify = asl["States"][choice["Default"]]
@@ -499,9 +500,36 @@ def test_success_imports_into_bedrock_polls_publishes_the_arn_and_notifies(defau
     assert publish["Parameters"]["Overwrite"] is True
     # PutParameter creates the parameter on the first publish, which needs its type
     assert publish["Parameters"]["Type"] == "String"
-    notify = states[publish["Next"]]
+    # And older imported models are pruned before the success is announced
+    prune = states[publish["Next"]]
+    assert "ImportedModelsFunction" in prune["Resource"]
+    assert prune["Parameters"] == {"action": "prune", "pipeline.$": "$$.StateMachine.Name"}
+    notify = states[prune["Next"]]
     assert is_notification(notify)
     assert states[notify["Next"]]["Type"] == "Succeed"
+    # And each imported model carries this pipeline's tag, which is all the pruning may delete
+    assert params["ImportedModelTags"] == [{"Key": "ladder:pipeline", "Value.$": "$$.StateMachine.Name"}]
+
+
+def test_room_for_one_more_imported_model_is_made_before_any_gpu_is_paid_for(default) -> None:
+    asl = definition(default.template("FineTune"))
+    states = asl["States"]
+    validate = states[asl["StartAt"]]
+    make_room = states[validate["Next"]]
+    assert make_room["Parameters"] == {"action": "ensure_capacity", "pipeline.$": "$$.StateMachine.Name"}
+    # Then a full quota ends the run in NoImportCapacity before the training job exists
+    full = next(c for c in make_room["Catch"] if c["ErrorEquals"] == ["NoImportCapacity"])
+    assert states[states[full["Next"]]["Next"]]["Error"] == "NoImportCapacity"
+    assert states[make_room["Next"]]["Type"] == "Choice"
+    # And the function keeps the configured number of models and never touches another parameter
+    function = next(
+        f
+        for f in resources(default.template("FineTune"), "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "imported_models.handler.handler"
+    )
+    environment = function["Properties"]["Environment"]["Variables"]
+    assert environment["KEEP_MODELS"] == "2"
+    assert environment["MODEL_PARAMETER"] == default.config.fine_tuned_model_parameter
 
 
 def _artifacts_bucket_id(synthesized: Synthesized) -> str:
@@ -708,6 +736,7 @@ EVENTS_DIR = Path(__file__).resolve().parents[1] / "events" / "fine_tune"
 DATASET = Path(__file__).resolve().parents[1] / "events" / "validate_dataset" / "support_chats.jsonl"
 ACCOUNT = "123456789012"
 EXECUTION_NAME = "ladder-20250301T093000Z"  # as `ladder finetune start` names executions
+STATE_MACHINE_NAME = "PipelineStateMachine1A2B3C4D-Ab12Cd34Ef56"
 SAMPLE_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 _FORMAT = re.compile(r"States\.Format\('(?P<template>[^']*)',\s*(?P<path>\$[^)\s]*)\)")
 
@@ -904,6 +933,13 @@ class Services:
     output_path: str = ""
 
     def call(self, resource: str, params: Any, polls: Polls) -> tuple[Any, Polls]:
+        if resource.startswith("arn:aws:lambda:") and "ImportedModels" in resource:
+            self.requests.append(("imported_models", params))
+            assert params == {"action": params["action"], "pipeline": STATE_MACHINE_NAME}
+            if params["action"] == "ensure_capacity":
+                return {"importedModels": 1, "quota": 3, "deleted": []}, polls
+            assert params["action"] == "prune"
+            return {"deleted": ["ladder-20250101T000000Z"]}, polls
         if resource.startswith("arn:aws:lambda:"):
             self.requests.append(("validate", params))
             return self._validate_dataset(params), polls
@@ -990,8 +1026,12 @@ def walk(asl: dict[str, Any], execution_input: dict[str, Any], services: Service
     context = {
         "Execution": {
             "Name": EXECUTION_NAME,
-            "Id": f"arn:aws:states:us-east-1:{ACCOUNT}:execution:Pipeline:{EXECUTION_NAME}",
-        }
+            "Id": f"arn:aws:states:us-east-1:{ACCOUNT}:execution:{STATE_MACHINE_NAME}:{EXECUTION_NAME}",
+        },
+        "StateMachine": {
+            "Name": STATE_MACHINE_NAME,
+            "Id": f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{STATE_MACHINE_NAME}",
+        },
     }
     paths: list[Route] = []
     pending: list[tuple[str, Any, tuple[str, ...], Polls]] = [(asl["StartAt"], execution_input, (), {})]
@@ -1170,3 +1210,16 @@ def test_sample_service_results_have_the_shape_step_functions_returns(
         name, job_name=EXECUTION_NAME, model_s3_uri="s3://ladder-artifacts/models/x/output/model/"
     )
     assert_valid(service, operation, sample, output=True)
+
+
+def test_the_rag_function_may_read_the_imported_model_s_architecture_only_with_the_flag(default) -> None:
+    # Given the fine-tune flag on: the RAG function's InvokeModel path picks the chat format of the
+    # published model's architecture (GetImportedModel)
+    template = default.template("RagApi")
+    granted = [
+        s for _, s in policy_statements(template) if "bedrock:GetImportedModel" in as_list(s["Action"])
+    ]
+    # Then exactly imported models of the account may be described, as they may be invoked
+    assert len(granted) == 1
+    assert json.dumps(granted[0]["Resource"]).endswith(':imported-model/*"]]}')
+    assert "bedrock:InvokeModel" in as_list(granted[0]["Action"])
