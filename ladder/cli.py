@@ -10,6 +10,8 @@ Examples::
     ladder data check chats.jsonl --min-examples 200
     ladder finetune start --data chats.jsonl --no-wait
     ladder finetune status
+    ladder finetune models
+    ladder finetune rollback
     ladder eval run --set sample_corpus/eval.jsonl
     ladder eval report eval-runs/<run>
     ladder data render --qa pairs.jsonl --out chats.jsonl
@@ -40,7 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from lambdas.rag import constants as rag_constants
 from training_jobs import dataprep
 
-from . import api, data, docs, doctor, finetune, knowledge_ops, outputs
+from . import api, data, docs, doctor, finetune, knowledge_ops, models, outputs
 from . import justify as justify_pkg
 from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError
 from .evaluation import commands as eval_commands
@@ -204,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     justify.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
     tune_parser = commands.add_parser(
-        "finetune", help="finetune start|status: run and watch the fine-tune pipeline"
+        "finetune", help="finetune start|status|models|rollback: run the pipeline, manage its models"
     )
     tune_commands = tune_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     start = _command(tune_commands, "start", cmd_finetune_start, parents=[aws])
@@ -220,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prep_options(start)
     status = _command(tune_commands, "status", cmd_finetune_status, parents=[aws])
     status.add_argument("--execution", metavar="ARN", help="execution ARN (default: running, else latest)")
+    listed = _command(tune_commands, "models", cmd_finetune_models, parents=[aws])
+    listed.add_argument("--json", action="store_true", help="print the models as a JSON list")
+    back = _command(tune_commands, "rollback", cmd_finetune_rollback, parents=[aws])
+    back.add_argument(
+        "--to", metavar="NAME|ARN", help="publish this imported model instead of the previous one"
+    )
+    back.add_argument("--json", action="store_true", help="print what was published as JSON")
     _add_eval_commands(commands, aws)
     return parser
 
@@ -604,6 +613,38 @@ def _judge_setup(values: dict[str, str], args: argparse.Namespace) -> judge.Judg
         )
     eval_commands.ensure_judge_allowed(args.judge, values["EvaluationJudgeModelIds"])
     return judge.setup_from_outputs(values, args.judge)
+
+
+def cmd_finetune_models(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """List the models the pipeline imported into Bedrock, newest first, marking the published one."""
+    session = _session(args)
+    tune = outputs.read_fine_tune(clients(session, "cloudformation"), args.stack_prefix)
+    published = finetune.published_model(clients(session, "ssm"), tune.model_parameter_name)
+    imported = models.pipeline_models(clients(session, "bedrock"), published)
+    if args.json:
+        print(json.dumps([model.to_dict() for model in imported], indent=2))
+    else:
+        print(models.format_models(imported))
+    return 0
+
+
+def cmd_finetune_rollback(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Publish the model imported before the published one (or --to NAME|ARN) for the finetuned mode.
+
+    The RAG function reads the parameter at most five minutes later. Exit 1 when there is none to go back to.
+    """
+    session = _session(args)
+    tune = outputs.read_fine_tune(clients(session, "cloudformation"), args.stack_prefix)
+    target, replaced = models.rollback(
+        clients(session, "bedrock"), clients(session, "ssm"), tune.model_parameter_name, args.to
+    )
+    if args.json:
+        print(json.dumps({"published": target.to_dict(), "replaced": replaced}, indent=2))
+    elif target.arn == replaced:
+        print(f"{target.name} is already the published model; nothing changed.")
+    else:
+        print(f"Published {target.name} ({target.arn}), replacing {replaced or 'none'}.")
+    return 0
 
 
 def _command(

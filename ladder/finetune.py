@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .errors import SetupError
+from .errors import EXIT_SETUP, LadderError
 from .outputs import FineTuneOutputs
 
 UPLOAD_KEY_PREFIX = "uploads/"
@@ -23,7 +23,24 @@ HISTORY_PAGE_EVENTS = 100
 _LABEL_WIDTH = 12
 FINISHED_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 NO_MODEL_VALUE = "none"
-"""What the fine-tune stack publishes in the model parameter until a model has been imported."""
+"""What earlier fine-tune stacks kept in the model parameter until a model was imported (the pipeline now
+creates the parameter on its first publish, so until then it does not exist)."""
+BASE_MODELS_PREFIX = "base-models/"
+STAGING_HELP = (
+    "stage the weights once where you have Hub access, then pass the folder:\n"
+    "  hf download <org>/<model> --local-dir base-model\n"
+    "      --include '*.json' '*.safetensors' '*.txt' '*.jinja' 'tokenizer.model'\n"
+    f"  aws s3 sync base-model s3://<ArtifactsBucketName>/{BASE_MODELS_PREFIX}<folder>/\n"
+    f"  ladder finetune start --data FILE --base-model s3://<ArtifactsBucketName>/{BASE_MODELS_PREFIX}<folder>/"
+)
+
+
+class BaseModelRequired(LadderError):
+    """The stack trains only from staged weights and none were given: refused (exit 2, a usage error)
+    before anything is uploaded."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_code=EXIT_SETUP)
 
 
 @dataclass(frozen=True)
@@ -68,15 +85,21 @@ def start_run(
     """Upload ``data`` to ``uploads/<UTC timestamp>-<name>`` and start the pipeline on it.
 
     The execution is named ``ladder-<UTC timestamp>`` and its input is ``{"bucket": ..., "key": ...}``, plus
-    ``baseModelS3Uri`` when the base model's weights were staged in S3 (required with network isolation).
+    ``baseModelS3Uri`` when the base model's weights were staged in S3. When the stack requires staged
+    weights (a gated base model such as the default Llama, or network isolation) and none are given,
+    BaseModelRequired is raised before anything is uploaded: the job would otherwise fail on the GPU.
     """
+    if outputs.base_model_required and not base_model_s3_uri:
+        raise BaseModelRequired(
+            "--base-model is required: this fine-tune stack trains only from staged weights (its base model "
+            "is gated on the Hugging Face Hub, or network isolation is on); "
+            + STAGING_HELP
+            + "\nNothing was uploaded."
+        )
     stamp = now.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
     bucket = outputs.training_data_bucket
     key = f"{UPLOAD_KEY_PREFIX}{stamp}-{data.name}"
     s3.upload_file(str(data), bucket, key, ExtraArgs={"ContentType": DATASET_CONTENT_TYPE})
-    execution_input = {"bucket": bucket, "key": key}
-    if base_model_s3_uri:
-        execution_input["baseModelS3Uri"] = base_model_s3_uri
     started = sfn.start_execution(
         stateMachineArn=outputs.state_machine_arn,
         name=f"{EXECUTION_NAME_PREFIX}{stamp}",
@@ -142,14 +165,12 @@ def current_state(sfn: Any, execution_arn: str) -> str | None:
 
 
 def published_model(ssm: Any, parameter_name: str) -> str | None:
-    """The imported model's ARN from SSM; None while the parameter still holds ``none``."""
+    """The imported model's ARN from SSM; None before the first publish (no parameter, or ``none``)."""
     try:
         value = str(ssm.get_parameter(Name=parameter_name)["Parameter"]["Value"])
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            raise SetupError(
-                f"SSM parameter {parameter_name} not found: redeploy the fine-tune stack"
-            ) from None
+            return None
         raise
     return None if value.strip() == NO_MODEL_VALUE else value
 

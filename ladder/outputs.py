@@ -61,6 +61,8 @@ class FineTuneOutputs:
     training_data_bucket: str
     state_machine_arn: str
     model_parameter_name: str
+    base_model_required: bool = False
+    """The stack's BaseModelStaging output: runs need staged weights (gated base model or isolation)."""
 
 
 def read_knowledge(cloudformation: Any, prefix: str) -> KnowledgeOutputs:
@@ -109,6 +111,7 @@ def read_fine_tune(cloudformation: Any, prefix: str) -> FineTuneOutputs:
         training_data_bucket=values["TrainingDataBucketName"],
         state_machine_arn=values["StateMachineArn"],
         model_parameter_name=values["FineTunedModelParameterName"],
+        base_model_required=values.get("BaseModelStaging") == "required",
     )
 
 

@@ -125,8 +125,18 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 
-# SageMaker training instance families with an NVIDIA GPU that the Hugging Face training image supports.
-GPU_INSTANCE_PATTERN = re.compile(r"^ml\.(g4dn|g5|g6|g6e|p3|p4d|p4de|p5|p5e|p5en)\.[0-9]*x?large$")
+# SageMaker training instance families with an NVIDIA GPU.
+GPU_INSTANCE_PATTERN = re.compile(r"^ml\.(g4dn|g5|g6|g6e|p3|p3dn|p4d|p4de|p5|p5e|p5en)\.[0-9]*x?large$")
+# Families whose GPU the training image cannot drive: the Hugging Face image is built for CUDA 13, which
+# dropped Volta (V100, compute capability 7.0); T4 (g4dn, 7.5) and newer remain supported.
+CUDA13_UNSUPPORTED_FAMILIES = {"p3": "V100", "p3dn": "V100"}
+CUDA13_ALTERNATIVES = ("ml.g5.2xlarge", "ml.g6.xlarge", "ml.g6e.xlarge", "ml.p4d.24xlarge")
+# Hub organisations whose models are gated (a licence to accept, then a token to download): the job gets no
+# Hub token, so their weights must be staged in S3.
+GATED_MODEL_ORGS = ("meta-llama", "mistralai", "google")
+_ECR_IMAGE = re.compile(
+    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$"
+)
 
 _NAME_PREFIX = re.compile(r"^[A-Z][A-Za-z0-9]{1,15}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -230,8 +240,13 @@ class LadderConfig:
     fine_tune_max_seq_length: int
     fine_tune_monthly_budget_usd: int
     fine_tune_network_isolation: bool
+    fine_tune_training_image_uri: str
+    """ECR image holding training_jobs/requirements.txt already (training_jobs/Dockerfile); '' = the Hugging
+    Face training image, on which the toolkit pip-installs the requirements (needs PyPI, so no isolation)."""
     fine_tune_min_examples: int
     fine_tune_eval_fraction: float
+    fine_tune_keep_models: int
+    """How many of the pipeline's newest imported models stay after a publish (2 leaves one rollback)."""
     fine_tuned_model_api: str
     fine_tune_verdict: str
     """Path of the verdict file (``ladder justify``) that synth with ``fineTune=true`` requires."""
@@ -495,8 +510,17 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "fineTuneMaxSeqLength": ("fine_tune_max_seq_length", _int(128, 32768)),
     "fineTuneMonthlyBudgetUsd": ("fine_tune_monthly_budget_usd", _int(1, 100_000)),
     "fineTuneNetworkIsolation": ("fine_tune_network_isolation", _bool),
+    "fineTuneTrainingImageUri": (
+        "fine_tune_training_image_uri",
+        _pattern(
+            _ECR_IMAGE,
+            "an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>) or ''",
+            allow_empty=True,
+        ),
+    ),
     "fineTuneMinExamples": ("fine_tune_min_examples", _int(1, 10_000_000)),
     "fineTuneEvalFraction": ("fine_tune_eval_fraction", _float(0.01, 0.5)),
+    "fineTuneKeepModels": ("fine_tune_keep_models", _int(1, 50)),
     "fineTunedModelApi": ("fine_tuned_model_api", _choice(FINETUNED_MODEL_APIS)),
     "fineTuneVerdict": ("fine_tune_verdict", _path),
     "fineTuneOverride": ("fine_tune_override", _override),
@@ -615,7 +639,30 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
             f"-c maxTokens={values['max_tokens']} is invalid for {model}: the model writes at most "
             f"{output_limit} output tokens per request"
         )
+    _check_fine_tune(values, problems)
     if bool(values["fine_tune_subnet_ids"]) != bool(values["fine_tune_security_group_ids"]):
         problems.append(
             "-c fineTuneSubnetIds and fineTuneSecurityGroupIds must be given together (or neither)"
         )
+
+
+def _check_fine_tune(values: dict[str, Any], problems: list[str]) -> None:
+    if values["fine_tune_network_isolation"] and not values["fine_tune_training_image_uri"]:
+        problems.append(
+            "-c fineTuneNetworkIsolation=true needs -c fineTuneTrainingImageUri: the default Hugging Face "
+            "image pip-installs training_jobs/requirements.txt when the job starts, which an isolated job "
+            "cannot; build an image with the pins (training_jobs/Dockerfile) and pass its ECR URI"
+        )
+    instance_type = values["fine_tune_instance_type"]
+    gpu = CUDA13_UNSUPPORTED_FAMILIES.get(instance_type.split(".")[1])
+    if gpu:
+        problems.append(
+            f"-c fineTuneInstanceType={instance_type} is invalid: its {gpu} GPU is not supported by the "
+            f"CUDA 13 training image; use one of {', '.join(CUDA13_ALTERNATIVES)} "
+            "(or another g4dn, g5, g6, g6e, p4 or p5 size)"
+        )
+
+
+def is_gated_model(model_id: str) -> bool:
+    """Whether the Hub gates ``model_id`` behind a licence (its weights then have to be staged in S3)."""
+    return model_id.split("/", 1)[0].lower() in GATED_MODEL_ORGS

@@ -6,7 +6,6 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from stacks.config import LadderConfig
@@ -18,14 +17,19 @@ from stacks.fine_tune.pipeline import FineTunePipeline
 from stacks.fine_tune.training import COST_TAG_KEY, COST_TAG_VALUE, TrainingRole, training_image_uri
 from stacks.fine_tune.training_code import training_code_asset
 
-NO_MODEL_VALUE = "none"
-"""Value of the model parameter until the pipeline has imported a model (the RAG function and the CLI
-read it as 'no fine-tuned model')."""
+BASE_MODEL_STAGING_REQUIRED = "required"
+BASE_MODEL_STAGING_OPTIONAL = "optional"
+"""Values of the BaseModelStaging output: ``ladder finetune start`` refuses to start without --base-model
+when staged weights are required (gated base model or network isolation)."""
 
 
 class FineTuneStack(cdk.Stack):
     """Training-data and artifacts buckets, SageMaker execution role, the Step Functions pipeline
-    (validate -> train -> import -> publish), the model parameter, alarms and a monthly budget."""
+    (validate -> train -> import -> publish), alarms and a monthly budget.
+
+    The model parameter (``config.fine_tuned_model_parameter``) is not a resource of this stack: the pipeline
+    creates it on its first publish, so no deploy can reset a published model to a placeholder. Until then it
+    does not exist, which the RAG function and the CLI read as 'no fine-tuned model yet'."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: LadderConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -63,16 +67,13 @@ class FineTuneStack(cdk.Stack):
             prefix=layout.CHECKPOINTS_PREFIX,
             expiration=cdk.Duration.days(layout.CHECKPOINT_RETENTION_DAYS),
         )
-        self.model_parameter = ssm.StringParameter(
-            self,
-            "FineTunedModelParameter",
-            parameter_name=config.fine_tuned_model_parameter,
-            string_value=NO_MODEL_VALUE,
-            description="ARN of the Bedrock-imported fine-tuned model; 'none' until one is published",
+        # A configured image already holds the pinned packages; without one the toolkit installs them.
+        self.training_code = training_code_asset(
+            self, "TrainingCode", with_requirements=not config.fine_tune_training_image_uri
         )
-
-        self.training_code = training_code_asset(self, "TrainingCode")
-        self.training_image_uri = training_image_uri(config.region, config.fine_tune_instance_type)
+        self.training_image_uri = training_image_uri(
+            config.region, config.fine_tune_instance_type, config.fine_tune_training_image_uri
+        )
         self.training_role = TrainingRole(
             self,
             "TrainingRole",
@@ -93,7 +94,7 @@ class FineTuneStack(cdk.Stack):
             training_role=self.training_role.role,
             code=self.training_code,
             image_uri=self.training_image_uri,
-            model_parameter=self.model_parameter,
+            model_parameter_name=config.fine_tuned_model_parameter,
             notifications=self.notifications,
         )
         self.budget = FineTuneBudget(self, "Budget", config=config, notifications=self.notifications)
@@ -110,6 +111,12 @@ class FineTuneStack(cdk.Stack):
             description="Stage base-model weights under this prefix; pass the folder as baseModelS3Uri",
         )
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
-        cdk.CfnOutput(self, "FineTunedModelParameterName", value=self.model_parameter.parameter_name)
+        cdk.CfnOutput(
+            self,
+            "BaseModelStaging",
+            value=BASE_MODEL_STAGING_OPTIONAL if self.pipeline.hub_download else BASE_MODEL_STAGING_REQUIRED,
+            description="'required': start runs with staged weights (ladder finetune start --base-model)",
+        )
+        cdk.CfnOutput(self, "FineTunedModelParameterName", value=config.fine_tuned_model_parameter)
         cdk.CfnOutput(self, "TrainingImageUri", value=self.training_image_uri)
         cdk.CfnOutput(self, "NotificationTopicArn", value=self.notifications.topic.topic_arn)

@@ -163,9 +163,12 @@ class RagApiStack(cdk.Stack):
         imported_models = (
             f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:imported-model/*"
         )
+        # GetImportedModel: the InvokeModel path picks the chat format of the model's architecture.
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="InvokeFineTunedModel", actions=["bedrock:InvokeModel"], resources=[imported_models]
+                sid="InvokeFineTunedModel",
+                actions=["bedrock:InvokeModel", "bedrock:GetImportedModel"],
+                resources=[imported_models],
             )
         )
         acknowledge(

@@ -15,11 +15,13 @@ from .settings import Settings
 
 @dataclass(frozen=True)
 class Clients:
-    """Retrieve via ``agent_runtime``; Converse, InvokeModel, ApplyGuardrail via ``bedrock_runtime``; SSM."""
+    """Retrieve via ``agent_runtime``; Converse, InvokeModel, ApplyGuardrail via ``bedrock_runtime``; SSM;
+    ``bedrock`` (control plane) for the imported model's architecture (finetuned InvokeModel only)."""
 
     agent_runtime: Any
     bedrock_runtime: Any
     ssm: Any
+    bedrock: Any = None
 
 
 def create_clients(settings: Settings) -> Clients:
@@ -52,4 +54,7 @@ def create_clients(settings: Settings) -> Clients:
         agent_runtime=agent_runtime,
         bedrock_runtime=bedrock_runtime,
         ssm=boto3.client("ssm", config=config(constants.SSM_READ_TIMEOUT_S, constants.SSM_MAX_ATTEMPTS)),
+        bedrock=boto3.client(
+            "bedrock", config=config(constants.SSM_READ_TIMEOUT_S, constants.SSM_MAX_ATTEMPTS)
+        ),
     )

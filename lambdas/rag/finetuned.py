@@ -1,15 +1,22 @@
-"""Finds the fine-tuned model's ARN, which the fine-tune stack publishes in an SSM parameter."""
+"""The fine-tuned model: its ARN (published by the fine-tune pipeline in an SSM parameter) and, for the
+InvokeModel path, the chat format and response shape of its architecture."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from . import constants
 from .errors import FineTunedModelUnavailable
+from .prompts import Passage, PromptTemplate
 from .upstream import upstream_call
 
 _NOT_ENABLED = (
@@ -61,3 +68,142 @@ def resolve_finetuned_model(cache: ParameterCache, parameter_name: str | None) -
     if value is None or value.strip() in ("", constants.FINETUNED_PLACEHOLDER_VALUE):
         raise FineTunedModelUnavailable(_NOT_PUBLISHED)
     return value.strip()
+
+
+# --- InvokeModel for imported models: one chat format per architecture family --------------------------
+
+CHAT_FORMATS_DIR = Path(__file__).resolve().parent / "prompts" / "invoke_model"
+ARCHITECTURE_FAMILIES: dict[str, str] = {
+    "LLAMA": "llama3",
+    "MLLAMA": "llama3",
+    "QWEN": "chatml",
+    "MISTRAL": "mistral",
+    "MIXTRAL": "mistral",
+}
+"""Custom Model Import's ``modelArchitecture`` (its leading letters, e.g. LLAMA3 -> LLAMA, QWEN2 -> QWEN)
+-> the file under ``prompts/invoke_model/`` that holds the family's chat format."""
+DEFAULT_CHAT_FORMAT = "llama3"
+"""Used when the architecture is not known (no control-plane client): the format of the default base model."""
+_MAX_TOKENS_FIELD = {"llama3": "max_gen_len"}
+_FAMILY_PREFIX = re.compile(r"[A-Z]+")
+# Mistral's turn markers are plain text, not <|...|> sequences: defuse them in user text and documents too.
+_MISTRAL_MARKERS = re.compile(r"\[(/?INST)\]")
+
+
+@dataclass(frozen=True)
+class ChatFormat:
+    """How one family's raw prompt is wrapped (``{{system}}`` / ``{{user}}``) and how InvokeModel is asked."""
+
+    name: str
+    wrapper: str
+
+    @property
+    def max_tokens_field(self) -> str:
+        return _MAX_TOKENS_FIELD.get(self.name, "max_tokens")
+
+    def prompt(self, template: PromptTemplate, question: str, passages: Sequence[Passage]) -> str:
+        """The template's system and user turns in this format, control sequences defused in the inputs."""
+        if self.name == "mistral":
+            question = _MISTRAL_MARKERS.sub(r"[ \1]", question)
+            passages = [dataclasses.replace(p, text=_MISTRAL_MARKERS.sub(r"[ \1]", p.text)) for p in passages]
+        return dataclasses.replace(template, invoke_model=self.wrapper).invoke_model_prompt(
+            question, passages
+        )
+
+    def request_body(self, prompt: str, *, max_tokens: int, temperature: float) -> dict[str, Any]:
+        return {"prompt": prompt, self.max_tokens_field: max_tokens, "temperature": temperature}
+
+
+def template_chat_format(template: PromptTemplate) -> ChatFormat:
+    """The template's own ``[[invoke_model]]`` section (Llama 3's format): used when the architecture of the
+    published model is not looked up."""
+    return ChatFormat(name=DEFAULT_CHAT_FORMAT, wrapper=template.invoke_model or "")
+
+
+def load_chat_formats(directory: Path = CHAT_FORMATS_DIR) -> dict[str, ChatFormat]:
+    """Every ``<name>.txt``: ``#`` lines are comments, line breaks are ignored, a literal ``\\n`` is a
+    newline."""
+    formats = {}
+    for path in sorted(directory.glob("*.txt")):
+        lines = [line for line in path.read_text("utf-8").splitlines() if not line.startswith("#")]
+        wrapper = "".join(lines).replace("\\n", "\n")
+        if wrapper.count("{{system}}") != 1 or wrapper.count("{{user}}") != 1:
+            raise ValueError(f"{path}: needs {{{{system}}}} and {{{{user}}}} once each")
+        formats[path.stem] = ChatFormat(name=path.stem, wrapper=wrapper)
+    return formats
+
+
+def chat_format_for(architecture: str | None, formats: Mapping[str, ChatFormat]) -> ChatFormat:
+    """The chat format of an imported model's architecture; FineTunedModelUnavailable for one without."""
+    if architecture is None:
+        return formats[DEFAULT_CHAT_FORMAT]
+    match = _FAMILY_PREFIX.match(architecture.upper())
+    family = ARCHITECTURE_FAMILIES.get(match.group(0) if match else "")
+    if family is None:
+        raise FineTunedModelUnavailable(
+            f"mode: 'finetuned' is not available: the published model's architecture ({architecture}) has no "
+            "InvokeModel prompt format here; deploy with fineTunedModelApi=converse or use mode 'rag'"
+        )
+    return formats[family]
+
+
+class ModelArchitectures:
+    """``GetImportedModel``'s ``modelArchitecture`` per model ARN, cached for ``ttl_s`` (it never changes for
+    one ARN; the TTL only bounds memory of models no longer published)."""
+
+    def __init__(self, bedrock: Any, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._bedrock = bedrock
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._values: dict[str, tuple[float, str]] = {}
+
+    def get(self, model_arn: str) -> str:
+        now = self._clock()
+        cached = self._values.get(model_arn)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        with upstream_call("parameter"):
+            architecture = str(
+                self._bedrock.get_imported_model(modelIdentifier=model_arn)["modelArchitecture"]
+            )
+        self._values = {arn: v for arn, v in self._values.items() if now < v[0]}
+        self._values[model_arn] = (now + self._ttl_s, architecture)
+        return architecture
+
+
+@dataclass(frozen=True)
+class InvokeModelOutput:
+    text: str
+    stop_reason: str
+    input_tokens: int
+    output_tokens: int
+
+
+def parse_invoke_model_output(raw: bytes) -> InvokeModelOutput:
+    """Reads the three response bodies imported models answer InvokeModel with: Llama's ``{"generation",
+    "prompt_token_count", "generation_token_count", "stop_reason"}``, Mistral's ``{"outputs": [{"text",
+    "stop_reason"}]}`` and the OpenAI completion shape ``{"choices": [{"text", "finish_reason"}], "usage":
+    {"prompt_tokens", "completion_tokens"}}``. Anything else raises ValueError (the caller's 503)."""
+    payload = json.loads(raw)
+    if not isinstance(payload, dict):
+        raise ValueError("the body is not a JSON object")
+    if "generation" in payload:
+        text, stop = payload["generation"], payload.get("stop_reason")
+        tokens = (payload.get("prompt_token_count"), payload.get("generation_token_count"))
+    elif isinstance(payload.get("outputs"), list) and payload["outputs"]:
+        first = payload["outputs"][0]
+        text, stop, tokens = first.get("text"), first.get("stop_reason"), (None, None)
+    elif isinstance(payload.get("choices"), list) and payload["choices"]:
+        first, usage = payload["choices"][0], payload.get("usage") or {}
+        text, stop = first.get("text"), first.get("finish_reason")
+        tokens = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    else:
+        raise ValueError(f"unknown body shape with keys {sorted(payload)[:5]}")
+    if not isinstance(text, str):
+        raise ValueError("the generated text is not a string")
+    return InvokeModelOutput(
+        text=text.strip(),
+        stop_reason=str(stop or "end_turn"),
+        input_tokens=int(tokens[0] or 0),
+        output_tokens=int(tokens[1] or 0),
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from . import constants
 from .deadline import Deadline, within_deadline
 from .errors import UpstreamUnavailable
+from .finetuned import ChatFormat, parse_invoke_model_output, template_chat_format
 from .observability import logger
 from .prompts import Passage, PromptTemplate, question_qualifier, render_passages
 from .settings import Settings
@@ -134,17 +135,20 @@ def invoke_with_guardrail(
     question: str,
     passages: Sequence[Passage],
     deadline: Deadline,
+    chat_format: ChatFormat | None = None,
 ) -> Generation:
-    """InvokeModel for imported models Converse does not serve, checked by ApplyGuardrail before and after."""
+    """InvokeModel for imported models Converse does not serve, checked by ApplyGuardrail before and after.
+    ``chat_format`` is the published model's (finetuned.chat_format_for); None: the template's own section."""
     blocked = _apply_guardrail(bedrock_runtime, settings, "INPUT", [{"text": {"text": question}}])
     if blocked is not None:
         return Generation(text=blocked, stop_reason="guardrail_intervened", intervened=True)
     deadline.require("generate", constants.GENERATE_MIN_REMAINING_MS)
-    body = {
-        "prompt": template.invoke_model_prompt(question, passages),
-        "max_gen_len": settings.max_tokens,
-        "temperature": settings.temperature,
-    }
+    chat = chat_format or template_chat_format(template)
+    body = chat.request_body(
+        chat.prompt(template, question, passages),
+        max_tokens=settings.max_tokens,
+        temperature=settings.temperature,
+    )
 
     def invoke() -> bytes:
         response = bedrock_runtime.invoke_model(
@@ -178,18 +182,15 @@ def invoke_with_guardrail(
 
 
 def _parse_invoke_model_output(raw: bytes) -> Generation:
-    """Reads the Llama-style body ``{"generation", "prompt_token_count", "generation_token_count",
-    "stop_reason"}``; any other shape is the model's failure (503), not the caller's or the function's."""
+    """Reads the body shapes imported models answer with (finetuned.parse_invoke_model_output); any other
+    shape is the model's failure (503), not the caller's or the function's."""
     try:
-        payload = json.loads(raw)
-        text = payload["generation"]
-        if not isinstance(text, str):
-            raise TypeError("generation is not a string")
+        output = parse_invoke_model_output(raw)
         return Generation(
-            text=text.strip(),
-            stop_reason=str(payload.get("stop_reason") or "end_turn"),
-            input_tokens=int(payload.get("prompt_token_count") or 0),
-            output_tokens=int(payload.get("generation_token_count") or 0),
+            text=output.text,
+            stop_reason=output.stop_reason,
+            input_tokens=output.input_tokens,
+            output_tokens=output.output_tokens,
         )
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         logger.warning("unusable model output", extra={"error_type": type(exc).__name__})

@@ -11,13 +11,21 @@ from typing import Any
 from . import constants
 from .clients import Clients, create_clients
 from .deadline import Deadline
-from .finetuned import ParameterCache, resolve_finetuned_model
+from .finetuned import (
+    ModelArchitectures,
+    ParameterCache,
+    chat_format_for,
+    load_chat_formats,
+    resolve_finetuned_model,
+)
 from .generation import Generation, converse, invoke_with_guardrail
 from .prompts import Passage, PromptTemplate, load_templates
 from .request import AskRequest
 from .retrieval import retrieve_passages
 from .settings import Settings, load_settings
 from .upstream import upstream_call
+
+CHAT_FORMATS = load_chat_formats()
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,8 @@ class Runtime:
     templates: Mapping[str, PromptTemplate]
     parameters: ParameterCache
     clock: Callable[[], float] = time.monotonic
+    architectures: ModelArchitectures | None = None
+    """Imported models' architectures (finetuned InvokeModel); None: the finetuned template's own format."""
 
 
 def create_runtime(environ: Mapping[str, str] = os.environ) -> Runtime:
@@ -40,6 +50,7 @@ def create_runtime(environ: Mapping[str, str] = os.environ) -> Runtime:
         clients=clients,
         templates=load_templates(),
         parameters=ParameterCache(clients.ssm, constants.FINETUNED_PARAMETER_TTL_S),
+        architectures=ModelArchitectures(clients.bedrock, constants.FINETUNED_PARAMETER_TTL_S),
     )
 
 
@@ -185,7 +196,12 @@ def _generate(
     }
     client, settings = runtime.clients.bedrock_runtime, runtime.settings
     if request.mode == "finetuned" and settings.finetuned_model_api == "invoke_model":
-        return invoke_with_guardrail(client, settings, deadline=deadline, **arguments)
+        chat_format = None
+        if runtime.architectures is not None:
+            chat_format = chat_format_for(runtime.architectures.get(model_id), CHAT_FORMATS)
+        return invoke_with_guardrail(
+            client, settings, deadline=deadline, chat_format=chat_format, **arguments
+        )
     return converse(client, settings, **arguments)
 
 

@@ -1,12 +1,14 @@
 """The fine-tune pipeline as a Step Functions state machine.
 
-validate dataset -> SageMaker training job (.sync) -> Bedrock CreateModelImportJob -> poll GetModelImportJob
--> publish the imported model's ARN to SSM -> notify. Every failure is caught, published to the
-notification topic and ends in a Fail state named after what went wrong.
+validate dataset -> make room for one more imported model (prune, quota check) -> SageMaker
+CreateTrainingJob -> poll DescribeTrainingJob -> Bedrock CreateModelImportJob -> poll GetModelImportJob ->
+publish the imported model's ARN to SSM -> prune imported models beyond the newest N -> notify. Every
+failure is caught, published to the notification topic and ends in a Fail state named after it.
 
 Execution input: ``{"key": "uploads/<file>.jsonl"}`` plus, optionally, ``"baseModelS3Uri":
 "s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the ``model`` channel; the trailing ``/``
-is required). The execution name becomes the training job, checkpoint folder, import job and imported model
+is required; it is the only way for a gated base model such as the default Llama, since the job gets no
+Hub token). The execution name becomes the training job, checkpoint folder, import job and imported model
 name, so it must be 1-63 letters and digits in groups joined by single hyphens; the validation task refuses
 any other (``ladder finetune start`` names executions ``ladder-<UTC timestamp>``).
 """
@@ -22,22 +24,29 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
-from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from stacks.config import LadderConfig
+from stacks.config import LadderConfig, is_gated_model
 from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.python_function import PythonFunction, retention
 from stacks.fine_tune import layout
-from stacks.fine_tune.training import training_job_state, training_job_statements
+from stacks.fine_tune.training import (
+    describe_training_job,
+    model_folder_s3_uri,
+    training_job_state,
+    training_job_statements,
+)
 from stacks.nag import acknowledge, resource_finding
 
 SERVICE = "ladder-finetune"
 VALIDATE_MEMORY_MB = 1024
 VALIDATE_TIMEOUT_SECONDS = 300
+HOUSEKEEPING_TIMEOUT_SECONDS = 60
 IMPORT_POLL_SECONDS = 60
+TRAINING_POLL_SECONDS = 120
+"""Training runs for hours; a DescribeTrainingJob every two minutes is a few hundred transitions a day."""
 IMPORT_ALLOWANCE_HOURS = 6
 """Time the whole execution may take beyond the training job's own cap: validation, import, publishing."""
 ALARM_PERIOD_MINUTES = 5
@@ -49,9 +58,16 @@ ERROR_VALIDATION = "ValidationFailed"
 ERROR_BASE_MODEL_REQUIRED = "BaseModelRequired"
 ERROR_BASE_MODEL_LOCATION = "BaseModelOutsideArtifactsBucket"
 ERROR_TRAINING = "TrainingFailed"
+ERROR_TRAINING_JOB = "TrainingJobFailed"
 ERROR_IMPORT = "ModelImportFailed"
 ERROR_IMPORT_JOB = "ModelImportJobFailed"
 ERROR_PUBLISH = "PublishFailed"
+ERROR_NO_IMPORT_CAPACITY = "NoImportCapacity"
+ERROR_CAPACITY_CHECK = "ImportCapacityCheckFailed"
+ERROR_PRUNE = "PruneFailed"
+PIPELINE_TAG = "ladder:pipeline"
+"""Tag on each imported model, valued with the state machine's name: what the housekeeping function may
+delete (lambdas/imported_models/constants.py holds the same name)."""
 
 _ERROR_PATH = "$.error"
 _BEDROCK_TRANSIENT = ["Bedrock.ThrottlingException", "Bedrock.InternalServerException"]
@@ -72,7 +88,7 @@ class FineTunePipeline(Construct):
         training_role: iam.IRole,
         code: s3_assets.Asset,
         image_uri: str,
-        model_parameter: ssm.IStringParameter,
+        model_parameter_name: str,
         notifications: AlarmTopic,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -86,6 +102,7 @@ class FineTunePipeline(Construct):
         )
 
         self.validate = self._validation_function(config, training_data_bucket, key)
+        self.housekeeping = self._housekeeping_function(config)
         self.import_role = self._import_role(artifacts_bucket, key)
 
         validate = tasks.LambdaInvoke(
@@ -113,8 +130,21 @@ class FineTunePipeline(Construct):
             result_path=_ERROR_PATH,
         )
 
-        import_model = self._import_chain(model_parameter)
-        training_failed = self._failure(ERROR_TRAINING, "the training job failed")
+        import_model = self._import_chain(artifacts_bucket, model_parameter_name)
+        make_room = self._housekeeping_task("MakeRoomForModel", "ensure_capacity")
+        make_room.add_catch(
+            self._failure(
+                ERROR_NO_IMPORT_CAPACITY, "the imported-model quota leaves no room: nothing was trained"
+            ),
+            errors=[ERROR_NO_IMPORT_CAPACITY],
+            result_path=_ERROR_PATH,
+        )
+        make_room.add_catch(
+            self._failure(ERROR_CAPACITY_CHECK, "the imported-model quota could not be checked"),
+            result_path=_ERROR_PATH,
+        )
+        training_failed = self._failure(ERROR_TRAINING, "the training job could not be started or followed")
+        follow_training = self._follow_training(import_model, training_failed)
 
         def train(construct_id: str, *, with_model_channel: bool) -> sfn.IChainable:
             state = training_job_state(
@@ -130,16 +160,26 @@ class FineTunePipeline(Construct):
                 result_path="$.training",
             )
             state.add_catch(training_failed, result_path=_ERROR_PATH)
-            return state.next(import_model)
+            return state.next(follow_training)
 
+        # The job gets no Hub token: a gated model (the default Llama) downloads nothing but a 401 once the
+        # GPU is paid for, and an isolated job reaches no Hub at all. Both need staged weights.
+        reason = (
+            "network isolation is on"
+            if config.fine_tune_network_isolation
+            else f"{config.fine_tune_base_model_id} is gated on the Hugging Face Hub"
+            if is_gated_model(config.fine_tune_base_model_id)
+            else ""
+        )
+        self.hub_download = not reason
         without_staged_model = (
             self._failure(
                 ERROR_BASE_MODEL_REQUIRED,
-                "network isolation is on, so the base model must be staged in S3: start the execution "
-                f"with baseModelS3Uri under s3://<artifacts bucket>/{layout.BASE_MODELS_PREFIX}",
+                f"{reason}, so the base model must be staged in S3: start the execution with "
+                f"baseModelS3Uri under s3://<artifacts bucket>/{layout.BASE_MODELS_PREFIX}",
                 static=True,
             )
-            if config.fine_tune_network_isolation
+            if reason
             else train("TrainFromHub", with_model_channel=False)
         )
         # Two Choice states, not one And: a comparison on an absent path fails the execution at once
@@ -184,7 +224,9 @@ class FineTunePipeline(Construct):
             self,
             "StateMachine",
             comment="Ladder fine-tune: validate -> train (SageMaker) -> import (Bedrock) -> publish (SSM)",
-            definition_body=sfn.DefinitionBody.from_chainable(validate.next(choose_base_model)),
+            definition_body=sfn.DefinitionBody.from_chainable(
+                validate.next(make_room).next(choose_base_model)
+            ),
             timeout=cdk.Duration.hours(training_hours + IMPORT_ALLOWANCE_HOURS),
             tracing_enabled=True,
             logs=sfn.LogOptions(
@@ -206,7 +248,57 @@ class FineTunePipeline(Construct):
         self._alarms(notifications)
         self._acknowledge()
 
-    def _import_chain(self, model_parameter: ssm.IStringParameter) -> sfn.IChainable:
+    def _follow_training(
+        self, import_model: sfn.IChainable, training_failed: sfn.IChainable
+    ) -> sfn.IChainable:
+        """Wait, DescribeTrainingJob, repeat while InProgress / Stopping; Completed goes on to the import."""
+        wait = sfn.Wait(
+            self, "WaitForTraining", time=sfn.WaitTime.duration(cdk.Duration.seconds(TRAINING_POLL_SECONDS))
+        )
+        describe = describe_training_job(self, "CheckTraining", result_path="$.trainingJob")
+        describe.add_retry(
+            errors=["States.TaskFailed"], interval=cdk.Duration.seconds(30), max_attempts=3, backoff_rate=2
+        )
+        describe.add_catch(training_failed, result_path=_ERROR_PATH)
+        status = "$.trainingJob.TrainingJobStatus"
+        return wait.next(describe).next(
+            sfn.Choice(self, "TrainingStatus")
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals(status, "InProgress"),
+                    sfn.Condition.string_equals(status, "Stopping"),
+                ),
+                wait,
+            )
+            .when(sfn.Condition.string_equals(status, "Completed"), import_model)
+            .otherwise(
+                self._failure(
+                    ERROR_TRAINING_JOB,
+                    "the training job did not complete",
+                    details={
+                        "trainingJob": sfn.JsonPath.string_at("$.trainingJob.TrainingJobName"),
+                        "trainingJobStatus": sfn.JsonPath.string_at(status),
+                        "secondaryStatus": sfn.JsonPath.string_at("$.trainingJob.SecondaryStatus"),
+                    },
+                    static=True,
+                )
+            )
+        )
+
+    def _housekeeping_task(self, construct_id: str, action: str) -> tasks.LambdaInvoke:
+        return tasks.LambdaInvoke(
+            self,
+            construct_id,
+            comment=f"Imported models of this pipeline: {action}",
+            lambda_function=self.housekeeping.function,
+            payload=sfn.TaskInput.from_object(
+                {"action": action, "pipeline": sfn.JsonPath.string_at("$$.StateMachine.Name")}
+            ),
+            payload_response_only=True,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
+    def _import_chain(self, artifacts_bucket: s3.IBucket, model_parameter_name: str) -> sfn.IChainable:
         start_import = tasks.CallAwsService(
             self,
             "ImportModel",
@@ -220,9 +312,15 @@ class FineTunePipeline(Construct):
                 "ImportedModelName.$": "$$.Execution.Name",
                 "ClientRequestToken.$": "$$.Execution.Name",
                 "RoleArn": self.import_role.role_arn,
-                # The folder the job uploaded SM_MODEL_DIR to (CompressionType NONE), as the job reports it.
-                "ModelDataSource": {"S3DataSource": {"S3Uri.$": "$.training.ModelS3Uri"}},
+                # The folder the job uploaded SM_MODEL_DIR to (CompressionType NONE), ending with "/".
+                "ModelDataSource": {
+                    "S3DataSource": {"S3Uri.$": model_folder_s3_uri(artifacts_bucket.bucket_name)}
+                },
+                "ImportedModelTags": [{"Key": PIPELINE_TAG, "Value.$": "$$.StateMachine.Name"}],
             },
+            additional_iam_statements=[
+                iam.PolicyStatement(actions=["bedrock:TagResource"], resources=[self._imported_models])
+            ],
             result_selector={"JobArn.$": "$.JobArn"},
             result_path="$.import",
         )
@@ -246,6 +344,11 @@ class FineTunePipeline(Construct):
         check.add_retry(errors=_BEDROCK_TRANSIENT, interval=cdk.Duration.seconds(30), max_attempts=4)
         check.add_catch(import_failed, result_path=_ERROR_PATH)
 
+        # The pipeline owns the parameter: PutParameter creates it on the first publish. CloudFormation does
+        # not manage it, so no stack update can put a placeholder back over a published model.
+        parameter_arn = cdk.Stack.of(self).format_arn(
+            service="ssm", resource="parameter", resource_name=model_parameter_name.lstrip("/")
+        )
         publish = tasks.CallAwsService(
             self,
             "PublishModelArn",
@@ -253,10 +356,11 @@ class FineTunePipeline(Construct):
             service="ssm",
             action="putParameter",
             iam_action="ssm:PutParameter",
-            iam_resources=[model_parameter.parameter_arn],
+            iam_resources=[parameter_arn],
             parameters={
-                "Name": model_parameter.parameter_name,
+                "Name": model_parameter_name,
                 "Value.$": "$.importJob.ImportedModelArn",
+                "Type": "String",
                 "Overwrite": True,
             },
             result_path=sfn.JsonPath.DISCARD,
@@ -275,14 +379,21 @@ class FineTunePipeline(Construct):
                 {
                     "status": "SUCCEEDED",
                     "execution": sfn.JsonPath.string_at("$$.Execution.Id"),
-                    "trainingJob": sfn.JsonPath.string_at("$.training.TrainingJobName"),
+                    "trainingJob": sfn.JsonPath.string_at("$.trainingJob.TrainingJobName"),
                     "importedModelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
-                    "parameter": model_parameter.parameter_name,
+                    "parameter": model_parameter_name,
                 }
             ),
             result_path=sfn.JsonPath.DISCARD,
         )
-        publish.next(notify_success).next(sfn.Succeed(self, "ModelPublished"))
+        prune = self._housekeeping_task("PruneOldModels", "prune")
+        prune.add_catch(
+            self._failure(
+                ERROR_PRUNE, "the model was published, but older imported models could not be deleted"
+            ),
+            result_path=_ERROR_PATH,
+        )
+        publish.next(prune).next(notify_success).next(sfn.Succeed(self, "ModelPublished"))
 
         status = "$.importJob.Status"
         return (
@@ -392,6 +503,66 @@ class FineTunePipeline(Construct):
             )
         return function
 
+    def _housekeeping_function(self, config: LadderConfig) -> PythonFunction:
+        """Deletes the pipeline's imported models beyond the newest N and checks the import quota."""
+        function = PythonFunction(
+            self,
+            "ImportedModelsFunction",
+            config=config,
+            name="imported_models",
+            service=SERVICE,
+            description="Fine-tune pipeline: prunes old imported models, checks the import quota",
+            environment={
+                "MODEL_PARAMETER": config.fine_tuned_model_parameter,
+                "KEEP_MODELS": str(config.fine_tune_keep_models),
+            },
+            timeout=cdk.Duration.seconds(HOUSEKEEPING_TIMEOUT_SECONDS),
+        )
+        stack = cdk.Stack.of(self)
+        role = function.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ManageImportedModels",
+                actions=["bedrock:ListTagsForResource", "bedrock:DeleteImportedModel"],
+                resources=[self._imported_models],
+            )
+        )
+        # ListImportedModels and ListServiceQuotas support no resource-level permissions.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListModelsAndQuotas",
+                actions=["bedrock:ListImportedModels", "servicequotas:ListServiceQuotas"],
+                resources=["*"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadPublishedModel",
+                actions=["ssm:GetParameter"],
+                resources=[
+                    stack.format_arn(
+                        service="ssm",
+                        resource="parameter",
+                        resource_name=config.fine_tuned_model_parameter.lstrip("/"),
+                    )
+                ],
+            )
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray, bedrock:ListImportedModels and servicequotas:ListServiceQuotas support no resource-level "
+            "permissions; deletion is limited to imported models and, in code, to this pipeline's tag.",
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::arn:{stack.partition}:bedrock:{stack.region}:<AWS::AccountId>:"
+            "imported-model/*]",
+            "Imported models are named after each pipeline execution at run time; the function deletes only "
+            "those tagged with this state machine's name, never the published one.",
+        )
+        return function
+
     def _import_role(self, artifacts_bucket: s3.IBucket, key: kms.IKey) -> iam.Role:
         """Role Bedrock assumes to read the merged model the training job wrote."""
         role = iam.Role(
@@ -413,12 +584,11 @@ class FineTunePipeline(Construct):
                 resources=[artifacts_bucket.arn_for_objects(f"{layout.MODELS_PREFIX}*")],
             )
         )
+        # As in AWS's own Custom Model Import role example: ListBucket on the bucket with no s3:prefix
+        # condition, which Bedrock's bucket-level calls would not always meet.
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="ListTrainedModels",
-                actions=["s3:ListBucket"],
-                resources=[artifacts_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{layout.MODELS_PREFIX}*"]}},
+                sid="ListTrainedModels", actions=["s3:ListBucket"], resources=[artifacts_bucket.bucket_arn]
             )
         )
         role.add_to_principal_policy(
@@ -459,11 +629,12 @@ class FineTunePipeline(Construct):
             "Step Functions log delivery (logs:*LogDelivery*, resource policies) and X-Ray tracing actions "
             "support no resource-level permissions; each statement holds only such actions.",
         )
-        acknowledge(
-            self.state_machine,
-            resource_finding("AwsSolutions-IAM5", self.validate.function, ":*"),
-            "Invoking the validation function by version or alias ARN; it is this one function only.",
-        )
+        for function in (self.validate.function, self.housekeeping.function):
+            acknowledge(
+                self.state_machine,
+                resource_finding("AwsSolutions-IAM5", function, ":*"),
+                "Invoking the pipeline's own function by version or alias ARN; it is this one function only.",
+            )
         account_arn = f"arn:{stack.partition}:{{service}}:{stack.region}:<AWS::AccountId>"
         for service, resource, reason in _RUN_TIME_NAMES:
             acknowledge(

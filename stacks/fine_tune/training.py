@@ -1,9 +1,12 @@
-"""The SageMaker side of the pipeline: training image, execution role and the CreateTrainingJob state.
+"""The SageMaker side of the pipeline: training image, execution role and the training-job states.
 
-The state is a ``CustomState`` holding the complete ``CreateTrainingJob`` request rather than the
-``SageMakerCreateTrainingJob`` task: that task has no managed-spot, checkpoint, MaxWait or output
-compression properties, and it grants the state machine ``sagemaker:ListTags`` on ``*``. Writing the
-request here keeps every field of the job and every permission it needs visible in one place.
+The job is started with the AWS SDK integration (``aws-sdk:sagemaker:createTrainingJob``) and followed by a
+``DescribeTrainingJob`` polling loop, not with the optimized ``sagemaker:createTrainingJob.sync``: Step
+Functions validates the optimized integration's fields against its own list when the state machine is
+created (SCHEMA_VALIDATION_FAILED for a field it does not know), and its documentation lists no
+``OutputDataConfig.CompressionType``, which Custom Model Import needs. The SDK integration passes the
+request to SageMaker's own API. The request is written out here in full, so every field of the job and every
+permission it needs is visible in one place.
 """
 
 from __future__ import annotations
@@ -43,8 +46,11 @@ COST_TAG_VALUE = "fine-tune"
 
 
 @functools.cache
-def training_image_uri(region: str, instance_type: str) -> str:
-    """ECR URI of the Hugging Face training image, resolved offline from sagemaker-core's catalogue."""
+def training_image_uri(region: str, instance_type: str, configured: str = "") -> str:
+    """ECR URI of the training image: ``configured`` (-c fineTuneTrainingImageUri) when set, else the Hugging
+    Face training image, resolved offline from sagemaker-core's catalogue."""
+    if configured:
+        return configured
     from sagemaker.core import image_uris  # heavy import, only when the fine-tune stack is built
 
     return str(
@@ -129,11 +135,11 @@ class TrainingRole(Construct):
                 actions=["s3:GetObject"],
                 resources=[training_data_bucket.arn_for_objects(f"{layout.PREPARED_PREFIX}*")],
             ),
+            # ListBucket on the stack's own buckets without an s3:prefix condition: SageMaker's bucket-level
+            # calls (channel download, checkpoint sync, output upload) do not always send a prefix, and a
+            # condition they do not meet denies the call; object access stays limited by prefix below.
             iam.PolicyStatement(
-                sid="ListPreparedData",
-                actions=["s3:ListBucket"],
-                resources=[training_data_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{layout.PREPARED_PREFIX}*"]}},
+                sid="ListPreparedData", actions=["s3:ListBucket"], resources=[training_data_bucket.bucket_arn]
             ),
             iam.PolicyStatement(
                 sid="ReadBaseModelsAndCheckpoints",
@@ -157,18 +163,7 @@ class TrainingRole(Construct):
                 resources=[artifacts_bucket.arn_for_objects(f"{layout.CHECKPOINTS_PREFIX}*")],
             ),
             iam.PolicyStatement(
-                sid="ListArtifacts",
-                actions=["s3:ListBucket"],
-                resources=[artifacts_bucket.bucket_arn],
-                conditions={
-                    "StringLike": {
-                        "s3:prefix": [
-                            f"{layout.BASE_MODELS_PREFIX}*",
-                            f"{layout.CHECKPOINTS_PREFIX}*",
-                            f"{layout.MODELS_PREFIX}*",
-                        ]
-                    }
-                },
+                sid="ListArtifacts", actions=["s3:ListBucket"], resources=[artifacts_bucket.bucket_arn]
             ),
             iam.PolicyStatement(
                 sid="ReadTrainingCode",
@@ -309,8 +304,8 @@ def training_job_state(
     with_model_channel: bool,
     result_path: str,
 ) -> sfn.CustomState:
-    """``sagemaker:createTrainingJob.sync`` named after the execution; reads ``$.dataset`` (the validation
-    output) and, ``with_model_channel``, ``$.baseModelS3Uri``."""
+    """``CreateTrainingJob`` named after the execution; reads ``$.dataset`` (the validation output) and,
+    ``with_model_channel``, ``$.baseModelS3Uri``; :func:`describe_training_job` follows it."""
     return sfn.CustomState(
         scope,
         construct_id,
@@ -350,7 +345,7 @@ def training_job_state_json(
     with_model_channel: bool,
     result_path: str,
 ) -> dict[str, Any]:
-    """The Task state (Amazon States Language) of one training job."""
+    """The Task state (Amazon States Language) that starts one training job."""
     # SageMaker copies an S3Prefix channel's objects by their key relative to the prefix's folder.
     submit_directory = f"{CODE_CHANNEL_DIR}/{code_object_key.rsplit('/', 1)[-1]}"
     channels = [
@@ -405,43 +400,49 @@ def training_job_state_json(
         }
     return {
         "Type": "Task",
-        "Resource": f"arn:{cdk.Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync",
+        "Resource": f"arn:{cdk.Aws.PARTITION}:states:::aws-sdk:sagemaker:createTrainingJob",
         "Parameters": parameters,
-        # The result is DescribeTrainingJob's response; only what the next states read is kept.
-        "ResultSelector": {
-            "TrainingJobName.$": "$.TrainingJobName",
-            "ModelS3Uri.$": "$.ModelArtifacts.S3ModelArtifacts",
-        },
+        "ResultSelector": {"TrainingJobArn.$": "$.TrainingJobArn"},
         "ResultPath": result_path,
     }
 
 
+def model_folder_s3_uri(artifacts_bucket_name: str) -> str:
+    """Where a job named after the execution leaves its uncompressed model (``CompressionType`` NONE puts
+    ``SM_MODEL_DIR`` under ``<S3OutputPath><job>/output/model/``): an intrinsic the import reads, built from
+    the execution name rather than a field of the job's description whose form varies."""
+    return (
+        f"States.Format('s3://{artifacts_bucket_name}/{layout.MODELS_PREFIX}{{}}/output/model/', "
+        "$$.Execution.Name)"
+    )
+
+
+def describe_training_job(scope: Construct, construct_id: str, *, result_path: str) -> sfn.CustomState:
+    """``DescribeTrainingJob`` of the execution's job; its whole response lands at ``result_path``
+    (``FailureReason`` exists only once the job failed, so no ResultSelector could name it)."""
+    return sfn.CustomState(
+        scope,
+        construct_id,
+        state_json={
+            "Type": "Task",
+            "Comment": "Follow the training job until it leaves InProgress / Stopping",
+            "Resource": f"arn:{cdk.Aws.PARTITION}:states:::aws-sdk:sagemaker:describeTrainingJob",
+            "Parameters": {"TrainingJobName.$": "$$.Execution.Name"},
+            "ResultPath": result_path,
+        },
+    )
+
+
 def training_job_statements(training_role: iam.IRole) -> list[iam.PolicyStatement]:
-    """What the state machine needs to run ``createTrainingJob.sync`` and pass the role to SageMaker."""
+    """What the state machine needs to start and follow a training job and pass the role to SageMaker
+    (``AddTags`` because CreateTrainingJob carries Tags)."""
     stack = cdk.Stack.of(training_role)
     jobs = stack.format_arn(service="sagemaker", resource="training-job", resource_name="*")
     return [
         iam.PolicyStatement(
             sid="RunTrainingJobs",
-            actions=[
-                "sagemaker:CreateTrainingJob",
-                "sagemaker:DescribeTrainingJob",
-                "sagemaker:StopTrainingJob",
-                "sagemaker:AddTags",
-                "sagemaker:ListTags",
-            ],
+            actions=["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:AddTags"],
             resources=[jobs],
-        ),
-        iam.PolicyStatement(
-            sid="FollowTrainingJobs",
-            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-            resources=[
-                stack.format_arn(
-                    service="events",
-                    resource="rule",
-                    resource_name="StepFunctionsGetEventsForSageMakerTrainingJobsRule",
-                )
-            ],
         ),
         iam.PolicyStatement(
             sid="PassTrainingRole",

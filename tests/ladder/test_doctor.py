@@ -477,7 +477,7 @@ def _collections(*details: dict[str, Any]) -> Any:
     stubber.add_response(
         "batch_get_collection",
         {"collectionDetails": list(details), "collectionErrorDetails": []},
-        {"names": ["ladder-vectors"]},
+        {"names": [config().collection_name]},
     )
     return aoss
 
@@ -486,7 +486,7 @@ def test_a_free_collection_name_passes(stacks):
     check = doctor.check_collection_name(_collections(), stacks.client, config())
 
     assert check.status == doctor.PASS
-    assert check.detail == "ladder-vectors is free"
+    assert check.detail == f"{config().collection_name} is free"
 
 
 def test_a_collection_of_the_deployed_stack_is_an_update_not_a_collision(stacks):
@@ -496,7 +496,7 @@ def test_a_collection_of_the_deployed_stack_is_an_update_not_a_collision(stacks)
 
     # When the name is checked
     check = doctor.check_collection_name(
-        _collections({"name": "ladder-vectors", "collectionEndpoint": endpoint}), stacks.client, config()
+        _collections({"name": config().collection_name, "collectionEndpoint": endpoint}), stacks.client, config()
     )
 
     # Then it passes as an update
@@ -510,7 +510,7 @@ def test_a_collection_name_taken_by_something_else_fails(stacks):
 
     # When the name is checked
     check = doctor.check_collection_name(
-        _collections({"name": "ladder-vectors", "collectionEndpoint": "https://old.aoss.amazonaws.com"}),
+        _collections({"name": config().collection_name, "collectionEndpoint": "https://old.aoss.amazonaws.com"}),
         stacks.client,
         config(),
     )
@@ -839,7 +839,7 @@ def test_a_denied_stack_lookup_names_the_cloudformation_permission(stacks):
     stacks.stubber.add_client_error(
         "describe_stacks", service_error_code="AccessDenied", http_status_code=403
     )
-    aoss = _collections({"name": "ladder-vectors", "collectionEndpoint": "https://x.aoss.amazonaws.com"})
+    aoss = _collections({"name": config().collection_name, "collectionEndpoint": "https://x.aoss.amazonaws.com"})
     with pytest.raises(ClientError) as denied:
         doctor.check_collection_name(aoss, stacks.client, config())
 

@@ -201,17 +201,50 @@ def test_status_with_no_execution_yet_says_how_to_start_one(stacks, run_cli, pip
     assert "ladder finetune start --data FILE" in result.out
 
 
-def test_status_with_a_missing_model_parameter_exits_2(stacks, run_cli, pipeline):
-    # Given the model parameter was deleted
+def test_status_before_the_first_publish_says_no_model_yet(stacks, run_cli, pipeline):
+    # Given no model parameter: the pipeline creates it on its first publish, no stack owns it
     pipeline.ssm.delete_parameter(Name=PARAMETER)
     stacks.deployed("LadderFineTune", pipeline.outputs)
 
     # When the status is asked for
     result = run_cli("finetune", "status")
 
-    # Then exit 2 naming the parameter
+    # Then there is simply no published model yet
+    assert result.code == 0, result.err
+    assert "published model: none yet" in result.out
+
+
+def test_start_without_staged_weights_on_a_stack_that_requires_them_uploads_nothing(
+    stacks, run_cli, pipeline, tmp_path
+):
+    # Given a stack whose base model is gated (the default Llama): it trains only from staged weights
+    stacks.deployed("LadderFineTune", {**pipeline.outputs, "BaseModelStaging": "required"})
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
+
+    # When a run is started without --base-model
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait")
+
+    # Then it is refused as a usage error with the staging commands, before any upload or execution
     assert result.code == 2
-    assert PARAMETER in result.err
+    assert "--base-model is required" in result.err
+    assert "aws s3 sync base-model s3://<ArtifactsBucketName>/base-models/<folder>/" in result.err
+    assert pipeline.keys() == []
+    assert pipeline.executions() == []
+
+
+def test_start_with_staged_weights_on_a_stack_that_requires_them_starts(stacks, run_cli, pipeline, tmp_path):
+    stacks.deployed("LadderFineTune", {**pipeline.outputs, "BaseModelStaging": "required"})
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
+    staged = "s3://artifacts/base-models/llama-3.2-1b-instruct/"
+
+    result = run_cli(
+        "finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait", "--base-model", staged
+    )
+
+    assert result.code == 0, result.err
+    [execution] = pipeline.executions()
+    described = pipeline.sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"])["baseModelS3Uri"] == staged
 
 
 def test_follow_reports_each_change_once_and_returns_the_final_status(pipeline):

@@ -14,15 +14,18 @@ from typing import Any
 
 import pytest
 
+from stacks.config import ConfigError, from_context, is_gated_model
 from stacks.fine_tune.training import training_image_uri
-from stacks.fine_tune.training_code import SOURCE_FILES, write_source_archive
+from stacks.fine_tune.training_code import REQUIREMENTS, SOURCE_FILES, write_source_archive
 from tests.stacks.conftest import COMBINATIONS, FINE_TUNE_ON
 from tests.support.synth import Synthesized, as_list, only, policy_statements, resources
 from training_jobs import job_contract as contract
 from training_jobs.train import TrainArguments, parse_args
 
 FINE_TUNE_TYPES = ("AWS::SageMaker::", "AWS::StepFunctions::", "AWS::Budgets::")
-TRAINING_RESOURCE = ":states:::sagemaker:createTrainingJob.sync"
+TRAINING_RESOURCE = ":states:::aws-sdk:sagemaker:createTrainingJob"
+UNGATED_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
+TRAINING_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ladder-training:2.9.0-pinned"
 SNS_PUBLISH_RESOURCE = ":states:::sns:publish"
 
 # One synth with every tunable changed, one with spot off; the default ones come from COMBINATIONS.
@@ -35,12 +38,13 @@ CUSTOM = {
     "fineTuneMonthlyBudgetUsd": "250",
     "fineTuneLoraR": "8",
     "fineTuneLearningRate": "0.00001",
+    "fineTuneBaseModelId": UNGATED_MODEL,
     "fineTuneSubnetIds": "subnet-0123456789abcdef0",
     "fineTuneSecurityGroupIds": "sg-0123456789abcdef0",
     "alarmEmail": "ml-team@example.com",
 }
 NO_SPOT = {**FINE_TUNE_ON, "fineTuneSpot": "false"}
-ISOLATED = {**FINE_TUNE_ON, "fineTuneNetworkIsolation": "true"}
+ISOLATED = {**FINE_TUNE_ON, "fineTuneNetworkIsolation": "true", "fineTuneTrainingImageUri": TRAINING_IMAGE}
 
 
 @pytest.fixture(scope="module")
@@ -284,17 +288,24 @@ def test_source_archive_is_reproducible(tmp_path: Path) -> None:
         assert archive.extractfile("train.py").read() == (source / "train.py").read_bytes()  # type: ignore[union-attr]
 
 
-def test_network_isolation_requires_a_staged_base_model(isolated) -> None:
-    # Given network isolation on: the job cannot download from the Hugging Face Hub
-    asl = definition(isolated.template("FineTune"))
+@pytest.mark.parametrize(("combination", "reason"), [("isolated", "network isolation"), ("default", "gated")])
+def test_an_isolated_job_or_a_gated_base_model_requires_staged_weights(
+    request, combination: str, reason: str
+) -> None:
+    # Given network isolation on, or the default gated Llama (the job gets no Hub token)
+    synthesized = request.getfixturevalue(combination)
+    asl = definition(synthesized.template("FineTune"))
     states = training_states(asl)
-    # Then the only training job reads the staged base model channel, isolated
+    # Then the only training job reads the staged base model channel
     assert len(states) == 1
     job = next(iter(states.values()))["Parameters"]
-    assert job["EnableNetworkIsolation"] is True
+    assert job["EnableNetworkIsolation"] is synthesized.config.fine_tune_network_isolation
     assert "model" in {c["ChannelName"] for c in job["InputDataConfig"]}
-    # And an execution without baseModelS3Uri is told so and fails
-    choice = asl["States"][asl["States"][asl["StartAt"]]["Next"]]
+    # And the stack tells `ladder finetune start` that --base-model is required
+    assert synthesized.template("FineTune")["Outputs"]["BaseModelStaging"]["Value"] == "required"
+    # And an execution without baseModelS3Uri is told so and fails (after validation and the quota check)
+    make_room = asl["States"][asl["States"][asl["StartAt"]]["Next"]]
+    choice = asl["States"][make_room["Next"]]
     assert choice["Type"] == "Choice"
     assert [rule["Variable"] for rule in choice["Choices"]] == ["$.baseModelS3Uri"]
     notify = asl["States"][choice["Default"]]
@@ -304,6 +315,76 @@ def test_network_isolation_requires_a_staged_base_model(isolated) -> None:
         "Error": "BaseModelRequired",
         "Cause": asl["States"][notify["Next"]]["Cause"],
     }
+    assert reason in asl["States"][notify["Next"]]["Cause"]
+
+
+def test_an_ungated_base_model_may_come_from_the_hub(custom) -> None:
+    assert custom.template("FineTune")["Outputs"]["BaseModelStaging"]["Value"] == "optional"
+
+
+def test_a_configured_training_image_is_used_and_gets_no_requirements_to_install(isolated) -> None:
+    # Given -c fineTuneTrainingImageUri (an image built from training_jobs/Dockerfile)
+    for state in training_states(definition(isolated.template("FineTune"))).values():
+        job = state["Parameters"]
+        # Then the job runs it
+        assert job["AlgorithmSpecification"]["TrainingImage"] == TRAINING_IMAGE
+        # And the code archive has no requirements.txt, so the toolkit installs nothing (no PyPI needed)
+        code_uri = next(
+            c["DataSource"]["S3DataSource"]["S3Uri"]
+            for c in job["InputDataConfig"]
+            if c["ChannelName"] == "code"
+        )
+        with tarfile.open(staged_asset(isolated, code_uri.rsplit("/", 1)[-1]), mode="r:gz") as archive:
+            assert sorted(archive.getnames()) == sorted(n for n in SOURCE_FILES if n != REQUIREMENTS)
+    # And the execution role may pull exactly that repository
+    template = isolated.template("FineTune")
+    pulls = [
+        s
+        for s in statements_of_role(template, role_assumed_by(template, "sagemaker.amazonaws.com"))
+        if "ecr:BatchGetImage" in as_list(s["Action"])
+    ]
+    (pull,) = pulls
+    assert json.dumps(pull["Resource"]).endswith(':ecr:us-east-1:123456789012:repository/ladder-training"]]}')
+
+
+def _context(**overrides: str) -> dict[str, Any]:
+    context = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
+    return {**context, **FINE_TUNE_ON, **overrides}
+
+
+def test_network_isolation_without_a_prebuilt_image_is_refused_at_synth() -> None:
+    with pytest.raises(ConfigError) as refused:
+        from_context(_context(fineTuneNetworkIsolation="true"))
+    message = str(refused.value)
+    assert "fineTuneNetworkIsolation=true needs -c fineTuneTrainingImageUri" in message
+    assert "training_jobs/Dockerfile" in message
+    # And with the image it is accepted
+    config = from_context(_context(fineTuneNetworkIsolation="true", fineTuneTrainingImageUri=TRAINING_IMAGE))
+    assert config.fine_tune_training_image_uri == TRAINING_IMAGE
+
+
+@pytest.mark.parametrize("value", ["my-image:latest", "docker.io/library/python:3.12", "123.dkr.ecr.x/y"])
+def test_a_training_image_outside_ecr_is_refused(value: str) -> None:
+    with pytest.raises(
+        ConfigError, match=r"fineTuneTrainingImageUri=.* is invalid: expected an ECR image URI"
+    ):
+        from_context(_context(fineTuneTrainingImageUri=value))
+
+
+@pytest.mark.parametrize("instance_type", ["ml.p3.2xlarge", "ml.p3.16xlarge", "ml.p3dn.24xlarge"])
+def test_a_gpu_the_cuda_13_image_cannot_drive_is_refused_with_alternatives(instance_type: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        from_context(_context(fineTuneInstanceType=instance_type))
+    message = str(refused.value)
+    assert f"fineTuneInstanceType={instance_type} is invalid: its V100 GPU" in message
+    assert "ml.g5.2xlarge" in message and "ml.g6.xlarge" in message
+
+
+@pytest.mark.parametrize(
+    "instance_type", ["ml.g4dn.xlarge", "ml.g5.2xlarge", "ml.g6e.xlarge", "ml.p4d.24xlarge"]
+)
+def test_turing_and_newer_gpus_are_accepted(instance_type: str) -> None:
+    assert from_context(_context(fineTuneInstanceType=instance_type)).fine_tune_instance_type == instance_type
 
 
 def test_without_network_isolation_the_hub_path_exists_and_vpc_is_used(custom) -> None:
@@ -356,16 +437,47 @@ def test_dataset_rejection_is_reported_as_such(default) -> None:
     assert states[states[rejected["Next"]]["Next"]]["Error"] == "DatasetRejected"
 
 
+def test_training_is_started_with_the_sdk_integration_and_polled_until_it_ends(default) -> None:
+    asl = definition(default.template("FineTune"))
+    states = asl["States"]
+    training = next(iter(training_states(asl).values()))
+    # Not the optimized .sync integration, whose field list Step Functions checks at creation
+    assert training["Resource"].endswith(":states:::aws-sdk:sagemaker:createTrainingJob")
+    wait = states[training["Next"]]
+    assert wait["Type"] == "Wait"
+    describe = states[wait["Next"]]
+    assert describe["Resource"].endswith(":states:::aws-sdk:sagemaker:describeTrainingJob")
+    assert describe["Parameters"] == {"TrainingJobName.$": "$$.Execution.Name"}
+    status = states[describe["Next"]]
+    # Then it waits again while the job runs or stops, imports once it completed, and fails otherwise
+    routes = {json.dumps(rule, sort_keys=True): rule["Next"] for rule in status["Choices"]}
+    assert set(routes.values()) == {training["Next"], _import_state_name(states)}
+    for rule in status["Choices"]:
+        values = {c["StringEquals"] for c in rule.get("Or", [rule])}
+        assert values == ({"Completed"} if rule["Next"] != training["Next"] else {"InProgress", "Stopping"})
+    notify = states[status["Default"]]
+    assert is_notification(notify)
+    assert states[notify["Next"]]["Error"] == "TrainingJobFailed"
+
+
+def _import_state_name(states: dict[str, Any]) -> str:
+    (name,) = [n for n, s in states.items() if s.get("Resource", "").endswith("bedrock:createModelImportJob")]
+    return name
+
+
 def test_success_imports_into_bedrock_polls_publishes_the_arn_and_notifies(default) -> None:
     asl = definition(default.template("FineTune"))
     states = asl["States"]
     training = next(iter(training_states(asl).values()))
-    start_import = states[training["Next"]]
-    assert start_import["Resource"].endswith(":states:::aws-sdk:bedrock:createModelImportJob")
+    start_import = states[_import_state_name(states)]
     params = start_import["Parameters"]
-    # The merged Hugging Face folder of this job, where the job says it wrote it, is what Bedrock imports
-    assert training["ResultSelector"]["ModelS3Uri.$"] == "$.ModelArtifacts.S3ModelArtifacts"
-    assert params["ModelDataSource"]["S3DataSource"]["S3Uri.$"] == "$.training.ModelS3Uri"
+    # The merged Hugging Face folder of this job, built from the execution (= job) name, is what Bedrock
+    # imports: the uncompressed model prefix, ending with "/"
+    assert training["Parameters"]["TrainingJobName.$"] == "$$.Execution.Name"
+    assert params["ModelDataSource"]["S3DataSource"]["S3Uri.$"] == (
+        "States.Format('s3://${Ref:" + _artifacts_bucket_id(default) + "}/models/{}/output/model/', "
+        "$$.Execution.Name)"
+    )
     assert params["JobName.$"] == params["ImportedModelName.$"] == "$$.Execution.Name"
     assert (
         params["RoleArn"]
@@ -386,16 +498,61 @@ def test_success_imports_into_bedrock_polls_publishes_the_arn_and_notifies(defau
     assert publish["Resource"].endswith(":states:::aws-sdk:ssm:putParameter")
     assert publish["Parameters"]["Value.$"] == "$.importJob.ImportedModelArn"
     assert publish["Parameters"]["Overwrite"] is True
-    notify = states[publish["Next"]]
+    # PutParameter creates the parameter on the first publish, which needs its type
+    assert publish["Parameters"]["Type"] == "String"
+    # And older imported models are pruned before the success is announced
+    prune = states[publish["Next"]]
+    assert "ImportedModelsFunction" in prune["Resource"]
+    assert prune["Parameters"] == {"action": "prune", "pipeline.$": "$$.StateMachine.Name"}
+    notify = states[prune["Next"]]
     assert is_notification(notify)
     assert states[notify["Next"]]["Type"] == "Succeed"
+    # And each imported model carries this pipeline's tag, which is all the pruning may delete
+    assert params["ImportedModelTags"] == [{"Key": "ladder:pipeline", "Value.$": "$$.StateMachine.Name"}]
 
 
-def test_model_parameter_starts_as_none_under_the_configured_name(default) -> None:
+def test_room_for_one_more_imported_model_is_made_before_any_gpu_is_paid_for(default) -> None:
+    asl = definition(default.template("FineTune"))
+    states = asl["States"]
+    validate = states[asl["StartAt"]]
+    make_room = states[validate["Next"]]
+    assert make_room["Parameters"] == {"action": "ensure_capacity", "pipeline.$": "$$.StateMachine.Name"}
+    # Then a full quota ends the run in NoImportCapacity before the training job exists
+    full = next(c for c in make_room["Catch"] if c["ErrorEquals"] == ["NoImportCapacity"])
+    assert states[states[full["Next"]]["Next"]]["Error"] == "NoImportCapacity"
+    assert states[make_room["Next"]]["Type"] == "Choice"
+    # And the function keeps the configured number of models and never touches another parameter
+    function = next(
+        f
+        for f in resources(default.template("FineTune"), "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "imported_models.handler.handler"
+    )
+    environment = function["Properties"]["Environment"]["Variables"]
+    assert environment["KEEP_MODELS"] == "2"
+    assert environment["MODEL_PARAMETER"] == default.config.fine_tuned_model_parameter
+
+
+def _artifacts_bucket_id(synthesized: Synthesized) -> str:
+    (bucket,) = [
+        i for i in resources(synthesized.template("FineTune"), "AWS::S3::Bucket") if "Artifacts" in i
+    ]
+    return bucket
+
+
+def test_no_stack_owns_the_model_parameter_so_a_deploy_cannot_unpublish_a_model(default) -> None:
+    # Given the fine-tune stack (and every other one): CloudFormation would write its template value over
+    # what the pipeline published whenever the parameter's properties change on an update
+    for name, template in default.templates.items():
+        assert not resources(template, "AWS::SSM::Parameter"), name
     template = default.template("FineTune")
-    _, parameter = only(template, "AWS::SSM::Parameter")
-    assert parameter["Properties"]["Name"] == default.config.fine_tuned_model_parameter
-    assert parameter["Properties"]["Value"] == "none"
+    # Then only the pipeline writes it, by name, and the CLI finds that name in the outputs
+    assert (
+        template["Outputs"]["FineTunedModelParameterName"]["Value"]
+        == default.config.fine_tuned_model_parameter
+    )
+    writers = [s for _, s in policy_statements(template) if "ssm:PutParameter" in as_list(s["Action"])]
+    assert len(writers) == 1
+    assert default.config.fine_tuned_model_parameter.lstrip("/") in json.dumps(writers[0]["Resource"])
     outputs = template["Outputs"]
     assert {
         "TrainingDataBucketName",
@@ -481,6 +638,26 @@ def test_sagemaker_role_uses_wildcard_resources_only_where_iam_has_no_resource_t
     assert unscoped == allowed
 
 
+@pytest.mark.parametrize("service", ["sagemaker.amazonaws.com", "bedrock.amazonaws.com"])
+def test_service_roles_may_list_their_buckets_without_a_prefix_condition(default, service: str) -> None:
+    # Given the roles SageMaker (training) and Bedrock (Custom Model Import) assume: their bucket-level calls
+    # do not always carry an s3:prefix, and a condition they do not meet would deny them
+    template = default.template("FineTune")
+    lists = [
+        s
+        for s in statements_of_role(template, role_assumed_by(template, service))
+        if "s3:ListBucket" in as_list(s["Action"])
+    ]
+    assert lists
+    stack_buckets = set(resources(template, "AWS::S3::Bucket"))
+    for statement in lists:
+        # Then ListBucket is granted unconditionally, but only on this stack's own buckets
+        for resource in as_list(statement["Resource"]):
+            if "Fn::GetAtt" in resource:
+                assert resource["Fn::GetAtt"][0] in stack_buckets
+                assert "Condition" not in statement, statement
+
+
 def test_sagemaker_role_writes_only_model_and_checkpoint_prefixes(default) -> None:
     template = default.template("FineTune")
     statements = statements_of_role(template, role_assumed_by(template, "sagemaker.amazonaws.com"))
@@ -559,6 +736,7 @@ EVENTS_DIR = Path(__file__).resolve().parents[1] / "events" / "fine_tune"
 DATASET = Path(__file__).resolve().parents[1] / "events" / "validate_dataset" / "support_chats.jsonl"
 ACCOUNT = "123456789012"
 EXECUTION_NAME = "ladder-20250301T093000Z"  # as `ladder finetune start` names executions
+STATE_MACHINE_NAME = "PipelineStateMachine1A2B3C4D-Ab12Cd34Ef56"
 SAMPLE_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 _FORMAT = re.compile(r"States\.Format\('(?P<template>[^']*)',\s*(?P<path>\$[^)\s]*)\)")
 
@@ -740,34 +918,67 @@ def _event(name: str, **values: str) -> dict[str, Any]:
     return json.loads(text)
 
 
+Polls = dict[str, int]
+"""How often each polling call has been made on one path (the first answer of each is 'still running')."""
+
+
 @dataclass
 class Services:
     """What each Task's service returns, after checking the request against the service's model."""
 
     import_outcome: str
+    training_outcome: str = "Completed"
     requests: list[tuple[str, dict[str, Any]]] = dataclasses.field(default_factory=list)
     imported_from: str = ""
+    output_path: str = ""
 
-    def call(self, resource: str, params: Any, polls: int) -> tuple[Any, int]:
+    def call(self, resource: str, params: Any, polls: Polls) -> tuple[Any, Polls]:
+        if resource.startswith("arn:aws:lambda:") and "ImportedModels" in resource:
+            self.requests.append(("imported_models", params))
+            assert params == {"action": params["action"], "pipeline": STATE_MACHINE_NAME}
+            if params["action"] == "ensure_capacity":
+                return {"importedModels": 1, "quota": 3, "deleted": []}, polls
+            assert params["action"] == "prune"
+            return {"deleted": ["ladder-20250101T000000Z"]}, polls
         if resource.startswith("arn:aws:lambda:"):
             self.requests.append(("validate", params))
             return self._validate_dataset(params), polls
         action = resource.split(":states:::", 1)[1]
         self.requests.append((action, params))
-        if action == "sagemaker:createTrainingJob.sync":
+        if action == "aws-sdk:sagemaker:createTrainingJob":
             assert_valid("sagemaker", "CreateTrainingJob", params)
+            self.output_path = params["OutputDataConfig"]["S3OutputPath"]
+            arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:training-job/{params['TrainingJobName']}"
+            assert_valid("sagemaker", "CreateTrainingJob", {"TrainingJobArn": arn}, output=True)
+            return {"TrainingJobArn": arn}, polls
+        if action == "aws-sdk:sagemaker:describeTrainingJob":
+            assert_valid("sagemaker", "DescribeTrainingJob", params)
             job = params["TrainingJobName"]
-            model_s3_uri = f"{params['OutputDataConfig']['S3OutputPath']}{job}/output/model/"
-            return _event("describe_training_job.json", job_name=job, model_s3_uri=model_s3_uri), polls
+            # SageMaker reports the uncompressed model's folder without the trailing "/" the import needs
+            model_s3_uri = f"{self.output_path}{job}/output/model"
+            described = _event("describe_training_job.json", job_name=job, model_s3_uri=model_s3_uri)
+            if polls.get(action, 0) == 0:
+                described.update(TrainingJobStatus="InProgress", SecondaryStatus="Training")
+            elif self.training_outcome != "Completed":
+                described.update(
+                    TrainingJobStatus=self.training_outcome,
+                    SecondaryStatus=self.training_outcome,
+                    FailureReason="AlgorithmError: see the job's log",
+                )
+            assert_valid("sagemaker", "DescribeTrainingJob", described, output=True)
+            return described, {**polls, action: polls.get(action, 0) + 1}
         if action == "aws-sdk:bedrock:createModelImportJob":
             assert_valid("bedrock", "CreateModelImportJob", params)
             self.imported_from = params["ModelDataSource"]["S3DataSource"]["S3Uri"]
             return _event("create_model_import_job.json"), polls
         if action == "aws-sdk:bedrock:getModelImportJob":
             assert_valid("bedrock", "GetModelImportJob", params)
-            status = "in_progress" if polls == 0 else self.import_outcome
+            status = "in_progress" if polls.get(action, 0) == 0 else self.import_outcome
             names = {"job_name": EXECUTION_NAME, "model_s3_uri": self.imported_from}
-            return _event(f"get_model_import_job_{status}.json", **names), polls + 1
+            return _event(f"get_model_import_job_{status}.json", **names), {
+                **polls,
+                action: polls.get(action, 0) + 1,
+            }
         if action == "aws-sdk:ssm:putParameter":
             assert_valid("ssm", "PutParameter", params)
             return {"Version": 2, "Tier": "Standard"}, polls
@@ -815,11 +1026,15 @@ def walk(asl: dict[str, Any], execution_input: dict[str, Any], services: Service
     context = {
         "Execution": {
             "Name": EXECUTION_NAME,
-            "Id": f"arn:aws:states:us-east-1:{ACCOUNT}:execution:Pipeline:{EXECUTION_NAME}",
-        }
+            "Id": f"arn:aws:states:us-east-1:{ACCOUNT}:execution:{STATE_MACHINE_NAME}:{EXECUTION_NAME}",
+        },
+        "StateMachine": {
+            "Name": STATE_MACHINE_NAME,
+            "Id": f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{STATE_MACHINE_NAME}",
+        },
     }
     paths: list[Route] = []
-    pending: list[tuple[str, Any, tuple[str, ...], int]] = [(asl["StartAt"], execution_input, (), 0)]
+    pending: list[tuple[str, Any, tuple[str, ...], Polls]] = [(asl["StartAt"], execution_input, (), {})]
     while pending:
         name, data, trail, polls = pending.pop()
         trail = (*trail, name)
@@ -881,8 +1096,10 @@ def _execution_input(synthesized: Synthesized, scenario: str) -> dict[str, Any]:
     return {k: v for k, v in execution_input.items() if v is not None}
 
 
-def _walk(synthesized: Synthesized, scenario: str, outcome: str) -> tuple[list[Route], Services]:
-    services = Services(import_outcome=outcome)
+def _walk(
+    synthesized: Synthesized, scenario: str, outcome: str, training: str = "Completed"
+) -> tuple[list[Route], Services]:
+    services = Services(import_outcome=outcome, training_outcome=training)
     return walk(deployed_definition(synthesized), _execution_input(synthesized, scenario), services), services
 
 
@@ -910,7 +1127,8 @@ def test_every_path_reads_only_what_earlier_states_wrote_and_sends_valid_request
     (clean,) = [p for p in paths if not p.caught]
     isolated = synthesized.config.fine_tune_network_isolation
     if scenario == "no base model":
-        expected = "BaseModelRequired" if isolated else EXPECTED_END[("staged model", outcome)]
+        staged_only = isolated or is_gated_model(synthesized.config.fine_tune_base_model_id)
+        expected = "BaseModelRequired" if staged_only else EXPECTED_END[("staged model", outcome)]
     else:
         expected = EXPECTED_END.get((scenario, outcome), EXPECTED_END.get((scenario, "completed")))
     assert clean.end == expected, clean.trail
@@ -927,7 +1145,7 @@ def test_every_path_reads_only_what_earlier_states_wrote_and_sends_valid_request
         completed = _event("get_model_import_job_completed.json")
         assert publish["Value"] == completed["ImportedModelArn"]
         assert publish["Name"] == synthesized.config.fine_tuned_model_parameter
-        (job,) = [p for action, p in services.requests if action == "sagemaker:createTrainingJob.sync"]
+        (job,) = [p for action, p in services.requests if action == "aws-sdk:sagemaker:createTrainingJob"]
         assert (
             services.imported_from
             == f"{job['OutputDataConfig']['S3OutputPath']}{EXECUTION_NAME}/output/model/"
@@ -940,14 +1158,36 @@ def test_every_path_reads_only_what_earlier_states_wrote_and_sends_valid_request
 
 
 @pytest.mark.usefixtures("aws_credentials")
+@pytest.mark.parametrize("training", ["Failed", "Stopped"])
+@pytest.mark.parametrize("combination", ["default", "custom"])
+def test_a_training_job_that_does_not_complete_is_reported_and_nothing_is_imported(
+    request, combination: str, training: str
+) -> None:
+    synthesized = request.getfixturevalue(combination)
+    # Given a job SageMaker reports as Failed or Stopped after it ran for a while
+    paths, services = _walk(synthesized, "staged model", "completed", training)
+    (clean,) = [p for p in paths if not p.caught]
+    # Then the run ends in TrainingJobFailed after a notification, with the job's status in the message
+    assert clean.end == "TrainingJobFailed"
+    (notice,) = [
+        p for action, p in services.requests if action == "sns:publish" and p["Message"].get("trainingJob")
+    ]
+    assert notice["Message"]["trainingJobStatus"] == training
+    assert notice["Message"]["trainingJob"] == EXECUTION_NAME
+    # And no import was attempted on that path
+    assert "ImportModel" not in clean.trail
+
+
+@pytest.mark.usefixtures("aws_credentials")
 @pytest.mark.parametrize("combination", ["default", "custom"])
 def test_the_sample_executions_reach_every_state(request, combination: str) -> None:
     synthesized = request.getfixturevalue(combination)
     visited: set[str] = set()
     for scenario in SCENARIOS:
         for outcome in ("completed", "failed"):
-            paths, _ = _walk(synthesized, scenario, outcome)
-            visited |= {step for path in paths for step in path.trail}
+            for training in ("Completed", "Failed"):
+                paths, _ = _walk(synthesized, scenario, outcome, training)
+                visited |= {step for path in paths for step in path.trail}
     # So the path checks above leave no state unexamined
     assert set(deployed_definition(synthesized)["States"]) <= visited
 
@@ -970,3 +1210,16 @@ def test_sample_service_results_have_the_shape_step_functions_returns(
         name, job_name=EXECUTION_NAME, model_s3_uri="s3://ladder-artifacts/models/x/output/model/"
     )
     assert_valid(service, operation, sample, output=True)
+
+
+def test_the_rag_function_may_read_the_imported_model_s_architecture_only_with_the_flag(default) -> None:
+    # Given the fine-tune flag on: the RAG function's InvokeModel path picks the chat format of the
+    # published model's architecture (GetImportedModel)
+    template = default.template("RagApi")
+    granted = [
+        s for _, s in policy_statements(template) if "bedrock:GetImportedModel" in as_list(s["Action"])
+    ]
+    # Then exactly imported models of the account may be described, as they may be invoked
+    assert len(granted) == 1
+    assert json.dumps(granted[0]["Resource"]).endswith(':imported-model/*"]]}')
+    assert "bedrock:InvokeModel" in as_list(granted[0]["Action"])

@@ -29,6 +29,9 @@ ACTIONS_WITHOUT_RESOURCES = {
     "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
+    # Fine-tune housekeeping: listing the account's imported models and Bedrock's quotas
+    "bedrock:ListImportedModels",
+    "servicequotas:ListServiceQuotas",
 }
 
 

@@ -134,6 +134,8 @@ class App:
     module: ModuleType
     retrieve: Stubber
     bedrock: Stubber
+    models: Stubber
+    """The Bedrock control plane: GetImportedModel (the architecture behind finetuned InvokeModel)."""
     logs: io.StringIO
     hooks: list[tuple[Any, str, Callable[..., Any]]]
     context: LambdaContext = dataclasses.field(
@@ -173,6 +175,13 @@ class App:
         params.update(expected)
         self.bedrock.add_response("converse", response or converse_response(), params)
 
+    def expect_architecture(self, architecture: str = "LLAMA3", model_arn: str = IMPORTED_MODEL_ARN) -> None:
+        self.models.add_response(
+            "get_imported_model",
+            {"modelArn": model_arn, "modelArchitecture": architecture},
+            {"modelIdentifier": model_arn},
+        )
+
     def hook(self, client: Any, event_name: str, handler: Callable[..., Any], *, first: bool = True) -> None:
         """Registers a botocore event handler first in line (or after the function's own handlers when
         ``first`` is false); the fixture removes it after the test."""
@@ -183,6 +192,7 @@ class App:
     def assert_no_pending(self) -> None:
         self.retrieve.assert_no_pending_responses()
         self.bedrock.assert_no_pending_responses()
+        self.models.assert_no_pending_responses()
 
     def log_records(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.logs.getvalue().splitlines() if line.strip()]
@@ -230,7 +240,8 @@ def make_app(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
             runtime = module.get_runtime()
             retrieve = Stubber(runtime.clients.agent_runtime)
             bedrock = Stubber(runtime.clients.bedrock_runtime)
-            for stubber in (retrieve, bedrock):
+            models = Stubber(runtime.clients.bedrock)
+            for stubber in (retrieve, bedrock, models):
                 stubber.activate()
                 stubbers.append(stubber)
             logs = io.StringIO()
@@ -239,7 +250,9 @@ def make_app(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
             underlying = logging.getLogger(module.logger.name)
             underlying.addHandler(log_handler)
             handlers.append((underlying, log_handler))
-            return App(module=module, retrieve=retrieve, bedrock=bedrock, logs=logs, hooks=hooks)
+            return App(
+                module=module, retrieve=retrieve, bedrock=bedrock, models=models, logs=logs, hooks=hooks
+            )
 
         yield make
         for stubber in stubbers:

@@ -467,14 +467,15 @@ def test_unusable_model_output_is_a_503(app: App) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"<html>502 Bad Gateway</html>", b'{"outputs": [{"text": "hi"}]}', b"[1, 2]", b'{"generation": 7}'],
+    [b"<html>502 Bad Gateway</html>", b'{"outputs": []}', b"[1, 2]", b'{"generation": 7}'],
 )
 def test_an_invoke_model_body_of_another_shape_is_a_503(
     make_app: Callable[..., App], publish_model: Callable[[str], None], body: bytes
 ) -> None:
-    # Given an imported model whose InvokeModel body is not the Llama completion shape
+    # Given an imported model whose InvokeModel body is none of the shapes imported models answer with
     app = make_app(FINETUNED_MODEL_API="invoke_model")
     publish_model(IMPORTED_MODEL_ARN)
+    app.expect_architecture("LLAMA3")
     app.expect_retrieve()
     app.bedrock.add_response("apply_guardrail", guardrail_response())
     app.bedrock.add_response(

@@ -319,6 +319,7 @@ def test_finetuned_mode_with_invoke_model_checks_input_and_output_with_the_guard
     # Given an imported model served through InvokeModel
     app = make_app(FINETUNED_MODEL_API="invoke_model")
     publish_model(IMPORTED_MODEL_ARN)
+    app.expect_architecture("LLAMA3")
     app.expect_retrieve()
     guardrail = {"guardrailIdentifier": "abc123guardrail", "guardrailVersion": "1"}
     passed = guardrail_response()
@@ -384,6 +385,7 @@ def test_finetuned_invoke_model_input_intervention_skips_the_model(
     # Given the input guardrail blocks the question
     app = make_app(FINETUNED_MODEL_API="invoke_model")
     publish_model(IMPORTED_MODEL_ARN)
+    app.expect_architecture("LLAMA3")
     app.expect_retrieve()
     app.bedrock.add_response(
         "apply_guardrail",
@@ -412,6 +414,7 @@ def test_finetuned_invoke_model_output_intervention_replaces_the_answer(
     # Given the output guardrail flags the generation as ungrounded
     app = make_app(FINETUNED_MODEL_API="invoke_model")
     publish_model(IMPORTED_MODEL_ARN)
+    app.expect_architecture("LLAMA3")
     app.expect_retrieve()
     passed = guardrail_response()
     app.bedrock.add_response("apply_guardrail", passed)

@@ -1,0 +1,64 @@
+"""Step Functions task: prune the pipeline's imported models and check the import quota.
+
+Handler string in AWS: ``imported_models.handler.handler``. Environment: ``MODEL_PARAMETER`` (the published
+model's SSM parameter, never deleted) and ``KEEP_MODELS`` (how many of the pipeline's newest models stay).
+
+Input: ``{"action": "ensure_capacity" | "prune", "pipeline": "<state machine name>"}``. ``ensure_capacity``
+(before training) prunes, then raises ``NoImportCapacity`` when the quota leaves no room for one more model;
+``prune`` (after a publish) deletes the pipeline's models beyond the newest ``KEEP_MODELS``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from . import constants
+from .housekeeping import NoImportCapacity, ensure_capacity, prune
+
+__all__ = ["NoImportCapacity", "handler"]
+
+logger = Logger()
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": constants.AWS_MAX_ATTEMPTS})
+
+
+@functools.cache
+def client(service: str) -> Any:
+    return boto3.client(service, config=_CONFIG)
+
+
+def published_arn(ssm: Any, name: str) -> str | None:
+    try:
+        value = str(ssm.get_parameter(Name=name)["Parameter"]["Value"]).strip()
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return None
+        raise
+    return value if value.startswith("arn:") else None
+
+
+def run(event: dict[str, Any], environ: dict[str, str], clients: Any = client) -> dict[str, Any]:
+    action, pipeline = event.get("action"), event.get("pipeline")
+    if action not in constants.ACTIONS or not isinstance(pipeline, str) or not pipeline:
+        raise ValueError(f"expected {{'action': one of {constants.ACTIONS}, 'pipeline': name}}, got {event}")
+    keep = int(environ["KEEP_MODELS"])
+    current = published_arn(clients("ssm"), environ["MODEL_PARAMETER"])
+    if action == "prune":
+        return {"deleted": prune(clients("bedrock"), pipeline=pipeline, keep=keep, published_arn=current)}
+    return ensure_capacity(
+        clients("bedrock"), clients("service-quotas"), pipeline=pipeline, keep=keep, published_arn=current
+    )
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = run(event, dict(os.environ))
+    logger.info("Imported models checked", extra={"action": event.get("action"), **result})
+    return result

@@ -1,0 +1,139 @@
+"""Imported-models housekeeping: Bedrock and Service Quotas via Stubber, the parameter via moto SSM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from lambdas.imported_models.constants import PIPELINE_TAG
+from lambdas.imported_models.handler import run
+from lambdas.imported_models.housekeeping import NoImportCapacity
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+PIPELINE = "LadderFineTunePipeline"
+PARAMETER = "/ladder/fine-tune/model-arn"
+ENVIRON = {"MODEL_PARAMETER": PARAMETER, "KEEP_MODELS": "2"}
+LIST = {"sortBy": "CreationTime", "sortOrder": "Descending"}
+
+
+def model(day: int) -> dict[str, Any]:
+    return {
+        "modelArn": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:imported-model/model{day:02d}",
+        "modelName": f"ladder-202503{day:02d}T093000Z",
+        "creationTime": datetime(2025, 3, day, 9, 30, tzinfo=UTC),
+    }
+
+
+class Services:
+    def __init__(self) -> None:
+        self.bedrock = boto3.client("bedrock", region_name=REGION)
+        self.quotas = boto3.client("service-quotas", region_name=REGION)
+        self.ssm = boto3.client("ssm", region_name=REGION)
+        self.bedrock_stub = Stubber(self.bedrock)
+        self.quota_stub = Stubber(self.quotas)
+        self.bedrock_stub.activate()
+        self.quota_stub.activate()
+
+    def clients(self, service: str) -> Any:
+        return {"bedrock": self.bedrock, "service-quotas": self.quotas, "ssm": self.ssm}[service]
+
+    def models(self, *models: dict[str, Any]) -> None:
+        """One ListImportedModels answer."""
+        self.bedrock_stub.add_response("list_imported_models", {"modelSummaries": list(models)}, LIST)
+
+    def tags(self, found: dict[str, Any], pipeline: str | None) -> None:
+        tags = [{"key": PIPELINE_TAG, "value": pipeline}] if pipeline else []
+        self.bedrock_stub.add_response(
+            "list_tags_for_resource", {"tags": tags}, {"resourceARN": found["modelArn"]}
+        )
+
+    def deletes(self, found: dict[str, Any]) -> None:
+        self.bedrock_stub.add_response("delete_imported_model", {}, {"modelIdentifier": found["modelArn"]})
+
+    def quota(self, value: float | None) -> None:
+        quotas = [{"QuotaName": "On-demand model inference requests per minute for X", "Value": 100.0}]
+        if value is not None:
+            quotas.append({"QuotaName": "Imported models per account", "Value": value})
+        self.quota_stub.add_response("list_service_quotas", {"Quotas": quotas}, {"ServiceCode": "bedrock"})
+
+
+@pytest.fixture
+def services(monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        stubbed = Services()
+        yield stubbed
+        stubbed.bedrock_stub.assert_no_pending_responses()
+        stubbed.quota_stub.assert_no_pending_responses()
+
+
+def test_prune_keeps_the_newest_two_of_this_pipeline_and_never_the_published_one(services):
+    # Given five models, newest first: two of another deployment, the published one is the oldest of ours
+    newest, other, second, third, oldest = model(5), model(4), model(3), model(2), model(1)
+    services.ssm.put_parameter(Name=PARAMETER, Value=oldest["modelArn"], Type="String")
+    services.models(newest, other, second, third, oldest)
+    services.tags(newest, PIPELINE)
+    services.tags(other, "SomeoneElsesPipeline")
+    services.tags(second, PIPELINE)
+    services.tags(third, PIPELINE)
+    services.tags(oldest, PIPELINE)
+    services.deletes(third)
+
+    # When pruning after a publish
+    result = run({"action": "prune", "pipeline": PIPELINE}, ENVIRON, services.clients)
+
+    # Then only our third-newest is deleted: the newest two stay, the other pipeline's and the published stay
+    assert result == {"deleted": [third["modelName"]]}
+
+
+def test_capacity_check_prunes_then_passes_when_one_more_model_fits(services):
+    kept = [model(3), model(2)]
+    services.models(*kept, model(1))
+    for found in (*kept, model(1)):
+        services.tags(found, PIPELINE)
+    services.deletes(model(1))
+    services.models(*kept)
+    services.quota(3)
+
+    result = run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+
+    assert result == {"importedModels": 2, "quota": 3, "deleted": [model(1)["modelName"]]}
+
+
+def test_capacity_check_refuses_to_train_when_the_quota_is_still_reached(services):
+    # Given three models the pipeline may not delete (another pipeline's) and a quota of three
+    models = [model(3), model(2), model(1)]
+    services.models(*models)
+    for found in models:
+        services.tags(found, None)
+    services.models(*models)
+    services.quota(3)
+
+    # When the capacity is checked before training, Then training is refused with what to do
+    with pytest.raises(NoImportCapacity, match="holds 3 imported models and its quota is 3"):
+        run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+
+
+def test_capacity_check_passes_when_service_quotas_lists_no_such_quota(services):
+    services.models(model(1))
+    services.tags(model(1), PIPELINE)
+    services.models(model(1))
+    services.quota(None)
+
+    result = run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+
+    assert result == {"importedModels": 1, "quota": None, "deleted": []}
+
+
+@pytest.mark.parametrize("event", [{}, {"action": "delete_all", "pipeline": PIPELINE}, {"action": "prune"}])
+def test_a_malformed_request_is_refused(services, event):
+    with pytest.raises(ValueError, match="expected"):
+        run(event, ENVIRON, services.clients)
