@@ -496,7 +496,9 @@ def test_a_collection_of_the_deployed_stack_is_an_update_not_a_collision(stacks)
 
     # When the name is checked
     check = doctor.check_collection_name(
-        _collections({"name": config().collection_name, "collectionEndpoint": endpoint}), stacks.client, config()
+        _collections({"name": config().collection_name, "collectionEndpoint": endpoint}),
+        stacks.client,
+        config(),
     )
 
     # Then it passes as an update
@@ -510,7 +512,9 @@ def test_a_collection_name_taken_by_something_else_fails(stacks):
 
     # When the name is checked
     check = doctor.check_collection_name(
-        _collections({"name": config().collection_name, "collectionEndpoint": "https://old.aoss.amazonaws.com"}),
+        _collections(
+            {"name": config().collection_name, "collectionEndpoint": "https://old.aoss.amazonaws.com"}
+        ),
         stacks.client,
         config(),
     )
@@ -839,7 +843,9 @@ def test_a_denied_stack_lookup_names_the_cloudformation_permission(stacks):
     stacks.stubber.add_client_error(
         "describe_stacks", service_error_code="AccessDenied", http_status_code=403
     )
-    aoss = _collections({"name": config().collection_name, "collectionEndpoint": "https://x.aoss.amazonaws.com"})
+    aoss = _collections(
+        {"name": config().collection_name, "collectionEndpoint": "https://x.aoss.amazonaws.com"}
+    )
     with pytest.raises(ClientError) as denied:
         doctor.check_collection_name(aoss, stacks.client, config())
 
