@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CDK := node_modules/.bin/cdk
-# Extra CDK context, e.g. make synth CONTEXT="-c fineTune=true -c profile=prod"
+# Extra CDK context, e.g. make synth CONTEXT="-c profile=prod -c vectorStore=s3vectors"
 CONTEXT ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 

@@ -7,9 +7,8 @@ the fix) or skip (does not apply to this configuration). The configuration is th
 
 Configuration fields read: region, stack_prefix, deploy_role_arn, embedding_model_id, generation_model_id
 (and inference_profile_geo / foundation_generation_model_id), rerank_model_id, powertools_version,
-reserved_concurrency, fine_tune, fine_tune_instance_type, fine_tune_spot, collection_name; and, when a
-version of the configuration has them, judge_model_id, vector_store, vector_bucket_name and
-fine_tune_instance_count (read with defaults).
+reserved_concurrency, fine_tune, fine_tune_instance_type, fine_tune_spot, evaluation_judge_model_ids,
+vector_store and collection_name.
 """
 
 from __future__ import annotations
@@ -182,10 +181,9 @@ def _checks(
             "servicequotas",
             lambda: [check_import_quota(clients("service-quotas"), clients("bedrock"))],
         )
-    store = str(getattr(config, "vector_store", DEFAULT_VECTOR_STORE) or DEFAULT_VECTOR_STORE)
     yield (
         "Vector store name",
-        "aoss" if store == DEFAULT_VECTOR_STORE else "s3vectors",
+        "aoss",
         lambda: [check_vector_store_name(clients, config)],
     )
 
@@ -240,9 +238,7 @@ def model_ids(config: LadderConfig) -> list[tuple[str, str]]:
     models = [("embedding", config.embedding_model_id), ("generation", config.generation_model_id)]
     if config.rerank_model_id:
         models.append(("reranker", config.rerank_model_id))
-    judge = str(getattr(config, "judge_model_id", "") or "")
-    if judge:
-        models.append(("judge", judge))
+    models += [("judge", judge) for judge in config.evaluation_judge_model_ids]
     return models
 
 
@@ -380,7 +376,7 @@ def _check_concurrency(clients: Clients, config: LadderConfig) -> Check:
 def check_training_quota(quotas: Any, config: LadderConfig) -> Check:
     """The SageMaker quota for the training instance type (spot or on-demand) covers one job."""
     instance = config.fine_tune_instance_type
-    count = int(getattr(config, "fine_tune_instance_count", 1) or 1)
+    count = 1  # the training job runs on one instance
     kind = "spot" if config.fine_tune_spot else "on-demand"
     quota_name = (SPOT_TRAINING_QUOTA if config.fine_tune_spot else ON_DEMAND_TRAINING_QUOTA).format(
         instance=instance
@@ -436,10 +432,11 @@ def find_quota(quotas: Any, service_code: str, quota_name: str) -> float | None:
 
 def check_vector_store_name(clients: Clients, config: LadderConfig) -> Check:
     """The vector store's fixed name is free, or already belongs to this deployment's Knowledge stack."""
-    store = str(getattr(config, "vector_store", DEFAULT_VECTOR_STORE) or DEFAULT_VECTOR_STORE)
-    if store == DEFAULT_VECTOR_STORE:
-        return check_collection_name(clients("opensearchserverless"), clients("cloudformation"), config)
-    return check_vector_bucket_name(clients("s3vectors"), clients("cloudformation"), config)
+    if config.vector_store != DEFAULT_VECTOR_STORE:
+        return skipped(
+            "S3 vector bucket name", "the vector bucket's name is generated at deploy, so it cannot collide"
+        )
+    return check_collection_name(clients("opensearchserverless"), clients("cloudformation"), config)
 
 
 def check_collection_name(aoss: Any, cloudformation: Any, config: LadderConfig) -> Check:
@@ -458,28 +455,6 @@ def check_collection_name(aoss: Any, cloudformation: Any, config: LadderConfig) 
         f"a collection named {collection} already exists and is not this deployment's "
         "(a retained collection or another stack)",
         "delete it if it is a leftover (it bills while it exists), or deploy with another -c stackPrefix=...",
-    )
-
-
-def check_vector_bucket_name(s3vectors: Any, cloudformation: Any, config: LadderConfig) -> Check:
-    name = "S3 vector bucket name"
-    bucket = str(getattr(config, "vector_bucket_name", "") or "")
-    if not bucket:
-        return skipped(name, "the vector bucket's name is generated at deploy, so it cannot collide")
-    try:
-        found = s3vectors.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"]
-    except ClientError as err:
-        if _code(err) not in ("NotFoundException", "ResourceNotFoundException", "NoSuchBucket"):
-            raise
-        return passed(name, f"{bucket} is free")
-    if found.get("vectorBucketName") in _knowledge_outputs(cloudformation, config).values():
-        return passed(
-            name, f"{bucket} belongs to the deployed {config.stack_prefix}Knowledge stack (an update)"
-        )
-    return failed(
-        name,
-        f"a vector bucket named {bucket} already exists and is not this deployment's",
-        "delete it if it is a leftover, or deploy with another -c stackPrefix=...",
     )
 
 

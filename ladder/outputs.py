@@ -25,6 +25,9 @@ _DEPLOY_HINT = {
     RAG_API_STACK: "make deploy",
     FINE_TUNE_STACK: 'make deploy CONTEXT="-c fineTune=true"',
 }
+_DEPLOY_NOTE = {
+    FINE_TUNE_STACK: " (it needs a justified ladder-verdict.json from `ladder justify`, or an override)"
+}
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def stack_outputs(cloudformation: Any, prefix: str, stack: str, required: tuple[
     """The outputs of stack ``<prefix><stack>`` by key; SetupError when the stack or an output is missing."""
     name = f"{prefix}{stack}"
     region = cloudformation.meta.region_name
-    command = f"`{_DEPLOY_HINT.get(stack, 'make deploy')}`"
+    command = f"`{_DEPLOY_HINT.get(stack, 'make deploy')}`{_DEPLOY_NOTE.get(stack, '')}"
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
     except ClientError as err:

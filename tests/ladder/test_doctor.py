@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,9 @@ EMBEDDING = "amazon.titan-embed-text-v2:0"
 PROFILE = "us.amazon.nova-lite-v1:0"
 NOVA_LITE = "amazon.nova-lite-v1:0"
 POWERTOOLS = "3.37.0"
+JUDGE = "amazon.nova-pro-v1:0"
 PINNED = [
+    f"evaluationJudgeModelIds={JUDGE}",
     f"embeddingModelId={EMBEDDING}",
     "embeddingDimensions=1024",
     f"generationModelId={PROFILE}",
@@ -217,12 +218,13 @@ def test_models_pass_for_the_embedding_model_and_the_profiles_foundation_model()
     bedrock = Bedrock()
     bedrock.usable(EMBEDDING)
     bedrock.generation()
+    bedrock.usable(JUDGE)
 
     # When the models are checked
     checks = doctor.check_models(bedrock.client, config())
 
-    # Then both pass, the generation one naming the profile
-    assert [c.status for c in checks] == [doctor.PASS, doctor.PASS]
+    # Then all pass, the generation one naming the profile
+    assert [c.status for c in checks] == [doctor.PASS, doctor.PASS, doctor.PASS]
     assert checks[1].detail == f"{NOVA_LITE} via {PROFILE} is available"
     bedrock.stubber.assert_no_pending_responses()
 
@@ -295,19 +297,18 @@ def test_a_reranker_is_checked_only_when_configured():
 
     # Then it is one of the models checked; without it, only embedding and generation are
     assert ("reranker", "cohere.rerank-v3-5:0") in ids
-    assert [purpose for purpose, _ in doctor.model_ids(config())] == ["embedding", "generation"]
+    assert [purpose for purpose, _ in doctor.model_ids(config())] == ["embedding", "generation", "judge"]
 
 
-def test_a_judge_model_is_checked_when_the_configuration_has_one():
-    # Given a configuration version with a judge model (read defensively: older ones have none)
-    @dataclass(frozen=True, kw_only=True)
-    class WithJudge(LadderConfig):
-        judge_model_id: str = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+def test_every_allowed_judge_model_is_checked():
+    # Given two judge models the evaluation role may invoke
+    judges = "us.anthropic.claude-3-5-haiku-20241022-v1:0,amazon.nova-pro-v1:0"
 
-    base = config()
-    judged = WithJudge(**{name: getattr(base, name) for name in base.__dataclass_fields__})
-
-    assert ("judge", "us.anthropic.claude-3-5-haiku-20241022-v1:0") in doctor.model_ids(judged)
+    # Then each is one of the models checked
+    ids = doctor.model_ids(config(f"evaluationJudgeModelIds={judges}"))
+    assert [purpose for purpose, _ in ids].count("judge") == 2
+    assert ("judge", "us.anthropic.claude-3-5-haiku-20241022-v1:0") in ids
+    assert ("judge", "amazon.nova-pro-v1:0") in ids
 
 
 def test_powertools_passes_when_aws_publishes_the_version():
@@ -525,53 +526,12 @@ def test_a_collection_name_taken_by_something_else_fails(stacks):
     assert "stackPrefix" in check.fix
 
 
-@dataclass(frozen=True, kw_only=True)
-class WithVectorBucket(LadderConfig):
-    """A configuration version with an S3 Vectors store (read defensively by doctor)."""
-
-    vector_store: str = "s3vectors"
-    vector_bucket_name: str = ""
-
-
-def _s3vectors_config(bucket: str) -> WithVectorBucket:
-    base = config()
-    return WithVectorBucket(
-        **{name: getattr(base, name) for name in base.__dataclass_fields__}, vector_bucket_name=bucket
-    )
-
-
 def test_a_generated_vector_bucket_name_is_skipped():
-    check = doctor.check_vector_store_name(lambda service: None, _s3vectors_config(""))
+    # Given the S3 Vectors store, whose bucket CloudFormation names
+    check = doctor.check_vector_store_name(lambda service: None, config("vectorStore=s3vectors"))
 
+    # Then there is no name to collide with
     assert check.status == doctor.SKIP
-
-
-@pytest.mark.parametrize(("exists", "status"), [(False, doctor.PASS), (True, doctor.FAIL)])
-def test_a_fixed_vector_bucket_name_must_be_free(stacks, exists, status):
-    # Given a configured vector bucket name, taken or not, and no Knowledge stack
-    s3vectors, stubber = stubbed("s3vectors")
-    if exists:
-        stubber.add_response(
-            "get_vector_bucket",
-            {
-                "vectorBucket": {
-                    "vectorBucketName": "ladder-vectors",
-                    "vectorBucketArn": f"arn:aws:s3vectors:{REGION}:{ACCOUNT}:bucket/ladder-vectors",
-                    "creationTime": CREATED,
-                }
-            },
-        )
-        stacks.missing("LadderKnowledge")
-    else:
-        stubber.add_client_error(
-            "get_vector_bucket", service_error_code="NotFoundException", http_status_code=404
-        )
-
-    # When the name is checked
-    check = doctor.check_vector_bucket_name(s3vectors, stacks.client, _s3vectors_config("ladder-vectors"))
-
-    # Then it passes only when free
-    assert check.status == status
 
 
 # --- the whole run through the CLI -----------------------------------------------------------------------
@@ -602,6 +562,7 @@ class Account:
     def models(self, **generation_changes: Any) -> None:
         self.bedrock.usable(EMBEDDING)
         self.bedrock.generation(**generation_changes)
+        self.bedrock.usable(JUDGE)
 
     def powertools(self) -> None:
         name = doctor.POWERTOOLS_LAYER_PARAMETER.format(version=POWERTOOLS)
@@ -676,6 +637,7 @@ def test_doctor_exits_0_when_every_check_passes(account, capsys):
         "✓ CloudFormation execution role",
         "✓ Bedrock embedding model",
         "✓ Bedrock generation model",
+        "✓ Bedrock judge model",
         "✓ Powertools layer",
         "✓ Lambda concurrency",
         "✓ OpenSearch Serverless collection name",
