@@ -6,15 +6,17 @@ active, in 5-minute windows from the first call, and scales to zero after a 5-mi
 per month while imported. A training run is a one-off cost, spread over the verdict's lifetime because
 the decision (and the model) is re-measured when the verdict expires.
 
-Every number here is an assumption, dated, with its source; the verdict repeats them in its reasons.
-They duplicate nothing on purpose: when ``ladder/pricing/models.py`` (the eval price table) holds the
-Custom Model Import price, this module should read it from there (one table of prices).
+Every number here is an assumption, dated, with its source; the verdict repeats them in its reasons. The
+Custom Model Import price itself comes from the one price table, ``ladder/pricing/models.py``, which
+``ladder eval`` prices imported-model answers with too.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from ..pricing.models import CUSTOM_MODEL_IMPORT
 
 DAYS_PER_MONTH = 30
 MINUTES_PER_DAY = 24 * 60
@@ -28,10 +30,9 @@ rough (throughput, traffic shape, price changes), so a small saving is within it
 class FineTuneEconomics:
     """Assumptions behind the monthly cost of serving a fine-tuned small model (us-east-1 prices)."""
 
-    cmu_price_per_minute_usd: float = 0.05718
-    """Custom Model Import, per CMU per minute, us-east-1. Source: Amazon Bedrock pricing page (Custom Model
-    Import), as quoted in public deployment notes read 2026-12-01; not re-checked against the live page."""
-    cmus_per_copy: int = 2
+    cmu_price_per_minute_usd: float = CUSTOM_MODEL_IMPORT.usd_per_cmu_minute
+    """Custom Model Import per CMU per minute, us-east-1: the price table's entry, dated, with its source."""
+    cmus_per_copy: int = CUSTOM_MODEL_IMPORT.cmus_per_copy
     """CMUs per model copy for a Llama 3.1 8B-class model (Bedrock sets it at import; GetImportedModel's
     ``customModelUnits.customModelUnitsPerModelCopy`` gives the real value). Smaller models need fewer."""
     storage_per_cmu_month_usd: float = 1.95
@@ -46,8 +47,8 @@ class FineTuneEconomics:
     def describe(self) -> list[str]:
         return [
             f"Assumption: Custom Model Import bills ${self.cmu_price_per_minute_usd}/CMU/minute in "
-            f"{BILLING_WINDOW_MINUTES}-minute windows while a copy is active (us-east-1, price as quoted "
-            "2026-12-01), with "
+            f"{BILLING_WINDOW_MINUTES}-minute windows while a copy is active (us-east-1, price as of "
+            f"{CUSTOM_MODEL_IMPORT.as_of}, {CUSTOM_MODEL_IMPORT.source}), with "
             f"{self.cmus_per_copy} CMUs per copy (Llama 3.1 8B class) and "
             f"${self.storage_per_cmu_month_usd}/CMU/month storage.",
             f"Assumption: one model copy serves {self.queries_per_copy_minute:g} queries per minute; queries "
