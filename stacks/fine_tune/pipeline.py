@@ -30,6 +30,7 @@ from constructs import Construct
 
 from stacks.config import LadderConfig, is_gated_model
 from stacks.constructs.alarm_topic import AlarmTopic
+from stacks.constructs.bedrock_principal import bedrock_service_principal
 from stacks.constructs.python_function import PythonFunction, retention
 from stacks.fine_tune import layout
 from stacks.fine_tune.training import (
@@ -568,13 +569,7 @@ class FineTunePipeline(Construct):
         role = iam.Role(
             self,
             "ModelImportRole",
-            assumed_by=iam.ServicePrincipal(
-                "bedrock.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
-                    "ArnLike": {"aws:SourceArn": self._import_jobs},
-                },
-            ),
+            assumed_by=bedrock_service_principal("model-import-job"),
             description="Ladder fine-tune: Bedrock Custom Model Import reads the trained model",
         )
         role.add_to_principal_policy(

@@ -10,6 +10,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks.config import LadderConfig
+from stacks.constructs.bedrock_principal import bedrock_service_principal
 from stacks.knowledge.naming import data_source_name, knowledge_base_name
 from stacks.knowledge.vector_store import VectorCollection, VectorStore
 from stacks.nag import acknowledge, resource_finding
@@ -32,17 +33,7 @@ def knowledge_base_service_role(scope: Construct, construct_id: str) -> iam.Role
         scope,
         construct_id,
         description="Bedrock Knowledge Base service role (Ladder)",
-        assumed_by=iam.ServicePrincipal(
-            "bedrock.amazonaws.com",
-            conditions={
-                "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
-                "ArnLike": {
-                    "aws:SourceArn": (
-                        f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:knowledge-base/*"
-                    )
-                },
-            },
-        ),
+        assumed_by=bedrock_service_principal("knowledge-base"),
     )
 
 

@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.config import INFERENCE_PROFILE_REGIONS, LadderConfig
+from stacks.constructs.bedrock_principal import bedrock_service_principal
 from stacks.constructs.buckets import access_logs_bucket, data_bucket
 from stacks.knowledge.knowledge_base import foundation_model_arn
 from stacks.nag import acknowledge, resource_finding
@@ -49,17 +50,7 @@ class Evaluation(Construct):
             self,
             "EvaluationRole",
             description="Assumed by Bedrock evaluation jobs of this account (ladder eval --judge)",
-            assumed_by=iam.ServicePrincipal(
-                "bedrock.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
-                    "ArnLike": {
-                        "aws:SourceArn": (
-                            f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:evaluation-job/*"
-                        )
-                    },
-                },
-            ),
+            assumed_by=bedrock_service_principal("evaluation-job"),
         )
         objects = self.evaluation_bucket.arn_for_objects(f"{EVALUATION_PREFIX}*")
         self.evaluation_role.add_to_principal_policy(
