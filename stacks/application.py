@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from stacks.checkov import CheckovSuppressions
 from stacks.config import CONTEXT_KEYS, LadderConfig, from_context
 from stacks.fine_tune_stack import FineTuneStack
 from stacks.knowledge_stack import KnowledgeStack
@@ -69,6 +70,7 @@ def build_app(app: cdk.App) -> LadderStacks:
     for stack in stacks:
         cdk.Tags.of(stack).add("project", "ladder")
         cdk.Tags.of(stack).add("ladder:profile", config.profile)
+    cdk.Aspects.of(app).add(CheckovSuppressions())
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return LadderStacks(
         config=config, knowledge=knowledge, rag_api=rag_api, fine_tune=fine_tune, stacks=tuple(stacks)
