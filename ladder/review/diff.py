@@ -34,8 +34,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         row = {"stack": key[0], "logicalId": key[1], "type": b["type"]}
         if a["type"] != b["type"]:
             replaced.append(row | {"why": f"type {a['type']} -> {b['type']}"})
-        elif a.get("replaceKey") != b.get("replaceKey"):
-            replaced.append(row | {"why": "a property that cannot change in place changed"})
+        elif "replaceKey" in a and a["replaceKey"] != b.get("replaceKey"):
+            replaced.append(row | {"why": "a create-only property changed"})
         elif a["fingerprint"] != b["fingerprint"]:
             changed.append(row)
     lost = _grants(before) - _grants(after)

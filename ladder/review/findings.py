@@ -99,7 +99,8 @@ def _check_row(check: dict[str, Any]) -> dict[str, Any]:
         "name": check["check_name"],
         "type": resource_type,
         "logicalId": logical_id,
-        "reason": check.get("suppress_comment") or "",
+        # checkov puts the skip's comment in the check result
+        "reason": (check.get("check_result") or {}).get("suppress_comment", ""),
     }
 
 

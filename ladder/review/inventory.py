@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -11,18 +12,6 @@ from ladder.review.model import Assembly, Stack
 
 FINE_TUNE_REASON_KEY = "Ladder::FineTuneReason"
 KEPT_POLICIES = ("Retain", "RetainExceptOnCreate", "Snapshot")
-# A changed value of one of these properties makes CloudFormation create a new resource (the name or the
-# shape is immutable); the list covers the resource types Ladder creates.
-REPLACING_PROPERTIES = {
-    "AWS::S3::Bucket": ("BucketName",),
-    "AWS::OpenSearchServerless::Collection": ("Name", "Type", "StandbyReplicas"),
-    "AWS::OpenSearchServerless::Index": ("IndexName", "CollectionEndpoint"),
-    "AWS::Bedrock::KnowledgeBase": ("KnowledgeBaseConfiguration", "StorageConfiguration"),
-    "AWS::Bedrock::DataSource": ("KnowledgeBaseId", "VectorIngestionConfiguration"),
-    "AWS::SQS::Queue": ("QueueName", "FifoQueue"),
-    "AWS::Lambda::Function": ("FunctionName",),
-    "AWS::IAM::Role": ("RoleName", "Path"),
-}
 
 
 def _fingerprint(resource: dict[str, Any]) -> str:
@@ -31,9 +20,33 @@ def _fingerprint(resource: dict[str, Any]) -> str:
     return hashlib.sha256(properties.encode()).hexdigest()[:16]
 
 
+@functools.cache
+def create_only_properties(resource_type: str, region: str = "us-east-1") -> tuple[str, ...]:
+    """Property paths whose change makes CloudFormation replace the resource, from the resource type's
+    registry schema (``createOnlyProperties``) as cfn-lint ships it; empty for custom resources."""
+    try:
+        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+    except ImportError:  # pragma: no cover - make review installs cfn-lint
+        return ()
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type)
+    except Exception:  # a custom resource or a type this cfn-lint does not know
+        return ()
+    return tuple(path.removeprefix("/properties/") for path in schema.schema.get("createOnlyProperties", []))
+
+
+def _value_at(properties: dict[str, Any], path: str) -> Any:
+    value: Any = properties
+    for part in path.split("/"):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def _replace_key(resource: dict[str, Any]) -> str:
+    """A hash of the create-only property values: when it differs between two reviews, the resource is
+    replaced (a new physical resource, data not carried over)."""
     properties = resource.get("Properties", {})
-    immutable = {key: properties.get(key) for key in REPLACING_PROPERTIES.get(resource["Type"], ())}
+    immutable = {path: _value_at(properties, path) for path in create_only_properties(resource["Type"])}
     return hashlib.sha256(json.dumps(immutable, sort_keys=True).encode()).hexdigest()[:16]
 
 
