@@ -85,6 +85,8 @@ class Assembly:
                 elif key == "Fn::ImportValue" and isinstance(inner, str) and inner in self.exports:
                     source, exported = self.exports[inner]
                     found |= self.refs(source, exported)
+                elif key == "Fn::GetStackOutput" and (output := self._stack_output(inner)) is not None:
+                    found |= self.refs(*output)
                 elif key == "Fn::Sub":
                     text = inner[0] if isinstance(inner, list) else inner
                     for name in _sub_names(text):
@@ -123,6 +125,8 @@ class Assembly:
         if key == "Fn::ImportValue" and isinstance(inner, str) and inner in self.exports:
             source, exported = self.exports[inner]
             return f"{source}:{self.text(source, exported)}"
+        if key == "Fn::GetStackOutput" and (output := self._stack_output(inner)) is not None:
+            return f"{output[0]}:{self.text(*output)}"
         if key == "Fn::Select":
             index, items = inner
             return f"select({index}, {self.text(stack, items)})"
@@ -133,6 +137,16 @@ class Assembly:
             condition, yes, no = inner
             return f"if {condition}: {self.text(stack, yes)} else {self.text(stack, no)}"
         return f"{key}({self.text(stack, inner)})"
+
+    def _stack_output(self, reference: Any) -> tuple[str, Any] | None:
+        """(stack, value) of the output that ``Fn::GetStackOutput`` (CDK's cross-stack reference) reads."""
+        if not isinstance(reference, dict):
+            return None
+        name, output = reference.get("StackName"), reference.get("OutputName")
+        for stack in self.stacks:
+            if stack.name == name and output in stack.template.get("Outputs", {}):
+                return stack.name, stack.template["Outputs"][output]["Value"]
+        return None
 
     def nag_text(self, stack: str, value: Any) -> str:
         """The form cdk-nag uses in finding ids: ``<Bucket9EC9DEB9.Arn>/docs/*``, ``<AWS::Region>``."""

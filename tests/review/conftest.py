@@ -8,7 +8,7 @@ import pytest
 
 from ladder.review import build
 from ladder.review.findings import CHECKOV
-from tests.stacks.conftest import COMBINATIONS, synth  # noqa: F401  (the session's synth fixture)
+from tests.stacks.conftest import COMBINATIONS, prod, sandbox, synth  # noqa: F401  (session fixtures)
 from tests.support.synth import REPO_ROOT
 
 ReviewFn = Callable[[str], dict[str, Any]]
