@@ -236,16 +236,3 @@ def _data_access_rules(document: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for statement in _as_list(document["Statement"])
     ]
-
-
-def grants(assembly: Assembly) -> set[tuple[str, str, str]]:
-    """(role, action, resource) triples of every Allow statement: what the diff compares."""
-    found = set()
-    for row in roles(assembly):
-        for statement in row["statements"]:
-            if statement["effect"] != "Allow":
-                continue
-            for action in statement["actions"]:
-                for resource in statement["resources"]:
-                    found.add((f"{row['stack']}/{row['logicalId']}", action, resource["text"]))
-    return found
