@@ -7,8 +7,12 @@ CDK := node_modules/.bin/cdk
 # Extra CDK context, e.g. make synth CONTEXT="-c profile=prod -c vectorStore=s3vectors"
 CONTEXT ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# checkov pins its own dependencies (an old boto3 among them): it lives in its own virtual environment.
+CHECKOV_VENV := .venv-checkov
+# make review AGAINST=path/to/earlier/review.json adds what changed since that review.
+AGAINST ?=
 
-.PHONY: synth test bootstrap doctor deploy diff destroy upload-sample cli clean
+.PHONY: synth test bootstrap doctor deploy diff destroy upload-sample cli clean review review-check checkov-venv
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -29,6 +33,20 @@ $(VENV)/.cli-installed: $(VENV)/.app-installed pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# cfn-lint for make review, at the version requirements-dev.txt pins (without the rest of the test tooling).
+$(VENV)/.review-installed: $(VENV)/.app-installed requirements-dev.txt
+	$(BIN)/pip install --quiet "$$(grep '^cfn-lint==' requirements-dev.txt)"
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+## checkov-venv: install checkov (requirements-checkov.txt) into its own .venv-checkov
+checkov-venv: $(CHECKOV_VENV)/.installed
+
 node_modules/.installed: package.json package-lock.json
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || (echo "Node 20+ is required" && exit 1)
 	npm ci --no-audit --no-fund --loglevel=error
@@ -40,11 +58,21 @@ synth: $(VENV)/.app-installed node_modules/.installed
 	$(BIN)/python -m stacks.nag_report cdk.out
 
 ## test: lint, type-check and run every test (templates, Lambdas, training on a tiny CPU model)
-test: $(VENV)/.dev-installed node_modules/.installed
+test: $(VENV)/.dev-installed node_modules/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+## review: synthesize, then write cdk.out/review/{index.html,REVIEW.md,review.json} (AGAINST=old review.json)
+review: $(VENV)/.review-installed node_modules/.installed $(CHECKOV_VENV)/.installed
+	$(CDK) synth --quiet $(CONTEXT)
+	$(BIN)/python -m stacks.nag_report cdk.out > /dev/null
+	$(BIN)/python -m ladder.review cdk.out $(if $(AGAINST),--against $(AGAINST))
+
+## review-check: open cdk.out/review/index.html in headless Chromium and check the diagram rendered as SVG
+review-check:
+	$(BIN)/python -m ladder.review.browser cdk.out/review/index.html
 
 bootstrap: $(VENV)/.app-installed node_modules/.installed
 	$(CDK) bootstrap $(CONTEXT)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from stacks.checkov import CheckovSuppressions
 from stacks.config import CONTEXT_KEYS, LadderConfig, from_context
 from stacks.fine_tune.reason import record_reason
 from stacks.fine_tune.verdict import fine_tune_reason
@@ -76,6 +77,7 @@ def build_app(app: cdk.App) -> LadderStacks:
     for stack in stacks:
         cdk.Tags.of(stack).add("project", "ladder")
         cdk.Tags.of(stack).add("ladder:profile", config.profile)
+    cdk.Aspects.of(app).add(CheckovSuppressions())
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return LadderStacks(
         config=config, knowledge=knowledge, rag_api=rag_api, fine_tune=fine_tune, stacks=tuple(stacks)

@@ -259,6 +259,18 @@ class RagApi(Construct):
                     ),
                     visibility_config=visibility("ladder-api-common"),
                 ),
+                # Request patterns known to exploit backends (Log4j JNDI lookups): checkov CKV_AWS_192
+                wafv2.CfnWebACL.RuleProperty(
+                    name="AWSManagedRulesKnownBadInputsRuleSet",
+                    priority=2,
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name="AWSManagedRulesKnownBadInputsRuleSet"
+                        )
+                    ),
+                    visibility_config=visibility("ladder-api-bad-inputs"),
+                ),
             ],
         )
         wafv2.CfnWebACLAssociation(

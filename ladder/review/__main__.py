@@ -1,0 +1,5 @@
+import sys
+
+from ladder.review import main
+
+sys.exit(main())

@@ -1,0 +1,354 @@
+"""The review as a document of blocks (headings, paragraphs, tables, the diagram), rendered once to
+Markdown for a pull request and once to a self-contained HTML page whose diagram is drawn by the vendored,
+pinned Mermaid (``node_modules/mermaid``, inlined into the page: no network at view time)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ladder.errors import SetupError
+
+MERMAID_JS = Path("node_modules/mermaid/dist/mermaid.min.js")
+
+
+@dataclass
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass
+class Paragraph:
+    text: str
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class Diagram:
+    source: str
+
+
+Block = Heading | Paragraph | Table | Diagram
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _statement_cells(statement: dict[str, Any]) -> list[str]:
+    resources = []
+    for resource in statement["resources"]:
+        text = resource["text"]
+        if resource.get("wildcard"):
+            ack = resource.get("acknowledgement")
+            text += (
+                f" ⚠ wildcard — acknowledged: {ack}" if ack else " ⚠ wildcard (no matching acknowledgement)"
+            )
+        resources.append(text)
+    effect = "" if statement["effect"] == "Allow" else f"{statement['effect']}: "
+    actions = ("NOT " if statement.get("notAction") else "") + ", ".join(statement["actions"])
+    return [effect + actions, "; ".join(resources) or "—", "; ".join(statement["conditions"]) or "—"]
+
+
+def blocks(review: dict[str, Any]) -> list[Block]:
+    """The whole report, in reading order."""
+    out: list[Block] = [Heading("Ladder review", 1), Paragraph(review["summaryText"])]
+    if review.get("diff"):
+        out += _diff_blocks(review["diff"], review.get("against", ""))
+    out += [
+        Heading("Architecture"),
+        Paragraph("Derived from the synthesized templates."),
+        Diagram(review["diagram"]),
+    ]
+
+    out.append(Heading("What gets created, what survives cdk destroy"))
+    for stack in review["stacks"]:
+        out.append(Heading(f"{stack['name']} — {len(stack['resources'])} resources", 3))
+        if stack["description"]:
+            out.append(Paragraph(stack["description"]))
+        out.append(Table(["resource type", "count"], [[t, str(n)] for t, n in stack["countsByType"].items()]))
+        kept = stack["survivesDestroy"]
+        if kept:
+            out.append(
+                Paragraph(
+                    f"{len(kept)} resource(s) survive `cdk destroy` and keep billing until deleted by hand:"
+                )
+            )
+            out.append(
+                Table(
+                    ["resource", "type", "deletion policy", "construct"],
+                    [[r["logicalId"], r["type"], r["deletionPolicy"], r["path"]] for r in kept],
+                )
+            )
+        else:
+            out.append(Paragraph("Nothing in this stack survives `cdk destroy`."))
+
+    out.append(Heading("Permissions"))
+    rows = []
+    for role in review["permissions"]["roles"]:
+        trust = "; ".join(
+            ", ".join(t["principals"]) + (f" when {'; '.join(t['conditions'])}" if t["conditions"] else "")
+            for t in role["trust"]
+        )
+        name = f"{role['stack']}/{role['logicalId']}"
+        used = ", ".join(role["usedBy"]) or "—"
+        rows.append([f"**{name}** (used by {used})", f"assumed by {trust}", "", ""])
+        for managed in role["managedPolicies"]:
+            rows.append(["", f"managed policy {managed}", "", ""])
+        for statement in role["statements"]:
+            rows.append(["", *_statement_cells(statement)])
+    out.append(Table(["role", "actions", "resources", "conditions"], rows))
+    out.append(Heading("Resource policies", 3))
+    policy_rows = []
+    for policy in review["permissions"]["resourcePolicies"]:
+        name = f"{policy['stack']}/{policy['logicalId']} ({policy['type']}) on {policy['on']}"
+        for statement in policy.get("statements", []):
+            principals = ", ".join(statement["principals"]) or "—"
+            policy_rows.append([name, principals, *_statement_cells(statement)])
+        for rule_set in policy.get("rules", []):
+            for rule in rule_set["rules"]:
+                policy_rows.append(
+                    [
+                        name,
+                        ", ".join(rule_set["principals"]),
+                        ", ".join(rule["permissions"]),
+                        f"{rule['resourceType']}: {', '.join(rule['resources'])}",
+                        "—",
+                    ]
+                )
+        if "raw" in policy:
+            policy_rows.append([name, "—", policy["raw"], "", ""])
+    out.append(Table(["policy", "principals", "actions", "resources", "conditions"], policy_rows))
+
+    cost = review["cost"]
+    out.append(Heading("Cost"))
+    out.append(
+        Paragraph(
+            f"Idle monthly floor: **{_usd(cost['idleMonthlyUsd'])}** (list prices for {cost['priceRegion']} "
+            f"as of {cost['pricesAsOf']}, free tiers ignored). Each line names the resource it comes from."
+        )
+    )
+    out.append(
+        Table(
+            ["stack", "resource", "type", "quantity", "unit price", "monthly", "detail"],
+            [
+                [
+                    line["stack"],
+                    line["logicalId"],
+                    line["type"],
+                    f"{line['quantity']:g}",
+                    f"{_usd(line['unitUsd'])} per {line['unit']}",
+                    _usd(line["monthlyUsd"]),
+                    line["detail"],
+                ]
+                for line in cost["lines"]
+            ],
+        )
+    )
+    for item in cost["noIdlePrice"]:
+        out.append(
+            Paragraph(f"{item['stack']}/{item['logicalId']} ({item['type']}): $0 idle — {item['why']}.")
+        )
+    out.append(
+        Table(
+            ["usage price (not in the floor)", "price"],
+            [[p["what"], f"{_usd(p['usd'])} per {p['unit']}"] for p in cost["usagePrices"]],
+        )
+    )
+    per_query = cost["perQuery"]
+    if per_query and per_query["costPerQueryUsd"]:
+        out.append(Paragraph(f"Per-query cost from the latest evaluation run ({per_query['summary']}):"))
+        out.append(
+            Table(
+                ["arm", "cost per query"], [[a, f"${v:.6f}"] for a, v in per_query["costPerQueryUsd"].items()]
+            )
+        )
+    else:
+        out.append(Paragraph("Per-query cost: no evaluation run yet (eval-runs/*/summary.json)."))
+
+    findings = review["findings"]
+    out.append(Heading("Findings"))
+    nag = findings["cdkNag"]
+    out.append(
+        Heading(
+            f"cdk-nag (AwsSolutions): {len(nag['unacknowledged'])} unacknowledged, "
+            f"{len(nag['acknowledged'])} acknowledged",
+            3,
+        )
+    )
+    out.append(
+        Table(
+            ["construct", "finding", "reason"],
+            [[a["path"], a["finding"], a["reason"]] for a in nag["acknowledged"]],
+        )
+    )
+    lint = findings["cfnLint"]
+    problems = [row for row in lint if not row["tolerated"]]
+    out.append(Heading(f"cfn-lint: {len(problems)} problem(s), {len(lint) - len(problems)} tolerated", 3))
+    if lint:
+        out.append(
+            Table(
+                ["stack", "rule", "where", "message", "status"],
+                [
+                    [
+                        r["stack"],
+                        r["rule"],
+                        r["path"],
+                        r["message"],
+                        "tolerated (aws-cdk-lib)" if r["tolerated"] else "problem",
+                    ]
+                    for r in lint
+                ],
+            )
+        )
+    checkov = findings["checkov"]
+    out.append(
+        Heading(
+            f"checkov {checkov['version']}: {checkov['passed']} passed, {len(checkov['failed'])} failed, "
+            f"{len(checkov['skipped'])} skipped with a reason",
+            3,
+        )
+    )
+    if checkov["failed"]:
+        out.append(
+            Table(
+                ["stack", "check", "resource", "what"],
+                [
+                    [c["stack"], c["id"], f"{c['logicalId']} ({c['type']})", c["name"]]
+                    for c in checkov["failed"]
+                ],
+            )
+        )
+    out.append(
+        Table(
+            ["stack", "check", "resource", "why it is accepted"],
+            [
+                [c["stack"], c["id"], f"{c['logicalId']} ({c['type']})", c["reason"]]
+                for c in checkov["skipped"]
+            ],
+        )
+    )
+
+    out.append(Heading("Why the optional stacks exist"))
+    for row in review["optionalStacks"]:
+        if not row["on"]:
+            out.append(Paragraph("Fine-tune stack: off (`-c fineTune=true` switches it on)."))
+        elif row["reason"] is None:
+            out.append(
+                Paragraph(f"{row['stack']}: on, but its template records no reason (Ladder::FineTuneReason).")
+            )
+        else:
+            reason = row["reason"]
+            details = ", ".join(
+                f"{key} {reason[key]}" for key in ("rung", "verdictCreatedAt", "expiresAt") if reason.get(key)
+            )
+            headline = f" — {reason['headline']}" if reason.get("headline") else ""
+            out.append(
+                Paragraph(
+                    f"{row['stack']}: on by {reason.get('kind', '?')}: {reason.get('reason', '')}{headline}"
+                    + (f" ({details})" if details else "")
+                )
+            )
+    return out
+
+
+def _diff_blocks(diff: dict[str, Any], against: str) -> list[Block]:
+    out: list[Block] = [
+        Heading(f"Changes since {against}"),
+        Paragraph(
+            f"Idle monthly floor {_usd(diff['idleMonthlyUsdBefore'])} → {_usd(diff['idleMonthlyUsdAfter'])} "
+            f"({'+' if diff['idleMonthlyUsdDelta'] >= 0 else ''}{_usd(diff['idleMonthlyUsdDelta'])})."
+        ),
+    ]
+    resource_rows = [
+        [change, r["stack"], r["logicalId"], r["type"], r.get("why", "")]
+        for change in ("added", "removed", "replaced", "changed")
+        for r in diff[change]
+    ]
+    out.append(Table(["change", "stack", "resource", "type", "why"], resource_rows))
+    grant_rows = [
+        [change, g["role"], g["action"], g["resource"]]
+        for change, key in (("gained", "permissionsGained"), ("lost", "permissionsLost"))
+        for g in diff[key]
+    ]
+    out.append(Table(["permission", "role", "action", "resource"], grant_rows))
+    return out
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(document: list[Block]) -> str:
+    lines: list[str] = []
+    for block in document:
+        if isinstance(block, Heading):
+            lines += ["#" * block.level + " " + block.text, ""]
+        elif isinstance(block, Paragraph):
+            lines += [block.text, ""]
+        elif isinstance(block, Diagram):
+            lines += ["```mermaid", block.source.rstrip(), "```", ""]
+        elif block.rows:
+            lines.append("| " + " | ".join(block.header) + " |")
+            lines.append("|" + "---|" * len(block.header))
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _inline(text: str) -> str:
+    """Escape, then keep the two Markdown marks the report uses (**bold**, `code`)."""
+    escaped = html.escape(text)
+    parts = escaped.split("**")
+    escaped = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+    parts = escaped.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #1b1b1b; }
+table { border-collapse: collapse; margin: .5rem 0 1.5rem; width: 100%; }
+th, td { border: 1px solid #ccc; padding: .3rem .5rem; vertical-align: top; text-align: left; }
+th { background: #f2f2f2; } code { background: #f4f4f4; padding: 0 .2rem; }
+td { word-break: break-word; } .mermaid { background: #fff; }
+"""
+
+
+def mermaid_script(mermaid_js: Path = MERMAID_JS) -> str:
+    if not mermaid_js.is_file():
+        raise SetupError(f"the Mermaid renderer is missing ({mermaid_js}): run `npm ci` (make review does)")
+    # A literal </script> inside the inlined bundle would end the script element early.
+    return mermaid_js.read_text(encoding="utf-8").replace("</script", "<\\/script")
+
+
+def html_page(document: list[Block], mermaid_js: Path = MERMAID_JS) -> str:
+    body: list[str] = []
+    for block in document:
+        if isinstance(block, Heading):
+            body.append(f"<h{block.level}>{_inline(block.text)}</h{block.level}>")
+        elif isinstance(block, Paragraph):
+            body.append(f"<p>{_inline(block.text)}</p>")
+        elif isinstance(block, Diagram):
+            body.append(f'<pre class="mermaid">{html.escape(block.source)}</pre>')
+        elif block.rows:
+            header = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in block.rows
+            )
+            body.append(f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Ladder review</title>'
+        f"<style>{STYLE}</style></head><body>\n"
+        + "\n".join(body)
+        + f"\n<script>{mermaid_script(mermaid_js)}</script>\n"
+        + "<script>mermaid.initialize({startOnLoad: true, securityLevel: 'strict'});</script>\n"
+        + "</body></html>\n"
+    )
