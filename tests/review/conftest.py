@@ -8,7 +8,7 @@ import pytest
 
 from ladder.review import build
 from ladder.review.findings import CHECKOV
-from tests.stacks.conftest import COMBINATIONS, prod, sandbox, synth  # noqa: F401  (session fixtures)
+from tests.stacks.conftest import COMBINATIONS
 from tests.support.synth import REPO_ROOT
 
 ReviewFn = Callable[[str], dict[str, Any]]
@@ -24,7 +24,7 @@ def checkov() -> Path:
 
 
 @pytest.fixture(scope="session")
-def review_of(synth, checkov: Path, tmp_path_factory: pytest.TempPathFactory) -> ReviewFn:  # noqa: F811
+def review_of(synth, checkov: Path, tmp_path_factory: pytest.TempPathFactory) -> ReviewFn:
     """The review data of one flag combination (built once per session)."""
     cache: dict[str, dict[str, Any]] = {}
     no_eval_runs = tmp_path_factory.mktemp("no-eval-runs")

@@ -1,11 +1,6 @@
+"""Flag combinations of the stacks' tests; the synth fixtures themselves live in ``tests/conftest.py``."""
+
 from __future__ import annotations
-
-from collections.abc import Callable, Mapping
-from typing import Any
-
-import pytest
-
-from tests.support.synth import Synthesized, synthesize
 
 # The fine-tune stack's own tests switch it on with an explicit override reason, never a verdict file.
 FINE_TUNE_ON: dict[str, str] = {
@@ -23,30 +18,3 @@ COMBINATIONS: dict[str, dict[str, str]] = {
     "prod-s3vectors": {"profile": "prod", "vectorStore": "s3vectors"},
     "sandbox-s3vectors-finetune": {"vectorStore": "s3vectors", **FINE_TUNE_ON},
 }
-
-SynthFn = Callable[..., Synthesized]
-
-
-@pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> SynthFn:
-    """Synthesize once per distinct set of ``-c`` overrides for the whole session."""
-    cache: dict[tuple[tuple[str, Any], ...], Synthesized] = {}
-
-    def run(overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> Synthesized:
-        merged = {**(overrides or {}), **kwargs}
-        key = tuple(sorted(merged.items()))
-        if key not in cache:
-            cache[key] = synthesize(tmp_path_factory.mktemp("cdk.out"), merged)
-        return cache[key]
-
-    return run
-
-
-@pytest.fixture(scope="session")
-def sandbox(synth: SynthFn) -> Synthesized:
-    return synth(COMBINATIONS["sandbox"])
-
-
-@pytest.fixture(scope="session")
-def prod(synth: SynthFn) -> Synthesized:
-    return synth(COMBINATIONS["prod"])
