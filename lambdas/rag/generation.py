@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import constants
@@ -139,9 +139,11 @@ def invoke_with_guardrail(
 ) -> Generation:
     """InvokeModel for imported models Converse does not serve, checked by ApplyGuardrail before and after.
     ``chat_format`` is the published model's (finetuned.chat_format_for); None: the template's own section."""
-    blocked = _apply_guardrail(bedrock_runtime, settings, "INPUT", [{"text": {"text": question}}])
-    if blocked is not None:
-        return Generation(text=blocked, stop_reason="guardrail_intervened", intervened=True)
+    checked = _apply_guardrail(bedrock_runtime, settings, "INPUT", [{"text": {"text": question}}])
+    if checked.outcome == "BLOCKED":
+        return Generation(text=checked.text, stop_reason="guardrail_intervened", intervened=True)
+    if checked.outcome == "MASKED":
+        question = mask_findings(question, checked.assessments)  # the model sees what Converse would send
     deadline.require("generate", constants.GENERATE_MIN_REMAINING_MS)
     chat = chat_format or template_chat_format(template)
     body = chat.request_body(
@@ -169,14 +171,21 @@ def invoke_with_guardrail(
         {"text": {"text": question, "qualifiers": [question_qualifier(question, passages)]}},
         {"text": {"text": generation.text or " ", "qualifiers": ["guard_content"]}},
     ]
-    blocked = _apply_guardrail(bedrock_runtime, settings, "OUTPUT", output_check)
-    if blocked is not None:
+    checked = _apply_guardrail(bedrock_runtime, settings, "OUTPUT", output_check)
+    if checked.outcome == "BLOCKED":
         return Generation(
-            text=blocked,
+            text=checked.text,
             stop_reason="guardrail_intervened",
             intervened=True,
             input_tokens=generation.input_tokens,
             output_tokens=generation.output_tokens,
+        )
+    if checked.outcome == "MASKED":
+        return replace(
+            generation,
+            text=mask_findings(generation.text, checked.assessments),
+            stop_reason="guardrail_intervened",
+            masked=True,
         )
     return generation
 
@@ -197,10 +206,19 @@ def _parse_invoke_model_output(raw: bytes) -> Generation:
         raise UpstreamUnavailable(_UNUSABLE) from None
 
 
+@dataclass(frozen=True)
+class GuardrailCheck:
+    """What ApplyGuardrail decided: ``NONE``, ``MASKED`` (PII anonymized only) or ``BLOCKED``."""
+
+    outcome: str
+    text: str = ""
+    """The guardrail's own output when it intervened (its blocked message)."""
+    assessments: Sequence[Any] = ()
+
+
 def _apply_guardrail(
     bedrock_runtime: Any, settings: Settings, source: str, content: list[dict[str, Any]]
-) -> str | None:
-    """The guardrail's replacement text when it intervenes, else None."""
+) -> GuardrailCheck:
     with upstream_call("guardrail"):
         response = within_deadline(
             "guardrail",
@@ -212,8 +230,27 @@ def _apply_guardrail(
             ),
         )
     if response["action"] != "GUARDRAIL_INTERVENED":
-        return None
-    return "".join(output.get("text", "") for output in response.get("outputs", [])).strip()
+        return GuardrailCheck("NONE")
+    assessments = response.get("assessments") or []
+    text = "".join(output.get("text", "") for output in response.get("outputs", [])).strip()
+    return GuardrailCheck(assessments_outcome(assessments), text, assessments)
+
+
+def mask_findings(text: str, assessments: Sequence[Any]) -> str:
+    """``text`` with every PII entity the guardrail anonymized replaced by ``{TYPE}``, as Converse masks it.
+
+    ApplyGuardrail reports each finding's ``match``; replacing those in the text we sent keeps the answer
+    independent of how the guardrail lays out its outputs for several content blocks."""
+    for assessment in assessments:
+        if not isinstance(assessment, dict):
+            continue
+        policy = assessment.get("sensitiveInformationPolicy") or {}
+        for finding in (policy.get("piiEntities") or []) + (policy.get("regexes") or []):
+            match = finding.get("match") if isinstance(finding, dict) else None
+            if finding.get("action") == "ANONYMIZED" and match:
+                label = finding.get("type") or finding.get("name") or "REDACTED"
+                text = text.replace(match, "{" + label + "}")
+    return text
 
 
 def _warn_if_truncated(generation: Generation, settings: Settings) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from botocore.stub import ANY
@@ -489,4 +490,90 @@ def test_finetuned_model_parameter_is_cached(
 
     # Then the cached ARN is still used
     assert app.ask({"question": "Leave?", "mode": "finetuned"}).status == 200
+    app.assert_no_pending()
+
+
+def _masked(matches: dict[str, str]) -> dict[str, Any]:
+    """An ApplyGuardrail intervention that only anonymized PII (``{match: type}``)."""
+    response = guardrail_response("masked by the guardrail")
+    response["assessments"] = [
+        {
+            "sensitiveInformationPolicy": {
+                "piiEntities": [
+                    {"match": match, "type": kind, "action": "ANONYMIZED", "detected": True}
+                    for match, kind in matches.items()
+                ],
+                "regexes": [],
+            }
+        }
+    ]
+    return response
+
+
+def test_finetuned_invoke_model_masked_answer_keeps_its_citations(
+    make_app: Callable[..., App], publish_model: Callable[[str], None]
+) -> None:
+    # Given an imported model whose answer carries a card number the guardrail anonymizes
+    app = make_app(FINETUNED_MODEL_API="invoke_model")
+    publish_model(IMPORTED_MODEL_ARN)
+    app.expect_architecture("LLAMA3")
+    app.expect_retrieve()
+    app.bedrock.add_response("apply_guardrail", guardrail_response())
+    app.bedrock.add_response(
+        "invoke_model",
+        {
+            "body": streaming_json(
+                {"generation": "Use card 4111 1111 1111 1111 [1].", "stop_reason": "stop"}
+            ),
+            "contentType": "application/json",
+        },
+    )
+    app.bedrock.add_response("apply_guardrail", _masked({"4111 1111 1111 1111": "CREDIT_DEBIT_CARD_NUMBER"}))
+
+    # When the question is asked
+    response = app.ask({"question": "Which card do I use?", "mode": "finetuned"})
+
+    # Then the answer stands with the number masked, as MASKED, with its citations
+    assert response.status == 200
+    assert response.body["answer"] == "Use card {CREDIT_DEBIT_CARD_NUMBER} [1]."
+    assert response.body["guardrail"] == {"action": "MASKED"}
+    assert len(response.body["citations"]) == 2
+    app.assert_no_pending()
+
+
+def test_finetuned_invoke_model_masked_question_reaches_the_model_masked(
+    make_app: Callable[..., App], publish_model: Callable[[str], None]
+) -> None:
+    # Given a question with an account number the input guardrail anonymizes
+    app = make_app(FINETUNED_MODEL_API="invoke_model")
+    publish_model(IMPORTED_MODEL_ARN)
+    app.expect_architecture("LLAMA3")
+    app.expect_retrieve()
+    app.bedrock.add_response(
+        "apply_guardrail", _masked({"GB33BUKB20201555555555": "INTERNATIONAL_BANK_ACCOUNT_NUMBER"})
+    )
+    app.bedrock.add_response(
+        "invoke_model",
+        {
+            "body": streaming_json({"generation": "Expenses are paid monthly [1].", "stop_reason": "stop"}),
+            "contentType": "application/json",
+        },
+    )
+    captured: list[dict] = []
+    app.hook(
+        app.runtime.clients.bedrock_runtime,
+        "provide-client-params.bedrock-runtime.InvokeModel",
+        lambda params, **_: captured.append(dict(params)),
+    )
+    app.bedrock.add_response("apply_guardrail", guardrail_response())
+
+    # When the question is asked
+    response = app.ask({"question": "When is GB33BUKB20201555555555 paid?", "mode": "finetuned"})
+
+    # Then the model saw the masked question, and the answer is not treated as blocked
+    prompt = json.loads(captured[0]["body"])["prompt"]
+    assert "GB33BUKB20201555555555" not in prompt
+    assert "{INTERNATIONAL_BANK_ACCOUNT_NUMBER}" in prompt
+    assert response.body["answer"] == "Expenses are paid monthly [1]."
+    assert response.body["guardrail"] == {"action": "NONE"}
     app.assert_no_pending()
