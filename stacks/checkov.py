@@ -103,6 +103,11 @@ def _triggers(function: cdk.CfnResource) -> set[str]:
         if not isinstance(node, cdk.CfnResource) or node is function:
             continue
         kind = node.cfn_resource_type
+        if kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
+            # A custom resource (e.g. an AwsCustomResource's Custom::AWS) whose ServiceToken is the function.
+            if target in _properties(node):
+                found.add("cloudformation")
+            continue
         if kind not in {
             "AWS::Lambda::Permission",
             "AWS::Lambda::EventSourceMapping",
@@ -169,6 +174,12 @@ def skips_for(resource: cdk.CfnResource) -> dict[str, str]:
     return skips
 
 
+def skip_checkov(resource: cdk.CfnResource, check: str, reason: str) -> None:
+    """Accept one checkov finding on the resource where the decision that causes it is made."""
+    existing = resource.get_metadata("checkov") or {}
+    resource.add_metadata("checkov", {"skip": [*existing.get("skip", []), {"id": check, "comment": reason}]})
+
+
 @jsii.implements(cdk.IAspect)
 class CheckovSuppressions:
     """Adds ``Metadata.checkov.skip`` with a specific reason to each resource for its accepted findings."""
@@ -178,7 +189,13 @@ class CheckovSuppressions:
             return
         skips = skips_for(node)
         if skips:
+            existing = node.get_metadata("checkov") or {}
             node.add_metadata(
                 "checkov",
-                {"skip": [{"id": check, "comment": reason} for check, reason in sorted(skips.items())]},
+                {
+                    "skip": [
+                        *existing.get("skip", []),
+                        *({"id": check, "comment": reason} for check, reason in sorted(skips.items())),
+                    ]
+                },
             )

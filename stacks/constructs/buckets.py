@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.checkov import skip_checkov
 from stacks.config import LadderConfig
 from stacks.nag import acknowledge
 
@@ -82,12 +85,12 @@ def data_bucket(
         **_removal(config),  # type: ignore[arg-type]
     )
     if logs_bucket is None:
-        acknowledge(
-            bucket,
-            "AwsSolutions-S1",
+        no_logs = (
             "Sandbox profile: no server access logs, because late log delivery would refill an emptied log "
-            "bucket and fail stack deletion; CloudTrail still records the API calls.",
+            "bucket and fail stack deletion; CloudTrail still records the API calls."
         )
+        acknowledge(bucket, "AwsSolutions-S1", no_logs)
+        skip_checkov(cast(cdk.CfnResource, bucket.node.default_child), "CKV_AWS_18", no_logs)
     if event_bridge:
         # Native CloudFormation property instead of the CDK's notifications custom resource (no extra Lambda).
         cfn_bucket = bucket.node.default_child

@@ -8,6 +8,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from stacks.checkov import CheckovSuppressions
+from tests.stacks.test_rag_api_stack import rag_function
 from tests.support.synth import only, resources
 
 
@@ -17,7 +18,7 @@ def _skips(resource: dict) -> dict[str, str]:
 
 def test_dead_letter_skips_name_how_each_function_is_invoked(sandbox) -> None:
     # Given the synthesized app (the Aspect is applied in stacks/application.py)
-    _, rag = only(sandbox.template("RagApi"), "AWS::Lambda::Function")
+    _, rag = rag_function(sandbox.template("RagApi"))
     knowledge = sandbox.template("Knowledge")
     _, mapping = only(knowledge, "AWS::Lambda::EventSourceMapping")
     ingest = knowledge["Resources"][mapping["Properties"]["FunctionName"]["Ref"]]
