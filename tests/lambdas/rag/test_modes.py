@@ -318,10 +318,7 @@ def test_finetuned_mode_with_invoke_model_checks_input_and_output_with_the_guard
     make_app: Callable[..., App], publish_model: Callable[[str], None]
 ) -> None:
     # Given an imported model served through InvokeModel
-    app = make_app(FINETUNED_MODEL_API="invoke_model")
-    publish_model(IMPORTED_MODEL_ARN)
-    app.expect_architecture("LLAMA3")
-    app.expect_retrieve()
+    app = _invoke_model_app(make_app, publish_model)
     guardrail = {"guardrailIdentifier": "abc123guardrail", "guardrailVersion": "1"}
     passed = guardrail_response()
     app.bedrock.add_response(
@@ -384,10 +381,7 @@ def test_finetuned_invoke_model_input_intervention_skips_the_model(
     make_app: Callable[..., App], publish_model: Callable[[str], None]
 ) -> None:
     # Given the input guardrail blocks the question
-    app = make_app(FINETUNED_MODEL_API="invoke_model")
-    publish_model(IMPORTED_MODEL_ARN)
-    app.expect_architecture("LLAMA3")
-    app.expect_retrieve()
+    app = _invoke_model_app(make_app, publish_model)
     app.bedrock.add_response(
         "apply_guardrail",
         guardrail_response("Blocked by policy."),
@@ -413,19 +407,10 @@ def test_finetuned_invoke_model_output_intervention_replaces_the_answer(
     make_app: Callable[..., App], publish_model: Callable[[str], None]
 ) -> None:
     # Given the output guardrail flags the generation as ungrounded
-    app = make_app(FINETUNED_MODEL_API="invoke_model")
-    publish_model(IMPORTED_MODEL_ARN)
-    app.expect_architecture("LLAMA3")
-    app.expect_retrieve()
+    app = _invoke_model_app(make_app, publish_model)
     passed = guardrail_response()
     app.bedrock.add_response("apply_guardrail", passed)
-    app.bedrock.add_response(
-        "invoke_model",
-        {
-            "body": streaming_json({"generation": "Employees get 90 days.", "stop_reason": "length"}),
-            "contentType": "application/json",
-        },
-    )
+    _generates(app, "Employees get 90 days.", stop_reason="length")
     app.bedrock.add_response(
         "apply_guardrail",
         guardrail_response("Not grounded."),
@@ -493,6 +478,26 @@ def test_finetuned_model_parameter_is_cached(
     app.assert_no_pending()
 
 
+def _invoke_model_app(make_app: Callable[..., App], publish_model: Callable[[str], None]) -> App:
+    """An app whose published Llama-architecture model is served through InvokeModel, after a retrieval."""
+    app = make_app(FINETUNED_MODEL_API="invoke_model")
+    publish_model(IMPORTED_MODEL_ARN)
+    app.expect_architecture("LLAMA3")
+    app.expect_retrieve()
+    return app
+
+
+def _generates(app: App, text: str, *, stop_reason: str = "stop") -> None:
+    """The imported model answers ``text`` (Llama's InvokeModel body)."""
+    app.bedrock.add_response(
+        "invoke_model",
+        {
+            "body": streaming_json({"generation": text, "stop_reason": stop_reason}),
+            "contentType": "application/json",
+        },
+    )
+
+
 def _masked(matches: dict[str, str]) -> dict[str, Any]:
     """An ApplyGuardrail intervention that only anonymized PII (``{match: type}``)."""
     response = guardrail_response("masked by the guardrail")
@@ -514,20 +519,9 @@ def test_finetuned_invoke_model_masked_answer_keeps_its_citations(
     make_app: Callable[..., App], publish_model: Callable[[str], None]
 ) -> None:
     # Given an imported model whose answer carries a card number the guardrail anonymizes
-    app = make_app(FINETUNED_MODEL_API="invoke_model")
-    publish_model(IMPORTED_MODEL_ARN)
-    app.expect_architecture("LLAMA3")
-    app.expect_retrieve()
+    app = _invoke_model_app(make_app, publish_model)
     app.bedrock.add_response("apply_guardrail", guardrail_response())
-    app.bedrock.add_response(
-        "invoke_model",
-        {
-            "body": streaming_json(
-                {"generation": "Use card 4111 1111 1111 1111 [1].", "stop_reason": "stop"}
-            ),
-            "contentType": "application/json",
-        },
-    )
+    _generates(app, "Use card 4111 1111 1111 1111 [1].")
     app.bedrock.add_response("apply_guardrail", _masked({"4111 1111 1111 1111": "CREDIT_DEBIT_CARD_NUMBER"}))
 
     # When the question is asked
@@ -545,20 +539,11 @@ def test_finetuned_invoke_model_masked_question_reaches_the_model_masked(
     make_app: Callable[..., App], publish_model: Callable[[str], None]
 ) -> None:
     # Given a question with an account number the input guardrail anonymizes
-    app = make_app(FINETUNED_MODEL_API="invoke_model")
-    publish_model(IMPORTED_MODEL_ARN)
-    app.expect_architecture("LLAMA3")
-    app.expect_retrieve()
+    app = _invoke_model_app(make_app, publish_model)
     app.bedrock.add_response(
         "apply_guardrail", _masked({"GB33BUKB20201555555555": "INTERNATIONAL_BANK_ACCOUNT_NUMBER"})
     )
-    app.bedrock.add_response(
-        "invoke_model",
-        {
-            "body": streaming_json({"generation": "Expenses are paid monthly [1].", "stop_reason": "stop"}),
-            "contentType": "application/json",
-        },
-    )
+    _generates(app, "Expenses are paid monthly [1].")
     captured: list[dict] = []
     app.hook(
         app.runtime.clients.bedrock_runtime,
