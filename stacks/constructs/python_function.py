@@ -7,22 +7,17 @@ from collections.abc import Mapping, Sequence
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from stacks.config import LOG_RETENTION_DAYS, LadderConfig
+from stacks.config import LadderConfig
+from stacks.constructs.log_group import log_group
 from stacks.lambda_code import function_code, handler_path
 from stacks.nag import acknowledge
 
 METRICS_NAMESPACE = "Ladder"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
-
-
-def retention(days: int) -> logs.RetentionDays:
-    """CloudWatch Logs retention enum for a validated number of days (see LOG_RETENTION_DAYS)."""
-    return dict(zip(LOG_RETENTION_DAYS, logs.RetentionDays, strict=False))[days]
 
 
 def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
@@ -58,13 +53,7 @@ class PythonFunction(Construct):
         shared_files: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        removal = cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=retention(config.log_retention_days),
-            removal_policy=removal,
-        )
+        self.log_group = log_group(self, "Logs", config=config)
         self.role = iam.Role(
             self,
             "Role",

@@ -21,7 +21,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_stepfunctions as sfn
@@ -31,7 +30,8 @@ from constructs import Construct
 from stacks.config import LadderConfig, is_gated_model
 from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.bedrock_principal import bedrock_service_principal
-from stacks.constructs.python_function import PythonFunction, retention
+from stacks.constructs.log_group import log_group
+from stacks.constructs.python_function import PythonFunction
 from stacks.fine_tune import layout
 from stacks.fine_tune.training import (
     describe_training_job,
@@ -214,10 +214,7 @@ class FineTunePipeline(Construct):
             .otherwise(without_staged_model)
         )
 
-        removal = cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=retention(config.log_retention_days), removal_policy=removal
-        )
+        self.log_group = log_group(self, "Logs", config=config)
         training_hours = (
             config.fine_tune_max_wait_hours if config.fine_tune_spot else config.fine_tune_max_runtime_hours
         )

@@ -5,14 +5,13 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks.config import LadderConfig
 from stacks.constructs.bedrock_principal import bedrock_service_principal
-from stacks.constructs.python_function import retention
+from stacks.constructs.log_group import log_group
 from stacks.knowledge.naming import data_source_name, knowledge_base_name
 from stacks.knowledge.vector_store import VectorCollection, VectorStore
 from stacks.nag import acknowledge, resource_finding
@@ -220,12 +219,7 @@ def _full_sync_of_new_data_source(
         install_latest_aws_sdk=False,
         # Its own log group, so the provider's logs follow the profile's retention and a sandbox destroy
         # leaves no log group behind (the provider's default one is retained).
-        log_group=logs.LogGroup(
-            scope,
-            "FullSyncLogs",
-            retention=retention(config.log_retention_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY,
-        ),
+        log_group=log_group(scope, "FullSyncLogs", config=config),
     )
     # The provider function is the CDK's singleton for every AwsCustomResource in the stack.
     provider = cdk.Stack.of(scope).node.try_find_child(AWS_CUSTOM_RESOURCE_SINGLETON_ID)

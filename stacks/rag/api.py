@@ -9,13 +9,12 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from lambdas.rag import constants as rag_constants
 from stacks.config import LadderConfig
-from stacks.constructs.python_function import retention
+from stacks.constructs.log_group import log_group
 from stacks.lambda_code import LAMBDAS_DIR
 from stacks.nag import acknowledge
 
@@ -86,10 +85,7 @@ class RagApi(Construct):
         self, scope: Construct, construct_id: str, *, config: LadderConfig, function: lambda_.IFunction
     ) -> None:
         super().__init__(scope, construct_id)
-        removal = cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY
-        self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=retention(config.log_retention_days), removal_policy=removal
-        )
+        self.access_logs = log_group(self, "AccessLogs", config=config)
         cors = None
         if config.cors_allow_origins:
             cors = apigw.CorsOptions(

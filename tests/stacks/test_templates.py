@@ -114,3 +114,34 @@ def test_nag_report_lists_each_acknowledgement_and_the_current_templates(synth, 
     printed = capsys.readouterr().out
     for name in synthesized.templates:
         assert f"{name}.template.json" in printed
+
+
+@pytest.mark.parametrize("combination", sorted(COMBINATIONS))
+def test_prod_log_groups_use_the_stacks_logs_key_and_sandbox_ones_the_service_key(
+    synth, combination: str
+) -> None:
+    # Given every template of a flag combination
+    synthesized = synth(COMBINATIONS[combination])
+    prod = synthesized.config.is_prod
+    for name, template in synthesized.templates.items():
+        groups = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Logs::LogGroup"}
+        for logical_id, group in groups.items():
+            key_ref = group["Properties"].get("KmsKeyId")
+            if not prod:
+                # Then sandbox log groups keep CloudWatch Logs' own encryption (no key to pay for)
+                assert key_ref is None, f"{name}/{logical_id}"
+                continue
+            # Then in prod each one names a key of its stack that CloudWatch Logs may use for this
+            # account's log groups only
+            key_id = key_ref["Fn::GetAtt"][0]
+            key = template["Resources"][key_id]
+            assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+            logs_statements = [
+                s
+                for s in key["Properties"]["KeyPolicy"]["Statement"]
+                if "logs." in json.dumps(s.get("Principal", {}))
+            ]
+            assert len(logs_statements) == 1, f"{name}/{logical_id}"
+            context = logs_statements[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+            assert ":log-group:*" in json.dumps(context)
+            assert key["DeletionPolicy"] == "Retain", "retained log groups need their key"
