@@ -50,11 +50,18 @@ def create_clients(settings: Settings) -> Clients:
             "ApplyGuardrail": ("guardrail", constants.GUARDRAIL_MIN_REMAINING_MS),
         },
     )
+    # Only the InvokeModel path of a fine-tuned model asks the control plane for the model's architecture;
+    # no other deployment pays for creating that client at cold start.
+    reads_architecture = bool(settings.finetuned_model_parameter) and settings.finetuned_model_api == (
+        "invoke_model"
+    )
     return Clients(
         agent_runtime=agent_runtime,
         bedrock_runtime=bedrock_runtime,
         ssm=boto3.client("ssm", config=config(constants.SSM_READ_TIMEOUT_S, constants.SSM_MAX_ATTEMPTS)),
-        bedrock=boto3.client(
-            "bedrock", config=config(constants.SSM_READ_TIMEOUT_S, constants.SSM_MAX_ATTEMPTS)
+        bedrock=(
+            boto3.client("bedrock", config=config(constants.SSM_READ_TIMEOUT_S, constants.SSM_MAX_ATTEMPTS))
+            if reads_architecture
+            else None
         ),
     )

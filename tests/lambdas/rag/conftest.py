@@ -240,7 +240,9 @@ def make_app(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> It
             runtime = module.get_runtime()
             retrieve = Stubber(runtime.clients.agent_runtime)
             bedrock = Stubber(runtime.clients.bedrock_runtime)
-            models = Stubber(runtime.clients.bedrock)
+            # Deployments that never read a model's architecture have no control-plane client: a Stubber on
+            # an unused one lets such a test prove no expected GetImportedModel call is left pending.
+            models = Stubber(runtime.clients.bedrock or boto3.client("bedrock", region_name="us-east-1"))
             for stubber in (retrieve, bedrock, models):
                 stubber.activate()
                 stubbers.append(stubber)

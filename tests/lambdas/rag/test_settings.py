@@ -94,3 +94,29 @@ def test_clients_use_standard_retries_and_timeouts(monkeypatch: pytest.MonkeyPat
     assert clients.bedrock_runtime.meta.service_model.service_name == "bedrock-runtime"
     assert clients.agent_runtime.meta.service_model.service_name == "bedrock-agent-runtime"
     assert clients.ssm.meta.config.retries["mode"] == "standard"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, None),
+        ({"FINETUNED_MODEL_PARAMETER": "/ladder/fine-tune/model-arn"}, None),
+        (
+            {
+                "FINETUNED_MODEL_PARAMETER": "/ladder/fine-tune/model-arn",
+                "FINETUNED_MODEL_API": "invoke_model",
+            },
+            "bedrock",
+        ),
+    ],
+)
+def test_the_control_plane_client_exists_only_for_the_invoke_model_path(
+    monkeypatch: pytest.MonkeyPatch, overrides: dict[str, str], expected: str | None
+) -> None:
+    # Given a deployment with or without a fine-tuned model served through InvokeModel
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    clients = create_clients(load_settings(environ(**overrides)))
+
+    # Then only that path creates the client that reads the model's architecture at cold start
+    name = None if clients.bedrock is None else clients.bedrock.meta.service_model.service_name
+    assert name == expected
