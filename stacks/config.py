@@ -367,10 +367,15 @@ def _prefix(value: Any) -> str:
     return value
 
 
+def _list_items(value: Any) -> list[str]:
+    """A JSON list from cdk.json, or a comma-separated -c value without its blank parts; stripped strings."""
+    items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+    return [str(v).strip() for v in items]
+
+
 def _id_list(kind: str, start: str) -> Callable[[Any], tuple[str, ...]]:
     def parse(value: Any) -> tuple[str, ...]:
-        items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
-        items = [str(v).strip() for v in items]
+        items = _list_items(value)
         if any(not re.fullmatch(rf"{start}-[0-9a-f]{{8,17}}", v) for v in items):
             raise ValueError(f"expected a comma-separated list of {kind} ids ({start}-...)")
         return tuple(items)
@@ -379,16 +384,14 @@ def _id_list(kind: str, start: str) -> Callable[[Any], tuple[str, ...]]:
 
 
 def _origins(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
-    items = [str(v).strip() for v in items]
+    items = _list_items(value)
     if any(not re.fullmatch(r"https?://[\w.\-]+(:\d+)?", v) for v in items):
         raise ValueError("expected a comma-separated list of origins such as https://app.example.com")
     return tuple(items)
 
 
 def _model_ids(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
-    items = [str(v).strip() for v in items]
+    items = _list_items(value)
     if not items or any(not _MODEL_ID.fullmatch(v) for v in items):
         raise ValueError(
             "expected a comma-separated list of one or more Bedrock model or inference profile ids"
@@ -397,8 +400,7 @@ def _model_ids(value: Any) -> tuple[str, ...]:
 
 
 def _pii_entities(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
-    items = [str(v).strip() for v in items]
+    items = _list_items(value)
     unknown = [v for v in items if v not in PII_ENTITY_TYPES]
     if unknown:
         raise ValueError(
