@@ -21,7 +21,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from stacks.config import INFERENCE_PROFILE_REGIONS, ConfigError, LadderConfig, from_context
+from stacks.config import (
+    INFERENCE_PROFILE_REGIONS,
+    POWERTOOLS_LAYER_PARAMETER,
+    ConfigError,
+    LadderConfig,
+    from_context,
+)
 
 from .errors import LadderError, SetupError
 
@@ -31,7 +37,6 @@ BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{CDK_QUALIFIER}/version"
 MIN_BOOTSTRAP_VERSION = 6
 """Templates synthesized with the DefaultStackSynthesizer refuse to deploy on a bootstrap older than 6."""
 EXECUTION_ROLE_NAME = "cdk-{qualifier}-cfn-exec-role-{account}-{region}"
-POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
 """SSM public parameter holding the Powertools layer ARN; the same path stacks/constructs resolves."""
 UNRESERVED_CONCURRENCY_FLOOR = 100
 """Lambda keeps this much account concurrency unreserved; a reservation that would go below it fails."""

@@ -99,6 +99,9 @@ PII_ENTITY_TYPES = (
     "VEHICLE_IDENTIFICATION_NUMBER",
 )
 
+POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
+"""SSM public parameter with the ARN of AWS's Powertools layer (read by the stacks and by ladder doctor)."""
+
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (
     1,

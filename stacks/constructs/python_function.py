@@ -10,14 +10,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from stacks.config import LadderConfig
+from stacks.config import POWERTOOLS_LAYER_PARAMETER, LadderConfig
 from stacks.constructs.log_group import log_group
 from stacks.lambda_code import function_code, handler_path
 from stacks.nag import acknowledge
 
 METRICS_NAMESPACE = "Ladder"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
 
 
 def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:

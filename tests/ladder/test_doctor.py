@@ -179,12 +179,6 @@ def test_bootstrap_names_match_the_cdk_default_synthesizer():
     assert role == doctor.execution_role_arn(config(), ACCOUNT, "aws")
 
 
-def test_powertools_parameter_is_the_one_the_stacks_resolve():
-    from stacks.constructs.python_function import POWERTOOLS_LAYER_PARAMETER
-
-    assert doctor.POWERTOOLS_LAYER_PARAMETER == POWERTOOLS_LAYER_PARAMETER
-
-
 def test_execution_role_passes_when_the_bootstrap_role_exists(aws):
     # Given the bootstrap's CloudFormation execution role
     iam = boto3.client("iam", region_name=REGION)
