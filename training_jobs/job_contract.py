@@ -71,8 +71,15 @@ TRAINABLE_ARCHITECTURES: Final = frozenset(
 It refuses anything else before loading weights, so a wrong base model fails in seconds, not after
 hours of GPU time."""
 
+STRATEGIES: Final = ("lora", "qlora", "fsdp-lora")
+"""How train.py holds the base model: ``lora`` (full bf16 weights in every process, data parallel),
+``qlora`` (4-bit NF4 base weights with bitsandbytes, data parallel: big models on small GPUs) or
+``fsdp-lora`` (bf16 weights sharded across every GPU of every instance: models no single GPU holds)."""
+DEFAULT_STRATEGY: Final = "lora"
+
 DEFAULT_HYPERPARAMETERS: Final[dict[str, str]] = {
     "model_id": DEFAULT_BASE_MODEL_ID,
+    "strategy": DEFAULT_STRATEGY,
     "epochs": "2",
     "max_steps": "-1",
     "learning_rate": "0.0002",

@@ -87,6 +87,10 @@ class TrainArguments:
         default=contract.DEFAULT_BASE_MODEL_ID,
         metadata={"help": "Hugging Face Hub id of the base model, used when no model channel is given."},
     )
+    strategy: str = field(
+        default=contract.DEFAULT_STRATEGY,
+        metadata={"help": f"How the base model is held: one of {', '.join(contract.STRATEGIES)}."},
+    )
     base_model_dir: str = field(
         default_factory=lambda: _env("SM_CHANNEL_MODEL", ""),
         metadata={
@@ -171,6 +175,9 @@ class TrainArguments:
             raise ValueError(f"--lora_dropout must be in [0, 1), got {self.lora_dropout}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"--warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.strategy not in contract.STRATEGIES:
+            accepted = ", ".join(contract.STRATEGIES)
+            raise ValueError(f"--strategy must be one of {accepted}, got {self.strategy!r}")
         if not self.target_modules():
             raise ValueError("--lora_target_modules must name at least one module or be 'all-linear'")
 

@@ -1,0 +1,139 @@
+"""SageMaker GPU training instances the fine-tune stack accepts: GPUs, memory, speed and price.
+
+Standard library only: ``stacks.config`` validates ``fineTuneInstanceType`` / ``fineTuneInstanceCount`` /
+``fineTuneStrategy`` against this catalogue, and ``ladder finetune plan`` sizes runs with it.
+
+Hardware figures are AWS's instance specifications. ``peak_tflops`` is the dense (no sparsity) tensor-core
+peak at the precision train.py trains in on that GPU: bf16 where the GPU has it, fp32 on the T4 (g4dn),
+which has no bf16. ``usd_per_hour`` is the SageMaker training on-demand list price in us-east-1 as quoted
+on ``PRICES_AS_OF`` from ``PRICES_SOURCE``; ``None`` where no price was taken (pass one to the planner).
+Prices change: check the pricing page before a decision rests on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PRICES_AS_OF = "2026-12-01"
+PRICES_SOURCE = "https://aws.amazon.com/sagemaker/ai/pricing/ (Training, On-Demand, US East (N. Virginia))"
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """One GPU model."""
+
+    name: str
+    memory_gib: float
+    bf16: bool
+    """Whether the GPU computes in bfloat16 (train.py then trains in bf16, else in fp32)."""
+    peak_tflops: float
+    """Dense peak at the precision train.py uses on it (bf16, or fp32 without bf16)."""
+
+
+T4 = Gpu("NVIDIA T4", 16, bf16=False, peak_tflops=8.1)
+A10G = Gpu("NVIDIA A10G", 24, bf16=True, peak_tflops=70.0)
+L4 = Gpu("NVIDIA L4", 24, bf16=True, peak_tflops=121.0)
+L40S = Gpu("NVIDIA L40S", 48, bf16=True, peak_tflops=362.0)
+A100_40 = Gpu("NVIDIA A100 40GB", 40, bf16=True, peak_tflops=312.0)
+A100_80 = Gpu("NVIDIA A100 80GB", 80, bf16=True, peak_tflops=312.0)
+H100 = Gpu("NVIDIA H100", 80, bf16=True, peak_tflops=989.0)
+H200 = Gpu("NVIDIA H200", 141, bf16=True, peak_tflops=989.0)
+
+
+@dataclass(frozen=True)
+class TrainingInstance:
+    """One SageMaker training instance type."""
+
+    name: str
+    gpu: Gpu
+    gpus: int
+    memory_gib: int
+    """Host (CPU) memory: where the merge reloads the base model for QLoRA and FSDP runs."""
+    usd_per_hour: float | None
+
+    @property
+    def gpu_memory_gib(self) -> float:
+        return self.gpu.memory_gib
+
+
+def _family(
+    family: str, gpu: Gpu, sizes: dict[str, tuple[int, int, float | None]]
+) -> dict[str, TrainingInstance]:
+    return {
+        f"ml.{family}.{size}": TrainingInstance(f"ml.{family}.{size}", gpu, gpus, memory, price)
+        for size, (gpus, memory, price) in sizes.items()
+    }
+
+
+# size -> (GPUs, host memory GiB, USD per hour)
+INSTANCES: dict[str, TrainingInstance] = {
+    **_family(
+        "g4dn",
+        T4,
+        {
+            "xlarge": (1, 16, 0.736),
+            "2xlarge": (1, 32, 0.94),
+            "4xlarge": (1, 64, 1.505),
+            "8xlarge": (1, 128, 2.72),
+            "16xlarge": (1, 256, 5.44),
+            "12xlarge": (4, 192, 4.89),
+        },
+    ),
+    **_family(
+        "g5",
+        A10G,
+        {
+            "xlarge": (1, 16, 1.408),
+            "2xlarge": (1, 32, 1.515),
+            "4xlarge": (1, 64, 2.03),
+            "8xlarge": (1, 128, 3.06),
+            "16xlarge": (1, 256, 4.096),
+            "12xlarge": (4, 192, 7.09),
+            "24xlarge": (4, 384, 10.18),
+            "48xlarge": (8, 768, 20.36),
+        },
+    ),
+    **_family(
+        "g6",
+        L4,
+        {
+            "xlarge": (1, 16, 1.01),
+            "2xlarge": (1, 32, 1.22),
+            "4xlarge": (1, 64, 1.65),
+            "8xlarge": (1, 128, 2.51),
+            "16xlarge": (1, 256, 4.23),
+            "12xlarge": (4, 192, 5.75),
+            "24xlarge": (4, 384, 8.33),
+            "48xlarge": (8, 768, 16.69),
+        },
+    ),
+    **_family(
+        "g6e",
+        L40S,
+        {
+            "xlarge": (1, 32, 2.33),
+            "2xlarge": (1, 64, 2.81),
+            "4xlarge": (1, 128, 3.80),
+            "8xlarge": (1, 256, 5.77),
+            "16xlarge": (1, 512, 9.71),
+            "12xlarge": (4, 384, 13.12),
+            "24xlarge": (4, 768, 18.75),
+            "48xlarge": (8, 1536, 37.66),
+        },
+    ),
+    **_family("p4d", A100_40, {"24xlarge": (8, 1152, 37.688)}),
+    **_family("p4de", A100_80, {"24xlarge": (8, 1152, None)}),
+    **_family("p5", H100, {"48xlarge": (8, 2048, None)}),
+    **_family("p5e", H200, {"48xlarge": (8, 2048, None)}),
+    **_family("p5en", H200, {"48xlarge": (8, 2048, None)}),
+}
+"""Every instance type ``fineTuneInstanceType`` accepts, by name."""
+
+
+def instance(name: str) -> TrainingInstance:
+    """The catalogued instance ``name``; KeyError names the known ones."""
+    try:
+        return INSTANCES[name]
+    except KeyError:
+        known = ", ".join(INSTANCES)
+        raise KeyError(f"{name} is not a catalogued GPU training instance; known: {known}") from None
