@@ -379,9 +379,9 @@ def _check_concurrency(clients: Clients, config: LadderConfig) -> Check:
 
 
 def check_training_quota(quotas: Any, config: LadderConfig) -> Check:
-    """The SageMaker quota for the training instance type (spot or on-demand) covers one job."""
+    """The SageMaker quota for the training instance type (spot or on-demand) covers one job's instances."""
     instance = config.fine_tune_instance_type
-    count = 1  # the training job runs on one instance
+    count = config.fine_tune_instance_count
     kind = "spot" if config.fine_tune_spot else "on-demand"
     quota_name = (SPOT_TRAINING_QUOTA if config.fine_tune_spot else ON_DEMAND_TRAINING_QUOTA).format(
         instance=instance

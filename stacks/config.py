@@ -15,6 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from stacks.fine_tune.instances import INSTANCES
+from training_jobs.job_contract import STRATEGIES
+
 PROFILES = ("sandbox", "prod")
 CHUNKING_STRATEGIES = ("FIXED_SIZE", "SEMANTIC", "HIERARCHICAL", "NONE")
 SEARCH_TYPES = ("", "HYBRID", "SEMANTIC")
@@ -231,6 +234,11 @@ class LadderConfig:
 
     # --- fine-tune
     fine_tune_instance_type: str
+    """SageMaker GPU training instance (one of ``stacks.fine_tune.instances.INSTANCES``)."""
+    fine_tune_instance_count: int
+    """Training instances of the job; with several GPUs in total the job runs one process per GPU."""
+    fine_tune_strategy: str
+    """``lora`` (bf16 weights per GPU), ``qlora`` (4-bit base weights) or ``fsdp-lora`` (sharded)."""
     fine_tune_spot: bool
     fine_tune_max_runtime_hours: int
     fine_tune_max_wait_hours: int
@@ -500,6 +508,8 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "fine_tune_instance_type",
         _pattern(GPU_INSTANCE_PATTERN, "a SageMaker GPU training instance such as ml.g5.2xlarge"),
     ),
+    "fineTuneInstanceCount": ("fine_tune_instance_count", _int(1, 16)),
+    "fineTuneStrategy": ("fine_tune_strategy", _choice(STRATEGIES)),
     "fineTuneSpot": ("fine_tune_spot", _bool),
     "fineTuneMaxRuntimeHours": ("fine_tune_max_runtime_hours", _int(1, 120)),
     "fineTuneMaxWaitHours": ("fine_tune_max_wait_hours", _int(1, 240)),
@@ -665,6 +675,24 @@ def _check_fine_tune(values: dict[str, Any], problems: list[str]) -> None:
             f"-c fineTuneInstanceType={instance_type} is invalid: its {gpu} GPU is not supported by the "
             f"CUDA 13 training image; use one of {', '.join(CUDA13_ALTERNATIVES)} "
             "(or another g4dn, g5, g6, g6e, p4 or p5 size)"
+        )
+        return
+    instance = INSTANCES.get(instance_type)
+    if instance is None:
+        family = instance_type.split(".")[1]
+        sizes = [name for name in INSTANCES if name.split(".")[1] == family]
+        problems.append(
+            f"-c fineTuneInstanceType={instance_type} is invalid: SageMaker has no such {family} training "
+            f"instance; use one of {', '.join(sizes)}"
+        )
+        return
+    count = values["fine_tune_instance_count"]
+    total_gpus = instance.gpus * count
+    if values["fine_tune_strategy"] == "fsdp-lora" and total_gpus < 2:
+        problems.append(
+            f"-c fineTuneStrategy=fsdp-lora needs more than one GPU in total to shard the model across; "
+            f"{count} x {instance_type} has {total_gpus}: raise fineTuneInstanceCount, pick a multi-GPU "
+            "instance (ml.g5.12xlarge, ml.g6e.12xlarge, ml.p4d.24xlarge) or use fineTuneStrategy=qlora"
         )
 
 

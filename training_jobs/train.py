@@ -26,6 +26,7 @@ weights and the full model is saved in the Hugging Face layout Bedrock Custom Mo
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -45,8 +46,13 @@ if TYPE_CHECKING:
 
 IGNORE_INDEX = -100
 """Label of tokens that do not count towards the loss (PyTorch cross-entropy's ignore_index)."""
+CHECKPOINT_PREFIX = "checkpoint-"
 CHECKPOINT_STATE_FILE = "trainer_state.json"
 """Written last into a checkpoint by the Trainer: a checkpoint without it was interrupted mid-save."""
+ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors"
+"""The LoRA weights of a checkpoint (and of the final adapter)."""
+ADAPTER_DIR = "adapter"
+"""Folder of the output data directory where the trained adapter is saved before it is merged."""
 SUMMARY_FILE = "training_summary.json"
 BEDROCK_TOKENIZER_CLASSES = frozenset(
     {
@@ -278,17 +284,24 @@ def read_conversations(directory: str, filename: str) -> list[list[dict[str, str
     return conversations
 
 
-def latest_checkpoint(checkpoint_dir: str) -> str | None:
-    """The complete ``checkpoint-N`` with the highest N, or None; half-written ones are skipped."""
+def complete_checkpoint_steps(checkpoint_dir: str) -> set[int]:
+    """Steps N of the complete ``checkpoint-N`` folders: the trainer state (written last) and the adapter."""
     root = Path(checkpoint_dir)
     if not root.is_dir():
-        return None
-    complete = [
-        (int(path.name.removeprefix("checkpoint-")), path)
-        for path in root.glob("checkpoint-*")
-        if path.name.removeprefix("checkpoint-").isdigit() and (path / CHECKPOINT_STATE_FILE).is_file()
-    ]
-    return str(max(complete)[1]) if complete else None
+        return set()
+    return {
+        int(path.name.removeprefix(CHECKPOINT_PREFIX))
+        for path in root.glob(f"{CHECKPOINT_PREFIX}*")
+        if path.name.removeprefix(CHECKPOINT_PREFIX).isdigit()
+        and (path / CHECKPOINT_STATE_FILE).is_file()
+        and (path / ADAPTER_WEIGHTS_FILE).is_file()
+    }
+
+
+def latest_checkpoint(checkpoint_dir: str) -> str | None:
+    """The complete ``checkpoint-N`` with the highest N, or None; half-written ones are skipped."""
+    steps = complete_checkpoint_steps(checkpoint_dir)
+    return str(Path(checkpoint_dir) / f"{CHECKPOINT_PREFIX}{max(steps)}") if steps else None
 
 
 def adapt_for_bedrock_import(model_dir: str) -> None:
@@ -327,13 +340,24 @@ def adapt_for_bedrock_import(model_dir: str) -> None:
 
 
 def main(args: TrainArguments) -> TrainResult:
-    """Fine-tune, evaluate, merge and save; resume first if the checkpoint directory holds a checkpoint."""
+    """Fine-tune, evaluate, merge and save; resume first if the checkpoint directory holds a checkpoint.
+
+    Started once per GPU by torchrun (``WORLD_SIZE`` > 1), every process trains its share of each batch;
+    only the first process of the job (rank 0) prints metrics, merges and writes the model and summary.
+    """
     import torch
     from datasets import Dataset
-    from peft import LoraConfig
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-    from trl import SFTConfig, SFTTrainer
+    from transformers import AutoConfig, AutoTokenizer
+    from trl import SFTTrainer
 
+    world = Processes.from_environment()
+    on_gpu = torch.cuda.is_available()
+    if args.strategy == "fsdp-lora" and not (on_gpu and world.size > 1):
+        raise ValueError(
+            "--strategy fsdp-lora shards the model across several CUDA GPUs started by torchrun; this "
+            f"process sees {torch.cuda.device_count()} GPU(s) and WORLD_SIZE={world.size}. "
+            "Use lora or qlora on one GPU"
+        )
     source = _model_source(args)
     architecture = _architecture(AutoConfig.from_pretrained(source))
     if architecture not in contract.TRAINABLE_ARCHITECTURES:
@@ -356,24 +380,105 @@ def main(args: TrainArguments) -> TrainResult:
     )
     if not train_rows:
         raise ValueError(f"no usable training conversations in {Path(args.train_dir) / contract.TRAIN_FILE}")
-    _info(
-        f"train_examples {len(train_rows)}, eval_examples {len(eval_rows)}, "
-        f"dropped (no assistant token within max_seq_length) {train_dropped + eval_dropped}"
+    world.info(
+        f"strategy {args.strategy}, processes {world.size}, train_examples {len(train_rows)}, "
+        f"eval_examples {len(eval_rows)}, dropped (no assistant token within max_seq_length) "
+        f"{train_dropped + eval_dropped}"
     )
 
-    on_gpu = torch.cuda.is_available()
     bf16 = on_gpu and torch.cuda.is_bf16_supported()
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.bfloat16 if bf16 else torch.float32)
-    peft_config = LoraConfig(
-        r=args.lora_r,
-        lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout,
-        target_modules=args.target_modules(),
-        bias="none",
-        task_type="CAUSAL_LM",
-    )
+    dtype = torch.bfloat16 if bf16 else torch.float32
     has_eval = bool(eval_rows)
-    config = SFTConfig(
+    # Built before the model is loaded: with fsdp-lora it sets up the process group and tells
+    # from_pretrained to load real weights on rank 0 only (the others receive their shards).
+    config = trainer_config(args, on_gpu=on_gpu, bf16=bf16, has_eval=has_eval, world=world)
+    model = _load_base_model(source, args.strategy, dtype, on_gpu=on_gpu, local_rank=world.local_rank)
+    trainer = SFTTrainer(
+        model=model,
+        args=config,
+        train_dataset=Dataset.from_list(train_rows),
+        eval_dataset=Dataset.from_list(eval_rows) if has_eval else None,
+        processing_class=tokenizer,
+        peft_config=_lora_config(args),
+        callbacks=[_metric_printer()],
+    )
+
+    resumed_from = agreed_checkpoint(args.checkpoint_dir)
+    if resumed_from:
+        world.info(f"resuming from {resumed_from}")
+    trainer.train(resume_from_checkpoint=resumed_from)
+    eval_loss = _final_eval_loss(trainer) if has_eval else None
+
+    adapter_dir = str(Path(args.output_data_dir) / ADAPTER_DIR)
+    trainer.save_model(adapter_dir)  # every process takes part: FSDP gathers the adapter's shards here
+    result = TrainResult(
+        global_step=trainer.state.global_step,
+        resumed_from=resumed_from,
+        train_examples=len(train_rows),
+        eval_examples=len(eval_rows),
+        dropped_examples=train_dropped + eval_dropped,
+        eval_loss=eval_loss,
+        model_dir=args.output_model_dir,
+    )
+    if args.strategy == "lora":
+        # Every process holds the full-precision base: the first merges the adapter in memory.
+        if world.is_main:
+            merged: Any = trainer.model
+            _save_merged(merged.merge_and_unload(), tokenizer, args.output_model_dir)
+        world.barrier()
+    else:
+        # 4-bit or sharded weights cannot take the adapter in place: once every process has finished
+        # training, the first reloads the base in full precision on the CPU and applies the saved adapter.
+        world.barrier()
+        if world.is_main:
+            merge_saved_adapter(source, adapter_dir, tokenizer, args.output_model_dir, dtype=dtype)
+        world.barrier()
+    if world.is_main:
+        world.info(f"merged model saved to {args.output_model_dir}")
+        summary = {
+            "arguments": asdict(args),
+            "result": asdict(result),
+            "base_model": source,
+            "processes": world.size,
+        }
+        Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
+        (Path(args.output_data_dir) / SUMMARY_FILE).write_text(
+            json.dumps(summary, indent=2) + "\n", encoding="utf-8"
+        )
+    # The data-parallel model is freed while the process group still exists (a DDP model freed after
+    # the group is destroyed deadlocks in gloo's destructor), then the group is destroyed.
+    accelerator = trainer.accelerator
+    accelerator.free_memory()
+    del trainer
+    gc.collect()
+    accelerator.end_training()
+    return result
+
+
+def trainer_config(
+    args: TrainArguments, *, on_gpu: bool, bf16: bool, has_eval: bool, world: Processes
+) -> Any:
+    """The ``SFTConfig`` of a run: checkpoints on every instance, and FSDP's settings for ``fsdp-lora``."""
+    from trl import SFTConfig
+
+    fsdp = args.strategy == "fsdp-lora"
+    fsdp_settings: dict[str, Any] = {}
+    if fsdp:
+        fsdp_settings = {
+            "fsdp": True,
+            "fsdp_config": {
+                "version": 2,
+                "auto_wrap_policy": "TRANSFORMER_BASED_WRAP",
+                "reshard_after_forward": True,
+                # The adapter is gathered whole into adapter_model.safetensors, as the other strategies
+                # write it, so the merge and a resumed run read the same files.
+                "state_dict_type": "FULL_STATE_DICT",
+                "cpu_ram_efficient_loading": True,
+                "activation_checkpointing": True,
+            },
+        }
+    checkpointing = on_gpu and not fsdp  # FSDP checkpoints activations itself (fsdp_config)
+    return SFTConfig(
         output_dir=args.checkpoint_dir,
         num_train_epochs=args.epochs,
         max_steps=args.max_steps,
@@ -386,61 +491,125 @@ def main(args: TrainArguments) -> TrainResult:
         max_length=args.max_seq_length,
         bf16=bf16,
         fp16=False,
-        activation_checkpointing=on_gpu,
-        activation_checkpointing_kwargs={"use_reentrant": False} if on_gpu else None,
+        activation_checkpointing=checkpointing,
+        activation_checkpointing_kwargs={"use_reentrant": False} if checkpointing else None,
         dataloader_pin_memory=on_gpu,
+        # Without it, processes started by torchrun on a host without CUDA each train alone.
+        use_cpu=not on_gpu,
         eval_strategy="steps" if has_eval else "no",
         eval_steps=args.eval_steps,
         save_strategy="steps",
         save_steps=args.save_steps,
         save_total_limit=args.save_total_limit,
+        # Each instance syncs its own /opt/ml/checkpoints with S3: every one writes a whole checkpoint, so
+        # every one can resume from it.
+        save_on_each_node=True,
+        ddp_find_unused_parameters=False if world.size > 1 else None,
         logging_steps=args.logging_steps,
         logging_first_step=True,
         seed=args.seed,
         report_to="none",
         disable_tqdm=True,
-    )
-    trainer = SFTTrainer(
-        model=model,
-        args=config,
-        train_dataset=Dataset.from_list(train_rows),
-        eval_dataset=Dataset.from_list(eval_rows) if has_eval else None,
-        processing_class=tokenizer,
-        peft_config=peft_config,
-        callbacks=[_metric_printer()],
+        **fsdp_settings,
     )
 
-    resumed_from = latest_checkpoint(args.checkpoint_dir)
-    if resumed_from:
-        _info(f"resuming from {resumed_from}")
-    trainer.train(resume_from_checkpoint=resumed_from)
-    eval_loss = _final_eval_loss(trainer) if has_eval else None
 
-    merged: Any = trainer.model
-    merged = merged.merge_and_unload()
-    merged.config.use_cache = True
-    merged.save_pretrained(args.output_model_dir)
-    tokenizer.save_pretrained(args.output_model_dir)
-    adapt_for_bedrock_import(args.output_model_dir)
-    _info(f"merged model saved to {args.output_model_dir}")
+def _lora_config(args: TrainArguments) -> Any:
+    from peft import LoraConfig
 
-    result = TrainResult(
-        global_step=trainer.state.global_step,
-        resumed_from=resumed_from,
-        train_examples=len(train_rows),
-        eval_examples=len(eval_rows),
-        dropped_examples=train_dropped + eval_dropped,
-        eval_loss=eval_loss,
-        model_dir=args.output_model_dir,
+    return LoraConfig(
+        r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=args.target_modules(),
+        bias="none",
+        task_type="CAUSAL_LM",
     )
-    summary = {"arguments": asdict(args), "result": asdict(result), "base_model": source}
-    Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
-    (Path(args.output_data_dir) / SUMMARY_FILE).write_text(
-        json.dumps(summary, indent=2) + "\n", encoding="utf-8"
+
+
+def _load_base_model(source: str, strategy: str, dtype: Any, *, on_gpu: bool, local_rank: int) -> Any:
+    """The base model as the strategy holds it: full precision, or 4-bit NF4 on this process's GPU."""
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    if strategy != "qlora":
+        return AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=dtype,
     )
-    if hasattr(trainer, "end"):
-        trainer.end()
-    return result
+    # Data parallel: every process keeps its own quantized copy on its own GPU.
+    device_map = {"": local_rank} if on_gpu else {"": "cpu"}
+    return AutoModelForCausalLM.from_pretrained(
+        source, dtype=dtype, quantization_config=quantization, device_map=device_map
+    )
+
+
+def merge_saved_adapter(
+    source: str, adapter_dir: str, tokenizer: PreTrainedTokenizerBase, output_dir: str, *, dtype: Any
+) -> None:
+    """Reload the base model on the CPU in ``dtype``, apply the adapter saved in ``adapter_dir``, merge and
+    save it as Custom Model Import reads it."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, device_map={"": "cpu"})
+    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    _save_merged(merged, tokenizer, output_dir)
+
+
+def _save_merged(model: Any, tokenizer: PreTrainedTokenizerBase, output_dir: str) -> None:
+    model.config.use_cache = True
+    model.save_pretrained(output_dir)
+    tokenizer.save_pretrained(output_dir)
+    adapt_for_bedrock_import(output_dir)
+
+
+@dataclass(frozen=True)
+class Processes:
+    """Where this process stands among the job's processes (torchrun's environment; one process without)."""
+
+    rank: int
+    local_rank: int
+    size: int
+
+    @classmethod
+    def from_environment(cls) -> Processes:
+        return cls(
+            rank=int(os.environ.get("RANK", "0")),
+            local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+            size=int(os.environ.get("WORLD_SIZE", "1")),
+        )
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def info(self, message: str) -> None:
+        if self.is_main:
+            _info(message)
+
+    @staticmethod
+    def barrier() -> None:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+
+
+def agreed_checkpoint(checkpoint_dir: str) -> str | None:
+    """The newest checkpoint that is complete on every instance of the job (:func:`latest_checkpoint` on
+    one process), so that all processes resume from the same step."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return latest_checkpoint(checkpoint_dir)
+    steps_here = complete_checkpoint_steps(checkpoint_dir)
+    everyone: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(everyone, sorted(steps_here))
+    common = set.intersection(*(set(steps) for steps in everyone))
+    return str(Path(checkpoint_dir) / f"{CHECKPOINT_PREFIX}{max(common)}") if common else None
 
 
 def _final_eval_loss(trainer: Any) -> float:

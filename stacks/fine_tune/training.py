@@ -23,7 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.config import LadderConfig
-from stacks.fine_tune import layout
+from stacks.fine_tune import instances, layout
 from stacks.fine_tune.training_code import ENTRY_POINT
 from stacks.nag import acknowledge, resource_finding
 from training_jobs import job_contract as contract
@@ -85,11 +85,29 @@ def image_repository_arn(image_uri: str) -> str:
     return f"arn:{cdk.Aws.PARTITION}:ecr:{region}:{account}:repository/{name}"
 
 
+TORCH_DISTRIBUTED_HYPERPARAMETER = "sagemaker_torch_distributed_enabled"
+"""Read by the PyTorch training toolkit of the Hugging Face image (``sagemaker_pytorch_container.training``):
+``true`` makes it start the entry point with torchrun, one process per GPU on every instance (``--nnodes``
+= instances, ``--nproc_per_node`` = GPUs, ``--master_addr`` = the first host), the same hyperparameter the
+SageMaker Python SDK writes for ``distribution={"torch_distributed": {"enabled": True}}``."""
+
+
+def total_gpus(config: LadderConfig) -> int:
+    """GPUs of the whole job: processes torchrun starts, across every instance."""
+    return instances.instance(config.fine_tune_instance_type).gpus * config.fine_tune_instance_count
+
+
 def hyperparameters(config: LadderConfig, *, submit_directory: str) -> dict[str, str]:
-    """What train.py receives as ``--name value`` (all strings), plus the toolkit's own ``sagemaker_*``."""
+    """What train.py receives as ``--name value`` (all strings), plus the toolkit's own ``sagemaker_*``.
+
+    With more than one GPU in the job the toolkit launches train.py through torchrun; with one it runs one
+    plain process, as before.
+    """
+    distribution = {TORCH_DISTRIBUTED_HYPERPARAMETER: "true"} if total_gpus(config) > 1 else {}
     return {
         **contract.DEFAULT_HYPERPARAMETERS,
         "model_id": config.fine_tune_base_model_id,
+        "strategy": config.fine_tune_strategy,
         "epochs": str(config.fine_tune_epochs),
         "learning_rate": str(config.fine_tune_learning_rate),
         "lora_r": str(config.fine_tune_lora_r),
@@ -99,6 +117,7 @@ def hyperparameters(config: LadderConfig, *, submit_directory: str) -> dict[str,
         "sagemaker_program": ENTRY_POINT,
         "sagemaker_submit_directory": submit_directory,
         "sagemaker_region": config.region,
+        **distribution,
     }
 
 
@@ -373,7 +392,7 @@ def training_job_state_json(
             "CompressionType": "NONE",
         },
         "ResourceConfig": {
-            "InstanceCount": 1,
+            "InstanceCount": config.fine_tune_instance_count,
             "InstanceType": config.fine_tune_instance_type,
             # No VolumeKmsKeyId: GPU instances with local NVMe storage reject it (the disks are
             # hardware-encrypted).

@@ -417,6 +417,27 @@ def test_spot_training_quota_passes_when_one_instance_is_allowed():
     assert "'ml.g5.2xlarge for spot training job usage' is 1" in check.detail
 
 
+def test_a_spot_quota_below_the_instance_count_of_the_job_fails():
+    # Given a spot quota of 1 instance
+    quotas = _quotas(
+        (
+            "list_service_quotas",
+            "sagemaker",
+            [quota("ml.g5.12xlarge for spot training job usage", 1)],
+        )
+    )
+
+    # When the job runs on 2 instances
+    check = doctor.check_training_quota(
+        quotas, config("fineTuneSpot=true", "fineTuneInstanceType=ml.g5.12xlarge", "fineTuneInstanceCount=2")
+    )
+
+    # Then 1 is not enough, and the fix asks for 2
+    assert check.status == doctor.FAIL
+    assert "is 1; one spot job needs 2" in check.detail
+    assert "of at least 2" in check.fix
+
+
 def test_on_demand_training_quota_of_zero_fails_with_the_quota_to_request():
     # Given no applied value, and a default of 0 on-demand instances
     quotas = _quotas(

@@ -247,11 +247,14 @@ def test_model_channel_without_config_is_refused(tmp_path: Path) -> None:
 
 
 def test_half_written_checkpoints_are_not_resumed(tmp_path: Path) -> None:
-    # Given checkpoints 2 and 10 complete, and 12 interrupted before its trainer state was written
-    for step in (2, 10, 12):
+    # Given checkpoints 2 and 10 complete, 12 interrupted before its trainer state was written and 14
+    # whose adapter weights never arrived (S3 restores the files of a checkpoint in no particular order)
+    for step in (2, 10, 12, 14):
         (tmp_path / f"checkpoint-{step}").mkdir()
-    for step in (2, 10):
+    for step in (2, 10, 14):
         (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    for step in (2, 10, 12):
+        (tmp_path / f"checkpoint-{step}" / "adapter_model.safetensors").write_bytes(b"")
     (tmp_path / "checkpoint-final").mkdir()
     assert latest_checkpoint(str(tmp_path)) == str(tmp_path / "checkpoint-10")
     assert latest_checkpoint(str(tmp_path / "absent")) is None
