@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
 
+from ladder import cli
 from ladder import finetune_plan as fp
 from stacks.fine_tune.instances import INSTANCES
 
@@ -246,6 +248,102 @@ def test_a_data_file_counts_training_conversations_at_four_characters_a_token(tm
 def test_a_missing_data_file_is_bad_input(tmp_path):
     with pytest.raises(fp.PlanInputError, match="cannot read"):
         fp.tokens_from_file(tmp_path / "absent.jsonl", max_seq_length=2048)
+
+
+def test_cli_prints_a_fitting_plan_and_exits_0(capsys):
+    code = cli.main(["finetune", "plan", "--base-model", LLAMA_1B, "--instance-type", "ml.g5.2xlarge"])
+
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "Fits: yes" in captured.out
+    assert captured.err == ""
+
+
+def test_cli_exits_1_with_the_reason_on_stderr_when_the_run_does_not_fit(capsys):
+    code = cli.main(["finetune", "plan", "--base-model", LLAMA_8B, "--instance-type", "ml.g5.4xlarge"])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Fits: NO" in captured.out
+    assert "Does not fit" in captured.err and "qlora" in captured.err
+
+
+def test_cli_json_is_exactly_one_object_with_the_plan(capsys):
+    # When the plan is asked for as JSON, with a price for an unpriced instance and explicit tokens
+    code = cli.main(
+        [
+            "finetune",
+            "plan",
+            "--base-model",
+            LLAMA_70B,
+            "--instance-type",
+            "ml.p5.48xlarge",
+            "--strategy",
+            "fsdp-lora",
+            "--tokens",
+            "5000000",
+            "--usd-per-hour",
+            "60",
+            "--json",
+        ]
+    )
+
+    # Then stdout parses as one JSON object holding the figures
+    document = json.loads(capsys.readouterr().out)
+    assert code == (0 if document["fits"] else 1)
+    assert document["world_size"] == 8
+    assert document["tokens"]["tokens"] == 5_000_000
+    assert document["usd_per_hour"] == 60
+    assert math.isclose(document["spot_usd"], document["on_demand_usd"] * (1 - fp.SPOT_SAVING), rel_tol=0.01)
+    assert set(document["memory_per_gpu_gib"]) == {
+        "weights",
+        "lora_states",
+        "activations",
+        "logits",
+        "overhead",
+        "total",
+    }
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--base-model", "someone/unknown", "--instance-type", "ml.g5.2xlarge"],
+        ["--base-model", LLAMA_1B, "--instance-type", "ml.g9.huge"],
+        ["--base-model", LLAMA_1B],
+        ["--base-model", LLAMA_1B, "--instance-type", "ml.g5.2xlarge", "--data", "/nonexistent.jsonl"],
+    ],
+)
+def test_cli_bad_input_exits_2_with_a_message_on_stderr(capsys, argv):
+    code = cli.main(["finetune", "plan", *argv])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert captured.err.strip()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--data", "chats.jsonl", "--tokens", "1000"],
+        ["--instance-count", "17"],
+        ["--strategy", "full"],
+        ["--usd-per-hour", "-1"],
+    ],
+)
+def test_cli_usage_errors_exit_2(capsys, argv):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["finetune", "plan", "--base-model", LLAMA_1B, "--instance-type", "ml.g5.2xlarge", *argv])
+
+    assert exit_info.value.code == 2
+
+
+def test_cli_table_prints_the_generated_table(capsys):
+    code = cli.main(["finetune", "plan", "--table"])
+
+    assert code == 0
+    assert capsys.readouterr().out == fp.markdown_table()
 
 
 def test_the_table_has_a_row_per_size_and_strategy_and_states_its_assumptions():
