@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,11 @@ import pytest
 from ladder import cli
 from ladder import finetune_plan as fp
 from stacks.fine_tune.instances import INSTANCES
+
+README = Path(__file__).parents[2] / "README.md"
+TABLE_BLOCK = re.compile(
+    r"<!-- finetune-plan-table:start -->\n(.*?)<!-- finetune-plan-table:end -->", re.DOTALL
+)
 
 LLAMA_1B = "meta-llama/Llama-3.2-1B-Instruct"
 LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
@@ -355,3 +362,15 @@ def test_the_table_has_a_row_per_size_and_strategy_and_states_its_assumptions():
     assert any(LLAMA_70B in row and "| lora |" in row and "does not fit" in row for row in rows)
     assert "Prices: SageMaker training on demand" in table and "as of" in table
     assert "model-FLOPs utilisation" in table
+
+
+def test_the_readme_table_is_the_generated_one():
+    # Given the README's sizing table between its markers
+    match = TABLE_BLOCK.search(README.read_text(encoding="utf-8"))
+    assert match, "README.md lacks the <!-- finetune-plan-table:start/end --> markers"
+
+    # Then it is exactly what the planner generates now
+    assert match.group(1) == fp.markdown_table(), (
+        f"README.md's sizing table is stale: regenerate it with `{fp.TABLE_COMMAND}` "
+        "and paste it between the markers"
+    )
