@@ -12,6 +12,7 @@ Examples::
     ladder finetune status
     ladder finetune models
     ladder finetune rollback
+    ladder finetune plan --base-model Qwen/Qwen2.5-7B-Instruct --instance-type ml.g5.4xlarge --strategy qlora
     ladder eval run --set sample_corpus/eval.jsonl
     ladder eval report eval-runs/<run>
     ladder data render --qa pairs.jsonl --out chats.jsonl
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import math
 import os
 import sys
 import time
@@ -40,9 +42,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from lambdas.rag import constants as rag_constants
-from training_jobs import dataprep
+from training_jobs import dataprep, job_contract
 
-from . import api, data, docs, doctor, finetune, knowledge_ops, models, outputs
+from . import api, data, docs, doctor, finetune, finetune_plan, knowledge_ops, models, outputs
 from . import justify as justify_pkg
 from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError
 from .evaluation import commands as eval_commands
@@ -57,6 +59,9 @@ MAX_TOP_K = 20
 AWS_MAX_ATTEMPTS = 5
 EXIT_INTERRUPTED = 130
 MAX_EVAL_CONCURRENCY = 32
+MAX_SEQ_LENGTH = 131_072
+MAX_EPOCHS = 100
+MAX_TOKENS = 10**13
 
 ClientFactory = Callable[[boto3.session.Session, str], Any]
 """Makes the boto3 client of a service from a session; tests pass one that hands out stubbed clients."""
@@ -206,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     justify.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
     tune_parser = commands.add_parser(
-        "finetune", help="finetune start|status|models|rollback: run the pipeline, manage its models"
+        "finetune",
+        help="finetune start|status|models|rollback|plan: run the pipeline, manage its models, size a run",
     )
     tune_commands = tune_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     start = _command(tune_commands, "start", cmd_finetune_start, parents=[aws])
@@ -229,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--to", metavar="NAME|ARN", help="publish this imported model instead of the previous one"
     )
     back.add_argument("--json", action="store_true", help="print what was published as JSON")
+    _add_plan_command(tune_commands)
     _add_eval_commands(commands, aws)
     return parser
 
@@ -414,6 +421,16 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _price(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a price in US dollars, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
 def cmd_finetune_start(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Check the data locally, upload it and start the fine-tune pipeline; then follow it unless --no-wait.
 
@@ -457,6 +474,89 @@ def cmd_finetune_status(args: argparse.Namespace, clients: ClientFactory) -> int
     else:
         print(finetune.format_status(finetune.describe_run(sfn, arn), _now()))
     print(finetune.format_model(model))
+    return 0
+
+
+def _add_plan_command(tune_commands: Any) -> None:
+    sizing = _command(tune_commands, "plan", cmd_finetune_plan)
+    sizing.add_argument(
+        "--base-model", metavar="ID|DIR", help="catalogued Hugging Face id, or a folder with its config.json"
+    )
+    sizing.add_argument(
+        "--instance-type", metavar="TYPE", help="SageMaker training instance, e.g. ml.g5.2xlarge"
+    )
+    sizing.add_argument(
+        "--instance-count",
+        type=_int_range(1, finetune_plan.MAX_INSTANCE_COUNT),
+        default=1,
+        metavar="N",
+        help="default: %(default)s",
+    )
+    sizing.add_argument(
+        "--strategy",
+        choices=job_contract.STRATEGIES,
+        default=finetune_plan.DEFAULT_STRATEGY,
+        help="default: %(default)s",
+    )
+    sizing.add_argument(
+        "--max-seq-length",
+        type=_int_range(1, MAX_SEQ_LENGTH),
+        default=finetune_plan.DEFAULT_MAX_SEQ_LENGTH,
+        metavar="N",
+        help="default: %(default)s",
+    )
+    sizing.add_argument(
+        "--epochs",
+        type=_int_range(1, MAX_EPOCHS),
+        default=finetune_plan.DEFAULT_EPOCHS,
+        metavar="N",
+        help="default: %(default)s",
+    )
+    tokens = sizing.add_mutually_exclusive_group()
+    tokens.add_argument(
+        "--data", type=Path, metavar="FILE", help="JSON Lines chat records to count tokens of"
+    )
+    tokens.add_argument(
+        "--tokens", type=_int_range(1, MAX_TOKENS), metavar="N", help="training tokens per epoch"
+    )
+    sizing.add_argument(
+        "--usd-per-hour", type=_price, metavar="X", help="price of one instance (default: the catalogue's)"
+    )
+    sizing.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    sizing.add_argument("--table", action="store_true", help="print the README's sizing table (Markdown)")
+
+
+def cmd_finetune_plan(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Size a fine-tune offline, before any GPU starts: memory per GPU, whether it fits, hours and cost.
+
+    --base-model is a catalogued Hugging Face id or a folder holding the model's config.json. Tokens come
+    from --data FILE (content characters / 4), --tokens N, else a typical run (2,000 conversations of
+    1,000 tokens). Every figure is an estimate from the assumptions the README lists. --table prints the
+    README's table of the cheapest instance per model size and strategy.
+    Exit 0 when the run fits, 1 when it does not (why, on stderr), 2 for unusable input.
+    """
+    if args.table:
+        print(finetune_plan.markdown_table(), end="")
+        return 0
+    if not args.base_model or not args.instance_type:
+        raise finetune_plan.PlanInputError(
+            "finetune plan needs --base-model ID|DIR and --instance-type TYPE (or --table)"
+        )
+    result = finetune_plan.plan(
+        args.base_model,
+        args.instance_type,
+        instance_count=args.instance_count,
+        strategy=args.strategy,
+        max_seq_length=args.max_seq_length,
+        epochs=args.epochs,
+        data=args.data,
+        tokens=args.tokens,
+        usd_per_hour=args.usd_per_hour,
+    )
+    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if args.json else result.format())
+    if not result.fits:
+        _error(f"Does not fit: {result.reason}")
+        return EXIT_FAILED
     return 0
 
 

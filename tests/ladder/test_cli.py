@@ -30,6 +30,7 @@ def test_help_lists_every_command(capsys):
         (["data", "check", "--help"], "Exit 0 when usable"),
         (["finetune", "start", "--help"], "Unusable data is refused"),
         (["finetune", "status", "--help"], "published fine-tuned model"),
+        (["finetune", "plan", "--help"], "Exit 0 when the run fits"),
     ],
 )
 def test_each_command_has_help_text(capsys, argv, expected):
