@@ -15,7 +15,12 @@ from typing import Any
 import pytest
 
 from stacks.config import ConfigError, from_context, is_gated_model
-from stacks.fine_tune.training import training_image_uri
+from stacks.fine_tune.training import (
+    TORCH_DISTRIBUTED_HYPERPARAMETER,
+    hyperparameters,
+    total_gpus,
+    training_image_uri,
+)
 from stacks.fine_tune.training_code import REQUIREMENTS, SOURCE_FILES, write_source_archive
 from tests.stacks.conftest import COMBINATIONS, FINE_TUNE_ON
 from tests.support.synth import Synthesized, as_list, only, policy_statements, resources
@@ -44,6 +49,13 @@ CUSTOM = {
     "alarmEmail": "ml-team@example.com",
 }
 NO_SPOT = {**FINE_TUNE_ON, "fineTuneSpot": "false"}
+# Two 4-GPU instances sharding the base model: 8 training processes.
+DISTRIBUTED = {
+    **FINE_TUNE_ON,
+    "fineTuneInstanceType": "ml.g5.12xlarge",
+    "fineTuneInstanceCount": "2",
+    "fineTuneStrategy": "fsdp-lora",
+}
 ISOLATED = {**FINE_TUNE_ON, "fineTuneNetworkIsolation": "true", "fineTuneTrainingImageUri": TRAINING_IMAGE}
 
 
@@ -55,6 +67,11 @@ def default(synth) -> Synthesized:
 @pytest.fixture(scope="module")
 def custom(synth) -> Synthesized:
     return synth(CUSTOM)
+
+
+@pytest.fixture(scope="module")
+def distributed(synth) -> Synthesized:
+    return synth(DISTRIBUTED)
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +211,58 @@ def test_training_job_runs_the_configured_instance_and_hugging_face_image(custom
         assert f".ecr.{custom.config.region}." in image
 
 
+def test_one_gpu_job_runs_one_plain_process(default) -> None:
+    for state in training_states(definition(default.template("FineTune"))).values():
+        job = state["Parameters"]
+        assert job["ResourceConfig"]["InstanceCount"] == 1
+        assert job["HyperParameters"]["strategy"] == "lora"
+        # Then the toolkit starts train.py as one process, without torchrun
+        assert TORCH_DISTRIBUTED_HYPERPARAMETER not in job["HyperParameters"]
+
+
+def test_multi_instance_job_runs_one_process_per_gpu_through_torchrun(distributed) -> None:
+    for state in training_states(definition(distributed.template("FineTune"))).values():
+        job = state["Parameters"]
+        # Then SageMaker starts 2 instances of the 4-GPU type
+        assert job["ResourceConfig"] == {
+            **job["ResourceConfig"],
+            "InstanceCount": 2,
+            "InstanceType": "ml.g5.12xlarge",
+        }
+        hyperparameters = job["HyperParameters"]
+        assert hyperparameters["strategy"] == "fsdp-lora"
+        # And the PyTorch toolkit reads a JSON true, which selects its torchrun launcher (one process per GPU
+        # on every instance)
+        assert json.loads(hyperparameters[TORCH_DISTRIBUTED_HYPERPARAMETER]) is True
+        # And spot checkpoints stay on: every instance syncs the same prefix and restores it on restart
+        assert job["CheckpointConfig"]["LocalPath"] == contract.CHECKPOINT_LOCAL_PATH
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "count", "strategy", "processes"),
+    [
+        ("ml.g5.2xlarge", 1, "lora", 1),
+        ("ml.g5.2xlarge", 1, "qlora", 1),
+        ("ml.g5.2xlarge", 3, "qlora", 3),
+        ("ml.g5.12xlarge", 1, "lora", 4),
+        ("ml.g6e.12xlarge", 1, "fsdp-lora", 4),
+        ("ml.p4d.24xlarge", 2, "fsdp-lora", 16),
+    ],
+)
+def test_torchrun_is_used_exactly_when_the_job_has_more_than_one_gpu(
+    instance_type: str, count: int, strategy: str, processes: int
+) -> None:
+    config = from_context(
+        _context(
+            fineTuneInstanceType=instance_type, fineTuneInstanceCount=str(count), fineTuneStrategy=strategy
+        )
+    )
+    params = hyperparameters(config, submit_directory="/opt/ml/input/data/code/source.tar.gz")
+    assert total_gpus(config) == processes
+    assert (TORCH_DISTRIBUTED_HYPERPARAMETER in params) == (processes > 1)
+    assert params["strategy"] == strategy
+
+
 def test_training_job_writes_uncompressed_output_and_reports_the_contract_metrics(default) -> None:
     for state in training_states(definition(default.template("FineTune"))).values():
         job = state["Parameters"]
@@ -235,7 +304,7 @@ def toolkit_argv(hyperparameters: dict[str, str]) -> list[str]:
     return [part for name in sorted(user) for part in (f"--{name}", str(user[name]))]
 
 
-@pytest.mark.parametrize("combination", ["default", "custom"])
+@pytest.mark.parametrize("combination", ["default", "custom", "distributed"])
 def test_train_py_parses_what_the_toolkit_passes_into_the_configured_values(
     request, combination: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,6 +323,7 @@ def test_train_py_parses_what_the_toolkit_passes_into_the_configured_values(
         assert (args.lora_r, args.lora_alpha) == (config.fine_tune_lora_r, config.fine_tune_lora_alpha)
         assert args.lora_dropout == pytest.approx(config.fine_tune_lora_dropout)
         assert args.max_seq_length == config.fine_tune_max_seq_length
+        assert args.strategy == config.fine_tune_strategy
         # And the toolkit finds the entry point in the archive it unpacks
         assert hyperparameters["sagemaker_program"] in SOURCE_FILES
 
@@ -369,6 +439,55 @@ def test_a_training_image_outside_ecr_is_refused(value: str) -> None:
         ConfigError, match=r"fineTuneTrainingImageUri=.* is invalid: expected an ECR image URI"
     ):
         from_context(_context(fineTuneTrainingImageUri=value))
+
+
+@pytest.mark.parametrize("instance_type", ["ml.g5.2xlarge", "ml.g6e.4xlarge", "ml.g4dn.xlarge"])
+def test_fsdp_lora_on_a_single_gpu_is_refused_with_what_to_change(instance_type: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        from_context(_context(fineTuneInstanceType=instance_type, fineTuneStrategy="fsdp-lora"))
+    message = str(refused.value)
+    assert "fineTuneStrategy=fsdp-lora needs more than one GPU in total" in message
+    assert f"1 x {instance_type} has 1" in message
+    assert "fineTuneInstanceCount" in message and "fineTuneStrategy=qlora" in message
+
+
+def test_fsdp_lora_over_several_single_gpu_instances_is_accepted() -> None:
+    config = from_context(_context(fineTuneInstanceCount="2", fineTuneStrategy="fsdp-lora"))
+    assert (config.fine_tune_instance_count, config.fine_tune_strategy) == (2, "fsdp-lora")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (
+            "fineTuneInstanceCount",
+            "0",
+            "fineTuneInstanceCount=0 is invalid: expected an integer from 1 to 16",
+        ),
+        (
+            "fineTuneInstanceCount",
+            "17",
+            "fineTuneInstanceCount=17 is invalid: expected an integer from 1 to 16",
+        ),
+        (
+            "fineTuneStrategy",
+            "dora",
+            "fineTuneStrategy=dora is invalid: expected one of: lora, qlora, fsdp-lora",
+        ),
+        (
+            "fineTuneInstanceType",
+            "ml.g5.3xlarge",
+            "fineTuneInstanceType=ml.g5.3xlarge is invalid: SageMaker has no such g5 training instance; "
+            "use one of ml.g5.xlarge",
+        ),
+    ],
+)
+def test_bad_scale_out_settings_are_refused_naming_what_is_accepted(
+    key: str, value: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        from_context(_context(**{key: value}))
+    assert expected in str(refused.value)
 
 
 @pytest.mark.parametrize("instance_type", ["ml.p3.2xlarge", "ml.p3.16xlarge", "ml.p3dn.24xlarge"])
