@@ -13,9 +13,12 @@ LoRA skips the weight gradients of the frozen base, so the work actually done is
 ``4 * params`` per token; ``mfu_4n`` reports that variant too. ``--peak_tflops`` defaults to the dense
 bf16 peak of an H100/H200 SXM (989 TFLOP/s); pass your accelerator's figure otherwise.
 
-On a GPU::
+``--strategy qlora`` loads the same model with 4-bit NF4 base weights (bitsandbytes, double quantization,
+as train.py's ``qlora``): ``params`` still counts the model's parameters, so the two MFU figures compare
+the work done per second. On a GPU::
 
     python training_jobs/bench_lora_step.py --steps 20 --batch_size 8 --seq_len 2048
+    python training_jobs/bench_lora_step.py --steps 20 --batch_size 8 --seq_len 2048 --strategy qlora
 
 Smoke run on a CPU (tiny model, fp32, numbers meaningless)::
 
@@ -35,6 +38,7 @@ H100_BF16_DENSE_TFLOPS = 989.0
 
 @dataclass(frozen=True)
 class BenchResult:
+    strategy: str
     params: int
     trainable_params: int
     tokens_per_second: float
@@ -46,6 +50,7 @@ class BenchResult:
 
     def lines(self) -> list[str]:
         return [
+            f"strategy={self.strategy};",
             f"device={self.device};",
             f"dtype={self.dtype};",
             f"params={self.params};",
@@ -62,6 +67,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--tiny", action="store_true", help="tiny model and batch: a CPU smoke run")
+    parser.add_argument(
+        "--strategy", choices=("lora", "qlora"), default="lora", help="bf16 base or 4-bit NF4 base weights"
+    )
     parser.add_argument("--steps", type=int, default=20, help="timed training steps")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (kernels, allocator)")
     parser.add_argument("--batch_size", type=int, default=8)
@@ -115,6 +123,8 @@ def run(args: argparse.Namespace) -> BenchResult:
         base: Any = LlamaForCausalLM(config)
     base = base.to(dtype)
     params = sum(p.numel() for p in base.parameters())
+    if args.strategy == "qlora":
+        base = _quantized(base, dtype, device)
     if args.gradient_checkpointing:
         base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         base.enable_input_require_grads()
@@ -148,6 +158,7 @@ def run(args: argparse.Namespace) -> BenchResult:
     tokens_per_second = args.batch_size * args.seq_len * args.steps / seconds
     peak = args.peak_tflops * 1e12
     return BenchResult(
+        strategy=args.strategy,
         params=params,
         trainable_params=sum(p.numel() for p in trainable),
         tokens_per_second=tokens_per_second,
@@ -157,6 +168,26 @@ def run(args: argparse.Namespace) -> BenchResult:
         device=torch.cuda.get_device_name() if device == "cuda" else "cpu",
         dtype=str(dtype).removeprefix("torch."),
     )
+
+
+def _quantized(model: Any, dtype: Any, device: str) -> Any:
+    """``model`` reloaded with 4-bit NF4 linear layers, the way train.py's ``qlora`` loads its base."""
+    import tempfile
+
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=dtype,
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder)
+        del model
+        return AutoModelForCausalLM.from_pretrained(
+            folder, dtype=dtype, quantization_config=quantization, device_map={"": device}
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> BenchResult:

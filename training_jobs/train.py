@@ -9,6 +9,9 @@ Runs the same way on a laptop (CPU, fp32) and in a SageMaker GPU job (bf16, grad
         --max_steps 20 --eval_steps 10 --save_steps 10
 
 (``ladder data check chats.jsonl`` or ``training_jobs.dataprep`` writes ``train.jsonl`` and ``eval.jsonl``.)
+On several GPUs SageMaker's toolkit starts it once per GPU, as ``torchrun --nproc_per_node N train.py ...``
+does; ``--strategy`` chooses ``lora`` (full weights per process), ``qlora`` (4-bit NF4 base weights) or
+``fsdp-lora`` (weights sharded over every GPU).
 
 In SageMaker the training toolkit passes the job's HyperParameters as ``--name value`` arguments and the
 paths come from its environment: ``SM_CHANNEL_TRAIN`` (train.jsonl), ``SM_CHANNEL_EVAL`` (eval.jsonl),

@@ -17,3 +17,13 @@ def test_tiny_mode_reports_throughput_and_mfu(capsys: pytest.CaptureFixture[str]
     assert result.mfu == pytest.approx(6 * result.params * result.tokens_per_second / 1e12)
     assert "tokens_per_second=" in out
     assert "mfu=" in out
+
+
+def test_tiny_qlora_mode_trains_on_4_bit_weights_and_counts_the_full_model() -> None:
+    lora = main(["--tiny", "--peak_tflops", "1"])
+    qlora = main(["--tiny", "--peak_tflops", "1", "--strategy", "qlora"])
+    # Then the same parameters are counted (MFU compares the same work) and the adapter is trained
+    assert qlora.strategy == "qlora" and lora.strategy == "lora"
+    assert qlora.params == lora.params
+    assert 0 < qlora.trainable_params < qlora.params
+    assert qlora.tokens_per_second > 0
