@@ -13,6 +13,7 @@ import pytest
 
 from tests.training.tiny_model import (
     CHATML_TEMPLATE,
+    SMALL_RUN,
     build_tokenizer,
     conversation,
     save_tiny_model,
@@ -32,18 +33,6 @@ from training_jobs.train import (
 )
 
 pytestmark = pytest.mark.training
-
-SMALL_RUN = [
-    "--per_device_train_batch_size", "2",
-    "--per_device_eval_batch_size", "2",
-    "--gradient_accumulation_steps", "1",
-    "--max_seq_length", "64",
-    "--logging_steps", "1",
-    "--eval_steps", "2",
-    "--save_steps", "2",
-    "--learning_rate", "0.01",
-    "--warmup_ratio", "0",
-]  # fmt: skip
 
 
 @dataclass(frozen=True)

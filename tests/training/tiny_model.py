@@ -21,6 +21,18 @@ SPECIAL_TOKENS = [
     "<|end_header_id|>",
     "<|eot_id|>",
 ]
+# A few quick steps of train.py on the tiny model: every step logged, evaluated every 2, saved every 2.
+SMALL_RUN = [
+    "--per_device_train_batch_size", "2",
+    "--per_device_eval_batch_size", "2",
+    "--gradient_accumulation_steps", "1",
+    "--max_seq_length", "64",
+    "--logging_steps", "1",
+    "--eval_steps", "2",
+    "--save_steps", "2",
+    "--learning_rate", "0.01",
+    "--warmup_ratio", "0",
+]  # fmt: skip
 COLOURS = ["red", "green", "blue", "yellow", "black", "white"]
 THINGS = ["apple", "leaf", "sky", "sun", "coal", "snow", "grass", "sea", "lemon", "cloud"]
 
