@@ -34,7 +34,9 @@ HF_BASE_FRAMEWORK_VERSION = "pytorch2.9.0"
 HF_PY_VERSION = "py312"
 
 VOLUME_SIZE_GB = 100
-"""EBS volume of the instance: base weights, the merged copy and checkpoints of models up to ~8B."""
+"""ML storage of the instance. Every catalogued type (g4dn, g5, g6, g6e, p4d, p5) has local NVMe storage, on
+which SageMaker provisions no EBS volume and gives the job the whole instance storage; the value must only
+not exceed it (the smallest, ml.g4dn.xlarge, has 125 GB) (SageMaker API, ResourceConfig.VolumeSizeInGB)."""
 CODE_CHANNEL = "code"
 """Input channel carrying sourcedir.tar.gz, as the SageMaker SDK does under network isolation (the
 container cannot reach S3 itself then; SageMaker copies the channel in before the job starts)."""
