@@ -14,6 +14,7 @@ from stacks.constructs.buckets import access_logs_bucket, data_bucket
 from stacks.fine_tune import layout
 from stacks.fine_tune.budget import FineTuneBudget
 from stacks.fine_tune.pipeline import FineTunePipeline
+from stacks.fine_tune.run_cost import OVER_BUDGET_WARNING, RUN_METADATA_KEY, TrainingRun
 from stacks.fine_tune.training import COST_TAG_KEY, COST_TAG_VALUE, TrainingRole, training_image_uri
 from stacks.fine_tune.training_code import training_code_asset
 
@@ -98,6 +99,11 @@ class FineTuneStack(cdk.Stack):
             notifications=self.notifications,
         )
         self.budget = FineTuneBudget(self, "Budget", config=config, notifications=self.notifications)
+        run = TrainingRun.of(config)
+        self.add_metadata(RUN_METADATA_KEY, run.to_metadata())
+        warning = run.budget_warning(config.fine_tune_monthly_budget_usd)
+        if warning:
+            cdk.Annotations.of(self).add_warning_v2(OVER_BUDGET_WARNING, warning)
         # Cost-allocation tag (also set on every training job): activate it in the Billing console to
         # break fine-tune spend down in Cost Explorer.
         cdk.Tags.of(self).add(COST_TAG_KEY, COST_TAG_VALUE)

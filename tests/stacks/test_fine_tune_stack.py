@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from stacks.config import ConfigError, from_context, is_gated_model
+from stacks.fine_tune.run_cost import RUN_METADATA_KEY, TrainingRun
 from stacks.fine_tune.training import (
     TORCH_DISTRIBUTED_HYPERPARAMETER,
     hyperparameters,
@@ -55,6 +56,8 @@ DISTRIBUTED = {
     "fineTuneInstanceType": "ml.g5.12xlarge",
     "fineTuneInstanceCount": "2",
     "fineTuneStrategy": "fsdp-lora",
+    # One run may cost 2 x $7.09 x 4 h = $56.72 on demand: more than this budget
+    "fineTuneMonthlyBudgetUsd": "50",
 }
 ISOLATED = {**FINE_TUNE_ON, "fineTuneNetworkIsolation": "true", "fineTuneTrainingImageUri": TRAINING_IMAGE}
 
@@ -236,6 +239,34 @@ def test_multi_instance_job_runs_one_process_per_gpu_through_torchrun(distribute
         assert json.loads(hyperparameters[TORCH_DISTRIBUTED_HYPERPARAMETER]) is True
         # And spot checkpoints stay on: every instance syncs the same prefix and restores it on restart
         assert job["CheckpointConfig"]["LocalPath"] == contract.CHECKPOINT_LOCAL_PATH
+
+
+def test_template_records_the_run_and_its_cost_cap_within_budget_without_warning(default) -> None:
+    run = default.template("FineTune")["Metadata"][RUN_METADATA_KEY]
+    # Then the default run: one ml.g5.2xlarge, one process, at most 4 h x $1.515 on demand
+    assert (run["instanceType"], run["instanceCount"], run["trainingProcesses"]) == ("ml.g5.2xlarge", 1, 1)
+    assert float(run["maxRunCostUsd"]) == pytest.approx(1.515 * 4)
+    assert run["strategy"] == "lora" and run["managedSpot"] is True
+    assert not [w for ws in default.warnings.values() for w in ws if "fine-tune run may cost" in w]
+
+
+def test_a_run_that_may_cost_more_than_the_monthly_budget_is_warned_about_at_synth(distributed) -> None:
+    run = distributed.template("FineTune")["Metadata"][RUN_METADATA_KEY]
+    assert run["trainingProcesses"] == 8
+    assert float(run["maxRunCostUsd"]) == pytest.approx(7.09 * 2 * 4)
+    (stack_name,) = [name for name in distributed.warnings if name.endswith("FineTune")]
+    (warning,) = [w for w in distributed.warnings[stack_name] if "fine-tune run may cost" in w]
+    assert "$56.72" in warning and "2 x ml.g5.12xlarge x 4 h" in warning
+    assert "fineTuneMonthlyBudgetUsd=50" in warning
+
+
+def test_an_instance_without_a_catalogued_price_has_no_cost_cap_and_no_warning() -> None:
+    config = from_context(_context(fineTuneInstanceType="ml.p5.48xlarge", fineTuneInstanceCount="4"))
+    run = TrainingRun.of(config)
+    assert run.max_cost_usd is None
+    assert run.budget_warning(1) is None
+    assert run.to_metadata()["trainingProcesses"] == 32
+    assert run.to_metadata()["maxRunCostUsd"] == ""
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import cx_api as cxapi
 
 from stacks.application import build_app
 from stacks.config import LadderConfig
@@ -25,6 +26,8 @@ class Synthesized:
     config: LadderConfig
     outdir: Path
     templates: dict[str, dict[str, Any]]
+    warnings: dict[str, list[str]]
+    """Synth warnings (``Annotations.add_warning_v2``) of each stack, by stack name."""
 
     def template(self, suffix: str) -> dict[str, Any]:
         """Template of the stack whose name ends with ``suffix`` (``Knowledge``, ``RagApi``, ``FineTune``)."""
@@ -41,7 +44,15 @@ def synthesize(outdir: Path, overrides: Mapping[str, Any] | None = None) -> Synt
     built = build_app(app)
     assembly = app.synth()
     templates = {stack.stack_name: stack.template for stack in assembly.stacks}
-    return Synthesized(config=built.config, outdir=outdir, templates=templates)
+    warnings = {
+        stack.stack_name: [
+            str(message.entry.data)
+            for message in stack.messages
+            if message.level == cxapi.SynthesisMessageLevel.WARNING
+        ]
+        for stack in assembly.stacks
+    }
+    return Synthesized(config=built.config, outdir=outdir, templates=templates, warnings=warnings)
 
 
 def resources(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
