@@ -288,6 +288,11 @@ class LadderConfig:
         return f"/{self.stack_prefix.lower()}/fine-tune/model-arn"
 
     @property
+    def fine_tune_total_gpus(self) -> int:
+        """GPUs of the whole training job: the processes torchrun starts, across every instance."""
+        return INSTANCES[self.fine_tune_instance_type].gpus * self.fine_tune_instance_count
+
+    @property
     def inference_profile_geo(self) -> str | None:
         geo = self.generation_model_id.split(".", 1)[0]
         return geo if geo in INFERENCE_PROFILE_REGIONS else None

@@ -36,7 +36,7 @@ class TrainingRun:
         return cls(
             instance_type=chosen.name,
             instance_count=config.fine_tune_instance_count,
-            gpus=chosen.gpus * config.fine_tune_instance_count,
+            gpus=config.fine_tune_total_gpus,
             strategy=config.fine_tune_strategy,
             max_runtime_hours=config.fine_tune_max_runtime_hours,
             usd_per_hour=chosen.usd_per_hour,

@@ -23,7 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.config import LadderConfig
-from stacks.fine_tune import instances, layout
+from stacks.fine_tune import layout
 from stacks.fine_tune.training_code import ENTRY_POINT
 from stacks.nag import acknowledge, resource_finding
 from training_jobs import job_contract as contract
@@ -94,18 +94,13 @@ TORCH_DISTRIBUTED_HYPERPARAMETER = "sagemaker_torch_distributed_enabled"
 SageMaker Python SDK writes for ``distribution={"torch_distributed": {"enabled": True}}``."""
 
 
-def total_gpus(config: LadderConfig) -> int:
-    """GPUs of the whole job: processes torchrun starts, across every instance."""
-    return instances.instance(config.fine_tune_instance_type).gpus * config.fine_tune_instance_count
-
-
 def hyperparameters(config: LadderConfig, *, submit_directory: str) -> dict[str, str]:
     """What train.py receives as ``--name value`` (all strings), plus the toolkit's own ``sagemaker_*``.
 
     With more than one GPU in the job the toolkit launches train.py through torchrun; with one it runs one
     plain process, as before.
     """
-    distribution = {TORCH_DISTRIBUTED_HYPERPARAMETER: "true"} if total_gpus(config) > 1 else {}
+    distribution = {TORCH_DISTRIBUTED_HYPERPARAMETER: "true"} if config.fine_tune_total_gpus > 1 else {}
     return {
         **contract.DEFAULT_HYPERPARAMETERS,
         "model_id": config.fine_tune_base_model_id,

@@ -19,7 +19,6 @@ from stacks.fine_tune.run_cost import RUN_METADATA_KEY, TrainingRun
 from stacks.fine_tune.training import (
     TORCH_DISTRIBUTED_HYPERPARAMETER,
     hyperparameters,
-    total_gpus,
     training_image_uri,
 )
 from stacks.fine_tune.training_code import REQUIREMENTS, SOURCE_FILES, write_source_archive
@@ -289,7 +288,7 @@ def test_torchrun_is_used_exactly_when_the_job_has_more_than_one_gpu(
         )
     )
     params = hyperparameters(config, submit_directory="/opt/ml/input/data/code/source.tar.gz")
-    assert total_gpus(config) == processes
+    assert config.fine_tune_total_gpus == processes
     assert (TORCH_DISTRIBUTED_HYPERPARAMETER in params) == (processes > 1)
     assert params["strategy"] == strategy
 
