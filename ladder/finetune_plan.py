@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from stacks.fine_tune import instances
-from stacks.fine_tune.instances import INSTANCES, TrainingInstance
+from stacks.fine_tune.instances import INSTANCES, MAX_INSTANCE_COUNT, TrainingInstance, min_gpus
 from training_jobs import dataprep, job_contract
 
 from .errors import EXIT_SETUP, LadderError
@@ -87,8 +87,6 @@ BATCH_SIZE = int(job_contract.DEFAULT_HYPERPARAMETERS["per_device_train_batch_si
 DEFAULT_MAX_SEQ_LENGTH = int(job_contract.DEFAULT_HYPERPARAMETERS["max_seq_length"])
 DEFAULT_EPOCHS = int(job_contract.DEFAULT_HYPERPARAMETERS["epochs"])
 DEFAULT_STRATEGY = job_contract.DEFAULT_STRATEGY
-MAX_INSTANCE_COUNT = 16
-"""fineTuneInstanceCount accepts 1 to 16."""
 
 TABLE_MODELS: dict[str, str] = {
     "1B": "meta-llama/Llama-3.2-1B-Instruct",
@@ -488,7 +486,7 @@ def estimate(
     merge = model.params * BF16_BYTES * MERGE_BASE_COPIES / GIB if strategy in HOST_MERGE_STRATEGIES else None
 
     problems: list[str] = []
-    if strategy == "fsdp-lora" and world < 2:
+    if world < min_gpus(strategy):
         problems.append(
             f"fsdp-lora shards the weights across GPUs and {instance.name} x {instance_count} has one GPU: "
             "use --instance-count 2 or more, an instance type with several GPUs, or --strategy lora / qlora"

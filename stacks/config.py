@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from stacks.fine_tune.instances import INSTANCES
+from stacks.fine_tune.instances import INSTANCES, MAX_INSTANCE_COUNT, min_gpus
 from training_jobs.job_contract import STRATEGIES
 
 PROFILES = ("sandbox", "prod")
@@ -513,7 +513,7 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "fine_tune_instance_type",
         _pattern(GPU_INSTANCE_PATTERN, "a SageMaker GPU training instance such as ml.g5.2xlarge"),
     ),
-    "fineTuneInstanceCount": ("fine_tune_instance_count", _int(1, 16)),
+    "fineTuneInstanceCount": ("fine_tune_instance_count", _int(1, MAX_INSTANCE_COUNT)),
     "fineTuneStrategy": ("fine_tune_strategy", _choice(STRATEGIES)),
     "fineTuneSpot": ("fine_tune_spot", _bool),
     "fineTuneMaxRuntimeHours": ("fine_tune_max_runtime_hours", _int(1, 120)),
@@ -693,7 +693,7 @@ def _check_fine_tune(values: dict[str, Any], problems: list[str]) -> None:
         return
     count = values["fine_tune_instance_count"]
     total_gpus = instance.gpus * count
-    if values["fine_tune_strategy"] == "fsdp-lora" and total_gpus < 2:
+    if total_gpus < min_gpus(values["fine_tune_strategy"]):
         problems.append(
             f"-c fineTuneStrategy=fsdp-lora needs more than one GPU in total to shard the model across; "
             f"{count} x {instance_type} has {total_gpus}: raise fineTuneInstanceCount, pick a multi-GPU "

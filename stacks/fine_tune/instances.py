@@ -14,6 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_INSTANCE_COUNT = 16
+"""Most instances one training job may use (``fineTuneInstanceCount``, ``ladder finetune plan``)."""
+MIN_GPUS = {"fsdp-lora": 2}
+"""GPUs a job needs in total, by strategy (``fsdp-lora`` shards the model across them); others need one."""
+
 PRICES_AS_OF = "2026-12-01"
 PRICES_SOURCE = "https://aws.amazon.com/sagemaker/ai/pricing/ (Training, On-Demand, US East (N. Virginia))"
 
@@ -137,3 +142,8 @@ def instance(name: str) -> TrainingInstance:
     except KeyError:
         known = ", ".join(INSTANCES)
         raise KeyError(f"{name} is not a catalogued GPU training instance; known: {known}") from None
+
+
+def min_gpus(strategy: str) -> int:
+    """GPUs a job with ``strategy`` needs in total, across every instance."""
+    return MIN_GPUS.get(strategy, 1)
