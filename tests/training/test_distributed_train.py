@@ -230,7 +230,7 @@ def test_qlora_merged_model_reloads_and_generates(qlora: Path) -> None:
     assert out.shape[1] == ids.shape[1] + 3
 
 
-def test_fsdp_lora_without_several_cuda_gpus_is_refused_before_loading(jobs: Jobs, tmp_path: Path) -> None:
+def test_fsdp_lora_without_several_cuda_gpus_is_refused_before_loading(jobs: Jobs) -> None:
     # Given a host without CUDA (accelerate runs no FSDP on CPU and would silently fall back to plain
     # data parallelism)
     with pytest.MonkeyPatch.context() as env:
