@@ -77,7 +77,8 @@ def _reason_lines(stack: str, reason: dict[str, Any]) -> list[str]:
 
 
 def _rate(value: Any) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    # Template metadata holds the rates as decimal strings (CloudFormation metadata has no floats).
+    return "n/a" if value is None else f"{float(value):.3f}"
 
 
 def write_report(outdir: Path) -> Path:

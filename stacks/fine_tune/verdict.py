@@ -97,13 +97,16 @@ class FineTuneReason:
     headline: Mapping[str, Any] | None = None
 
     def to_metadata(self) -> dict[str, Any]:
+        """The template Metadata value. CloudFormation metadata holds strings, integers, booleans, objects
+        and arrays but no floats (cfn-lint E4002), so every measured rate is written as its decimal
+        string ("0.62")."""
         return {
             "kind": self.kind,
             "reason": self.reason,
             "rung": self.rung,
             "verdictCreatedAt": self.verdict_created_at,
             "expiresAt": self.expires_at,
-            "headline": dict(self.headline) if self.headline is not None else None,
+            "headline": _metadata_value(dict(self.headline)) if self.headline is not None else None,
         }
 
     def summary(self) -> str:
@@ -111,6 +114,17 @@ class FineTuneReason:
         if self.kind == "override":
             return f"override: {self.reason}"
         return f"verdict {self.rung} of {self.verdict_created_at}, expires {self.expires_at}: {self.reason}"
+
+
+def _metadata_value(value: Any) -> Any:
+    """``value`` with every float (at any depth) replaced by its shortest decimal string."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return {key: _metadata_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_metadata_value(item) for item in value]
+    return value
 
 
 def parse_time(value: Any, key: str) -> datetime:

@@ -165,11 +165,31 @@ def test_a_justified_current_verdict_for_the_model_is_accepted_with_its_headline
             "evalItems": 40,
             "evalSetSha256": "ab" * 32,
             "arms": {
-                "prompt": {"correctness": 0.41, "formatCompliance": 0.55},
-                "rag": {"correctness": 0.86, "formatCompliance": 0.62},
+                "prompt": {"correctness": "0.41", "formatCompliance": "0.55"},
+                "rag": {"correctness": "0.86", "formatCompliance": "0.62"},
             },
         },
     }
+
+
+def test_the_recorded_reason_holds_no_float_for_cloudformation_metadata(tmp_path: Path) -> None:
+    """cfn-lint E4002 (CloudFormation template anatomy, Metadata): metadata values are strings, integers,
+    objects, arrays or booleans; a float such as 0.62 is not one of them. Rates are kept as their decimal
+    strings, counts as integers."""
+    write(tmp_path / "v.json", verdict_document())
+
+    metadata = fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / "v.json")), now=NOW).to_metadata()
+
+    def floats(value: Any) -> list[Any]:
+        if isinstance(value, dict):
+            return [f for item in value.values() for f in floats(item)]
+        if isinstance(value, list):
+            return [f for item in value for f in floats(item)]
+        return [value] if isinstance(value, float) else []
+
+    assert floats(metadata) == []
+    assert metadata["headline"]["evalItems"] == 40
+    assert float(metadata["headline"]["arms"]["rag"]["formatCompliance"]) == 0.62
 
 
 def test_an_override_shorter_than_20_characters_fails_config() -> None:
@@ -252,7 +272,7 @@ def test_template_records_a_verdict_reason_in_metadata_description_tag_and_nag_r
     template = synthesized.template("FineTune")
     recorded = template["Metadata"][REASON_METADATA_KEY]
     assert recorded["kind"] == "verdict" and recorded["rung"] == "finetune"
-    assert recorded["headline"]["arms"]["rag"] == {"correctness": 0.86, "formatCompliance": 0.62}
+    assert recorded["headline"]["arms"]["rag"] == {"correctness": "0.86", "formatCompliance": "0.62"}
     assert "why: verdict finetune of 2026-11-30T10:00:00Z" in template["Description"]
     (tag,) = _reason_tags(template)
     assert tag.startswith("verdict finetune of 2026-11-30T10:00:00Z")
