@@ -55,8 +55,15 @@ EXCERPT_MAX_CHARS = 500
 # With reranking, Retrieve returns this many times topK candidates (Bedrock allows at most 100).
 RERANK_CANDIDATE_FACTOR = 3
 RERANK_CANDIDATES_MAX = 100
-# Bedrock's contextual grounding check accepts queries up to this length.
+# Bedrock's contextual grounding check accepts at most this much grounding source, query and response
+# ("Use contextual grounding check to filter hallucinations in responses", Bedrock user guide).
+GROUNDING_SOURCE_MAX_CHARS = 100_000
 GROUNDING_QUERY_MAX_CHARS = 1_000
+GROUNDING_RESPONSE_MAX_CHARS = 5_000
+# maxTokens is counted in tokens, the check's limit in characters. A token of English text averages about
+# four characters (an estimate, not a bound), so an answer of at most this many tokens fits the check.
+GROUNDING_CHARS_PER_TOKEN = 4
+GROUNDING_MAX_TOKENS = GROUNDING_RESPONSE_MAX_CHARS // GROUNDING_CHARS_PER_TOKEN
 PROMPT_VERSION_HEX_CHARS = 12
 NO_CONTEXT_ANSWER = (
     "I could not find the answer to that question in the documents, so I cannot answer it from them."
@@ -76,6 +83,16 @@ FILTER_LEAF_OPERATORS = (
     "listContains",
 )
 FILTER_GROUP_OPERATORS = ("andAll", "orAll")
+VECTOR_STORES = ("opensearch", "s3vectors")
+DEFAULT_VECTOR_STORE = "opensearch"
+VECTOR_STORE_NAMES = {"opensearch": "OpenSearch Serverless", "s3vectors": "S3 Vectors"}
+# Bedrock's RetrievalFilter documents startsWith as "currently only supported for Amazon OpenSearch
+# Serverless vector stores"; S3 Vectors filters know $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or,
+# none of which matches a substring, so stringContains has no S3 Vectors equivalent either.
+FILTER_LEAF_OPERATORS_BY_STORE = {
+    "opensearch": FILTER_LEAF_OPERATORS,
+    "s3vectors": tuple(op for op in FILTER_LEAF_OPERATORS if op not in ("startsWith", "stringContains")),
+}
 FILTER_KEY_MAX_CHARS = 100
 FILTER_GROUP_MIN_ITEMS = 2
 FILTER_GROUP_MAX_ITEMS = 5

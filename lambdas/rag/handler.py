@@ -62,7 +62,11 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             raise InvalidRequest("event: not an API Gateway REST proxy event")
         check_route(event)
         body = read_json_body(event, max_body_bytes=runtime.settings.max_body_bytes)
-        request = parse_ask_request(body, max_question_chars=runtime.settings.max_question_chars)
+        request = parse_ask_request(
+            body,
+            max_question_chars=runtime.settings.max_question_chars,
+            vector_store=runtime.settings.vector_store,
+        )
         deadline = Deadline.start(runtime.clock, runtime.settings.deadline_ms, _lambda_remaining_ms(context))
         answer = answer_question(request, runtime, deadline)
         _record(request, answer, log_content=runtime.settings.log_content)
@@ -99,6 +103,7 @@ def _record(request: AskRequest, answer: Answer, *, log_content: bool) -> None:
         "grounded": answer.grounded,
         "guardrail_action": answer.guardrail_action,
         "truncated": answer.truncated,
+        "passages_trimmed": answer.passages_trimmed,
         "input_tokens": answer.input_tokens,
         "output_tokens": answer.output_tokens,
         "latency_ms": {

@@ -19,7 +19,7 @@ import hashlib
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,38 @@ def render_passages(passages: Sequence[Passage]) -> str:
         lines.append("</passage>")
     lines.append("</passages>")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class GroundingSource:
+    """The passages the model and the contextual grounding check get, and how many were left out."""
+
+    passages: list[Passage]
+    trimmed: int = 0
+    """Passages left out (lowest-ranked first), plus one if the first passage's text had to be cut."""
+
+
+def fit_grounding_source(passages: Sequence[Passage]) -> GroundingSource:
+    """The highest-ranked passages whose rendering fits the contextual grounding check's limit on the
+    grounding source (GROUNDING_SOURCE_MAX_CHARS): the lowest-ranked go first. A first passage that alone
+    is too long keeps the start of its text, so a question never loses all of its context."""
+    limit = constants.GROUNDING_SOURCE_MAX_CHARS
+    kept = list(passages)
+    while kept and len(render_passages(kept)) > limit:
+        kept.pop()
+    if kept or not passages:
+        return GroundingSource(kept, len(passages) - len(kept))
+    # Escaping makes the rendering longer than the text by an amount that depends on the text, so the
+    # longest prefix that fits is found by bisection.
+    first = passages[0]
+    low, high = 0, len(first.text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(render_passages([replace(first, text=first.text[:middle])])) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return GroundingSource([replace(first, text=first.text[:low])], len(passages))
 
 
 def _guard(text: str, qualifier: str) -> dict[str, Any]:

@@ -42,8 +42,11 @@ class AskRequest:
     retrieval_filter: dict[str, Any] | None = None
 
 
-def parse_ask_request(body: object, *, max_question_chars: int) -> AskRequest:
-    """Validates a decoded JSON body; raises InvalidRequest whose message names the field."""
+def parse_ask_request(
+    body: object, *, max_question_chars: int, vector_store: str = constants.DEFAULT_VECTOR_STORE
+) -> AskRequest:
+    """Validates a decoded JSON body; raises InvalidRequest whose message names the field. The filter may
+    use only the operators ``vector_store`` supports."""
     if not isinstance(body, dict):
         raise InvalidRequest("body: must be a JSON object with a 'question' string")
     unknown = sorted(key for key in body if key not in ACCEPTED_FIELDS)
@@ -51,11 +54,14 @@ def parse_ask_request(body: object, *, max_question_chars: int) -> AskRequest:
         raise InvalidRequest(
             f"{unknown[0]}: is not an accepted field; accepted fields: {', '.join(ACCEPTED_FIELDS)}"
         )
+    metadata_filter = body.get("filter")
     return AskRequest(
         question=_question(body, max_question_chars),
         mode=_mode(body),
         top_k=_top_k(body),
-        retrieval_filter=parse_filter(body["filter"]) if "filter" in body else None,
+        retrieval_filter=None
+        if "filter" not in body
+        else parse_filter(metadata_filter, vector_store=vector_store),
     )
 
 
@@ -92,26 +98,42 @@ def _top_k(body: dict[str, Any]) -> int:
     return value
 
 
-def parse_filter(value: object, path: str = "filter", depth: int = 1) -> dict[str, Any]:
-    """Validates a metadata filter and returns it in the boto3 ``RetrievalFilter`` shape."""
-    operators = ", ".join(constants.FILTER_LEAF_OPERATORS + constants.FILTER_GROUP_OPERATORS)
+def parse_filter(
+    value: object,
+    path: str = "filter",
+    depth: int = 1,
+    *,
+    vector_store: str = constants.DEFAULT_VECTOR_STORE,
+) -> dict[str, Any]:
+    """Validates a metadata filter and returns it in the boto3 ``RetrievalFilter`` shape; an operator the
+    knowledge base's ``vector_store`` does not support is refused, naming the ones it does."""
+    supported = constants.FILTER_LEAF_OPERATORS_BY_STORE[vector_store]
+    operators = ", ".join(supported + constants.FILTER_GROUP_OPERATORS)
     if not isinstance(value, dict) or len(value) != 1:
         raise InvalidRequest(f"{path}: must be an object with exactly one operator: {operators}")
     ((operator, operand),) = value.items()
     if operator in constants.FILTER_GROUP_OPERATORS:
-        return {operator: _group(operand, f"{path}.{operator}", depth)}
-    if operator in constants.FILTER_LEAF_OPERATORS:
+        return {operator: _group(operand, f"{path}.{operator}", depth, vector_store)}
+    if operator in supported:
         return {operator: _condition(operator, operand, f"{path}.{operator}")}
+    if operator in constants.FILTER_LEAF_OPERATORS:
+        raise InvalidRequest(
+            f"{path}: operator {operator!r} is not supported by this deployment's vector store "
+            f"({constants.VECTOR_STORE_NAMES[vector_store]}); accepted: {operators}"
+        )
     raise InvalidRequest(f"{path}: unknown operator {str(operator)[:40]!r}; accepted: {operators}")
 
 
-def _group(operand: object, path: str, depth: int) -> list[dict[str, Any]]:
+def _group(operand: object, path: str, depth: int, vector_store: str) -> list[dict[str, Any]]:
     low, high = constants.FILTER_GROUP_MIN_ITEMS, constants.FILTER_GROUP_MAX_ITEMS
     if not isinstance(operand, list) or not low <= len(operand) <= high:
         raise InvalidRequest(f"{path}: must be a list of {low} to {high} filters")
     if depth >= constants.FILTER_MAX_DEPTH:
         raise InvalidRequest(f"{path}: filters nest at most {constants.FILTER_MAX_DEPTH} levels deep")
-    return [parse_filter(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(operand)]
+    return [
+        parse_filter(item, f"{path}[{index}]", depth + 1, vector_store=vector_store)
+        for index, item in enumerate(operand)
+    ]
 
 
 def _condition(operator: str, operand: object, path: str) -> dict[str, Any]:

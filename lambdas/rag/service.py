@@ -19,7 +19,8 @@ from .finetuned import (
     resolve_finetuned_model,
 )
 from .generation import Generation, converse, invoke_with_guardrail
-from .prompts import Passage, PromptTemplate, load_templates
+from .observability import logger
+from .prompts import Passage, PromptTemplate, fit_grounding_source, load_templates
 from .request import AskRequest
 from .retrieval import retrieve_passages
 from .settings import Settings, load_settings
@@ -72,6 +73,8 @@ class Answer:
     masked: bool = False
     """The guardrail masked PII in the answer; the answer and its citations stand."""
     truncated: bool = False
+    passages_trimmed: int = 0
+    """Passages left out so the grounding source fits the contextual grounding check (lowest-ranked)."""
     input_tokens: int = 0
     output_tokens: int = 0
     retrieve_ms: int = 0
@@ -113,6 +116,7 @@ class Answer:
             "latencyMs": {"retrieve": self.retrieve_ms, "generate": self.generate_ms, "total": self.total_ms},
             "guardrail": {"action": self.guardrail_action},
             "truncated": self.truncated,
+            "groundingSourceTrimmed": self.passages_trimmed > 0,
         }
 
 
@@ -155,6 +159,14 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
                 total_ms=_elapsed_ms(started, clock),
             )
 
+    passages_kept = len(passages)
+    grounding = fit_grounding_source(passages)
+    if grounding.trimmed:
+        logger.warning(
+            "grounding source trimmed",
+            extra={"passages": passages_kept, "passages_trimmed": grounding.trimmed},
+        )
+    passages = grounding.passages
     deadline.require("generate", constants.GENERATE_MIN_REMAINING_MS)
     generate_started = clock()
     generation = _generate(request, runtime, deadline, model_id, template, passages)
@@ -167,11 +179,12 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
         # A block replaces the answer, so no passage supports what is returned; a mask keeps the answer.
         citations=[] if generation.intervened else passages,
         retrieved=request.mode != "prompt",
-        passages_kept=len(passages),
+        passages_kept=passages_kept,
         generated=True,
         intervened=generation.intervened,
         masked=generation.masked,
         truncated=generation.truncated and not generation.intervened,
+        passages_trimmed=grounding.trimmed,
         input_tokens=generation.input_tokens,
         output_tokens=generation.output_tokens,
         retrieve_ms=retrieve_ms,

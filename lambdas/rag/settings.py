@@ -51,6 +51,8 @@ class Settings:
     """Whether questions and answers may appear in logs (LOG_CONTENT)."""
     cors_allow_origins: tuple[str, ...] = ()
     """Origins whose requests get Access-Control-Allow-Origin (CORS_ALLOW_ORIGINS, comma-separated)."""
+    vector_store: str = constants.DEFAULT_VECTOR_STORE
+    """The knowledge base's vector store (VECTOR_STORE): it decides which filter operators work."""
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -69,7 +71,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             environ, "MAX_QUESTION_CHARS", constants.DEFAULT_MAX_QUESTION_CHARS, 1, 20_000
         ),
         max_body_bytes=_integer(environ, "MAX_BODY_BYTES", constants.DEFAULT_MAX_BODY_BYTES, 256, 1_048_576),
-        max_tokens=_integer(environ, "MAX_TOKENS", constants.DEFAULT_MAX_TOKENS, 1, 100_000),
+        max_tokens=_max_tokens(environ),
         temperature=_number(environ, "TEMPERATURE", constants.DEFAULT_TEMPERATURE, 0.0, 1.0),
         min_relevance_score=_number(
             environ, "MIN_RELEVANCE_SCORE", constants.DEFAULT_MIN_RELEVANCE_SCORE, 0.0, 1.0
@@ -96,7 +98,26 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         or constants.DEFAULT_FINETUNED_MODEL_API,
         log_content=_boolean(environ, "LOG_CONTENT", default=False),
         cors_allow_origins=cors_origins(environ),
+        vector_store=_choice(
+            environ, "VECTOR_STORE", constants.VECTOR_STORES, default=constants.DEFAULT_VECTOR_STORE
+        )
+        or constants.DEFAULT_VECTOR_STORE,
     )
+
+
+def _max_tokens(environ: Mapping[str, str]) -> int:
+    # An answer longer than the contextual grounding check accepts could not be checked against the
+    # passages, so the function refuses such a setting instead of answering unchecked.
+    limit = constants.GROUNDING_MAX_TOKENS
+    accepted = (
+        f"an integer from 1 to {limit}: the guardrail's contextual grounding check assesses answers of at "
+        f"most {constants.GROUNDING_RESPONSE_MAX_CHARS} characters (about "
+        f"{constants.GROUNDING_CHARS_PER_TOKEN} per token)"
+    )
+    value = _integer(environ, "MAX_TOKENS", constants.DEFAULT_MAX_TOKENS, 1, 100_000)
+    if value > limit:
+        raise SettingsError("MAX_TOKENS", environ.get("MAX_TOKENS"), accepted)
+    return value
 
 
 def cors_origins(environ: Mapping[str, str]) -> tuple[str, ...]:

@@ -41,6 +41,29 @@ _SERVICES = {
 }
 
 
+ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
+MARKETPLACE_HINT = (
+    "Bedrock could not subscribe this account to a third-party (AWS Marketplace) model on its first use, "
+    "or the subscription is still being set up. The stack lets this function's role subscribe to exactly "
+    "the configured third-party models (aws-marketplace:Subscribe on their product ids, "
+    "aws-marketplace:ViewSubscriptions); the account also needs a valid payment method, and Anthropic "
+    "models need the one-time use-case form. Run `ladder doctor`, which checks each model's subscription "
+    "and prints how to subscribe once; after a fix, Bedrock may refuse calls for a few more minutes."
+)
+ACCESS_HINT = (
+    "The function's role was refused: check that its policy covers the model, guardrail or knowledge base "
+    "named in error_message (a changed generationModelId or rerankModelId needs a redeploy), and run "
+    "`ladder doctor` for model access and subscriptions."
+)
+
+
+def access_denied_hint(code: str, message: str) -> str | None:
+    """What an operator should do about an AccessDenied answer (logged; the caller sees a generic 503)."""
+    if code not in ACCESS_DENIED_CODES:
+        return None
+    return MARKETPLACE_HINT if "marketplace" in message.lower() else ACCESS_HINT
+
+
 @contextmanager
 def upstream_call(stage: str) -> Iterator[None]:
     """Maps botocore exceptions raised inside the block to ApiErrors with generic messages."""
@@ -49,16 +72,17 @@ def upstream_call(stage: str) -> Iterator[None]:
     except ClientError as exc:
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        logger.warning(
-            "upstream call failed",
-            extra={
-                "stage": stage,
-                "error_code": error.get("Code"),
-                "error_message": error.get("Message"),
-                "http_status": status,
-                "operation": exc.operation_name,
-            },
-        )
+        details = {
+            "stage": stage,
+            "error_code": error.get("Code"),
+            "error_message": error.get("Message"),
+            "http_status": status,
+            "operation": exc.operation_name,
+        }
+        hint = access_denied_hint(str(error.get("Code", "")), str(error.get("Message", "")))
+        if hint is not None:
+            details["hint"] = hint
+        logger.warning("upstream call failed", extra=details)
         raise classify_client_error(stage, str(error.get("Code", "")), status) from None
     except BotoCoreError as exc:
         logger.warning("upstream call failed", extra={"stage": stage, "error_type": type(exc).__name__})

@@ -512,3 +512,67 @@ def test_a_cold_start_that_fails_outside_settings_is_a_500_not_a_crash(
     message = assert_error(response, 500, "InternalError")
     assert "prompts" not in message
     assert any(r["message"] == "cold start failed" and r["level"] == "ERROR" for r in app.log_records())
+
+
+# The message Bedrock answers a first call with when the automatic AWS Marketplace subscription could not be
+# made (as reported in aws-samples/anthropic-on-aws#251 and ministryofjustice/modernisation-platform-
+# environments#18323); Bedrock user guide, "Request access to models": "If any prerequisites are missing, the
+# subscription attempt fails and subsequent API calls will return AccessDeniedException".
+MARKETPLACE_DENIAL = (
+    "Model access is denied due to IAM user or service role is not authorized to perform the required AWS "
+    "Marketplace actions (aws-marketplace:ViewSubscriptions, aws-marketplace:Subscribe) to enable access to "
+    "this model. Refer to the Amazon Bedrock documentation for further details. Your AWS Marketplace "
+    "subscription for this model cannot be completed at this time. If you recently fixed this issue, try "
+    "again after 2 minutes."
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (MARKETPLACE_DENIAL, "AWS Marketplace"),
+        ("User: x is not authorized to perform: bedrock:InvokeModel", "policy covers the model"),
+    ],
+)
+def test_access_denied_is_a_503_and_the_log_says_what_to_do(app: App, message: str, expected: str) -> None:
+    # Given Converse refused by Bedrock
+    app.expect_retrieve()
+    app.bedrock.add_client_error(
+        "converse", service_error_code="AccessDeniedException", service_message=message, http_status_code=403
+    )
+
+    # When a question is asked
+    response = app.ask({"question": "How much leave?"})
+
+    # Then the caller gets the generic 503 without Retry-After
+    assert_error(response, 503, "UpstreamUnavailable")
+    assert "Retry-After" not in response.headers
+    # And the operator's log line says what to check and points at ladder doctor
+    (failure,) = [r for r in app.log_records() if r.get("message") == "upstream call failed"]
+    assert expected in failure["hint"]
+    assert "ladder doctor" in failure["hint"]
+
+
+def test_other_upstream_failures_carry_no_access_hint(app: App) -> None:
+    app.retrieve.add_client_error("retrieve", service_error_code="ValidationException", http_status_code=400)
+
+    app.ask({"question": "How much leave?"})
+
+    (failure,) = [r for r in app.log_records() if r.get("message") == "upstream call failed"]
+    assert "hint" not in failure
+
+
+def test_a_filter_the_s3_vectors_store_cannot_run_is_a_400_before_retrieval(
+    make_app: Callable[..., App],
+) -> None:
+    # Given a deployment on S3 Vectors
+    app = make_app(VECTOR_STORE="s3vectors")
+
+    # When a question filters with startsWith
+    response = app.ask({"question": "q", "filter": {"startsWith": {"key": "path", "value": "hr/"}}})
+
+    # Then it is refused naming the operators that work, and Bedrock is never called
+    message = assert_error(response, 400, "InvalidRequest")
+    assert message.startswith("filter: operator 'startsWith' is not supported")
+    assert "accepted: equals, notEquals" in message
+    app.assert_no_pending()

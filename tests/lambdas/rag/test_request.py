@@ -164,3 +164,80 @@ def test_every_accepted_filter_number_reaches_bedrock_as_strict_json(raw_value: 
     sent = json.loads(http["body"], parse_constant=reject_constant)
     value = sent["retrievalConfiguration"]["vectorSearchConfiguration"]["filter"]["greaterThan"]["value"]
     assert value == float(raw_value)
+
+
+# Bedrock API reference, RetrievalFilter.startsWith: "This filter is currently only supported for Amazon
+# OpenSearch Serverless vector stores." Amazon S3 User Guide, "Metadata filtering" (S3 Vectors): the
+# filterable-metadata operators are $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or, none of which matches
+# a substring, so stringContains has no S3 Vectors equivalent either.
+@pytest.mark.parametrize(
+    ("metadata_filter", "path"),
+    [
+        ({"startsWith": {"key": "path", "value": "handbook/"}}, "filter:"),
+        ({"stringContains": {"key": "title", "value": "leave"}}, "filter:"),
+        (
+            {
+                "andAll": [
+                    {"equals": {"key": "department", "value": "hr"}},
+                    {"startsWith": {"key": "path", "value": "handbook/"}},
+                ]
+            },
+            "filter.andAll[1]:",
+        ),
+    ],
+)
+def test_s3_vectors_refuses_the_operators_it_cannot_run_naming_the_ones_it_can(
+    metadata_filter: dict[str, Any], path: str
+) -> None:
+    # Given a deployment on S3 Vectors, when a filter uses a substring operator
+    with pytest.raises(InvalidRequest) as raised:
+        parse_ask_request(
+            {"question": "q", "filter": metadata_filter}, max_question_chars=2000, vector_store="s3vectors"
+        )
+
+    # Then the 400 names the place, the store and every operator it accepts, and not the refused ones
+    message = raised.value.message
+    assert message.startswith(path)
+    assert "not supported by this deployment's vector store (S3 Vectors)" in message
+    accepted = message.split("accepted: ", 1)[1].split(", ")
+    assert accepted == [
+        "equals",
+        "notEquals",
+        "greaterThan",
+        "greaterThanOrEquals",
+        "lessThan",
+        "lessThanOrEquals",
+        "in",
+        "notIn",
+        "listContains",
+        "andAll",
+        "orAll",
+    ]
+
+
+def test_s3_vectors_accepts_the_operators_it_can_run() -> None:
+    # Given every operator S3 Vectors has an equivalent for ($eq also matches a member of a list)
+    metadata_filter = {
+        "andAll": [
+            {"orAll": [{"equals": {"key": "d", "value": "hr"}}, {"notEquals": {"key": "d", "value": "x"}}]},
+            {
+                "andAll": [
+                    {"greaterThan": {"key": "y", "value": 1}},
+                    {"lessThanOrEquals": {"key": "y", "value": 9}},
+                ]
+            },
+            {"orAll": [{"in": {"key": "d", "value": ["a"]}}, {"notIn": {"key": "d", "value": ["b"]}}]},
+            {"listContains": {"key": "tags", "value": "policy"}},
+        ]
+    }
+
+    # Then it passes unchanged
+    assert parse_filter(metadata_filter, vector_store="s3vectors") == metadata_filter
+
+
+def test_opensearch_keeps_accepting_the_substring_operators() -> None:
+    body = {"question": "q", "filter": {"startsWith": {"key": "path", "value": "handbook/"}}}
+
+    request = parse_ask_request(body, max_question_chars=2000, vector_store="opensearch")
+
+    assert request.retrieval_filter == body["filter"]

@@ -120,3 +120,12 @@ def test_the_control_plane_client_exists_only_for_the_invoke_model_path(
     # Then only that path creates the client that reads the model's architecture at cold start
     name = None if clients.bedrock is None else clients.bedrock.meta.service_model.service_name
     assert name == expected
+
+
+def test_the_vector_store_defaults_to_opensearch_and_accepts_only_known_stores() -> None:
+    assert load_settings(environ()).vector_store == "opensearch"
+    assert load_settings(environ(VECTOR_STORE="s3vectors")).vector_store == "s3vectors"
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environ(VECTOR_STORE="pinecone"))
+    assert raised.value.variable == "VECTOR_STORE"
+    assert "opensearch, s3vectors" in str(raised.value)
