@@ -15,13 +15,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from lambdas.rag.constants import (
+    GROUNDING_CHARS_PER_TOKEN,
+    GROUNDING_MAX_TOKENS,
+    GROUNDING_RESPONSE_MAX_CHARS,
+    VECTOR_STORES,
+)
 from stacks.fine_tune.instances import INSTANCES, MAX_INSTANCE_COUNT, min_gpus
 from training_jobs.job_contract import STRATEGIES
 
 PROFILES = ("sandbox", "prod")
 CHUNKING_STRATEGIES = ("FIXED_SIZE", "SEMANTIC", "HIERARCHICAL", "NONE")
 SEARCH_TYPES = ("", "HYBRID", "SEMANTIC")
-VECTOR_STORES = ("opensearch", "s3vectors")
 # The search type each vector store supports best; S3 Vectors has no hybrid (keyword) search.
 DEFAULT_SEARCH_TYPE = {"opensearch": "HYBRID", "s3vectors": "SEMANTIC"}
 FINETUNED_MODEL_APIS = ("converse", "invoke_model")
@@ -658,6 +663,13 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
         problems.append(
             f"-c maxTokens={values['max_tokens']} is invalid for {model}: the model writes at most "
             f"{output_limit} output tokens per request"
+        )
+    if values["max_tokens"] > GROUNDING_MAX_TOKENS:
+        problems.append(
+            f"-c maxTokens={values['max_tokens']} is invalid: the guardrail's contextual grounding check "
+            f"assesses answers of at most {GROUNDING_RESPONSE_MAX_CHARS} characters, about "
+            f"{GROUNDING_MAX_TOKENS} tokens at {GROUNDING_CHARS_PER_TOKEN} characters a token; use "
+            f"maxTokens of at most {GROUNDING_MAX_TOKENS}"
         )
     _check_fine_tune(values, problems)
     if bool(values["fine_tune_subnet_ids"]) != bool(values["fine_tune_security_group_ids"]):

@@ -17,8 +17,9 @@ from stacks.nag import acknowledge
 from stacks.rag.api import RagApi
 from stacks.rag.evaluation import Evaluation
 from stacks.rag.guardrail import Guardrail
+from stacks.rag.marketplace import grant_marketplace_subscription
 from stacks.rag.observability import SERVICE, RagObservability
-from stacks.rag.rerank import grant_rerank
+from stacks.rag.rerank import RERANK_WILDCARD_REASON, grant_rerank
 
 # API Gateway REST gives up after 29 s; the function stops its own work earlier to answer with a clean 504.
 DEADLINE_MARGIN_MS = 3_000
@@ -95,6 +96,7 @@ class RagApiStack(cdk.Stack):
             "FINETUNED_MODEL_API": config.fine_tuned_model_api,
             "LOG_CONTENT": "true" if config.log_content else "false",
             "CORS_ALLOW_ORIGINS": ",".join(config.cors_allow_origins),
+            "VECTOR_STORE": config.vector_store,
         }
         self.rag = PythonFunction(
             self,
@@ -133,6 +135,11 @@ class RagApiStack(cdk.Stack):
             )
         )
         grant_rerank(role, config)
+        grant_marketplace_subscription(
+            role,
+            [config.generation_model_id, config.rerank_model_id],
+            other_wildcards=RERANK_WILDCARD_REASON if config.rerank_model_id else "",
+        )
         if config.fine_tune:
             self._allow_fine_tuned_model(config, role)
 

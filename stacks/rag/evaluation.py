@@ -13,6 +13,7 @@ from stacks.constructs.bedrock_principal import bedrock_service_principal
 from stacks.constructs.buckets import access_logs_bucket, data_bucket
 from stacks.knowledge.knowledge_base import foundation_model_arn
 from stacks.nag import acknowledge, resource_finding
+from stacks.rag.marketplace import grant_marketplace_subscription
 
 EVALUATION_PREFIX = "evaluations/"
 """Datasets and results of evaluation jobs; the role reaches nothing else in the bucket."""
@@ -84,6 +85,7 @@ class Evaluation(Construct):
                 ],
             )
         )
+        grant_marketplace_subscription(self.evaluation_role, config.evaluation_judge_model_ids)
         acknowledge(
             self.evaluation_role,
             resource_finding("AwsSolutions-IAM5", self.evaluation_bucket, f"/{EVALUATION_PREFIX}*"),

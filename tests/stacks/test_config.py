@@ -111,15 +111,22 @@ def test_a_reranker_must_be_offered_in_the_region() -> None:
     [("us.amazon.nova-lite-v1:0", 5000), ("anthropic.claude-3-haiku-20240307-v1:0", 4096)],
 )
 def test_max_tokens_is_held_to_the_models_output_limit(model, limit) -> None:
-    assert config_with(generationModelId=model, maxTokens=limit).max_tokens == limit
     with pytest.raises(ConfigError) as raised:
         config_with(generationModelId=model, maxTokens=limit + 1)
     assert f"maxTokens={limit + 1} is invalid for {model}" in str(raised.value)
     assert f"at most {limit} output tokens" in str(raised.value)
 
 
-def test_a_model_without_a_known_output_limit_is_held_to_the_general_range() -> None:
-    assert config_with(generationModelId="meta.llama3-70b-instruct-v1:0", maxTokens=8192).max_tokens == 8192
+def test_max_tokens_is_held_to_what_the_contextual_grounding_check_can_assess() -> None:
+    """Bedrock user guide, "Use contextual grounding check to filter hallucinations in responses": the
+    policy supports at most 5,000 characters of response; at about 4 characters a token, 1,250 tokens."""
+    model = "meta.llama3-70b-instruct-v1:0"  # no known output limit of its own
+    assert config_with(generationModelId=model, maxTokens=1250).max_tokens == 1250
+    with pytest.raises(ConfigError) as raised:
+        config_with(generationModelId=model, maxTokens=8192)
+    message = str(raised.value)
+    assert "-c maxTokens=8192 is invalid: the guardrail's contextual grounding check" in message
+    assert "5000 characters" in message and "at most 1250" in message
 
 
 def test_pii_types_are_validated_and_default_to_the_sensitive_ones() -> None:

@@ -32,6 +32,9 @@ ACTIONS_WITHOUT_RESOURCES = {
     # Fine-tune housekeeping: listing the account's imported models and Bedrock's quotas
     "bedrock:ListImportedModels",
     "servicequotas:ListServiceQuotas",
+    # First use of a third-party Bedrock model (Subscribe narrowed by aws-marketplace:ProductId)
+    "aws-marketplace:Subscribe",
+    "aws-marketplace:ViewSubscriptions",
 }
 
 
