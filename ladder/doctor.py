@@ -8,7 +8,7 @@ the fix) or skip (does not apply to this configuration). The configuration is th
 Configuration fields read: region, stack_prefix, deploy_role_arn, embedding_model_id, generation_model_id
 (and inference_profile_geo / foundation_generation_model_id), rerank_model_id, powertools_version,
 reserved_concurrency, fine_tune, fine_tune_instance_type, fine_tune_spot, evaluation_judge_model_ids,
-vector_store and collection_name.
+vector_store, vector_kms_key_arn and collection_name.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from stacks.config import (
     LadderConfig,
     from_context,
 )
+from stacks.marketplace_products import is_marketplace_model, marketplace_product_id
 
 from .errors import LadderError, SetupError
 
@@ -50,6 +51,9 @@ AUTHORIZED = "AUTHORIZED"
 AVAILABLE = "AVAILABLE"
 ACCESS_DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 NOT_FOUND_CODES = ("ResourceNotFoundException", "ValidationException")
+S3_VECTORS_INDEXING_PRINCIPAL = "indexing.s3vectors.amazonaws.com"
+"""S3 Vectors indexes asynchronously under this service principal, which must be able to decrypt with a
+customer managed key (Amazon S3 user guide, "Data protection and encryption in S3 Vectors")."""
 
 # Calls a check makes to a service other than its own, so a denial names the right IAM action.
 _OPERATION_PREFIX = {
@@ -191,6 +195,12 @@ def _checks(
         "aoss",
         lambda: [check_vector_store_name(clients, config)],
     )
+    if config.vector_store == "s3vectors" and config.vector_kms_key_arn:
+        yield (
+            "Vector store key policy",
+            "kms",
+            lambda: [check_vector_key_policy(clients("kms"), config.vector_kms_key_arn)],
+        )
 
 
 def check_bootstrap(ssm: Any) -> Check:
@@ -300,9 +310,43 @@ def check_model(bedrock: Any, purpose: str, model_id: str) -> Check:
             "enable access to the model in the Bedrock console (Model access / model catalog) "
             "and accept its terms, or ask an account administrator",
         )
+    status = availability.get("agreementAvailability", {}).get("status")
+    if is_marketplace_model(foundation_id) and status != AVAILABLE:
+        return failed(
+            name,
+            f"{foundation_id}{via}: this account has no AWS Marketplace subscription to it yet; the first "
+            "call subscribes only if every prerequisite holds, and otherwise fails AccessDenied",
+            subscription_fix(foundation_id),
+        )
     lifecycle = details.get("modelLifecycle", {}).get("status", "ACTIVE")
     note = " (LEGACY: plan a replacement)" if lifecycle == "LEGACY" else ""
-    return passed(name, f"{foundation_id}{via} is available{note}")
+    subscribed = " and subscribed" if is_marketplace_model(foundation_id) else ""
+    return passed(name, f"{foundation_id}{via} is available{subscribed}{note}")
+
+
+def subscription_fix(foundation_id: str) -> str:
+    """How to subscribe the account to a third-party model once, before the first request needs it."""
+    steps = []
+    if foundation_id.startswith("anthropic."):
+        steps.append(
+            "submit Anthropic's one-time use-case form (its model card in the Bedrock console, or "
+            "`aws bedrock put-use-case-for-model-access`)"
+        )
+    steps.append(
+        f"run `aws bedrock list-foundation-model-agreement-offers --model-id {foundation_id}` and then "
+        f"`aws bedrock create-foundation-model-agreement --model-id {foundation_id} "
+        "--offer-token <offerToken>` "
+        "(or invoke the model once) with credentials allowed aws-marketplace:Subscribe and "
+        "aws-marketplace:ViewSubscriptions; the account needs a payment method for AWS Marketplace"
+    )
+    product = marketplace_product_id(foundation_id)
+    steps.append(
+        f"the deployed role that calls it may subscribe too (aws-marketplace:Subscribe on {product}), but "
+        "subscribing now keeps the first requests from failing while the subscription completes"
+        if product
+        else "Ladder does not know its AWS Marketplace product id, so no deployed role may subscribe to it"
+    )
+    return "; ".join(steps)
 
 
 def _availability_problem(availability: dict[str, Any]) -> str:
@@ -461,6 +505,48 @@ def check_collection_name(aoss: Any, cloudformation: Any, config: LadderConfig) 
         "(a retained collection or another stack)",
         "delete it if it is a leftover (it bills while it exists), or deploy with another -c stackPrefix=...",
     )
+
+
+def check_vector_key_policy(kms: Any, key_arn: str) -> Check:
+    """The customer managed key of the S3 vector bucket lets S3 Vectors' indexing principal decrypt, without
+    which indexing fails ("Insufficient access to perform asynchronous indexing")."""
+    name = "Vector store key policy"
+    try:
+        document = json.loads(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
+    except ClientError as err:
+        if _code(err) != "NotFoundException":
+            raise
+        return failed(name, f"{key_arn} does not exist", "pass -c vectorKmsKeyArn=<ARN of an existing key>")
+    for statement in _as_list(document.get("Statement")):
+        principal = statement.get("Principal")
+        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
+        actions = _as_list(statement.get("Action"))
+        if (
+            statement.get("Effect") == "Allow"
+            and S3_VECTORS_INDEXING_PRINCIPAL in services
+            and {"kms:Decrypt", "kms:*"} & set(actions)
+        ):
+            return passed(name, f"{key_arn} lets {S3_VECTORS_INDEXING_PRINCIPAL} decrypt")
+    statement = {
+        "Sid": "AllowS3VectorsIndexing",
+        "Effect": "Allow",
+        "Principal": {"Service": S3_VECTORS_INDEXING_PRINCIPAL},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": key_arn.split(":")[4]}},
+    }
+    return failed(
+        name,
+        f"the policy of {key_arn} does not let {S3_VECTORS_INDEXING_PRINCIPAL} decrypt: S3 Vectors could not "
+        "index the knowledge base's vectors",
+        f"add this statement to the key policy (aws kms put-key-policy): {json.dumps(statement)}",
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _knowledge_outputs(cloudformation: Any, config: LadderConfig) -> dict[str, str]:

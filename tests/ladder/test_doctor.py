@@ -305,6 +305,166 @@ def test_every_allowed_judge_model_is_checked():
     assert ("judge", "amazon.nova-pro-v1:0") in ids
 
 
+# Bedrock user guide, "Request access to models": on a third-party model's first call Bedrock subscribes the
+# account through AWS Marketplace; "If any prerequisites are missing, the subscription attempt fails and
+# subsequent API calls will return AccessDeniedException". GetFoundationModelAvailability's
+# agreementAvailability.status is AVAILABLE once the account has the agreement ("Manage model access using
+# SDK and CLI", step 4); steps 1 and 3 are ListFoundationModelAgreementOffers and
+# CreateFoundationModelAgreement, step 2 Anthropic's use-case form (PutUseCaseForModelAccess).
+RERANKER = "cohere.rerank-v3-5:0"
+SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+
+
+@pytest.mark.parametrize(
+    ("purpose", "model_id", "product", "use_case_form"),
+    [("reranker", RERANKER, "prod-2o5bej62oxkbi", False), ("judge", SONNET, "prod-m5ilt4siql27k", True)],
+)
+def test_a_third_party_model_without_a_subscription_fails_with_how_to_subscribe(
+    purpose, model_id, product, use_case_form
+):
+    # Given a third-party model this account has never subscribed to
+    bedrock = Bedrock()
+    bedrock.usable(model_id, agreementAvailability={"status": "NOT_AVAILABLE"})
+
+    # When it is checked
+    check = doctor.check_model(bedrock.client, purpose, model_id)
+
+    # Then it fails saying so, with the one-time subscription commands and what the deployed role may do
+    assert check.status == doctor.FAIL
+    assert "no AWS Marketplace subscription" in check.detail
+    assert f"list-foundation-model-agreement-offers --model-id {model_id}" in check.fix
+    assert f"create-foundation-model-agreement --model-id {model_id}" in check.fix
+    assert f"aws-marketplace:Subscribe on {product}" in check.fix
+    assert ("put-use-case-for-model-access" in check.fix) is use_case_form
+    bedrock.stubber.assert_no_pending_responses()
+
+
+def test_a_subscribed_third_party_model_passes_and_says_so():
+    bedrock = Bedrock()
+    bedrock.usable(RERANKER)
+
+    check = doctor.check_model(bedrock.client, "reranker", RERANKER)
+
+    assert check.status == doctor.PASS
+    assert check.detail == f"{RERANKER} is available and subscribed"
+
+
+def test_a_first_party_model_needs_no_marketplace_subscription():
+    # Given an Amazon model: not sold through AWS Marketplace, so no agreement to have
+    bedrock = Bedrock()
+    bedrock.usable(JUDGE, agreementAvailability={"status": "NOT_AVAILABLE"})
+
+    check = doctor.check_model(bedrock.client, "judge", JUDGE)
+
+    assert check.status == doctor.PASS
+
+
+def test_a_third_party_model_whose_product_is_unknown_says_no_role_can_subscribe():
+    bedrock = Bedrock()
+    model = "anthropic.claude-instant-v1"
+    bedrock.usable(model, agreementAvailability={"status": "NOT_AVAILABLE"})
+
+    check = doctor.check_model(bedrock.client, "judge", model)
+
+    assert check.status == doctor.FAIL
+    assert "does not know its AWS Marketplace product id" in check.fix
+
+
+# S3 Vectors indexes asynchronously under the indexing.s3vectors.amazonaws.com service principal; with a
+# customer managed key, the key policy must let it decrypt (Amazon S3 user guide, "Data protection and
+# encryption in S3 Vectors", as applied by awslabs/generative-ai-cdk-constructs' VectorBucket), or indexing
+# fails "Insufficient access to perform asynchronous indexing".
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ADMIN = {
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+
+
+def key_policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Policy": json.dumps({"Version": "2012-10-17", "Statement": [ADMIN, *statements]}),
+        "PolicyName": "default",
+    }
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "indexing.s3vectors.amazonaws.com"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        },
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["logs.amazonaws.com", "indexing.s3vectors.amazonaws.com"]},
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": "*",
+        },
+    ],
+)
+def test_a_key_that_lets_s3_vectors_indexing_decrypt_passes(statement):
+    kms, stubber = stubbed("kms")
+    stubber.add_response("get_key_policy", key_policy(statement), {"KeyId": KEY_ARN, "PolicyName": "default"})
+
+    check = doctor.check_vector_key_policy(kms, KEY_ARN)
+
+    assert check.status == doctor.PASS
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        },
+        {
+            "Effect": "Deny",
+            "Principal": {"Service": "indexing.s3vectors.amazonaws.com"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "indexing.s3vectors.amazonaws.com"},
+            "Action": "kms:Encrypt",
+            "Resource": "*",
+        },
+    ],
+)
+def test_a_key_without_decrypt_for_s3_vectors_indexing_fails_with_the_statement_to_add(statement):
+    kms, stubber = stubbed("kms")
+    stubber.add_response("get_key_policy", key_policy(statement), {"KeyId": KEY_ARN, "PolicyName": "default"})
+
+    check = doctor.check_vector_key_policy(kms, KEY_ARN)
+
+    assert check.status == doctor.FAIL
+    assert "does not let indexing.s3vectors.amazonaws.com decrypt" in check.detail
+    added = json.loads(check.fix.split("put-key-policy): ", 1)[1])
+    assert added["Principal"] == {"Service": "indexing.s3vectors.amazonaws.com"}
+    assert added["Action"] == "kms:Decrypt"
+    assert added["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_a_missing_key_fails_naming_the_setting():
+    kms, stubber = stubbed("kms")
+    stubber.add_client_error("get_key_policy", service_error_code="NotFoundException")
+
+    check = doctor.check_vector_key_policy(kms, KEY_ARN)
+
+    assert check.status == doctor.FAIL
+    assert "vectorKmsKeyArn" in check.fix
+
+
 def test_powertools_passes_when_aws_publishes_the_version():
     ssm, stubber = stubbed("ssm")
     name = doctor.POWERTOOLS_LAYER_PARAMETER.format(version=POWERTOOLS)
@@ -562,6 +722,7 @@ class Account:
         self.lambda_client, self.lambda_stub = stubbed("lambda")
         self.quotas, self.quotas_stub = stubbed("service-quotas")
         self.aoss, self.aoss_stub = stubbed("opensearchserverless")
+        self.kms, self.kms_stub = stubbed("kms")
         boto3.client("iam", region_name=REGION).create_role(RoleName=EXEC_ROLE, AssumeRolePolicyDocument="{}")
 
     def bootstrap(self, version: str | None = "30") -> None:
@@ -610,6 +771,7 @@ class Account:
             "lambda": self.lambda_client,
             "service-quotas": self.quotas,
             "opensearchserverless": self.aoss,
+            "kms": self.kms,
         }.get(service) or self.stacks.client_factory(session, service)
 
     def doctor(self, capsys: Any, *argv: str) -> tuple[int, str, str]:
@@ -625,6 +787,7 @@ class Account:
             self.lambda_stub,
             self.quotas_stub,
             self.aoss_stub,
+            self.kms_stub,
         ):
             stubber.assert_no_pending_responses()
 
@@ -742,6 +905,24 @@ def test_a_denied_call_fails_its_check_naming_the_permission(account, capsys):
     assert "✗ Lambda concurrency: could not check: access denied to GetAccountSettings" in out
     assert "lambda:GetAccountSettings" in out
     assert "✓ OpenSearch Serverless collection name" in out
+
+
+def test_doctor_on_s3_vectors_with_a_customer_key_checks_its_policy(account, capsys):
+    # Given the S3 Vectors store encrypted with a customer key whose policy forgets the indexing principal
+    account.bootstrap()
+    account.models()
+    account.powertools()
+    account.concurrency()
+    account.kms_stub.add_response("get_key_policy", key_policy(), {"KeyId": KEY_ARN, "PolicyName": "default"})
+
+    # When doctor runs
+    code, out, _ = account.doctor(capsys, "-c", "vectorStore=s3vectors", "-c", f"vectorKmsKeyArn={KEY_ARN}")
+
+    # Then the key policy line fails with the statement to add, after the vector store name line
+    assert code == 1
+    assert "- S3 vector bucket name" in out
+    assert "✗ Vector store key policy" in out
+    assert '"Service": "indexing.s3vectors.amazonaws.com"' in out
 
 
 def test_an_invalid_configuration_value_exits_1_with_the_configs_message(capsys):
