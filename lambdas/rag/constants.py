@@ -88,10 +88,12 @@ DEFAULT_VECTOR_STORE = "opensearch"
 VECTOR_STORE_NAMES = {"opensearch": "OpenSearch Serverless", "s3vectors": "S3 Vectors"}
 # Bedrock's RetrievalFilter documents startsWith as "currently only supported for Amazon OpenSearch
 # Serverless vector stores"; S3 Vectors filters know $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or,
-# none of which matches a substring, so stringContains has no S3 Vectors equivalent either.
+# none of which matches a substring (stringContains). listContains has no documented S3 Vectors form either,
+# so a request that needs one is refused rather than failing inside Bedrock.
+S3_VECTORS_UNSUPPORTED_OPERATORS = ("startsWith", "stringContains", "listContains")
 FILTER_LEAF_OPERATORS_BY_STORE = {
     "opensearch": FILTER_LEAF_OPERATORS,
-    "s3vectors": tuple(op for op in FILTER_LEAF_OPERATORS if op not in ("startsWith", "stringContains")),
+    "s3vectors": tuple(op for op in FILTER_LEAF_OPERATORS if op not in S3_VECTORS_UNSUPPORTED_OPERATORS),
 }
 FILTER_KEY_MAX_CHARS = 100
 FILTER_GROUP_MIN_ITEMS = 2
