@@ -30,6 +30,8 @@ import inspect
 import json
 import math
 import os
+import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -572,7 +574,11 @@ def _add_eval_commands(commands: Any, aws: argparse.ArgumentParser) -> None:
     prices.add_argument("--json", action="store_true", help="print summary.json instead of the table")
     run = _command(eval_commands, "run", cmd_eval_run, parents=[aws, prices])
     run.add_argument(
-        "--set", dest="set_file", type=Path, required=True, metavar="FILE", help="evaluation set"
+        "--set",
+        dest="set_file",
+        type=Path,
+        metavar="FILE",
+        help="evaluation set (JSON Lines); needed for a new run, a continued run uses its own copy",
     )
     run.add_argument(
         "--arms",
@@ -588,7 +594,12 @@ def _add_eval_commands(commands: Any, aws: argparse.ArgumentParser) -> None:
             "%(const)s", str(MAX_EVAL_CONCURRENCY)
         ),
     )
-    run.add_argument("--out", type=Path, metavar="DIR", help="run folder; an existing one is continued")
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="run folder; an existing one is continued with its own set, URL, arms and judge",
+    )
     run.add_argument(
         "--judge", metavar="MODEL_ID", help="also score with a Bedrock evaluation job (LLM judge)"
     )
@@ -602,27 +613,38 @@ def _add_eval_commands(commands: Any, aws: argparse.ArgumentParser) -> None:
 def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Send every item of the set once per arm to POST /ask, score the answers and write the run folder.
 
-    The folder (default eval-runs/<UTC time>-<set sha256[:8]>) gets responses.jsonl, scores.jsonl,
-    summary.json, report.md and charts/. Rerunning with the same --out continues where it stopped.
-    Exit 0 when every answer came back, 1 when some ended in an error (rerun to retry them), 130 after Ctrl-C.
+    The folder (default eval-runs/<UTC time>-<set sha256[:8]>) gets run.json, responses.jsonl,
+    scores.jsonl, summary.json, report.md and charts/. Rerunning with the same --out continues where it
+    stopped, with the run's own set, URL, arms and judge (from run.json); an option that contradicts them
+    is refused. Exit 0 when every answer came back, 1 when some ended in an error, 130 after Ctrl-C.
     """
-    evaluation_set = evalset.load_set(args.set_file)
+    saved = rundir.existing(args.out)
+    if args.set_file is None and saved is None:
+        raise SetupError("eval run needs --set FILE for a new run (or --out RUN_DIR of a run to continue)")
+    evaluation_set = (
+        evalset.load_set(args.set_file) if args.set_file is not None else rundir.load_run_set(args.out)
+    )
     arms = eval_commands.parse_arms(args.arms, MODES)
-    if args.style and not args.judge:
+    if arms is None and saved is not None:
+        arms = list(saved.arms)
+    judge_model = args.judge or (saved.judge if saved else None)
+    style = args.style or (Path(saved.style) if saved and saved.style else None)
+    if style and not judge_model:
         raise SetupError("--style needs --judge MODEL_ID")
-    rubric = eval_commands.read_rubric(args.style)
+    rubric = eval_commands.read_rubric(style)
     prices = model_prices.load_prices(args.prices)
     session = _session(args)
     credentials = session.get_credentials()
     if credentials is None:
         raise SetupError("no AWS credentials found: configure a profile (aws configure / aws sso login)")
-    rag_outputs: dict[str, str] | None = None
-    if args.url is None or args.judge:
+    chosen_url = args.url or (saved.url if saved else None)
+    rag_outputs: dict[str, str] = {}
+    if chosen_url is None or judge_model:
         rag_outputs = outputs.stack_outputs(
             clients(session, "cloudformation"), args.stack_prefix, outputs.RAG_API_STACK, ("AskUrl",)
         )
-    url = args.url or (rag_outputs or {})["AskUrl"]
-    setup = _judge_setup(rag_outputs or {}, args) if args.judge else None
+    url = chosen_url or rag_outputs["AskUrl"]
+    setup = _judge_setup(rag_outputs, args.stack_prefix, judge_model) if judge_model else None
     if arms is None:
         arms = list(eval_commands.DEFAULT_ARMS)
         if args.url is None and _fine_tuned_model_published(args, session, clients):
@@ -642,26 +664,39 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
         concurrency=args.concurrency,
         prices=prices,
         now=_now(),
+        judge_model=judge_model,
+        style=None if style is None else str(style),
     )
     _print_summary(args, result.summary)
     print(f"Report: {result.folder / rundir.REPORT}", file=sys.stderr)
+    resume = _continue_command(args, folder)
     if result.interrupted:
-        print(
-            f"Interrupted; continue with: ladder eval run --set {args.set_file} --out {folder}",
-            file=sys.stderr,
-        )
+        print(f"Interrupted; continue with: {resume}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if setup is not None:
+    if setup is not None and (result.sent or not (folder / rundir.JUDGE_JOBS).exists()):
         jobs = eval_commands.start_judge(
             clients(session, "bedrock"), clients(session, "s3"), folder, setup, rubric
         )
         for arn in jobs:
             print(f"Started judge job {arn}", file=sys.stderr)
-        print(f"Follow them with: ladder eval status {folder}", file=sys.stderr)
+        print(f"Follow them with: {program()} eval status {shlex.quote(str(folder))}", file=sys.stderr)
     if result.errors:
-        _error(f"{result.errors} answers ended in an error; rerun with --out {folder} to retry them")
+        _error(f"{result.errors} answers ended in an error; retry them with: {resume}")
         return EXIT_FAILED
     return 0
+
+
+def _continue_command(args: argparse.Namespace, folder: Path) -> str:
+    """The command that continues the run in ``folder`` (its settings come from run.json), ready to paste."""
+    words = [program(), "eval", "run", "--out", str(folder)]
+    for option, value, default in (
+        ("--region", args.region, None),
+        ("--profile", args.profile, None),
+        ("--stack-prefix", args.stack_prefix, outputs.DEFAULT_STACK_PREFIX),
+    ):
+        if value is not None and value != default:
+            words += [option, value]
+    return " ".join(shlex.quote(word) if n else word for n, word in enumerate(words))
 
 
 def cmd_eval_status(args: argparse.Namespace, clients: ClientFactory) -> int:
@@ -704,15 +739,15 @@ def _fine_tuned_model_published(
     return finetune.published_model(clients(session, "ssm"), tune.model_parameter_name) is not None
 
 
-def _judge_setup(values: dict[str, str], args: argparse.Namespace) -> judge.JudgeSetup:
+def _judge_setup(values: dict[str, str], stack_prefix: str, model_id: str) -> judge.JudgeSetup:
     missing = [key for key in judge.SETUP_OUTPUTS if not values.get(key)]
     if missing:
         raise SetupError(
-            f"stack {args.stack_prefix}{outputs.RAG_API_STACK} lacks output {', '.join(missing)}: "
+            f"stack {stack_prefix}{outputs.RAG_API_STACK} lacks output {', '.join(missing)}: "
             "redeploy it with `make deploy` from this version of Ladder"
         )
-    eval_commands.ensure_judge_allowed(args.judge, values["EvaluationJudgeModelIds"])
-    return judge.setup_from_outputs(values, args.judge)
+    eval_commands.ensure_judge_allowed(model_id, values["EvaluationJudgeModelIds"])
+    return judge.setup_from_outputs(values, model_id)
 
 
 def cmd_finetune_models(args: argparse.Namespace, clients: ClientFactory) -> int:
@@ -817,6 +852,28 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
 
 def _print_change(run: finetune.RunStatus) -> None:
     print(f"{_now():%H:%M:%S} {run.status:<9} {run.state or '(starting)'}", flush=True)
+
+
+def program() -> str:
+    """How to start ``ladder`` again from here, for the commands the CLI prints: ``ladder`` when that is
+    what the shell finds (an activated virtual environment), else the path it was started with, such as
+    ``.venv/bin/ladder``, or ``python -m ladder``."""
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("ladder")
+    if started.name == "__main__.py" and started.parent.name == "ladder":
+        return f"{shlex.quote(_relative(Path(sys.executable)))} -m ladder"
+    if started.name != "ladder":
+        return "ladder"
+    found = shutil.which("ladder")
+    if found and started.exists() and os.path.samefile(found, started):
+        return "ladder"
+    return shlex.quote(_relative(started))
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _now() -> datetime:

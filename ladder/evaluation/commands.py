@@ -41,13 +41,15 @@ def run(
     concurrency: int,
     prices: PriceTable,
     now: datetime,
+    judge_model: str | None = None,
+    style: str | None = None,
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
 ) -> RunResult:
     """Send what the folder does not have yet, then rewrite its scores, summary and report.
 
     KeyboardInterrupt is caught: what finished is kept and scored, and ``interrupted`` is set.
     """
-    rundir.start(folder, evalset, url=url, arms=arms, now=now)
+    rundir.start(folder, evalset, url=url, arms=arms, now=now, judge=judge_model, style=style)
     done = read_records(folder / rundir.RESPONSES)
     pairs = pending_pairs(evalset, arms, done)
     skipped = len(evalset.items) * len(arms) - len(pairs)

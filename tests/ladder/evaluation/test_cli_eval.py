@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -242,3 +243,99 @@ def test_a_judge_model_the_role_may_not_invoke_is_refused_before_sending(
     assert result.code == 2
     assert "may only invoke anthropic.claude-3-5-sonnet-20240620-v1:0" in result.err
     assert api.received == []
+
+
+def _printed_command(err: str, marker: str) -> list[str]:
+    """The command the CLI printed after ``marker``, split as a shell would; the program name dropped."""
+    line = next(line for line in err.splitlines() if marker in line)
+    words = shlex.split(line.split(marker, 1)[1])
+    assert words[0] == "ladder"
+    return words[1:]
+
+
+def test_the_printed_continue_command_resumes_against_the_runs_own_endpoint(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After Ctrl-C the hint, pasted as printed, sends the rest to the URL in run.json: no stack lookup
+    (the stubbed CloudFormation has no answer queued and would fail the test), nothing to another API."""
+
+    class Interrupt:
+        def advance(self, *, ok: bool) -> None:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def interrupting_bar(total: int) -> Iterator[Interrupt]:
+        yield Interrupt()
+
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "my runs" / "run 1"
+    with monkeypatch.context() as patched:
+        patched.setattr(commands, "progress_bar", interrupting_bar)
+        first = run_cli(
+            "eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out), "--concurrency", "1"
+        )
+    assert first.code == 130
+    resume = _printed_command(first.err, "continue with: ")
+    assert "--url" not in resume and "--set" not in resume
+
+    again = run_cli(*resume)
+
+    assert again.code == 0, again.err
+    assert sorted(api.received) == sorted(
+        (item["question"], arm) for item in ITEMS for arm in ("prompt", "rag")
+    )
+    assert json.loads((out / "run.json").read_text())["url"] == api.url
+
+
+def test_an_option_that_contradicts_the_saved_run_is_refused_naming_both(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    assert run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out)).code == 0
+    sent = len(api.received)
+    other = "https://other.example/prod/ask"
+
+    moved = run_cli("eval", "run", "--out", str(out), "--url", other)
+    fewer = run_cli("eval", "run", "--out", str(out), "--arms", "rag")
+    other_set = write_set(tmp_path / "other.jsonl", ITEMS[:1])
+    changed = run_cli("eval", "run", "--out", str(out), "--set", str(other_set))
+
+    assert moved.code == 2 and f"--url {other} vs the run's {api.url}" in moved.err
+    assert fewer.code == 2 and "--arms rag vs the run's prompt,rag" in fewer.err
+    assert changed.code == 2 and f"--set {other_set} is another evaluation set" in changed.err
+    assert "pass a new --out" in moved.err
+    assert len(api.received) == sent
+    assert json.loads((out / "run.json").read_text())["url"] == api.url
+
+
+def test_the_retry_hint_after_errors_works_when_pasted(run_cli: Any, tmp_path: Path) -> None:
+    with serve(LoopbackApi(answer=answer, failures={("Share price?", "rag"): [500]})) as flaky:
+        evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+        out = tmp_path / "run (nightly)"
+        first = run_cli(
+            "eval",
+            "run",
+            "--set",
+            str(evalset),
+            "--url",
+            flaky.url,
+            "--out",
+            str(out),
+            "--region",
+            "us-east-1",
+        )
+        assert first.code == 1
+        retry = _printed_command(first.err, "retry them with: ")
+        assert retry == ["eval", "run", "--out", str(out), "--region", "us-east-1"]
+
+        again = run_cli(*retry)
+
+        assert again.code == 0, again.err
+        assert flaky.received.count(("Share price?", "rag")) == 2
+        assert len(flaky.received) == 7
+
+
+def test_a_new_run_without_a_set_says_what_it_needs(run_cli: Any, tmp_path: Path) -> None:
+    result = run_cli("eval", "run", "--out", str(tmp_path / "new"))
+    assert result.code == 2 and "eval run needs --set FILE" in result.err
