@@ -16,7 +16,7 @@ Examples::
     ladder eval run --set sample_corpus/eval.jsonl
     ladder eval report eval-runs/<run>
     ladder data render --qa pairs.jsonl --out chats.jsonl
-    ladder justify --eval eval-runs/RUN --data chats.jsonl
+    ladder justify eval-runs/RUN --data chats.jsonl
 
 Stacks are found by name ``<prefix>Knowledge``, ``<prefix>RagApi`` and ``<prefix>FineTune``; the prefix is
 ``--stack-prefix``, else ``$LADDER_STACK_PREFIX``, else ``Ladder``. The region is ``--region``, else the
@@ -30,8 +30,6 @@ import inspect
 import json
 import math
 import os
-import shlex
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -46,7 +44,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from lambdas.rag import constants as rag_constants
 from training_jobs import dataprep, job_contract
 
-from . import api, data, docs, doctor, finetune, finetune_plan, knowledge_ops, models, outputs
+from . import api, data, docs, doctor, finetune, finetune_plan, hints, knowledge_ops, models, outputs
 from . import justify as justify_pkg
 from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError
 from .evaluation import commands as eval_commands
@@ -172,7 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--json", action="store_true", help="print the manifest as JSON")
 
     justify = _command(commands, "justify", cmd_justify)
-    justify.add_argument("--eval", dest="eval_dir", type=Path, required=True, metavar="RUN_DIR")
+    justify.add_argument(
+        "run_dir", nargs="?", type=Path, metavar="RUN_DIR", help="the `ladder eval run` folder to decide on"
+    )
+    justify.add_argument(
+        "--eval", dest="eval_dir", type=Path, metavar="RUN_DIR", help="the same as RUN_DIR (kept for scripts)"
+    )
     justify.add_argument("--data", type=Path, metavar="FILE", help="fine-tuning chat records to count")
     justify.add_argument(
         "--queries-per-day", type=_int_range(1, 10**9), metavar="N", help="enables the scale case"
@@ -389,8 +392,13 @@ def cmd_justify(args: argparse.Namespace, clients: ClientFactory) -> int:
 
     Exit 0 whenever a verdict was written (whatever it says), 1 for unusable input, 2 for missing setup.
     """
+    if args.run_dir and args.eval_dir and args.run_dir != args.eval_dir:
+        raise SetupError(f"two run folders given: {args.run_dir} and --eval {args.eval_dir}; pass one")
+    eval_dir = args.run_dir or args.eval_dir
+    if eval_dir is None:
+        raise SetupError(f"justify needs RUN_DIR, the folder of a `{hints.command('eval', 'run')}`")
     options = justify_pkg.JustifyOptions(
-        eval_dir=args.eval_dir,
+        eval_dir=eval_dir,
         out=args.out,
         data=args.data,
         queries_per_day=args.queries_per_day,
@@ -679,7 +687,7 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
         )
         for arn in jobs:
             print(f"Started judge job {arn}", file=sys.stderr)
-        print(f"Follow them with: {program()} eval status {shlex.quote(str(folder))}", file=sys.stderr)
+        print(f"Follow them with: {hints.command('eval', 'status', str(folder))}", file=sys.stderr)
     if result.errors:
         _error(f"{result.errors} answers ended in an error; retry them with: {resume}")
         return EXIT_FAILED
@@ -688,7 +696,7 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
 
 def _continue_command(args: argparse.Namespace, folder: Path) -> str:
     """The command that continues the run in ``folder`` (its settings come from run.json), ready to paste."""
-    words = [program(), "eval", "run", "--out", str(folder)]
+    words = ["eval", "run", "--out", str(folder)]
     for option, value, default in (
         ("--region", args.region, None),
         ("--profile", args.profile, None),
@@ -696,7 +704,7 @@ def _continue_command(args: argparse.Namespace, folder: Path) -> str:
     ):
         if value is not None and value != default:
             words += [option, value]
-    return " ".join(shlex.quote(word) if n else word for n, word in enumerate(words))
+    return hints.command(*words)
 
 
 def cmd_eval_status(args: argparse.Namespace, clients: ClientFactory) -> int:
@@ -852,28 +860,6 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
 
 def _print_change(run: finetune.RunStatus) -> None:
     print(f"{_now():%H:%M:%S} {run.status:<9} {run.state or '(starting)'}", flush=True)
-
-
-def program() -> str:
-    """How to start ``ladder`` again from here, for the commands the CLI prints: ``ladder`` when that is
-    what the shell finds (an activated virtual environment), else the path it was started with, such as
-    ``.venv/bin/ladder``, or ``python -m ladder``."""
-    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("ladder")
-    if started.name == "__main__.py" and started.parent.name == "ladder":
-        return f"{shlex.quote(_relative(Path(sys.executable)))} -m ladder"
-    if started.name != "ladder":
-        return "ladder"
-    found = shutil.which("ladder")
-    if found and started.exists() and os.path.samefile(found, started):
-        return "ladder"
-    return shlex.quote(_relative(started))
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.absolute().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _now() -> datetime:
