@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     ask = _command(commands, "ask", cmd_ask, parents=[aws])
-    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("question", nargs="+", help="the question, in quotes")
+    ask.add_argument("--url", help="POST /ask URL of any Ladder API (default: the RagApi stack's AskUrl)")
     ask.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help="default: %(default)s")
     ask.add_argument(
         "--top-k",
@@ -247,11 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_ask(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Ask the deployed RAG API a question (SigV4-signed POST /ask) and print the answer with its sources."""
+    if len(args.question) > 1:
+        quoted = hints.command("ask", " ".join(args.question))
+        raise SetupError(f"the question must be one argument; quote it: {quoted}")
     session = _session(args)
-    ask_url = outputs.read_rag_api(clients(session, "cloudformation"), args.stack_prefix).ask_url
+    ask_url = args.url or outputs.read_rag_api(clients(session, "cloudformation"), args.stack_prefix).ask_url
     response = api.post_signed_json(
         ask_url,
-        api.ask_body(args.question, args.mode, args.top_k),
+        api.ask_body(args.question[0], args.mode, args.top_k),
         credentials=session.get_credentials(),
         region=_region(session),
     )

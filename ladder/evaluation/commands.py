@@ -109,19 +109,45 @@ def parse_arms(text: str | None, choices: tuple[str, ...]) -> list[str] | None:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """A short table of the headline numbers per arm, for a terminal."""
-    header = f"{'arm':<10} {'n':>4} {'err':>4} {'correct':>8} {'refusal':>8} {'source':>7} {'format':>7} " + (
-        f"{'p50 ms':>7} {'USD/query':>10}"
+    """A short table of the headline numbers per arm, for a terminal, labelled as the report labels them;
+    ``answers`` is answers so far of the set's items, so an unfinished run shows what is missing."""
+    total = (summary.get("run", {}).get("evalSet") or {}).get("items")
+    columns = (
+        ("arm", 10),
+        ("answers", 9),
+        ("errors", 6),
+        ("correctness", 11),
+        ("refusal accuracy", 16),
+        ("source hit rate", 15),
+        ("format compliance", 17),
+        ("p50 ms", 7),
+        ("USD/query", 10),
     )
-    lines = [header]
-    for arm, data in summary["arms"].items():
-        lines.append(
-            f"{arm:<10} {data['n']:>4} {data['errors']:>4} {_pct(data['correctness']):>8} "
-            f"{_pct(data['refusalAccuracy']):>8} {_pct(data['sourceHitRate']):>7} "
-            f"{_pct(data['formatCompliance']):>7} {_int(data['latencyMs']['p50']):>7} "
-            f"{_usd(data['costPerQueryUsd']):>10}"
+    lines = [
+        " ".join(
+            f"{title:<{width}}" if n == 0 else f"{title:>{width}}" for n, (title, width) in enumerate(columns)
         )
-    return "\n".join(lines)
+    ]
+    for arm, data in summary["arms"].items():
+        answers = f"{data['n']} of {total}" if total is not None else str(data["n"])
+        values = (
+            arm,
+            answers,
+            str(data["errors"]),
+            _pct(data["correctness"]),
+            _pct(data["refusalAccuracy"]),
+            _pct(data["sourceHitRate"]),
+            _pct(data["formatCompliance"]),
+            _int(data["latencyMs"]["p50"]),
+            _usd(data["costPerQueryUsd"]),
+        )
+        lines.append(
+            " ".join(
+                f"{value:<{width}}" if n == 0 else f"{value:>{width}}"
+                for n, (value, (_, width)) in enumerate(zip(values, columns, strict=True))
+            )
+        )
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def read_rubric(path: Path | None) -> str | None:

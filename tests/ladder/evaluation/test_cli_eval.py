@@ -171,6 +171,15 @@ def test_ctrl_c_exits_130_keeping_what_finished(
     assert result.code == 130 and "--out" in result.err
     kept = (out / "responses.jsonl").read_text().splitlines()
     assert 2 <= len(kept) < 6
+    header, *rows = result.out.splitlines()
+    assert (
+        "refusal accuracy" in header
+        and "answers" in header
+        and "refusal " not in header.replace("refusal accuracy", "")
+    )
+    answered = {row.split()[0]: row.split()[1:4] for row in rows}
+    assert sum(int(n) for n, _, _ in answered.values()) == len(kept)
+    assert all(words[1:] == ["of", "3"] for words in answered.values())
     assert (out / "summary.json").exists()
 
 
