@@ -20,7 +20,7 @@ Examples::
 
 Stacks are found by name ``<prefix>Knowledge``, ``<prefix>RagApi`` and ``<prefix>FineTune``; the prefix is
 ``--stack-prefix``, else ``$LADDER_STACK_PREFIX``, else ``Ladder``. The region is ``--region``, else the
-one in your AWS configuration (profile, ``AWS_REGION``).
+one in your environment (``AWS_REGION``, then ``AWS_DEFAULT_REGION``), else your AWS profile's.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ DEFAULT_MODE = "rag"
 MIN_TOP_K = 1
 MAX_TOP_K = 20
 AWS_MAX_ATTEMPTS = 5
+AWS_REGION_ENV = "AWS_REGION"
 EXIT_INTERRUPTED = 130
 MAX_EVAL_CONCURRENCY = 32
 MAX_SEQ_LENGTH = 131_072
@@ -832,14 +833,24 @@ def _check(args: argparse.Namespace) -> dataprep.Report:
 
 
 def _session(args: argparse.Namespace) -> boto3.session.Session:
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    session = boto3.session.Session(profile_name=args.profile, region_name=_region_name(args))
     _region(session)
     return session
 
 
+def _region_name(args: argparse.Namespace) -> str | None:
+    """``--region``, else ``$AWS_REGION``, else None (boto3's own chain: ``$AWS_DEFAULT_REGION``, then the
+    profile). boto3 reads only ``AWS_DEFAULT_REGION``; the AWS CLI v2 and CI systems set ``AWS_REGION``,
+    which the AWS CLI lets override ``AWS_DEFAULT_REGION``, so Ladder does the same."""
+    return args.region or os.environ.get(AWS_REGION_ENV) or None
+
+
 def _region(session: boto3.session.Session) -> str:
     if not session.region_name:
-        raise SetupError("no AWS region: pass --region or set one in your AWS configuration (AWS_REGION)")
+        raise SetupError(
+            f"no AWS region: pass --region, set {AWS_REGION_ENV}, or set a region in your AWS profile "
+            "(aws configure set region us-east-1)"
+        )
     return session.region_name
 
 

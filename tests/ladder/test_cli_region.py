@@ -1,0 +1,56 @@
+"""Where the CLI's region comes from: ``--region``, ``AWS_REGION``, then boto3's own chain."""
+
+from __future__ import annotations
+
+from .conftest import ApiServer
+
+
+def _signed_region(api_server: ApiServer) -> str:
+    """The region in the SigV4 credential scope of the one request the server received."""
+    [request] = api_server.requests
+    scope = request.headers["authorization"].split("Credential=")[1].split(",")[0]
+    return scope.split("/")[2]
+
+
+def test_aws_region_alone_is_enough(run_cli, api_server, monkeypatch, tmp_path):
+    """boto3 reads only AWS_DEFAULT_REGION: botocore's configprovider maps the session variable
+    ``region`` to ('region', 'AWS_DEFAULT_REGION', None, None), and boto/boto3#3620 ("Support AWS_REGION
+    environment variable in addition to AWS_DEFAULT_REGION") asks for exactly this. The AWS CLI v2 and CI
+    systems set AWS_REGION, so with only that set `ladder` must still find its region."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    api_server.answer(200, {"answer": "27 days.", "mode": "rag"})
+
+    result = run_cli("ask", "How much leave?", "--url", api_server.url)
+
+    assert result.code == 0, result.err
+    assert _signed_region(api_server) == "eu-west-1"
+
+
+def test_aws_region_overrides_aws_default_region_and_region_overrides_both(run_cli, api_server, monkeypatch):
+    """As in the AWS CLI (cli-configure-envvars: AWS_REGION "overrides the values in the environment
+    variable AWS_DEFAULT_REGION and the profile setting region"); --region, a command-line parameter,
+    overrides any environment variable."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    api_server.answer(200, {"answer": "27 days.", "mode": "rag"})
+
+    from_env = run_cli("ask", "How much leave?", "--url", api_server.url)
+    region_from_env = _signed_region(api_server)
+    api_server.requests.clear()
+    from_option = run_cli("ask", "How much leave?", "--url", api_server.url, "--region", "ap-south-1")
+
+    assert from_env.code == from_option.code == 0
+    assert region_from_env == "eu-west-1"
+    assert _signed_region(api_server) == "ap-south-1"
+
+
+def test_the_no_region_message_names_aws_region(run_cli, monkeypatch, tmp_path):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+
+    missing = run_cli("finetune", "status")
+
+    assert missing.code == 2
+    assert "no AWS region: pass --region, set AWS_REGION" in missing.err
