@@ -29,9 +29,10 @@ def test_aws_region_alone_is_enough(run_cli, api_server, monkeypatch, tmp_path):
 
 
 def test_aws_region_overrides_aws_default_region_and_region_overrides_both(run_cli, api_server, monkeypatch):
-    """As in the AWS CLI (cli-configure-envvars: AWS_REGION "overrides the values in the environment
-    variable AWS_DEFAULT_REGION and the profile setting region"); --region, a command-line parameter,
-    overrides any environment variable."""
+    """boto/boto3#3620 proposes "the same precedence rules as in the AWS cli. That is `AWS_REGION`
+    overrides `AWS_DEFAULT_REGION`"; and AWS CLI "Environment variables to configure the AWS CLI": "If you
+    specify an option by using a parameter on the AWS CLI command line, it overrides any value from either
+    the corresponding environment variable or a profile" - so --region beats both."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     api_server.answer(200, {"answer": "27 days.", "mode": "rag"})
