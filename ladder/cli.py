@@ -693,8 +693,10 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
         for arn in jobs:
             print(f"Started judge job {arn}", file=sys.stderr)
         print(f"Follow them with: {hints.command('eval', 'status', str(folder))}", file=sys.stderr)
-    if result.errors:
-        _error(f"{result.errors} answers ended in an error; retry them with: {resume}")
+    if result.errors or result.not_sent:
+        for line in eval_commands.describe_errors(result):
+            _error(line)
+        _error(f"Retry them with: {resume}")
         return EXIT_FAILED
     return 0
 

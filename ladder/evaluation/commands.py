@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from .evalset import EvalSet
 from .progress import progress_bar
 from .report import write_report
 from .runner import Runner, Send, pending_pairs, read_records
-from .summary import write_scores
+from .summary import describe_causes, write_scores
 
 DEFAULT_ARMS = ("prompt", "rag")
 FINETUNED_ARM = "finetuned"
@@ -29,6 +29,9 @@ class RunResult:
     sent: int
     errors: int
     interrupted: bool
+    stopped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Arms stopped early by a run of identical 4xx answers, with that error."""
+    not_sent: int = 0
 
 
 def run(
@@ -60,17 +63,34 @@ def run(
     )
     runner = Runner(send, folder / rundir.RESPONSES, concurrency=concurrency)
     interrupted = False
-    sent = errors = 0
+    sent = errors = not_sent = 0
+    stopped: dict[str, dict[str, Any]] = {}
     try:
         with progress_bar(len(pairs)) as bar:
             outcome = runner.run(pairs, bar)
-        sent, errors = outcome.sent, outcome.errors
+        sent, errors, stopped, not_sent = outcome.sent, outcome.errors, outcome.stopped, outcome.not_sent
     except KeyboardInterrupt:
         interrupted = True
     finally:
         summary = write_scores(folder, prices)
         write_report(folder, summary)
-    return RunResult(folder, summary, sent, errors, interrupted)
+    return RunResult(folder, summary, sent, errors, interrupted, stopped, not_sent)
+
+
+def describe_errors(result: RunResult) -> list[str]:
+    """One line per arm with errors, grouped by cause, and one per arm stopped early."""
+    lines = []
+    for arm, data in result.summary["arms"].items():
+        if data["errors"]:
+            causes = describe_causes(data.get("errorCauses") or [])
+            lines.append(f"{arm}: {data['errors']} answers ended in an error: {causes}")
+    for arm, failure in result.stopped.items():
+        lines.append(
+            f"{arm}: stopped after {failure['count']} answers in a row ended in {failure['httpStatus']} "
+            f"{failure['code']}; retrying cannot fix a client error, so the rest of the arm was not sent "
+            "(check --url and that the arm is deployed)"
+        )
+    return lines
 
 
 def refresh(folder: Path, prices: PriceTable) -> dict[str, Any]:

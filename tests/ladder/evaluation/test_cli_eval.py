@@ -13,9 +13,10 @@ import pytest
 
 from ladder.evaluation import commands
 from ladder.evaluation.metrics import SCORE_KEYS
+from ladder.evaluation.runner import STOP_AFTER_IDENTICAL
 from ladder.evaluation.summary import SUMMARY_ARM_KEYS
 
-from .conftest import write_set
+from .conftest import items, write_set
 from .loopback import LoopbackApi, serve
 
 ITEMS = [
@@ -335,7 +336,7 @@ def test_the_retry_hint_after_errors_works_when_pasted(run_cli: Any, tmp_path: P
             "us-east-1",
         )
         assert first.code == 1
-        retry = _printed_command(first.err, "retry them with: ")
+        retry = _printed_command(first.err, "Retry them with: ")
         assert retry == ["eval", "run", "--out", str(out), "--region", "us-east-1"]
 
         again = run_cli(*retry)
@@ -348,3 +349,45 @@ def test_the_retry_hint_after_errors_works_when_pasted(run_cli: Any, tmp_path: P
 def test_a_new_run_without_a_set_says_what_it_needs(run_cli: Any, tmp_path: Path) -> None:
     result = run_cli("eval", "run", "--out", str(tmp_path / "new"))
     assert result.code == 2 and "eval run needs --set FILE" in result.err
+
+
+def test_a_wrong_url_stops_the_arm_early_and_groups_the_errors_by_cause(
+    run_cli: Any, api_server: Any, tmp_path: Path
+) -> None:
+    """API Gateway answers an unknown path with 403/404 and {"message": ...}; retrying cannot fix it."""
+    api_server.answer(404, {"message": "Missing Authentication Token"})
+    evalset = write_set(tmp_path / "set.jsonl", items(12))
+
+    result = run_cli(
+        "eval",
+        "run",
+        "--set",
+        str(evalset),
+        "--url",
+        api_server.url,
+        "--arms",
+        "rag",
+        "--out",
+        str(tmp_path / "run"),
+        "--concurrency",
+        "1",
+    )
+
+    assert result.code == 1
+    assert len(api_server.requests) == STOP_AFTER_IDENTICAL
+    n = STOP_AFTER_IDENTICAL
+    assert (
+        f'rag: {n} answers ended in an error: 404 ApiGateway x {n} ("Missing Authentication Token")'
+        in result.err
+    )
+    assert f"rag: stopped after {STOP_AFTER_IDENTICAL} answers in a row ended in 404 ApiGateway" in result.err
+    assert "Retry them with: ladder eval run --out" in result.err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["arms"]["rag"]["errorCauses"] == [
+        {
+            "httpStatus": 404,
+            "code": "ApiGateway",
+            "count": STOP_AFTER_IDENTICAL,
+            "message": "Missing Authentication Token",
+        }
+    ]
