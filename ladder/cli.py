@@ -369,6 +369,8 @@ def cmd_data_render(args: argparse.Namespace, clients: ClientFactory) -> int:
     A manifest beside FILE (FILE.render.json) records the prompt version and lists the questions that
     retrieved nothing (left out). Exit 1 for an unusable PAIRS file, 2 for a missing stack.
     """
+    # The file is checked offline first (the question limit comes from the deployed function, later).
+    data.read_pairs(args.qa, max_question_chars=sys.maxsize)
     session = _session(args)
     function_name = outputs.stack_outputs(
         clients(session, "cloudformation"), args.stack_prefix, outputs.RAG_API_STACK, ("RagFunctionName",)
