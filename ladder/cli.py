@@ -26,6 +26,7 @@ one in your environment (``AWS_REGION``, then ``AWS_DEFAULT_REGION``), else your
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import inspect
 import json
 import math
@@ -71,7 +72,11 @@ Command = Callable[[argparse.Namespace, ClientFactory], int]
 
 def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
     """Run one ``ladder`` command; the exit code: 0 done, 1 failed (API error, unusable data), 2 setup."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
         return int(args.command(args, client_factory or create_client))
     except LadderError as err:
@@ -95,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operate a deployed Ladder: ask questions, upload documents, check and run fine-tuning.",
         epilog="Exit codes: 0 done, 1 failed (API error, unusable data, failed run), 2 missing setup.",
     )
-    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.set_defaults(command=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     aws = argparse.ArgumentParser(add_help=False)
     aws.add_argument("--region", help="AWS region of the stacks (default: your AWS configuration)")
@@ -620,9 +627,9 @@ def _add_eval_commands(commands: Any, aws: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--style", type=Path, metavar="RUBRIC.md", help="house-style rubric for the judge")
     status = _command(eval_commands, "status", cmd_eval_status, parents=[aws, prices])
-    status.add_argument("folder", type=Path, metavar="RUN_DIR")
+    status.add_argument("folder", type=Path, metavar="RUN_DIR", help="the run folder")
     report = _command(eval_commands, "report", cmd_eval_report, parents=[prices])
-    report.add_argument("folder", type=Path, metavar="RUN_DIR")
+    report.add_argument("folder", type=Path, metavar="RUN_DIR", help="the run folder")
 
 
 def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
@@ -879,6 +886,13 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
 
 def _print_change(run: finetune.RunStatus) -> None:
     print(f"{_now():%H:%M:%S} {run.status:<9} {run.state or '(starting)'}", flush=True)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("ladder")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed: run `make cli`)"
 
 
 def _now() -> datetime:

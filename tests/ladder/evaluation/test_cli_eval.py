@@ -391,3 +391,14 @@ def test_a_wrong_url_stops_the_arm_early_and_groups_the_errors_by_cause(
             "message": "Missing Authentication Token",
         }
     ]
+
+
+def test_an_empty_set_says_empty(run_cli: Any, api: LoopbackApi, tmp_path: Path) -> None:
+    evalset = tmp_path / "set.jsonl"
+    evalset.write_text("\n\n", encoding="utf-8")
+
+    result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(tmp_path / "run"))
+
+    assert result.code == 1
+    assert f"{evalset} is empty: an evaluation set needs at least one item" in result.err
+    assert api.received == [] and not (tmp_path / "run").exists()
