@@ -445,6 +445,13 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _instance_type(text: str) -> str:
+    """SageMaker names training instances with the ``ml.`` prefix; EC2's name alone is a common slip."""
+    if not text.startswith("ml.") and "." in text:
+        raise argparse.ArgumentTypeError(f"SageMaker instance types start with ml.: did you mean ml.{text}?")
+    return text
+
+
 def _price(text: str) -> float:
     try:
         value = float(text)
@@ -507,7 +514,10 @@ def _add_plan_command(tune_commands: Any) -> None:
         "--base-model", metavar="ID|DIR", help="catalogued Hugging Face id, or a folder with its config.json"
     )
     sizing.add_argument(
-        "--instance-type", metavar="TYPE", help="SageMaker training instance, e.g. ml.g5.2xlarge"
+        "--instance-type",
+        type=_instance_type,
+        metavar="TYPE",
+        help="SageMaker training instance, e.g. ml.g5.2xlarge",
     )
     sizing.add_argument(
         "--instance-count",

@@ -109,3 +109,13 @@ def test_every_option_and_argument_has_help():
         (command, option) for command, option, text in _options(cli.build_parser(), ["ladder"]) if not text
     ]
     assert missing == []
+
+
+def test_an_ec2_instance_name_suggests_the_sagemaker_one(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(
+            ["finetune", "plan", "--base-model", "Qwen/Qwen2.5-7B-Instruct", "--instance-type", "g5.4xlarge"]
+        )
+
+    assert exit_info.value.code == 2
+    assert "did you mean ml.g5.4xlarge?" in capsys.readouterr().err
