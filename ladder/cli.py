@@ -47,7 +47,7 @@ from training_jobs import dataprep, job_contract
 
 from . import api, data, docs, doctor, finetune, finetune_plan, hints, knowledge_ops, models, outputs
 from . import justify as justify_pkg
-from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError
+from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError, network_problem
 from .evaluation import commands as eval_commands
 from .evaluation import evalset, judge, rundir
 from .evaluation import runner as evaluation_runner
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
         _error(f"AWS error {detail.get('Code', '?')} in {err.operation_name}: {detail.get('Message', '')}")
         return EXIT_FAILED
     except BotoCoreError as err:
-        _error(f"AWS error: {err}")
+        _error(network_problem(err) or f"AWS error: {err}")
         return EXIT_FAILED
 
 

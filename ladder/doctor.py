@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from stacks.config import (
     INFERENCE_PROFILE_REGIONS,
@@ -29,7 +29,7 @@ from stacks.config import (
     from_context,
 )
 
-from .errors import LadderError, SetupError
+from .errors import LadderError, SetupError, network_problem
 
 CDK_QUALIFIER = "hnb659fds"
 """The default bootstrap qualifier of CDK's DefaultStackSynthesizer (the app does not change it)."""
@@ -155,6 +155,11 @@ def run(clients: Clients, config: LadderConfig) -> Report:
             checks.extend(check())
         except ClientError as err:
             checks.append(_client_error(name, service, err))
+        except BotoCoreError as err:
+            problem = network_problem(err)
+            if problem is None:
+                raise
+            checks.append(failed(name, f"could not check: {problem}", f"let this machine reach {service}"))
     return Report(account=account, region=config.region, checks=checks)
 
 
