@@ -18,9 +18,10 @@ Examples::
     ladder data render --qa pairs.jsonl --out chats.jsonl
     ladder justify eval-runs/RUN --data chats.jsonl
 
-Stacks are found by name ``<prefix>Knowledge``, ``<prefix>RagApi`` and ``<prefix>FineTune``; the prefix is
-``--stack-prefix``, else ``$LADDER_STACK_PREFIX``, else ``Ladder``. The region is ``--region``, else the
-one in your environment (``AWS_REGION``, then ``AWS_DEFAULT_REGION``), else your AWS profile's.
+Stacks are found by name ``<prefix>Knowledge``, ``<prefix>RagApi`` and ``<prefix>FineTune`` in the region
+`make deploy` uses: ``--stack-prefix`` / ``--region``, else cdk.json's ``stackPrefix`` / ``region`` with
+``-c`` overrides (``$LADDER_STACK_PREFIX`` comes before cdk.json's prefix). Without a cdk.json in the
+working folder the region is ``$AWS_REGION``, then ``$AWS_DEFAULT_REGION``, then your AWS profile's.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
         parser.print_help()
         return 0
     try:
+        _deploy_defaults(args)
         return int(args.command(args, client_factory or create_client))
     except LadderError as err:
         _error(str(err))
@@ -105,14 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     aws = argparse.ArgumentParser(add_help=False)
-    aws.add_argument("--region", help="AWS region of the stacks (default: your AWS configuration)")
+    aws.add_argument(
+        "--region",
+        help="AWS region of the stacks (default: the region `make deploy` uses, cdk.json's with -c "
+        "overrides; without a cdk.json here, $AWS_REGION or your AWS configuration)",
+    )
     aws.add_argument("--profile", help="AWS profile to use (default: the default credential chain)")
     aws.add_argument(
         "--stack-prefix",
-        default=os.environ.get(outputs.STACK_PREFIX_ENV, outputs.DEFAULT_STACK_PREFIX),
-        help=f"prefix of the stack names (default: ${outputs.STACK_PREFIX_ENV} or "
-        f"{outputs.DEFAULT_STACK_PREFIX})",
+        help=f"prefix of the stack names (default: -c stackPrefix, else ${outputs.STACK_PREFIX_ENV}, else "
+        f"cdk.json's stackPrefix, else {outputs.DEFAULT_STACK_PREFIX})",
     )
+    _add_context_options(aws)
 
     ask = _command(commands, "ask", cmd_ask, parents=[aws])
     ask.add_argument("question", nargs="+", help="the question, in quotes")
@@ -144,18 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     doctor_parser = _command(commands, "doctor", cmd_doctor)
-    doctor_parser.add_argument(
-        "-c",
-        "--context",
-        dest="context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="configuration override, as for `cdk deploy -c` (repeatable)",
-    )
-    doctor_parser.add_argument(
-        "--cdk-json", type=Path, default=Path("cdk.json"), metavar="FILE", help="default: %(default)s"
-    )
+    _add_context_options(doctor_parser)
+    doctor_parser.add_argument("--region", help="check this region (the same as -c region=REGION)")
     doctor_parser.add_argument("--profile", help="AWS profile to use (default: the default credential chain)")
     doctor_parser.add_argument("--json", action="store_true", help="print the checks as JSON (for CI)")
 
@@ -346,7 +342,8 @@ def cmd_doctor(args: argparse.Namespace, clients: ClientFactory) -> int:
     Exit 0 when every check passes, 1 when one fails or a configuration value is invalid, 2 when
     cdk.json or AWS credentials are missing.
     """
-    config = doctor.load_config(args.cdk_json, args.context)
+    overrides = [*args.context, *([f"region={args.region}"] if args.region else [])]
+    config = doctor.load_config(args.cdk_json, overrides)
     session = boto3.session.Session(profile_name=args.profile, region_name=config.region)
     report = doctor.run(lambda service: clients(session, service), config)
     print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else report.format())
@@ -724,9 +721,9 @@ def _continue_command(args: argparse.Namespace, folder: Path) -> str:
     """The command that continues the run in ``folder`` (its settings come from run.json), ready to paste."""
     words = ["eval", "run", "--out", str(folder)]
     for option, value, default in (
-        ("--region", args.region, None),
+        ("--region", args.given_region, None),
         ("--profile", args.profile, None),
-        ("--stack-prefix", args.stack_prefix, outputs.DEFAULT_STACK_PREFIX),
+        ("--stack-prefix", args.given_stack_prefix, None),
     ):
         if value is not None and value != default:
             words += [option, value]
@@ -829,6 +826,47 @@ def _command(
     )
     parser.set_defaults(command=handler)
     return parser
+
+
+def _add_context_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        "--context",
+        dest="context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="configuration override, as for `cdk deploy -c` (repeatable)",
+    )
+    parser.add_argument(
+        "--cdk-json",
+        type=Path,
+        default=Path("cdk.json"),
+        metavar="FILE",
+        help="the project's configuration (default: %(default)s)",
+    )
+
+
+def _deploy_defaults(args: argparse.Namespace) -> None:
+    """Fill ``--region`` and ``--stack-prefix`` as `make deploy` resolves them when they were not given:
+    cdk.json's context with the -c overrides (the stack prefix: -c, then $LADDER_STACK_PREFIX, then
+    cdk.json). Without a cdk.json the region is left to ``$AWS_REGION`` and boto3's chain. The values the
+    user typed stay in ``given_region`` / ``given_stack_prefix`` for the commands printed as hints."""
+    if not hasattr(args, "stack_prefix"):
+        return
+    args.given_region, args.given_stack_prefix = args.region, args.stack_prefix
+    cdk_json: Path = args.cdk_json
+    overrides = doctor.read_context(None, args.context)
+    configured = doctor.read_context(cdk_json, args.context) if cdk_json.is_file() else overrides
+    if args.stack_prefix is None:
+        args.stack_prefix = (
+            overrides.get("stackPrefix")
+            or os.environ.get(outputs.STACK_PREFIX_ENV)
+            or configured.get("stackPrefix")
+            or outputs.DEFAULT_STACK_PREFIX
+        )
+    if args.region is None:
+        args.region = configured.get("region") or None
 
 
 def _add_prep_options(parser: argparse.ArgumentParser) -> None:

@@ -125,7 +125,17 @@ class Report:
 def load_config(cdk_json: Path, overrides: list[str]) -> LadderConfig:
     """The app's configuration: ``cdk_json``'s context with ``KEY=VALUE`` overrides (as ``cdk -c``)."""
     try:
-        document = json.loads(cdk_json.read_text(encoding="utf-8"))
+        return from_context(read_context(cdk_json, overrides))
+    except ConfigError as err:
+        raise LadderError(str(err)) from None
+
+
+def read_context(cdk_json: Path | None, overrides: list[str]) -> dict[str, Any]:
+    """``cdk_json``'s context (none when None) with ``KEY=VALUE`` overrides applied, not yet validated."""
+    document: Any = {}
+    try:
+        if cdk_json is not None:
+            document = json.loads(cdk_json.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SetupError(
             f"{cdk_json} not found: run doctor from the project folder or pass --cdk-json"
@@ -138,10 +148,7 @@ def load_config(cdk_json: Path, overrides: list[str]) -> LadderConfig:
         if not separator or not key:
             raise LadderError(f"-c {override}: expected KEY=VALUE, such as -c profile=prod")
         context[key] = value
-    try:
-        return from_context(context)
-    except ConfigError as err:
-        raise LadderError(str(err)) from None
+    return context
 
 
 def run(clients: Clients, config: LadderConfig) -> Report:

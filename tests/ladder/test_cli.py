@@ -64,7 +64,8 @@ def test_top_k_outside_the_apis_range_is_a_usage_error(capsys):
 
 
 def test_without_a_region_the_user_is_told_how_to_set_one(run_cli, monkeypatch, tmp_path):
-    # Given no region anywhere in the environment or AWS configuration
+    # Given no region anywhere in the environment or AWS configuration, outside the project (no cdk.json)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
 
