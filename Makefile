@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 CDK := node_modules/.bin/cdk
 # Extra CDK context, e.g. make synth CONTEXT="-c profile=prod -c vectorStore=s3vectors"
 CONTEXT ?=
+# A bare KEY=VALUE would reach cdk as a stack name ("No stacks match"): ask for the -c instead.
+ifneq ($(filter-out -%,$(firstword $(CONTEXT))),)
+$(error CONTEXT="$(CONTEXT)": each setting needs -c, as in CONTEXT="$(patsubst %,-c %,$(CONTEXT))")
+endif
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # checkov pins its own dependencies (an old boto3 among them): it lives in its own virtual environment.
 CHECKOV_VENV := .venv-checkov
@@ -33,9 +37,12 @@ $(VENV)/.cli-installed: $(VENV)/.app-installed pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-# cfn-lint for make review, at the version requirements-dev.txt pins (without the rest of the test tooling).
+# cfn-lint for make review, at the version requirements-dev.txt pins (without the rest of the test tooling);
+# not reinstalled when that version is already there (make test installs it).
 $(VENV)/.review-installed: $(VENV)/.app-installed requirements-dev.txt
-	$(BIN)/pip install --quiet "$$(grep '^cfn-lint==' requirements-dev.txt)"
+	@pin="$$(grep '^cfn-lint==' requirements-dev.txt)"; \
+	  [ "cfn-lint==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("cfn-lint"))' 2>/dev/null)" = "$$pin" ] \
+	  || $(BIN)/pip install --quiet "$$pin"
 	touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
@@ -66,6 +73,7 @@ test: $(VENV)/.dev-installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 ## review: synthesize, then write cdk.out/review/{index.html,REVIEW.md,review.json} (AGAINST=old review.json)
 review: $(VENV)/.review-installed node_modules/.installed $(CHECKOV_VENV)/.installed
+	@$(if $(AGAINST),test -f "$(AGAINST)" || { echo "AGAINST=$(AGAINST): no such file; pass an earlier cdk.out/review/review.json" >&2; exit 2; })
 	$(CDK) synth --quiet $(CONTEXT)
 	$(BIN)/python -m stacks.nag_report cdk.out > /dev/null
 	$(BIN)/python -m ladder.review cdk.out $(if $(AGAINST),--against $(AGAINST))
@@ -94,8 +102,10 @@ doctor: $(VENV)/.cli-installed
 upload-sample: $(VENV)/.cli-installed
 	$(BIN)/ladder docs upload sample_corpus
 
-## cli: install the operator CLI into .venv (then: .venv/bin/ladder --help)
+## cli: install the operator CLI into .venv, then say how to run it
 cli: $(VENV)/.cli-installed
+	@echo "ladder is installed in $(BIN)/ladder. Put it on your PATH with: source $(BIN)/activate"
+	@echo "then run: ladder --help"
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

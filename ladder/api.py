@@ -118,7 +118,8 @@ def format_answer(response: dict[str, Any]) -> str:
         for number, citation in enumerate(citations, start=1):
             lines.extend(_format_citation(number, citation))
         lines.append("")
-    if response.get("grounded") is False:
+    # Prompt mode retrieves nothing by design, so there are no passages to be grounded in.
+    if response.get("grounded") is False and response.get("mode") != "prompt":
         lines.append("Not grounded: the answer is not supported by the retrieved passages.")
     guardrail = (response.get("guardrail") or {}).get("action")
     if guardrail and guardrail != "NONE":

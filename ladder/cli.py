@@ -16,16 +16,18 @@ Examples::
     ladder eval run --set sample_corpus/eval.jsonl
     ladder eval report eval-runs/<run>
     ladder data render --qa pairs.jsonl --out chats.jsonl
-    ladder justify --eval eval-runs/RUN --data chats.jsonl
+    ladder justify eval-runs/RUN --data chats.jsonl
 
-Stacks are found by name ``<prefix>Knowledge``, ``<prefix>RagApi`` and ``<prefix>FineTune``; the prefix is
-``--stack-prefix``, else ``$LADDER_STACK_PREFIX``, else ``Ladder``. The region is ``--region``, else the
-one in your AWS configuration (profile, ``AWS_REGION``).
+Stacks are found by name ``<prefix>Knowledge``, ``<prefix>RagApi`` and ``<prefix>FineTune`` in the region
+`make deploy` uses: ``--stack-prefix`` / ``--region``, else cdk.json's ``stackPrefix`` / ``region`` with
+``-c`` overrides (``$LADDER_STACK_PREFIX`` comes before cdk.json's prefix). Without a cdk.json in the
+working folder the region is ``$AWS_REGION``, then ``$AWS_DEFAULT_REGION``, then your AWS profile's.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import inspect
 import json
 import math
@@ -44,9 +46,9 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from lambdas.rag import constants as rag_constants
 from training_jobs import dataprep, job_contract
 
-from . import api, data, docs, doctor, finetune, finetune_plan, knowledge_ops, models, outputs
+from . import api, data, docs, doctor, finetune, finetune_plan, hints, knowledge_ops, models, outputs
 from . import justify as justify_pkg
-from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError
+from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError, network_problem
 from .evaluation import commands as eval_commands
 from .evaluation import evalset, judge, rundir
 from .evaluation import runner as evaluation_runner
@@ -57,6 +59,7 @@ DEFAULT_MODE = "rag"
 MIN_TOP_K = 1
 MAX_TOP_K = 20
 AWS_MAX_ATTEMPTS = 5
+AWS_REGION_ENV = "AWS_REGION"
 EXIT_INTERRUPTED = 130
 MAX_EVAL_CONCURRENCY = 32
 MAX_SEQ_LENGTH = 131_072
@@ -70,8 +73,13 @@ Command = Callable[[argparse.Namespace, ClientFactory], int]
 
 def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
     """Run one ``ladder`` command; the exit code: 0 done, 1 failed (API error, unusable data), 2 setup."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
+        _deploy_defaults(args)
         return int(args.command(args, client_factory or create_client))
     except LadderError as err:
         _error(str(err))
@@ -84,7 +92,7 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
         _error(f"AWS error {detail.get('Code', '?')} in {err.operation_name}: {detail.get('Message', '')}")
         return EXIT_FAILED
     except BotoCoreError as err:
-        _error(f"AWS error: {err}")
+        _error(network_problem(err) or f"AWS error: {err}")
         return EXIT_FAILED
 
 
@@ -94,20 +102,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operate a deployed Ladder: ask questions, upload documents, check and run fine-tuning.",
         epilog="Exit codes: 0 done, 1 failed (API error, unusable data, failed run), 2 missing setup.",
     )
-    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.set_defaults(command=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     aws = argparse.ArgumentParser(add_help=False)
-    aws.add_argument("--region", help="AWS region of the stacks (default: your AWS configuration)")
+    aws.add_argument(
+        "--region",
+        help="AWS region of the stacks (default: the region `make deploy` uses, cdk.json's with -c "
+        "overrides; without a cdk.json here, $AWS_REGION or your AWS configuration)",
+    )
     aws.add_argument("--profile", help="AWS profile to use (default: the default credential chain)")
     aws.add_argument(
         "--stack-prefix",
-        default=os.environ.get(outputs.STACK_PREFIX_ENV, outputs.DEFAULT_STACK_PREFIX),
-        help=f"prefix of the stack names (default: ${outputs.STACK_PREFIX_ENV} or "
-        f"{outputs.DEFAULT_STACK_PREFIX})",
+        help=f"prefix of the stack names (default: -c stackPrefix, else ${outputs.STACK_PREFIX_ENV}, else "
+        f"cdk.json's stackPrefix, else {outputs.DEFAULT_STACK_PREFIX})",
     )
+    _add_context_options(aws)
 
     ask = _command(commands, "ask", cmd_ask, parents=[aws])
-    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("question", nargs="+", help="the question, in quotes")
+    ask.add_argument("--url", help="POST /ask URL of any Ladder API (default: the RagApi stack's AskUrl)")
     ask.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help="default: %(default)s")
     ask.add_argument(
         "--top-k",
@@ -135,18 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     doctor_parser = _command(commands, "doctor", cmd_doctor)
-    doctor_parser.add_argument(
-        "-c",
-        "--context",
-        dest="context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="configuration override, as for `cdk deploy -c` (repeatable)",
-    )
-    doctor_parser.add_argument(
-        "--cdk-json", type=Path, default=Path("cdk.json"), metavar="FILE", help="default: %(default)s"
-    )
+    _add_context_options(doctor_parser)
+    doctor_parser.add_argument("--region", help="check this region (the same as -c region=REGION)")
     doctor_parser.add_argument("--profile", help="AWS profile to use (default: the default credential chain)")
     doctor_parser.add_argument("--json", action="store_true", help="print the checks as JSON (for CI)")
 
@@ -170,7 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--json", action="store_true", help="print the manifest as JSON")
 
     justify = _command(commands, "justify", cmd_justify)
-    justify.add_argument("--eval", dest="eval_dir", type=Path, required=True, metavar="RUN_DIR")
+    justify.add_argument(
+        "run_dir", nargs="?", type=Path, metavar="RUN_DIR", help="the `ladder eval run` folder to decide on"
+    )
+    justify.add_argument(
+        "--eval", dest="eval_dir", type=Path, metavar="RUN_DIR", help="the same as RUN_DIR (kept for scripts)"
+    )
     justify.add_argument("--data", type=Path, metavar="FILE", help="fine-tuning chat records to count")
     justify.add_argument(
         "--queries-per-day", type=_int_range(1, 10**9), metavar="N", help="enables the scale case"
@@ -242,11 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_ask(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Ask the deployed RAG API a question (SigV4-signed POST /ask) and print the answer with its sources."""
+    if len(args.question) > 1:
+        quoted = hints.command("ask", " ".join(args.question))
+        raise SetupError(f"the question must be one argument; quote it: {quoted}")
     session = _session(args)
-    ask_url = outputs.read_rag_api(clients(session, "cloudformation"), args.stack_prefix).ask_url
+    ask_url = args.url or outputs.read_rag_api(clients(session, "cloudformation"), args.stack_prefix).ask_url
     response = api.post_signed_json(
         ask_url,
-        api.ask_body(args.question, args.mode, args.top_k),
+        api.ask_body(args.question[0], args.mode, args.top_k),
         credentials=session.get_credentials(),
         region=_region(session),
     )
@@ -329,7 +342,8 @@ def cmd_doctor(args: argparse.Namespace, clients: ClientFactory) -> int:
     Exit 0 when every check passes, 1 when one fails or a configuration value is invalid, 2 when
     cdk.json or AWS credentials are missing.
     """
-    config = doctor.load_config(args.cdk_json, args.context)
+    overrides = [*args.context, *([f"region={args.region}"] if args.region else [])]
+    config = doctor.load_config(args.cdk_json, overrides)
     session = boto3.session.Session(profile_name=args.profile, region_name=config.region)
     report = doctor.run(lambda service: clients(session, service), config)
     print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else report.format())
@@ -359,6 +373,8 @@ def cmd_data_render(args: argparse.Namespace, clients: ClientFactory) -> int:
     A manifest beside FILE (FILE.render.json) records the prompt version and lists the questions that
     retrieved nothing (left out). Exit 1 for an unusable PAIRS file, 2 for a missing stack.
     """
+    # The file is checked offline first (the question limit comes from the deployed function, later).
+    data.read_pairs(args.qa, max_question_chars=sys.maxsize)
     session = _session(args)
     function_name = outputs.stack_outputs(
         clients(session, "cloudformation"), args.stack_prefix, outputs.RAG_API_STACK, ("RagFunctionName",)
@@ -387,8 +403,13 @@ def cmd_justify(args: argparse.Namespace, clients: ClientFactory) -> int:
 
     Exit 0 whenever a verdict was written (whatever it says), 1 for unusable input, 2 for missing setup.
     """
+    if args.run_dir and args.eval_dir and args.run_dir != args.eval_dir:
+        raise SetupError(f"two run folders given: {args.run_dir} and --eval {args.eval_dir}; pass one")
+    eval_dir = args.run_dir or args.eval_dir
+    if eval_dir is None:
+        raise SetupError(f"justify needs RUN_DIR, the folder of a `{hints.command('eval', 'run')}`")
     options = justify_pkg.JustifyOptions(
-        eval_dir=args.eval_dir,
+        eval_dir=eval_dir,
         out=args.out,
         data=args.data,
         queries_per_day=args.queries_per_day,
@@ -419,6 +440,13 @@ def _fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {value}")
     return value
+
+
+def _instance_type(text: str) -> str:
+    """SageMaker names training instances with the ``ml.`` prefix; EC2's name alone is a common slip."""
+    if not text.startswith("ml.") and "." in text:
+        raise argparse.ArgumentTypeError(f"SageMaker instance types start with ml.: did you mean ml.{text}?")
+    return text
 
 
 def _price(text: str) -> float:
@@ -483,7 +511,10 @@ def _add_plan_command(tune_commands: Any) -> None:
         "--base-model", metavar="ID|DIR", help="catalogued Hugging Face id, or a folder with its config.json"
     )
     sizing.add_argument(
-        "--instance-type", metavar="TYPE", help="SageMaker training instance, e.g. ml.g5.2xlarge"
+        "--instance-type",
+        type=_instance_type,
+        metavar="TYPE",
+        help="SageMaker training instance, e.g. ml.g5.2xlarge",
     )
     sizing.add_argument(
         "--instance-count",
@@ -572,7 +603,11 @@ def _add_eval_commands(commands: Any, aws: argparse.ArgumentParser) -> None:
     prices.add_argument("--json", action="store_true", help="print summary.json instead of the table")
     run = _command(eval_commands, "run", cmd_eval_run, parents=[aws, prices])
     run.add_argument(
-        "--set", dest="set_file", type=Path, required=True, metavar="FILE", help="evaluation set"
+        "--set",
+        dest="set_file",
+        type=Path,
+        metavar="FILE",
+        help="evaluation set (JSON Lines); needed for a new run, a continued run uses its own copy",
     )
     run.add_argument(
         "--arms",
@@ -588,41 +623,57 @@ def _add_eval_commands(commands: Any, aws: argparse.ArgumentParser) -> None:
             "%(const)s", str(MAX_EVAL_CONCURRENCY)
         ),
     )
-    run.add_argument("--out", type=Path, metavar="DIR", help="run folder; an existing one is continued")
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="run folder; an existing one is continued with its own set, URL, arms and judge",
+    )
     run.add_argument(
         "--judge", metavar="MODEL_ID", help="also score with a Bedrock evaluation job (LLM judge)"
     )
     run.add_argument("--style", type=Path, metavar="RUBRIC.md", help="house-style rubric for the judge")
     status = _command(eval_commands, "status", cmd_eval_status, parents=[aws, prices])
-    status.add_argument("folder", type=Path, metavar="RUN_DIR")
+    status.add_argument("folder", type=Path, metavar="RUN_DIR", help="the run folder")
     report = _command(eval_commands, "report", cmd_eval_report, parents=[prices])
-    report.add_argument("folder", type=Path, metavar="RUN_DIR")
+    report.add_argument("folder", type=Path, metavar="RUN_DIR", help="the run folder")
 
 
 def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Send every item of the set once per arm to POST /ask, score the answers and write the run folder.
 
-    The folder (default eval-runs/<UTC time>-<set sha256[:8]>) gets responses.jsonl, scores.jsonl,
-    summary.json, report.md and charts/. Rerunning with the same --out continues where it stopped.
-    Exit 0 when every answer came back, 1 when some ended in an error (rerun to retry them), 130 after Ctrl-C.
+    The folder (default eval-runs/<UTC time>-<set sha256[:8]>) gets run.json, responses.jsonl,
+    scores.jsonl, summary.json, report.md and charts/. Rerunning with the same --out continues where it
+    stopped, with the run's own set, URL, arms and judge (from run.json); an option that contradicts them
+    is refused. Exit 0 when every answer came back, 1 when some ended in an error, 130 after Ctrl-C.
     """
-    evaluation_set = evalset.load_set(args.set_file)
+    saved = rundir.existing(args.out)
+    if args.set_file is None and saved is None:
+        raise SetupError("eval run needs --set FILE for a new run (or --out RUN_DIR of a run to continue)")
+    evaluation_set = (
+        evalset.load_set(args.set_file) if args.set_file is not None else rundir.load_run_set(args.out)
+    )
     arms = eval_commands.parse_arms(args.arms, MODES)
-    if args.style and not args.judge:
+    if arms is None and saved is not None:
+        arms = list(saved.arms)
+    judge_model = args.judge or (saved.judge if saved else None)
+    style = args.style or (Path(saved.style) if saved and saved.style else None)
+    if style and not judge_model:
         raise SetupError("--style needs --judge MODEL_ID")
-    rubric = eval_commands.read_rubric(args.style)
+    rubric = eval_commands.read_rubric(style)
     prices = model_prices.load_prices(args.prices)
     session = _session(args)
     credentials = session.get_credentials()
     if credentials is None:
         raise SetupError("no AWS credentials found: configure a profile (aws configure / aws sso login)")
-    rag_outputs: dict[str, str] | None = None
-    if args.url is None or args.judge:
+    chosen_url = args.url or (saved.url if saved else None)
+    rag_outputs: dict[str, str] = {}
+    if chosen_url is None or judge_model:
         rag_outputs = outputs.stack_outputs(
             clients(session, "cloudformation"), args.stack_prefix, outputs.RAG_API_STACK, ("AskUrl",)
         )
-    url = args.url or (rag_outputs or {})["AskUrl"]
-    setup = _judge_setup(rag_outputs or {}, args) if args.judge else None
+    url = chosen_url or rag_outputs["AskUrl"]
+    setup = _judge_setup(rag_outputs, args.stack_prefix, judge_model) if judge_model else None
     if arms is None:
         arms = list(eval_commands.DEFAULT_ARMS)
         if args.url is None and _fine_tuned_model_published(args, session, clients):
@@ -642,26 +693,41 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
         concurrency=args.concurrency,
         prices=prices,
         now=_now(),
+        judge_model=judge_model,
+        style=None if style is None else str(style),
     )
     _print_summary(args, result.summary)
     print(f"Report: {result.folder / rundir.REPORT}", file=sys.stderr)
+    resume = _continue_command(args, folder)
     if result.interrupted:
-        print(
-            f"Interrupted; continue with: ladder eval run --set {args.set_file} --out {folder}",
-            file=sys.stderr,
-        )
+        print(f"Interrupted; continue with: {resume}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if setup is not None:
+    if setup is not None and (result.sent or not (folder / rundir.JUDGE_JOBS).exists()):
         jobs = eval_commands.start_judge(
             clients(session, "bedrock"), clients(session, "s3"), folder, setup, rubric
         )
         for arn in jobs:
             print(f"Started judge job {arn}", file=sys.stderr)
-        print(f"Follow them with: ladder eval status {folder}", file=sys.stderr)
-    if result.errors:
-        _error(f"{result.errors} answers ended in an error; rerun with --out {folder} to retry them")
+        print(f"Follow them with: {hints.command('eval', 'status', str(folder))}", file=sys.stderr)
+    if result.errors or result.not_sent:
+        for line in eval_commands.describe_errors(result):
+            _error(line)
+        _error(f"Retry them with: {resume}")
         return EXIT_FAILED
     return 0
+
+
+def _continue_command(args: argparse.Namespace, folder: Path) -> str:
+    """The command that continues the run in ``folder`` (its settings come from run.json), ready to paste."""
+    words = ["eval", "run", "--out", str(folder)]
+    for option, value, default in (
+        ("--region", args.given_region, None),
+        ("--profile", args.profile, None),
+        ("--stack-prefix", args.given_stack_prefix, None),
+    ):
+        if value is not None and value != default:
+            words += [option, value]
+    return hints.command(*words)
 
 
 def cmd_eval_status(args: argparse.Namespace, clients: ClientFactory) -> int:
@@ -704,15 +770,15 @@ def _fine_tuned_model_published(
     return finetune.published_model(clients(session, "ssm"), tune.model_parameter_name) is not None
 
 
-def _judge_setup(values: dict[str, str], args: argparse.Namespace) -> judge.JudgeSetup:
+def _judge_setup(values: dict[str, str], stack_prefix: str, model_id: str) -> judge.JudgeSetup:
     missing = [key for key in judge.SETUP_OUTPUTS if not values.get(key)]
     if missing:
         raise SetupError(
-            f"stack {args.stack_prefix}{outputs.RAG_API_STACK} lacks output {', '.join(missing)}: "
+            f"stack {stack_prefix}{outputs.RAG_API_STACK} lacks output {', '.join(missing)}: "
             "redeploy it with `make deploy` from this version of Ladder"
         )
-    eval_commands.ensure_judge_allowed(args.judge, values["EvaluationJudgeModelIds"])
-    return judge.setup_from_outputs(values, args.judge)
+    eval_commands.ensure_judge_allowed(model_id, values["EvaluationJudgeModelIds"])
+    return judge.setup_from_outputs(values, model_id)
 
 
 def cmd_finetune_models(args: argparse.Namespace, clients: ClientFactory) -> int:
@@ -762,6 +828,47 @@ def _command(
     return parser
 
 
+def _add_context_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        "--context",
+        dest="context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="configuration override, as for `cdk deploy -c` (repeatable)",
+    )
+    parser.add_argument(
+        "--cdk-json",
+        type=Path,
+        default=Path("cdk.json"),
+        metavar="FILE",
+        help="the project's configuration (default: %(default)s)",
+    )
+
+
+def _deploy_defaults(args: argparse.Namespace) -> None:
+    """Fill ``--region`` and ``--stack-prefix`` as `make deploy` resolves them when they were not given:
+    cdk.json's context with the -c overrides (the stack prefix: -c, then $LADDER_STACK_PREFIX, then
+    cdk.json). Without a cdk.json the region is left to ``$AWS_REGION`` and boto3's chain. The values the
+    user typed stay in ``given_region`` / ``given_stack_prefix`` for the commands printed as hints."""
+    if not hasattr(args, "stack_prefix"):
+        return
+    args.given_region, args.given_stack_prefix = args.region, args.stack_prefix
+    cdk_json: Path = args.cdk_json
+    overrides = doctor.read_context(None, args.context)
+    configured = doctor.read_context(cdk_json, args.context) if cdk_json.is_file() else overrides
+    if args.stack_prefix is None:
+        args.stack_prefix = (
+            overrides.get("stackPrefix")
+            or os.environ.get(outputs.STACK_PREFIX_ENV)
+            or configured.get("stackPrefix")
+            or outputs.DEFAULT_STACK_PREFIX
+        )
+    if args.region is None:
+        args.region = configured.get("region") or None
+
+
 def _add_prep_options(parser: argparse.ArgumentParser) -> None:
     defaults = dataprep.PrepOptions()
     parser.add_argument(
@@ -785,14 +892,24 @@ def _check(args: argparse.Namespace) -> dataprep.Report:
 
 
 def _session(args: argparse.Namespace) -> boto3.session.Session:
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    session = boto3.session.Session(profile_name=args.profile, region_name=_region_name(args))
     _region(session)
     return session
 
 
+def _region_name(args: argparse.Namespace) -> str | None:
+    """``--region``, else ``$AWS_REGION``, else None (boto3's own chain: ``$AWS_DEFAULT_REGION``, then the
+    profile). boto3 reads only ``AWS_DEFAULT_REGION``; the AWS CLI v2 and CI systems set ``AWS_REGION``,
+    which the AWS CLI lets override ``AWS_DEFAULT_REGION``, so Ladder does the same."""
+    return args.region or os.environ.get(AWS_REGION_ENV) or None
+
+
 def _region(session: boto3.session.Session) -> str:
     if not session.region_name:
-        raise SetupError("no AWS region: pass --region or set one in your AWS configuration (AWS_REGION)")
+        raise SetupError(
+            f"no AWS region: pass --region, set {AWS_REGION_ENV}, or set a region in your AWS profile "
+            "(aws configure set region us-east-1)"
+        )
     return session.region_name
 
 
@@ -817,6 +934,13 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
 
 def _print_change(run: finetune.RunStatus) -> None:
     print(f"{_now():%H:%M:%S} {run.status:<9} {run.state or '(starting)'}", flush=True)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("ladder")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed: run `make cli`)"
 
 
 def _now() -> datetime:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from stacks.config import (
     INFERENCE_PROFILE_REGIONS,
@@ -30,7 +30,7 @@ from stacks.config import (
 )
 from stacks.marketplace_products import is_marketplace_model, marketplace_product_id
 
-from .errors import LadderError, SetupError
+from .errors import LadderError, SetupError, network_problem
 
 CDK_QUALIFIER = "hnb659fds"
 """The default bootstrap qualifier of CDK's DefaultStackSynthesizer (the app does not change it)."""
@@ -129,7 +129,17 @@ class Report:
 def load_config(cdk_json: Path, overrides: list[str]) -> LadderConfig:
     """The app's configuration: ``cdk_json``'s context with ``KEY=VALUE`` overrides (as ``cdk -c``)."""
     try:
-        document = json.loads(cdk_json.read_text(encoding="utf-8"))
+        return from_context(read_context(cdk_json, overrides))
+    except ConfigError as err:
+        raise LadderError(str(err)) from None
+
+
+def read_context(cdk_json: Path | None, overrides: list[str]) -> dict[str, Any]:
+    """``cdk_json``'s context (none when None) with ``KEY=VALUE`` overrides applied, not yet validated."""
+    document: Any = {}
+    try:
+        if cdk_json is not None:
+            document = json.loads(cdk_json.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SetupError(
             f"{cdk_json} not found: run doctor from the project folder or pass --cdk-json"
@@ -142,10 +152,7 @@ def load_config(cdk_json: Path, overrides: list[str]) -> LadderConfig:
         if not separator or not key:
             raise LadderError(f"-c {override}: expected KEY=VALUE, such as -c profile=prod")
         context[key] = value
-    try:
-        return from_context(context)
-    except ConfigError as err:
-        raise LadderError(str(err)) from None
+    return context
 
 
 def run(clients: Clients, config: LadderConfig) -> Report:
@@ -159,6 +166,11 @@ def run(clients: Clients, config: LadderConfig) -> Report:
             checks.extend(check())
         except ClientError as err:
             checks.append(_client_error(name, service, err))
+        except BotoCoreError as err:
+            problem = network_problem(err)
+            if problem is None:
+                raise
+            checks.append(failed(name, f"could not check: {problem}", f"let this machine reach {service}"))
     return Report(account=account, region=config.region, checks=checks)
 
 

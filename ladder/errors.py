@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from botocore.exceptions import BotoCoreError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
 EXIT_FAILED = 1
 """The command ran and the answer is no: an API error, unusable data, a failed execution."""
 EXIT_SETUP = 2
@@ -21,3 +24,13 @@ class SetupError(LadderError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, exit_code=EXIT_SETUP)
+
+
+def network_problem(err: BotoCoreError) -> str | None:
+    """``cannot reach AWS at <endpoint> (network, proxy or VPC endpoint?)`` for a connection failure, with
+    botocore's own words after it; None for any other botocore error."""
+    if not isinstance(err, BotoConnectionError | HTTPClientError):
+        return None
+    kwargs = getattr(err, "kwargs", {}) or {}
+    where = kwargs.get("endpoint_url") or kwargs.get("proxy_url") or "its endpoint"
+    return f"cannot reach AWS at {where} (network, proxy or VPC endpoint?): {err}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from .evalset import EvalSet
 from .progress import progress_bar
 from .report import write_report
 from .runner import Runner, Send, pending_pairs, read_records
-from .summary import write_scores
+from .summary import describe_causes, write_scores
 
 DEFAULT_ARMS = ("prompt", "rag")
 FINETUNED_ARM = "finetuned"
@@ -29,6 +29,9 @@ class RunResult:
     sent: int
     errors: int
     interrupted: bool
+    stopped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Arms stopped early by a run of identical 4xx answers, with that error."""
+    not_sent: int = 0
 
 
 def run(
@@ -41,13 +44,15 @@ def run(
     concurrency: int,
     prices: PriceTable,
     now: datetime,
+    judge_model: str | None = None,
+    style: str | None = None,
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
 ) -> RunResult:
     """Send what the folder does not have yet, then rewrite its scores, summary and report.
 
     KeyboardInterrupt is caught: what finished is kept and scored, and ``interrupted`` is set.
     """
-    rundir.start(folder, evalset, url=url, arms=arms, now=now)
+    rundir.start(folder, evalset, url=url, arms=arms, now=now, judge=judge_model, style=style)
     done = read_records(folder / rundir.RESPONSES)
     pairs = pending_pairs(evalset, arms, done)
     skipped = len(evalset.items) * len(arms) - len(pairs)
@@ -58,17 +63,34 @@ def run(
     )
     runner = Runner(send, folder / rundir.RESPONSES, concurrency=concurrency)
     interrupted = False
-    sent = errors = 0
+    sent = errors = not_sent = 0
+    stopped: dict[str, dict[str, Any]] = {}
     try:
         with progress_bar(len(pairs)) as bar:
             outcome = runner.run(pairs, bar)
-        sent, errors = outcome.sent, outcome.errors
+        sent, errors, stopped, not_sent = outcome.sent, outcome.errors, outcome.stopped, outcome.not_sent
     except KeyboardInterrupt:
         interrupted = True
     finally:
         summary = write_scores(folder, prices)
         write_report(folder, summary)
-    return RunResult(folder, summary, sent, errors, interrupted)
+    return RunResult(folder, summary, sent, errors, interrupted, stopped, not_sent)
+
+
+def describe_errors(result: RunResult) -> list[str]:
+    """One line per arm with errors, grouped by cause, and one per arm stopped early."""
+    lines = []
+    for arm, data in result.summary["arms"].items():
+        if data["errors"]:
+            causes = describe_causes(data.get("errorCauses") or [])
+            lines.append(f"{arm}: {data['errors']} answers ended in an error: {causes}")
+    for arm, failure in result.stopped.items():
+        lines.append(
+            f"{arm}: stopped after {failure['count']} answers in a row ended in {failure['httpStatus']} "
+            f"{failure['code']}; retrying cannot fix a client error, so the rest of the arm was not sent "
+            "(check --url and that the arm is deployed)"
+        )
+    return lines
 
 
 def refresh(folder: Path, prices: PriceTable) -> dict[str, Any]:
@@ -107,19 +129,45 @@ def parse_arms(text: str | None, choices: tuple[str, ...]) -> list[str] | None:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """A short table of the headline numbers per arm, for a terminal."""
-    header = f"{'arm':<10} {'n':>4} {'err':>4} {'correct':>8} {'refusal':>8} {'source':>7} {'format':>7} " + (
-        f"{'p50 ms':>7} {'USD/query':>10}"
+    """A short table of the headline numbers per arm, for a terminal, labelled as the report labels them;
+    ``answers`` is answers so far of the set's items, so an unfinished run shows what is missing."""
+    total = (summary.get("run", {}).get("evalSet") or {}).get("items")
+    columns = (
+        ("arm", 10),
+        ("answers", 9),
+        ("errors", 6),
+        ("correctness", 11),
+        ("refusal accuracy", 16),
+        ("source hit rate", 15),
+        ("format compliance", 17),
+        ("p50 ms", 7),
+        ("USD/query", 10),
     )
-    lines = [header]
-    for arm, data in summary["arms"].items():
-        lines.append(
-            f"{arm:<10} {data['n']:>4} {data['errors']:>4} {_pct(data['correctness']):>8} "
-            f"{_pct(data['refusalAccuracy']):>8} {_pct(data['sourceHitRate']):>7} "
-            f"{_pct(data['formatCompliance']):>7} {_int(data['latencyMs']['p50']):>7} "
-            f"{_usd(data['costPerQueryUsd']):>10}"
+    lines = [
+        " ".join(
+            f"{title:<{width}}" if n == 0 else f"{title:>{width}}" for n, (title, width) in enumerate(columns)
         )
-    return "\n".join(lines)
+    ]
+    for arm, data in summary["arms"].items():
+        answers = f"{data['n']} of {total}" if total is not None else str(data["n"])
+        values = (
+            arm,
+            answers,
+            str(data["errors"]),
+            _pct(data["correctness"]),
+            _pct(data["refusalAccuracy"]),
+            _pct(data["sourceHitRate"]),
+            _pct(data["formatCompliance"]),
+            _int(data["latencyMs"]["p50"]),
+            _usd(data["costPerQueryUsd"]),
+        )
+        lines.append(
+            " ".join(
+                f"{value:<{width}}" if n == 0 else f"{value:>{width}}"
+                for n, (value, (_, width)) in enumerate(zip(values, columns, strict=True))
+            )
+        )
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def read_rubric(path: Path | None) -> str | None:

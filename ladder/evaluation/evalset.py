@@ -106,7 +106,10 @@ def load_set(path: Path) -> EvalSet:
         seen[item.id] = number
         items.append(item)
     if not read and not problems:
-        problems.append(Problem(0, "the file has no items"))
+        raise LadderError(
+            f"{path} is empty: an evaluation set needs at least one item, one JSON object per line "
+            '(such as {"id": "leave-1", "question": "How many days of leave?"}); nothing was sent'
+        )
     if problems:
         raise InvalidSetError(path, problems, read)
     return EvalSet(path=path, sha256=hashlib.sha256(raw).hexdigest(), items=tuple(items))

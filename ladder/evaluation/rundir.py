@@ -31,7 +31,8 @@ SHA_PREFIX_CHARS = 8
 
 @dataclass(frozen=True)
 class RunInfo:
-    """``run.json``: the run's id (its folder name), when it began, where it sent, the set and the arms."""
+    """``run.json``: the run's id (its folder name), when it began, where it sent, the set, the arms and
+    the judge settings; a rerun into the folder continues with exactly these."""
 
     id: str
     createdAt: str
@@ -39,6 +40,10 @@ class RunInfo:
     arms: list[str]
     evalSet: dict[str, Any]
     """path, sha256 and items of the set; the camelCase names are the file's keys."""
+    judge: str | None = None
+    """``--judge`` model id, or null (older run folders lack the key: no judge)."""
+    style: str | None = None
+    """``--style`` rubric path as given, or null."""
 
 
 def default_folder(evalset: EvalSet, now: datetime, root: Path = DEFAULT_ROOT) -> Path:
@@ -46,18 +51,32 @@ def default_folder(evalset: EvalSet, now: datetime, root: Path = DEFAULT_ROOT) -
     return root / f"{now:%Y%m%dT%H%M%SZ}-{evalset.sha256[:SHA_PREFIX_CHARS]}"
 
 
-def start(folder: Path, evalset: EvalSet, *, url: str, arms: list[str], now: datetime) -> RunInfo:
-    """Create the folder, or continue the run in it: SetupError when it holds a run of another set."""
-    existing = folder / RUN
-    if existing.exists():
-        info = load_info(folder)
-        if info.evalSet.get("sha256") != evalset.sha256:
+def start(
+    folder: Path,
+    evalset: EvalSet,
+    *,
+    url: str,
+    arms: list[str],
+    now: datetime,
+    judge: str | None = None,
+    style: str | None = None,
+) -> RunInfo:
+    """Create the folder, or continue the run in it.
+
+    A run is continued only with its own settings: SetupError, naming both values, when the set, the URL
+    or the arms differ from ``run.json`` (the caller reads them from there with :func:`existing`). A
+    judge may be added to a run that had none.
+    """
+    info = existing(folder)
+    if info is not None:
+        given = RunInfo(info.id, info.createdAt, url, list(arms), info.evalSet, judge, style)
+        problems = contradictions(info, given, evalset)
+        if problems:
             raise SetupError(
-                f"{folder} holds a run of another evaluation set ({info.evalSet.get('path')}); "
-                "pass a new --out, or the same set to continue that run"
+                f"{folder} holds a run with other settings: {'; '.join(problems)}. Continue it without "
+                "those options (it keeps its own), or pass a new --out for a new run"
             )
-        merged = info.arms + [arm for arm in arms if arm not in info.arms]
-        info = RunInfo(info.id, info.createdAt, url, merged, info.evalSet)
+        info = RunInfo(info.id, info.createdAt, info.url, info.arms, info.evalSet, judge, style)
     else:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(evalset.path, folder / SET_COPY)
@@ -67,16 +86,52 @@ def start(folder: Path, evalset: EvalSet, *, url: str, arms: list[str], now: dat
             url=url,
             arms=list(arms),
             evalSet={"path": str(evalset.path), "sha256": evalset.sha256, "items": len(evalset.items)},
+            judge=judge,
+            style=style,
         )
     (folder / RUN).write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")
     return info
+
+
+def existing(folder: Path | None) -> RunInfo | None:
+    """The run already in ``folder`` (None when there is none yet); SetupError when ``folder`` is a file
+    or its ``run.json`` is unreadable."""
+    if folder is None or not folder.exists():
+        return None
+    if not folder.is_dir():
+        raise SetupError(f"--out {folder}: not a folder")
+    if not (folder / RUN).exists():
+        return None
+    return load_info(folder)
+
+
+def contradictions(saved: RunInfo, given: RunInfo, evalset: EvalSet) -> list[str]:
+    """What ``given`` changes in a saved run, each as "option value vs the run's value"."""
+    problems = []
+    if saved.evalSet.get("sha256") != evalset.sha256:
+        problems.append(
+            f"--set {evalset.path} is another evaluation set than the run's ({saved.evalSet.get('path')})"
+        )
+    if given.url != saved.url:
+        problems.append(f"--url {given.url} vs the run's {saved.url}")
+    if given.arms != saved.arms:
+        problems.append(f"--arms {','.join(given.arms)} vs the run's {','.join(saved.arms)}")
+    if saved.judge is not None and given.judge != saved.judge:
+        problems.append(f"--judge {given.judge or '(none)'} vs the run's {saved.judge}")
+    if saved.style is not None and (given.style is None or Path(given.style) != Path(saved.style)):
+        problems.append(f"--style {given.style or '(none)'} vs the run's {saved.style}")
+    return problems
 
 
 def load_info(folder: Path) -> RunInfo:
     """The run's ``run.json``; SetupError when the folder is not a run folder."""
     try:
         data = json.loads((folder / RUN).read_text(encoding="utf-8"))
-        return RunInfo(**{key: data[key] for key in ("id", "createdAt", "url", "arms", "evalSet")})
+        return RunInfo(
+            **{key: data[key] for key in ("id", "createdAt", "url", "arms", "evalSet")},
+            judge=data.get("judge"),
+            style=data.get("style"),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         raise SetupError(f"{folder} is not an evaluation run folder (no readable {RUN})") from None
 

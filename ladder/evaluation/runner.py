@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +33,8 @@ DEFAULT_CONCURRENCY = 4
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 60.0
+STOP_AFTER_IDENTICAL = 5
+"""An arm stops after this many answers in a row ended in the same 4xx (not 429): retrying cannot fix them."""
 
 Send = Callable[[dict[str, Any]], dict[str, Any]]
 """Posts one ``/ask`` body and returns the JSON response; raises ApiError (status) or LadderError."""
@@ -56,10 +58,13 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How many pairs were sent and how many of them ended in an error."""
+    """How many pairs were sent and how many of them ended in an error; the arms stopped early, each with
+    the error that stopped it, and how many pairs were therefore not sent."""
 
     sent: int
     errors: int
+    stopped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    not_sent: int = 0
 
 
 class Pacer:
@@ -187,14 +192,16 @@ class Runner:
         self._stop = threading.Event()
         self.pacer = Pacer(self._stop, clock)
         self._write_lock = threading.Lock()
+        self._streaks: dict[str, tuple[tuple[int, str], int]] = {}
+        self._stopped: dict[str, dict[str, Any]] = {}
 
     def run(self, pairs: list[tuple[Item, str]], progress: Progress | None = None) -> Outcome:
         """Send every pair; KeyboardInterrupt and fatal errors stop new sends and propagate after the
         requests in flight have finished and been written."""
-        errors = 0
+        errors = not_sent = 0
         self._path.parent.mkdir(parents=True, exist_ok=True)
         with self._path.open("a", encoding="utf-8") as out, ThreadPoolExecutor(self._concurrency) as pool:
-            futures: set[Future[dict[str, Any]]] = {
+            futures: set[Future[dict[str, Any] | None]] = {
                 pool.submit(self._ask, item, arm, out) for item, arm in pairs
             }
             try:
@@ -202,6 +209,9 @@ class Runner:
                     finished, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
                     for future in finished:
                         record = future.result()
+                        if record is None:
+                            not_sent += 1
+                            continue
                         errors += record["status"] != "ok"
                         if progress is not None:
                             progress.advance(ok=record["status"] == "ok")
@@ -210,11 +220,15 @@ class Runner:
                 for future in futures:
                     future.cancel()
                 raise
-        return Outcome(sent=len(pairs), errors=errors)
+        return Outcome(
+            sent=len(pairs) - not_sent, errors=errors, stopped=dict(self._stopped), not_sent=not_sent
+        )
 
-    def _ask(self, item: Item, arm: str, out: Any) -> dict[str, Any]:
+    def _ask(self, item: Item, arm: str, out: Any) -> dict[str, Any] | None:
         if self._stop.is_set():
             raise Stopped
+        if arm in self._stopped:
+            return None
         body = {"question": item.question, "mode": arm}
         error: ApiError | None = None
         latency_ms = 0
@@ -242,10 +256,26 @@ class Runner:
                 continue
             self.pacer.accepted(started)
             latency_ms = round((self._clock() - started) * 1000)
+            self._count(arm, None)
             return self._write(out, _record(item, arm, "ok", attempt, latency_ms, response=response))
         assert error is not None
         failure = {"httpStatus": error.status, "code": error.code, "message": error.api_message}
+        self._count(arm, failure)
         return self._write(out, _record(item, arm, "error", attempt, latency_ms, error=failure))
+
+    def _count(self, arm: str, failure: dict[str, Any] | None) -> None:
+        """Track the arm's run of identical client errors; stop the arm when it reaches the limit."""
+        with self._write_lock:
+            status: int = 0 if failure is None else failure["httpStatus"]
+            if failure is None or not 400 <= status < 500 or status == THROTTLED:
+                self._streaks.pop(arm, None)
+                return
+            key = (status, str(failure["code"]))
+            previous, count = self._streaks.get(arm, (key, 0))
+            count = count + 1 if previous == key else 1
+            self._streaks[arm] = (key, count)
+            if count >= STOP_AFTER_IDENTICAL and arm not in self._stopped:
+                self._stopped[arm] = {**failure, "count": count}
 
     def _write(self, out: Any, record: dict[str, Any]) -> dict[str, Any]:
         line = json.dumps(record, ensure_ascii=False) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ SUMMARY_ARM_KEYS = (
     "latencyMs",
     "costPerQueryUsd",
     "modelId",
+    "errorCauses",
 )
 
 
@@ -90,6 +92,9 @@ def summarise(
             if record_arm == arm and record["status"] == "ok" and record.get("response", {}).get("modelId")
         )
         entry["modelId"] = models.most_common(1)[0][0] if models else None
+        entry["errorCauses"] = error_causes(
+            record for (_, record_arm), record in records.items() if record_arm == arm
+        )
         arms[arm] = entry
     generation = next(
         (arms[a]["modelId"] for a in ("rag", *info.arms) if a in arms and arms[a]["modelId"]), None
@@ -104,6 +109,31 @@ def summarise(
         },
         "arms": arms,
     }
+
+
+def error_causes(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The arm's errors grouped by HTTP status and code, most frequent first: ``httpStatus``, ``code``,
+    ``count`` and the first ``message`` seen."""
+    groups: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for record in records:
+        if record.get("status") != "error":
+            continue
+        error = record.get("error") or {}
+        key = (error.get("httpStatus"), error.get("code"))
+        group = groups.setdefault(
+            key, {"httpStatus": key[0], "code": key[1], "count": 0, "message": error.get("message")}
+        )
+        group["count"] += 1
+    return sorted(groups.values(), key=lambda group: -group["count"])
+
+
+def describe_causes(causes: list[dict[str, Any]]) -> str:
+    """``404 NotFound x 45 ("Missing Authentication Token")``, the causes joined by ``; ``."""
+    return "; ".join(
+        f"{cause['httpStatus']} {cause['code']} x {cause['count']}"
+        + (f' ("{cause["message"]}")' if cause.get("message") else "")
+        for cause in causes
+    )
 
 
 def mean(values: Any) -> float | None:

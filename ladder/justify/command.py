@@ -12,12 +12,13 @@ from typing import Any
 from stacks.fine_tune import verdict
 from training_jobs import dataprep
 
-from .. import data
+from .. import data, hints
 from ..errors import LadderError
+from ..evaluation.summary import describe_causes
 from .bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
 from .economics import CLEARLY_CHEAPER
 from .rules import MAX_CORRECTNESS_DROP, Decision, Inputs, Targets, decide
-from .runs import EvalRun, read_run
+from .runs import EvalRun, UnusableRunError, read_run
 
 DEFAULT_VALID_DAYS = 90
 DEFAULT_OUT = Path("ladder-verdict.json")
@@ -47,6 +48,18 @@ def run_justify(options: JustifyOptions, *, now: datetime) -> JustifyResult:
     """Reads the run (SetupError when missing, exit 2; UnusableRunError when malformed, exit 1), checks
     ``--data`` with ``ladder data check``'s rules, decides, and writes the verdict."""
     run = read_run(options.eval_dir)
+    if run.generation_model_id is None:
+        causes = "; ".join(
+            f"{arm.name}: {describe_causes(list(arm.error_causes))}"
+            for arm in run.arms.values()
+            if arm.error_causes
+        )
+        raise UnusableRunError(
+            f"{run.dir}: no answer came back, so there is nothing to decide on"
+            + (f" ({causes})" if causes else "")
+            + ". Fix the cause, then retry the answers with: "
+            + hints.command("eval", "run", "--out", str(run.dir))
+        )
     report = None
     if options.data is not None:
         prep = data.prep_options(min_examples=options.min_examples, eval_fraction=None)
@@ -126,9 +139,9 @@ def format_result(result: JustifyResult) -> str:
         f"Targets: correctness >= {targets['correctness']:.2f}, format compliance >= "
         f"{targets['formatCompliance']:.2f}, at least {targets['minItems']} scored items",
         "",
-        f"  #  {'rule':<{width}}  {'outcome':<8}  numbers",
+        f"  #  {'rule':<{width}}  {'outcome':<9}  numbers",
         *(
-            f"  {rule.number}  {rule.name:<{width}}  {rule.outcome:<8}  {rule.detail}"
+            f"  {rule.number}  {rule.name:<{width}}  {rule.outcome:<9}  {rule.detail}"
             for rule in decision.rules
         ),
         "",

@@ -20,10 +20,12 @@ the one with the higher correctness, then the higher format compliance; ``rag`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from training_jobs import dataprep
 
+from .. import hints
+from ..evaluation.summary import describe_causes
 from .bootstrap import Interval, paired_bootstrap
 from .economics import FineTuneEconomics, ScaleCase, scale_case
 from .runs import ArmSummary, EvalRun, Score
@@ -31,6 +33,12 @@ from .runs import ArmSummary, EvalRun, Score
 PROMPT, RAG, FINETUNED = "prompt", "rag", "finetuned"
 MAX_CORRECTNESS_DROP = 0.05
 MISSED_ITEMS_SHOWN = 10
+
+MET, NOT_MET, DECIDES, UNDECIDED, SKIPPED = "met", "not met", "decides", "undecided", "skipped"
+OUTCOMES = (MET, NOT_MET, DECIDES, UNDECIDED, SKIPPED)
+"""What a rule found: its condition holds and it sets the verdict (``decides``); holds without changing the
+verdict (``met``); does not hold (``not met``); cannot be told from the run (``undecided``); or was not
+reached (``skipped``)."""
 
 RULE_NAMES = {
     1: "No measurement",
@@ -73,7 +81,7 @@ class Inputs:
 
 @dataclass(frozen=True)
 class RuleOutcome:
-    """One rule as printed: its number, ``decides`` / ``passes`` / ``skipped`` and the numbers behind it."""
+    """One rule as printed: its number, its outcome (one of :data:`OUTCOMES`) and the numbers behind it."""
 
     number: int
     outcome: str
@@ -137,39 +145,69 @@ class _Decider:
                 if rag is None
                 else f"rag has {rag_scored} scored items < {self.targets.min_items} (--min-items)"
             )
-            self._rule(1, "decides", why)
+            self._rule(1, DECIDES, why)
             for number in range(2, 8):
-                self._rule(number, "skipped", "nothing to decide on without a measurement")
-            return self._decision(
-                "none", False, [f"No measurement: {why}. Measure first: `ladder eval run --set EVAL.jsonl`."]
-            )
-        self._rule(
-            1, "passes", f"rag has {rag_scored} scored items >= {self.targets.min_items} (--min-items)"
-        )
+                self._rule(number, SKIPPED, "nothing to decide on without a measurement")
+            return self._decision("none", False, [f"No measurement: {why}. {self._measure_next(rag)}"])
+        self._rule(1, NOT_MET, f"rag has {rag_scored} scored items >= {self.targets.min_items} (--min-items)")
 
         meeting: ArmSummary | None = None
         for number, name in ((2, PROMPT), (3, RAG)):
             arm = self.arms.get(name)
             if arm is None:
-                self._rule(number, "skipped", f"the run has no {name} arm")
+                self._rule(number, SKIPPED, f"the run has no {name} arm")
             elif meeting is not None:
-                self._rule(number, "skipped", f"{meeting.name} already meets the targets")
+                self._rule(number, SKIPPED, f"{meeting.name} already meets the targets")
             elif meets_targets(arm, self.targets):
                 meeting = arm
-                self._rule(number, "decides", f"{self._against_targets(arm)}: both targets met")
+                self._rule(number, DECIDES, f"{self._against_targets(arm)}: both targets met")
             else:
-                self._rule(number, "passes", f"{self._against_targets(arm)}: a target is missed")
+                self._rule(number, NOT_MET, f"{self._against_targets(arm)}: a target is missed")
 
         best = self._best_non_fine_tuned()
-        if meeting is not None:
-            return self._targets_met(meeting)
-        return self._gap(best)
+        decision = self._targets_met(meeting) if meeting is not None else self._gap(best)
+        unfinished = self._unfinished()
+        if unfinished:
+            decision = replace(
+                decision,
+                conclusions=(
+                    *decision.conclusions,
+                    f"The run is unfinished ({unfinished}); continue it before relying on this verdict: "
+                    f"{self._continue_command()}",
+                ),
+            )
+        return decision
+
+    def _unfinished(self) -> str:
+        """``rag 4 of 45 answers, ...`` for the arms with answers still to fetch; empty when none."""
+        expected = self.inputs.run.eval_set_items
+        return ", ".join(
+            f"{arm.name} {arm.n} of {expected} answers" for arm in self.arms.values() if arm.n < expected
+        )
+
+    def _continue_command(self) -> str:
+        return hints.command("eval", "run", "--out", str(self.inputs.run.dir))
+
+    def _measure_next(self, rag: ArmSummary | None) -> str:
+        """What to do when there is no measurement: finish this run, fix its errors, or measure."""
+        if rag is not None and rag.n < self.inputs.run.eval_set_items:
+            return (
+                f"The run is unfinished (rag has {rag.n} of {self.inputs.run.eval_set_items} answers): "
+                f"continue it with: {self._continue_command()}"
+            )
+        if rag is not None and rag.errors:
+            return (
+                f"{rag.errors} rag answers ended in an error"
+                + (f" ({describe_causes(list(rag.error_causes))})" if rag.error_causes else "")
+                + f": fix the cause, then retry them with: {self._continue_command()}"
+            )
+        return f"Measure first: {hints.command('eval', 'run', '--set', 'EVAL.jsonl')}"
 
     # --- rules 4-6 ----------------------------------------------------------------------------------------
 
     def _targets_met(self, meeting: ArmSummary) -> Decision:
-        self._rule(4, "skipped", f"{meeting.name} meets the targets")
-        self._rule(5, "skipped", f"{meeting.name} meets the targets")
+        self._rule(4, SKIPPED, f"{meeting.name} meets the targets")
+        self._rule(5, SKIPPED, f"{meeting.name} meets the targets")
         rung = meeting.name
         conclusions = [
             f"{RULE_NAMES[2 if rung == PROMPT else 3]}: {self._against_targets(meeting)}; "
@@ -188,17 +226,17 @@ class _Decider:
         return self._measured(rung, justified, conclusions, failed_metric=None, best=meeting)
 
     def _gap(self, best: ArmSummary) -> Decision:
-        self._rule(6, "skipped", "no arm meets the targets, so there is nothing cheaper to replace")
+        self._rule(6, SKIPPED, "no arm meets the targets, so there is nothing cheaper to replace")
         correctness_ok = best.correctness is not None and best.correctness >= self.targets.correctness
         format_ok = best.format_compliance is None or best.format_compliance >= self.targets.format_compliance
         if not correctness_ok and format_ok:
             text = self._knowledge_gap(best)
-            self._rule(4, "decides", text)
-            self._rule(5, "skipped", f"{best.name} meets the format target")
+            self._rule(4, DECIDES, text)
+            self._rule(5, SKIPPED, f"{best.name} meets the format target")
             return self._measured(RAG, False, [f"Knowledge gap: {text}"], failed_metric="correct", best=best)
         self._rule(
             4,
-            "passes",
+            NOT_MET,
             f"{best.name} format compliance {_rate(best.format_compliance)} < target "
             f"{self.targets.format_compliance:.2f}: not only a knowledge problem",
         )
@@ -209,11 +247,11 @@ class _Decider:
         conclusions: list[str] = []
         data_ok, data_text = self._data_check()
         if data_ok:
-            self._rule(5, "decides", f"{gap}; {data_text}")
+            self._rule(5, DECIDES, f"{gap}; {data_text}")
             conclusions.append(f"Behaviour gap: {gap}; {data_text}: fine-tuning is justified.")
             rung, justified = "finetune", True
         else:
-            self._rule(5, "decides", f"{gap}; {data_text}")
+            self._rule(5, DECIDES, f"{gap}; {data_text}")
             conclusions.append(f"Behaviour gap: {gap}, but {data_text}: fine-tuning is not justified yet.")
             rung, justified = best.name, False
         if not correctness_ok:
@@ -259,11 +297,11 @@ class _Decider:
     def _scale(self, meeting: ArmSummary) -> tuple[bool, str]:
         qpd = self.inputs.queries_per_day
         if qpd is None:
-            self._rule(6, "skipped", "no --queries-per-day")
+            self._rule(6, SKIPPED, "no --queries-per-day")
             return False, ""
         if meeting.cost_per_query_usd is None:
             text = f"{meeting.name} has no costPerQueryUsd in the summary, so no cost can be compared"
-            self._rule(6, "passes", text)
+            self._rule(6, UNDECIDED, text)
             return False, text
         self.scale = scale_case(
             queries_per_day=qpd,
@@ -275,13 +313,13 @@ class _Decider:
         self.assumptions = self.inputs.economics.describe()
         text = self.scale.describe()
         if not self.scale.clearly_cheaper:
-            self._rule(6, "passes", f"{text}; not clearly cheaper")
+            self._rule(6, NOT_MET, f"{text}; not clearly cheaper")
             return False, f"{text}; not clearly cheaper"
         data_ok, data_text = self._data_check()
         if not data_ok:
-            self._rule(6, "passes", f"{text}; but {data_text}")
+            self._rule(6, NOT_MET, f"{text}; but {data_text}")
             return False, f"{text}; but {data_text}"
-        self._rule(6, "decides", f"{text}; {data_text}")
+        self._rule(6, DECIDES, f"{text}; {data_text}")
         return True, f"{text}; {data_text}"
 
     # --- rule 7 -------------------------------------------------------------------------------------------
@@ -297,8 +335,24 @@ class _Decider:
     ) -> Decision:
         finetuned = self.arms.get(FINETUNED)
         if finetuned is None:
-            self._rule(7, "skipped", "the run has no finetuned arm")
+            self._rule(7, SKIPPED, "the run has no finetuned arm")
             return self._decision(rung, justified, conclusions)
+        if not scored_items(self.inputs.run.arm_scores(FINETUNED)):
+            causes = describe_causes(list(finetuned.error_causes))
+            text = (
+                f"the finetuned arm was not measured: {finetuned.errors} of {finetuned.n} answers ended in "
+                "an error" + (f" ({causes})" if causes else "") + " and none was scored"
+            )
+            self._rule(7, UNDECIDED, text)
+            return self._decision(
+                rung,
+                justified,
+                [
+                    *conclusions,
+                    f"Fine-tuned model not measured: {text}. Check it is published (`ladder finetune "
+                    f"status`), then retry those answers with: {self._continue_command()}",
+                ],
+            )
         drop = _drop(best, finetuned)
         drop_text = (
             f"finetuned correctness {_rate(finetuned.correctness)} vs {best.name} {_rate(best.correctness)}"
@@ -307,19 +361,19 @@ class _Decider:
         if failed_metric is None:
             if justified and drop_ok and meets_targets(finetuned, self.targets):
                 text = f"{drop_text}, meets the targets: keep it for the scale case"
-                self._rule(7, "passes", text)
+                self._rule(7, MET, text)
                 return self._decision(rung, justified, [*conclusions, f"Fine-tuned model measured: {text}."])
             text = (
                 f"{best.name} meets the targets without it ({drop_text}); "
                 "switch the flag off (-c fineTune=false)"
             )
-            self._rule(7, "decides", text)
+            self._rule(7, DECIDES, text)
             return self._decision(best.name, False, [f"Fine-tuned model not needed: {text}.", *conclusions])
         interval = self._bootstrap(best.name, failed_metric)
         metric_name = "format compliance" if failed_metric == "formatOk" else "correctness"
         if interval is None:
             text = f"no items scored on {metric_name} in both {best.name} and finetuned"
-            self._rule(7, "decides", f"{text}; switch the flag off (-c fineTune=false)")
+            self._rule(7, DECIDES, f"{text}; switch the flag off (-c fineTune=false)")
             return self._decision(
                 best.name if rung == "finetune" else rung,
                 False,
@@ -328,7 +382,7 @@ class _Decider:
         self.interval = interval
         measured = f"finetuned - {best.name} on {metric_name}: {interval.describe()}; {drop_text}"
         if interval.above_zero and drop_ok:
-            self._rule(7, "decides", f"{measured}: measurably better, keep it")
+            self._rule(7, DECIDES, f"{measured}: measurably better, keep it")
             return self._decision(
                 "finetune",
                 True,
@@ -339,7 +393,7 @@ class _Decider:
             if not interval.above_zero
             else f"its correctness is lower by more than {MAX_CORRECTNESS_DROP:.2f}"
         )
-        self._rule(7, "decides", f"{measured}: {why}; switch the flag off (-c fineTune=false)")
+        self._rule(7, DECIDES, f"{measured}: {why}; switch the flag off (-c fineTune=false)")
         return self._decision(
             best.name if rung == "finetune" else rung,
             False,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import hints
 from ..errors import LadderError, SetupError
 
 SUMMARY_FILE = "summary.json"
@@ -39,6 +40,8 @@ class ArmSummary:
     source_hit_rate: float | None
     mrr: float | None
     cost_per_query_usd: float | None
+    error_causes: tuple[dict[str, Any], ...] = ()
+    """``errorCauses`` of the summary (absent in runs made before it existed)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class EvalRun:
 
     dir: Path
     id: str
-    generation_model_id: str
+    generation_model_id: str | None
+    """None when no answer came back (every request ended in an error)."""
     eval_set_sha256: str
     eval_set_items: int
     arms: Mapping[str, ArmSummary]
@@ -75,7 +79,8 @@ def read_run(folder: Path) -> EvalRun:
     """The run in ``folder``; SetupError when it or a file is missing, UnusableRunError when malformed."""
     if not folder.is_dir():
         raise SetupError(
-            f"--eval {folder}: no such run folder (run `ladder eval run --set EVAL.jsonl` first)"
+            f"{folder}: no such run folder (measure first: "
+            f"{hints.command('eval', 'run', '--set', 'EVAL.jsonl')})"
         )
     summary_path, scores_path = folder / SUMMARY_FILE, folder / SCORES_FILE
     for path in (summary_path, scores_path):
@@ -102,9 +107,11 @@ def _read_summary(path: Path) -> dict[str, Any]:
     run = document.get("run") if isinstance(document, dict) else None
     if not isinstance(run, dict):
         raise UnusableRunError(f"{path}: expected an object with 'run' and 'arms'")
-    for key in ("id", "generationModelId"):
-        if not isinstance(run.get(key), str) or not run[key]:
-            problems.append(f"run.{key} must be a non-empty string")
+    if not isinstance(run.get("id"), str) or not run["id"]:
+        problems.append("run.id must be a non-empty string")
+    model = run.get("generationModelId")
+    if model is not None and (not isinstance(model, str) or not model):
+        problems.append("run.generationModelId must be a non-empty string or null (no answer came back)")
     eval_set = run.get("evalSet")
     if not isinstance(eval_set, dict):
         problems.append("run.evalSet must be an object with sha256 and items")
@@ -136,6 +143,9 @@ def _arm(path: Path, name: str, values: Any) -> ArmSummary:
         value = values.get(key)
         if value is not None and _is_number(value) and value > 1:
             problems.append(f"arms.{name}.{key} is a rate from 0 to 1, got {value!r}")
+    causes = values.get("errorCauses") or []
+    if not isinstance(causes, list):
+        problems.append(f"arms.{name}.errorCauses must be a list")
     if problems:
         raise UnusableRunError(f"{path}: " + "; ".join(problems))
     return ArmSummary(
@@ -147,6 +157,7 @@ def _arm(path: Path, name: str, values: Any) -> ArmSummary:
         source_hit_rate=values.get("sourceHitRate"),
         mrr=values.get("mrr"),
         cost_per_query_usd=values.get("costPerQueryUsd"),
+        error_causes=tuple(cause for cause in causes if isinstance(cause, dict)),
     )
 
 

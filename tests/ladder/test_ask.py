@@ -173,12 +173,12 @@ def test_ask_refuses_to_send_credentials_over_plain_http_to_a_remote_host(stacks
 
 
 def test_pretty_output_warns_when_the_answer_is_not_grounded_and_shows_no_sources_without_citations():
-    # Given a prompt-mode answer that the grounding check did not support, blocked by the guardrail
+    # Given a rag-mode answer that the grounding check did not support, blocked by the guardrail
     response = {
         **RAG_RESPONSE,
         "citations": [],
         "grounded": False,
-        "mode": "prompt",
+        "mode": "rag",
         "guardrail": {"action": "GUARDRAIL_INTERVENED"},
     }
 
@@ -189,3 +189,36 @@ def test_pretty_output_warns_when_the_answer_is_not_grounded_and_shows_no_source
     assert "Sources:" not in text
     assert "Not grounded" in text
     assert "Guardrail: GUARDRAIL_INTERVENED" in text
+
+
+def test_prompt_mode_does_not_claim_the_answer_is_ungrounded(stacks, run_cli, api_server):
+    """Prompt mode retrieves nothing, so the API's ``grounded: false`` says nothing about the answer."""
+    stacks.deployed("LadderRagApi", {"AskUrl": api_server.url})
+    stacks.deployed("LadderRagApi", {"AskUrl": api_server.url})
+    api_server.answer(200, {**RAG_RESPONSE, "mode": "prompt", "citations": [], "grounded": False})
+    prompt = run_cli("ask", "What is Harbormist?", "--mode", "prompt")
+    api_server.answer(200, {**RAG_RESPONSE, "grounded": False})
+    rag = run_cli("ask", "What is Harbormist?")
+
+    assert prompt.code == rag.code == 0
+    assert "grounded" not in prompt.out.lower()
+    assert "Not grounded: the answer is not supported by the retrieved passages." in rag.out
+
+
+def test_ask_takes_url_as_eval_run_does_without_asking_cloudformation(run_cli, api_server):
+    api_server.answer(200, RAG_RESPONSE)
+
+    result = run_cli("ask", "How much leave?", "--url", api_server.url)
+
+    assert result.code == 0, result.err
+    assert json.loads(api_server.requests[0].body)["question"] == "How much leave?"
+
+
+def test_an_unquoted_question_is_refused_with_the_quoted_command(run_cli, api_server, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["ladder"])
+
+    result = run_cli("ask", "How", "many", "days?", "--url", api_server.url)
+
+    assert result.code == 2
+    assert "the question must be one argument; quote it: ladder ask 'How many days?'" in result.err
+    assert api_server.requests == []

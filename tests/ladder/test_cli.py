@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import runpy
 import sys
 
@@ -63,7 +64,8 @@ def test_top_k_outside_the_apis_range_is_a_usage_error(capsys):
 
 
 def test_without_a_region_the_user_is_told_how_to_set_one(run_cli, monkeypatch, tmp_path):
-    # Given no region anywhere in the environment or AWS configuration
+    # Given no region anywhere in the environment or AWS configuration, outside the project (no cdk.json)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
 
@@ -73,3 +75,48 @@ def test_without_a_region_the_user_is_told_how_to_set_one(run_cli, monkeypatch, 
     # Then exit 2 with how to set a region
     assert result.code == 2
     assert "no AWS region: pass --region" in result.err
+
+
+def test_version_is_the_packages(capsys):
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ladder {importlib.metadata.version('ladder')}"
+
+
+def test_bare_ladder_prints_the_commands(capsys):
+    code = cli.main([])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    for command in ("ask", "docs", "doctor", "data", "justify", "finetune", "eval"):
+        assert f"    {command} " in out or f"    {command}\n" in out
+
+
+def _options(parser, path):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, [*path, name])
+        elif not isinstance(action, argparse._HelpAction | argparse._VersionAction):
+            yield " ".join(path), "/".join(action.option_strings) or action.dest, action.help
+
+
+def test_every_option_and_argument_has_help():
+    missing = [
+        (command, option) for command, option, text in _options(cli.build_parser(), ["ladder"]) if not text
+    ]
+    assert missing == []
+
+
+def test_an_ec2_instance_name_suggests_the_sagemaker_one(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(
+            ["finetune", "plan", "--base-model", "Qwen/Qwen2.5-7B-Instruct", "--instance-type", "g5.4xlarge"]
+        )
+
+    assert exit_info.value.code == 2
+    assert "did you mean ml.g5.4xlarge?" in capsys.readouterr().err

@@ -218,10 +218,10 @@ def test_questions_that_retrieve_nothing_are_left_out_and_reported(
     assert len((tmp_path / "c.jsonl").read_text().splitlines()) == 1
 
 
-def test_a_bad_pairs_file_names_every_bad_line_and_retrieves_nothing(
+def test_a_bad_pairs_file_names_every_bad_line_before_any_aws_call(
     deployment: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    deployment.function({**FUNCTION_ENV, "MAX_QUESTION_CHARS": "10"})
+    # No stack is queued: a CloudFormation call would fail the stubber.
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text(
         "\n".join(
@@ -230,7 +230,6 @@ def test_a_bad_pairs_file_names_every_bad_line_and_retrieves_nothing(
                 "{nope",
                 json.dumps({"question": "Leave?"}),
                 json.dumps({"question": "Leave?", "answer": "  "}),
-                json.dumps({"question": "A question that is too long", "answer": "x"}),
             ]
         )
     )
@@ -238,11 +237,36 @@ def test_a_bad_pairs_file_names_every_bad_line_and_retrieves_nothing(
     code, _, err = run(deployment, capsys, "--qa", str(pairs), "--out", str(tmp_path / "c.jsonl"))
 
     assert code == 1
-    assert "4 unusable lines, nothing retrieved" in err
+    assert "3 unusable lines, nothing retrieved" in err
     assert "line 2: not valid JSON" in err
     assert 'line 3: expected an object with exactly "question" and "answer"' in err
     assert "line 4: answer must be a non-empty string" in err
-    assert "line 5: question has 27 characters; the API accepts at most 10" in err
+    assert not (tmp_path / "c.jsonl").exists()
+
+
+def test_a_missing_pairs_file_is_reported_before_any_aws_call(
+    deployment: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        deployment, capsys, "--qa", str(tmp_path / "nosuch.jsonl"), "--out", str(tmp_path / "c")
+    )
+
+    assert code == 2
+    assert f"cannot read {tmp_path / 'nosuch.jsonl'}" in err
+
+
+def test_a_question_longer_than_the_deployed_limit_is_named(
+    deployment: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployment.function({**FUNCTION_ENV, "MAX_QUESTION_CHARS": "10"})
+    pairs = write_pairs(
+        tmp_path / "pairs.jsonl", ("Leave?", "25 days."), ("A question that is too long", "x")
+    )
+
+    code, _, err = run(deployment, capsys, "--qa", str(pairs), "--out", str(tmp_path / "c.jsonl"))
+
+    assert code == 1
+    assert "line 2: question has 27 characters; the API accepts at most 10" in err
     assert not (tmp_path / "c.jsonl").exists()
 
 
@@ -262,8 +286,9 @@ def test_a_missing_rag_stack_is_missing_setup(
     deployment: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     deployment.stacks.missing("LadderRagApi")
+    pairs = write_pairs(tmp_path / "pairs.jsonl", ("Leave?", "25 days."))
 
-    code, _, err = run(deployment, capsys, "--qa", str(tmp_path / "p.jsonl"), "--out", str(tmp_path / "c"))
+    code, _, err = run(deployment, capsys, "--qa", str(pairs), "--out", str(tmp_path / "c"))
 
     assert code == 2
     assert "stack LadderRagApi not found" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,9 +13,10 @@ import pytest
 
 from ladder.evaluation import commands
 from ladder.evaluation.metrics import SCORE_KEYS
+from ladder.evaluation.runner import STOP_AFTER_IDENTICAL
 from ladder.evaluation.summary import SUMMARY_ARM_KEYS
 
-from .conftest import write_set
+from .conftest import items, write_set
 from .loopback import LoopbackApi, serve
 
 ITEMS = [
@@ -170,6 +172,15 @@ def test_ctrl_c_exits_130_keeping_what_finished(
     assert result.code == 130 and "--out" in result.err
     kept = (out / "responses.jsonl").read_text().splitlines()
     assert 2 <= len(kept) < 6
+    header, *rows = result.out.splitlines()
+    assert (
+        "refusal accuracy" in header
+        and "answers" in header
+        and "refusal " not in header.replace("refusal accuracy", "")
+    )
+    answered = {row.split()[0]: row.split()[1:4] for row in rows}
+    assert sum(int(n) for n, _, _ in answered.values()) == len(kept)
+    assert all(words[1:] == ["of", "3"] for words in answered.values())
     assert (out / "summary.json").exists()
 
 
@@ -242,3 +253,152 @@ def test_a_judge_model_the_role_may_not_invoke_is_refused_before_sending(
     assert result.code == 2
     assert "may only invoke anthropic.claude-3-5-sonnet-20240620-v1:0" in result.err
     assert api.received == []
+
+
+def _printed_command(err: str, marker: str) -> list[str]:
+    """The command the CLI printed after ``marker``, split as a shell would; the program name dropped."""
+    line = next(line for line in err.splitlines() if marker in line)
+    words = shlex.split(line.split(marker, 1)[1])
+    assert words[0] == "ladder"
+    return words[1:]
+
+
+def test_the_printed_continue_command_resumes_against_the_runs_own_endpoint(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After Ctrl-C the hint, pasted as printed, sends the rest to the URL in run.json: no stack lookup
+    (the stubbed CloudFormation has no answer queued and would fail the test), nothing to another API."""
+
+    class Interrupt:
+        def advance(self, *, ok: bool) -> None:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def interrupting_bar(total: int) -> Iterator[Interrupt]:
+        yield Interrupt()
+
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "my runs" / "run 1"
+    with monkeypatch.context() as patched:
+        patched.setattr(commands, "progress_bar", interrupting_bar)
+        first = run_cli(
+            "eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out), "--concurrency", "1"
+        )
+    assert first.code == 130
+    resume = _printed_command(first.err, "continue with: ")
+    assert "--url" not in resume and "--set" not in resume
+
+    again = run_cli(*resume)
+
+    assert again.code == 0, again.err
+    assert sorted(api.received) == sorted(
+        (item["question"], arm) for item in ITEMS for arm in ("prompt", "rag")
+    )
+    assert json.loads((out / "run.json").read_text())["url"] == api.url
+
+
+def test_an_option_that_contradicts_the_saved_run_is_refused_naming_both(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    assert run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out)).code == 0
+    sent = len(api.received)
+    other = "https://other.example/prod/ask"
+
+    moved = run_cli("eval", "run", "--out", str(out), "--url", other)
+    fewer = run_cli("eval", "run", "--out", str(out), "--arms", "rag")
+    other_set = write_set(tmp_path / "other.jsonl", ITEMS[:1])
+    changed = run_cli("eval", "run", "--out", str(out), "--set", str(other_set))
+
+    assert moved.code == 2 and f"--url {other} vs the run's {api.url}" in moved.err
+    assert fewer.code == 2 and "--arms rag vs the run's prompt,rag" in fewer.err
+    assert changed.code == 2 and f"--set {other_set} is another evaluation set" in changed.err
+    assert "pass a new --out" in moved.err
+    assert len(api.received) == sent
+    assert json.loads((out / "run.json").read_text())["url"] == api.url
+
+
+def test_the_retry_hint_after_errors_works_when_pasted(run_cli: Any, tmp_path: Path) -> None:
+    with serve(LoopbackApi(answer=answer, failures={("Share price?", "rag"): [500]})) as flaky:
+        evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+        out = tmp_path / "run (nightly)"
+        first = run_cli(
+            "eval",
+            "run",
+            "--set",
+            str(evalset),
+            "--url",
+            flaky.url,
+            "--out",
+            str(out),
+            "--region",
+            "us-east-1",
+        )
+        assert first.code == 1
+        retry = _printed_command(first.err, "Retry them with: ")
+        assert retry == ["eval", "run", "--out", str(out), "--region", "us-east-1"]
+
+        again = run_cli(*retry)
+
+        assert again.code == 0, again.err
+        assert flaky.received.count(("Share price?", "rag")) == 2
+        assert len(flaky.received) == 7
+
+
+def test_a_new_run_without_a_set_says_what_it_needs(run_cli: Any, tmp_path: Path) -> None:
+    result = run_cli("eval", "run", "--out", str(tmp_path / "new"))
+    assert result.code == 2 and "eval run needs --set FILE" in result.err
+
+
+def test_a_wrong_url_stops_the_arm_early_and_groups_the_errors_by_cause(
+    run_cli: Any, api_server: Any, tmp_path: Path
+) -> None:
+    """API Gateway answers an unknown path with 403/404 and {"message": ...}; retrying cannot fix it."""
+    api_server.answer(404, {"message": "Missing Authentication Token"})
+    evalset = write_set(tmp_path / "set.jsonl", items(12))
+
+    result = run_cli(
+        "eval",
+        "run",
+        "--set",
+        str(evalset),
+        "--url",
+        api_server.url,
+        "--arms",
+        "rag",
+        "--out",
+        str(tmp_path / "run"),
+        "--concurrency",
+        "1",
+    )
+
+    assert result.code == 1
+    assert len(api_server.requests) == STOP_AFTER_IDENTICAL
+    n = STOP_AFTER_IDENTICAL
+    assert (
+        f'rag: {n} answers ended in an error: 404 ApiGateway x {n} ("Missing Authentication Token")'
+        in result.err
+    )
+    assert f"rag: stopped after {STOP_AFTER_IDENTICAL} answers in a row ended in 404 ApiGateway" in result.err
+    assert "Retry them with: ladder eval run --out" in result.err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["arms"]["rag"]["errorCauses"] == [
+        {
+            "httpStatus": 404,
+            "code": "ApiGateway",
+            "count": STOP_AFTER_IDENTICAL,
+            "message": "Missing Authentication Token",
+        }
+    ]
+
+
+def test_an_empty_set_says_empty(run_cli: Any, api: LoopbackApi, tmp_path: Path) -> None:
+    evalset = tmp_path / "set.jsonl"
+    evalset.write_text("\n\n", encoding="utf-8")
+
+    result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(tmp_path / "run"))
+
+    assert result.code == 1
+    assert f"{evalset} is empty: an evaluation set needs at least one item" in result.err
+    assert api.received == [] and not (tmp_path / "run").exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder.errors import SetupError
+from ladder.errors import LadderError, SetupError
 from ladder.evaluation.evalset import InvalidSetError, load_set, parse_item
 from ladder.evaluation.metrics import contains
 
@@ -104,7 +104,7 @@ def test_the_report_names_every_bad_line_and_blank_lines_are_skipped(tmp_path: P
 def test_an_empty_set_and_an_unreadable_file_are_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n\n", encoding="utf-8")
-    with pytest.raises(InvalidSetError, match="no items"):
+    with pytest.raises(LadderError, match="is empty: an evaluation set needs at least one item"):
         load_set(empty)
     with pytest.raises(SetupError, match="cannot read evaluation set"):
         load_set(tmp_path / "missing.jsonl")

@@ -27,8 +27,14 @@ def write_run(
     source_hit_rate: float = 0.55,
     mrr: float = 0.41,
     errors: dict[str, int] | None = None,
+    error_cause: dict[str, Any] | None = None,
+    items_in_set: int | None = None,
 ) -> Path:
-    """A run folder whose summary rates are the means of the crafted per-item scores."""
+    """A run folder whose summary rates are the means of the crafted per-item scores.
+
+    ``errors`` adds error lines per arm (counted in ``n``, as the eval counts them), all of
+    ``error_cause`` (``httpStatus``, ``code``, ``message``); ``items_in_set`` makes a set larger than the
+    answers (an unfinished run)."""
     folder.mkdir(parents=True, exist_ok=True)
     lines: list[dict[str, Any]] = []
     summary_arms: dict[str, Any] = {}
@@ -37,9 +43,10 @@ def write_run(
             lines.append(score(f"item-{n:03d}", arm, correct=correct, format_ok=format_ok))
         for n in range((errors or {}).get(arm, 0)):
             lines.append(score(f"error-{n:03d}", arm, status="error", correct=None, format_ok=None))
+        failed = (errors or {}).get(arm, 0)
         summary_arms[arm] = {
-            "n": len(scored),
-            "errors": (errors or {}).get(arm, 0),
+            "n": len(scored) + failed,
+            "errors": failed,
             "correctness": _mean([c for c, _ in scored]),
             "mustIncludeRecall": None,
             "tokenF1": None,
@@ -51,15 +58,16 @@ def write_run(
             "judge": None,
             "latencyMs": {"p50": 900, "p95": 2100},
             "costPerQueryUsd": (cost_per_query or {}).get(arm, 0.0004),
-            "modelId": MODEL,
+            "modelId": MODEL if scored else None,
+            "errorCauses": [{**(error_cause or {}), "count": failed}] if failed else [],
         }
-    total = max((len(s) for s in arms.values()), default=0)
+    total = items_in_set or max((arm["n"] for arm in summary_arms.values()), default=0)
     summary = {
         "run": {
             "id": folder.name,
             "createdAt": "2026-11-30T09:00:00Z",
             "url": "https://example.execute-api.us-east-1.amazonaws.com/prod/ask",
-            "generationModelId": MODEL,
+            "generationModelId": MODEL if any(arms.values()) else None,
             "evalSet": {"path": "sample_corpus/eval.jsonl", "sha256": "c0ffee" * 10 + "abcd", "items": total},
         },
         "arms": summary_arms,

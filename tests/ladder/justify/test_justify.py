@@ -479,3 +479,121 @@ def test_a_target_outside_0_to_1_is_a_usage_error(tmp_path: Path, justify, capsy
 
     assert exited.value.code == 2
     assert "must be from 0 to 1" in capsys.readouterr().err
+
+
+# --- what a person reads ----------------------------------------------------------------------------------
+
+
+def test_every_outcome_says_what_the_rule_found(tmp_path: Path, justify) -> None:
+    """A rule whose condition does not hold reads "not met", never "passes" (issue: "Prompt suffices
+    passes ... a target is missed" read as the opposite)."""
+    run = run_dir(tmp_path, prompt=items(12, 40, format_ok=20), rag=items(36, 40, format_ok=28))
+
+    result = justify(run)
+
+    assert result.code == 0, result.err
+    outcomes = {
+        line.split()[0]: line[31:41].strip() for line in result.out.splitlines() if line[:3].strip().isdigit()
+    }
+    assert outcomes == {
+        "1": "not met",
+        "2": "not met",
+        "3": "not met",
+        "4": "not met",
+        "5": "decides",
+        "6": "skipped",
+        "7": "skipped",
+    }
+    assert "passes" not in result.out and all("passes" not in r for r in result.verdict["reasons"])
+    assert any(
+        r.startswith("Rule 2 (Prompt suffices): not met - prompt correctness 0.30 < 0.80")
+        for r in result.verdict["reasons"]
+    )
+
+
+def test_the_readmes_worked_example_is_what_the_cli_prints(tmp_path: Path, capsys, monkeypatch) -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("### Worked example")[1].split("```text\n")[1].split("```")[0].splitlines()
+    command = example[0].removeprefix("$ ").split()
+    folder = tmp_path / command[2]
+    write_run(
+        folder,
+        {
+            "prompt": items(16, 40, format_ok=18),
+            "rag": items(35, 40, format_ok=26),
+            "finetuned": items(34, 40, format_ok=38),
+        },
+    )
+    write_jsonl(tmp_path / command[4], 236)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["ladder"])
+
+    assert cli.main(command[1:]) == 0
+
+    printed = capsys.readouterr().out.splitlines()
+    without_dates = [line.split(" (expires")[0] for line in printed]
+    assert without_dates == [line.split(" (expires")[0] for line in example[1:]]
+
+
+def test_the_run_folder_is_positional_and_eval_is_kept_as_an_alias(tmp_path: Path, justify) -> None:
+    run = run_dir(tmp_path, rag=items(36, 40, format_ok=40))
+
+    positional, alias = justify(run), justify("--eval", run)
+    neither = justify()
+
+    assert positional.code == alias.code == 0
+    assert positional.verdict is not None and alias.verdict is not None
+    assert positional.verdict["reasons"] == alias.verdict["reasons"]
+    assert neither.code == 2 and "justify needs RUN_DIR" in neither.err
+
+
+def test_a_finetuned_arm_that_never_answered_is_not_measured_and_keeps_the_flag_advice_out(
+    tmp_path: Path, justify
+) -> None:
+    unavailable = {"httpStatus": 400, "code": "FineTunedModelUnavailable", "message": "no model published"}
+    run = write_run(
+        tmp_path / "run",
+        {"rag": items(36, 40, format_ok=28), "finetuned": []},
+        errors={"finetuned": 40},
+        error_cause=unavailable,
+    )
+
+    result = justify(str(run), "--data", data_file(tmp_path, 300))
+
+    assert result.code == 0, result.err
+    assert result.verdict is not None
+    assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("finetune", True)
+    rule_7 = next(line for line in result.out.splitlines() if line.startswith("  7"))
+    assert "undecided" in rule_7 and "not measured: 40 of 40 answers ended in an error" in rule_7
+    assert "400 FineTunedModelUnavailable x 40" in rule_7
+    assert "switch the flag off" not in result.out.lower()
+    assert f"ladder eval run --out {run}" in result.out
+
+
+def test_a_run_where_every_answer_failed_names_the_cause_not_a_malformed_file(
+    tmp_path: Path, justify
+) -> None:
+    not_found = {"httpStatus": 404, "code": "ApiGateway", "message": "Missing Authentication Token"}
+    run = write_run(
+        tmp_path / "run", {"prompt": [], "rag": []}, errors={"prompt": 45, "rag": 45}, error_cause=not_found
+    )
+
+    result = justify(str(run))
+
+    assert result.code == 1
+    assert "no answer came back" in result.err and "malformed" not in result.err
+    assert 'rag: 404 ApiGateway x 45 ("Missing Authentication Token")' in result.err
+    assert f"ladder eval run --out {run}" in result.err
+    assert result.verdict is None and "Traceback" not in result.err
+
+
+def test_an_unfinished_run_is_continued_not_measured_again(tmp_path: Path, justify) -> None:
+    run = write_run(tmp_path / "run", {"prompt": items(4, 4), "rag": items(4, 4)}, items_in_set=45)
+
+    result = justify(str(run))
+
+    assert result.code == 0
+    assert result.verdict is not None and result.verdict["rung"] == "none"
+    first = result.verdict["reasons"][0]
+    assert "The run is unfinished (rag has 4 of 45 answers): continue it with: ladder eval run --out" in first
+    assert "Measure first" not in first
