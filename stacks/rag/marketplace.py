@@ -23,6 +23,8 @@ MARKETPLACE_WILDCARD_REASON = (
     "by aws-marketplace:ProductId to the configured third-party models, ViewSubscriptions only reads."
 )
 PRODUCT_ID_KEY = "aws-marketplace:ProductId"
+MARKETPLACE_SIDS = ("SubscribeToThirdPartyModels", "ViewMarketplaceSubscriptions")
+"""Sids of the two statements a role gets for third-party models."""
 
 
 def grant_marketplace_subscription(
@@ -48,7 +50,7 @@ def grant_marketplace_subscription(
         return
     role.add_to_principal_policy(
         iam.PolicyStatement(
-            sid="SubscribeToThirdPartyModels",
+            sid=MARKETPLACE_SIDS[0],
             actions=["aws-marketplace:Subscribe"],
             resources=["*"],
             # ProductId is multivalued: every product in the request must be one of ours, and a request
@@ -61,7 +63,7 @@ def grant_marketplace_subscription(
     )
     role.add_to_principal_policy(
         iam.PolicyStatement(
-            sid="ViewMarketplaceSubscriptions", actions=["aws-marketplace:ViewSubscriptions"], resources=["*"]
+            sid=MARKETPLACE_SIDS[1], actions=["aws-marketplace:ViewSubscriptions"], resources=["*"]
         )
     )
     reason = MARKETPLACE_WILDCARD_REASON + (f" {other_wildcards}" if other_wildcards else "")
