@@ -329,7 +329,8 @@ def cmd_docs_redrive(args: argparse.Namespace, clients: ClientFactory) -> int:
             on_change=lambda task: print(f"{_now():%H:%M:%S} {task.format()}", flush=True),
         )
     except KeyboardInterrupt:
-        print("\nStopped following; the move continues. Check it with `ladder docs redrive` again.")
+        again = hints.command("docs", "redrive")
+        print(f"\nStopped following; the move continues. Check it with `{again}` again.")
         return EXIT_INTERRUPTED
     return EXIT_FAILED if final is not None and final.status == "FAILED" else 0
 

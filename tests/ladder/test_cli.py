@@ -120,3 +120,30 @@ def test_an_ec2_instance_name_suggests_the_sagemaker_one(capsys):
 
     assert exit_info.value.code == 2
     assert "did you mean ml.g5.4xlarge?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv0", "on_path", "expected"),
+    [
+        (".venv/bin/ladder", False, ".venv/bin/ladder"),
+        (".venv/bin/ladder", True, "ladder"),
+        ("/somewhere/ladder/__main__.py", False, "-m ladder"),
+    ],
+)
+def test_printed_commands_use_the_form_that_started_ladder(tmp_path, monkeypatch, argv0, on_path, expected):
+    """A hint pasted into the same shell must run: `.venv/bin/ladder` when ladder is not on the PATH
+    (the README's setup without `source .venv/bin/activate`), `ladder` when it is."""
+    from ladder import hints
+
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / ".venv" / "bin" / "ladder"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(script.parent) if on_path else str(tmp_path / "empty"))
+    monkeypatch.setattr(sys, "argv", [argv0])
+
+    command = hints.command("eval", "run", "--out", "runs/night 1")
+
+    assert command.endswith(" eval run --out 'runs/night 1'")
+    assert command.startswith(expected) or f" {expected} " in command
