@@ -158,7 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     data_parser = commands.add_parser("data", help="data check FILE: check fine-tuning data locally")
     data_commands = data_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     check = _command(data_commands, "check", cmd_data_check)
-    check.add_argument("file", type=Path, metavar="FILE", help="JSON Lines file of chat conversations")
+    check.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="JSON Lines file of chat conversations"
+    )
+    check.add_argument(
+        "--data",
+        dest="data_file",
+        type=Path,
+        metavar="FILE",
+        help="the same as FILE, as finetune start and justify take it",
+    )
     _add_prep_options(check)
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     render = _command(data_commands, "render", cmd_data_render, parents=[aws])
@@ -356,6 +365,11 @@ def cmd_data_check(args: argparse.Namespace, clients: ClientFactory) -> int:
 
     Exit 0 when usable, 1 when there are too few clean examples, 2 when the file cannot be read.
     """
+    if args.file and args.data_file and args.file != args.data_file:
+        raise SetupError(f"two data files given: {args.file} and --data {args.data_file}; pass one")
+    args.file = args.file or args.data_file
+    if args.file is None:
+        raise SetupError("data check needs FILE (or --data FILE), a JSON Lines file of chat conversations")
     report = _check(args)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))

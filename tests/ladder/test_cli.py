@@ -147,3 +147,18 @@ def test_printed_commands_use_the_form_that_started_ladder(tmp_path, monkeypatch
 
     assert command.endswith(" eval run --out 'runs/night 1'")
     assert command.startswith(expected) or f" {expected} " in command
+
+
+def test_data_check_takes_the_file_as_finetune_start_and_justify_do(tmp_path, capsys):
+    from .conftest import write_jsonl
+
+    chats = write_jsonl(tmp_path / "chats.jsonl", 3)
+
+    positional = cli.main(["data", "check", str(chats), "--min-examples", "2"])
+    first = capsys.readouterr().out
+    option = cli.main(["data", "check", "--data", str(chats), "--min-examples", "2"])
+    second = capsys.readouterr().out
+    neither = cli.main(["data", "check"])
+
+    assert positional == option == 0 and first == second
+    assert neither == 2 and "data check needs FILE (or --data FILE)" in capsys.readouterr().err
