@@ -211,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-examples",
         type=_int_range(1, 10**7),
         metavar="N",
-        help=f"clean examples needed in --data (default {dataprep.PrepOptions().min_examples})",
+        help="clean examples needed in --data (default: fineTuneMinExamples of cdk.json, as the pipeline "
+        f"is deployed; outside the project {dataprep.PrepOptions().min_examples})",
     )
     justify.add_argument(
         "--valid-days", type=_int_range(1, 3650), default=90, metavar="DAYS", help="default %(default)s"
@@ -433,7 +434,7 @@ def cmd_justify(args: argparse.Namespace, clients: ClientFactory) -> int:
             format_compliance=args.target_format,
             min_items=args.min_items,
         ),
-        min_examples=args.min_examples,
+        min_examples=args.min_examples if args.min_examples is not None else _configured_min_examples(args),
         valid_days=args.valid_days,
         resamples=args.resamples,
         seed=args.seed,
@@ -890,7 +891,8 @@ def _add_prep_options(parser: argparse.ArgumentParser) -> None:
         "--min-examples",
         type=int,
         metavar="N",
-        help=f"clean examples needed (default {defaults.min_examples}; use the stack's fineTuneMinExamples)",
+        help="clean examples needed (default: fineTuneMinExamples of cdk.json, as the pipeline is "
+        f"deployed; outside the project {defaults.min_examples})",
     )
     parser.add_argument(
         "--eval-fraction",
@@ -902,8 +904,24 @@ def _add_prep_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> dataprep.Report:
-    options = data.prep_options(min_examples=args.min_examples, eval_fraction=args.eval_fraction)
+    min_examples = args.min_examples if args.min_examples is not None else _configured_min_examples(args)
+    options = data.prep_options(min_examples=min_examples, eval_fraction=args.eval_fraction)
     return data.check_file(args.file, options)
+
+
+def _configured_min_examples(args: argparse.Namespace) -> int | None:
+    """``fineTuneMinExamples`` as the pipeline is deployed with it (cdk.json and -c); None outside the
+    project, so the training code's default applies."""
+    cdk_json: Path = getattr(args, "cdk_json", Path("cdk.json"))
+    overrides: list[str] = getattr(args, "context", [])
+    context = doctor.read_context(cdk_json if cdk_json.is_file() else None, overrides)
+    value = context.get("fineTuneMinExamples")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise LadderError(f"fineTuneMinExamples {value!r}: expected a whole number") from None
 
 
 def _session(args: argparse.Namespace) -> boto3.session.Session:

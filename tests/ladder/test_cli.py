@@ -162,3 +162,19 @@ def test_data_check_takes_the_file_as_finetune_start_and_justify_do(tmp_path, ca
 
     assert positional == option == 0 and first == second
     assert neither == 2 and "data check needs FILE (or --data FILE)" in capsys.readouterr().err
+
+
+def test_data_check_needs_as_many_examples_as_the_project_configures(tmp_path, capsys, monkeypatch):
+    import json
+
+    from .conftest import write_jsonl
+
+    chats = write_jsonl(tmp_path / "chats.jsonl", 150)
+    monkeypatch.chdir(tmp_path)
+    outside = cli.main(["data", "check", str(chats)])
+    capsys.readouterr()
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"fineTuneMinExamples": 100}}))
+    inside = cli.main(["data", "check", str(chats)])
+
+    assert outside == 1, "outside the project the training code's default of 200 applies"
+    assert inside == 0, "cdk.json's fineTuneMinExamples is what the deployed pipeline needs"
