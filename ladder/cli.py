@@ -158,7 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     data_parser = commands.add_parser("data", help="data check FILE: check fine-tuning data locally")
     data_commands = data_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     check = _command(data_commands, "check", cmd_data_check)
-    check.add_argument("file", type=Path, metavar="FILE", help="JSON Lines file of chat conversations")
+    check.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="JSON Lines file of chat conversations"
+    )
+    check.add_argument(
+        "--data",
+        dest="data_file",
+        type=Path,
+        metavar="FILE",
+        help="the same as FILE, as finetune start and justify take it",
+    )
     _add_prep_options(check)
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     render = _command(data_commands, "render", cmd_data_render, parents=[aws])
@@ -202,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-examples",
         type=_int_range(1, 10**7),
         metavar="N",
-        help=f"clean examples needed in --data (default {dataprep.PrepOptions().min_examples})",
+        help="clean examples needed in --data (default: fineTuneMinExamples of cdk.json, as the pipeline "
+        f"is deployed; outside the project {dataprep.PrepOptions().min_examples})",
     )
     justify.add_argument(
         "--valid-days", type=_int_range(1, 3650), default=90, metavar="DAYS", help="default %(default)s"
@@ -329,7 +339,8 @@ def cmd_docs_redrive(args: argparse.Namespace, clients: ClientFactory) -> int:
             on_change=lambda task: print(f"{_now():%H:%M:%S} {task.format()}", flush=True),
         )
     except KeyboardInterrupt:
-        print("\nStopped following; the move continues. Check it with `ladder docs redrive` again.")
+        again = hints.command("docs", "redrive")
+        print(f"\nStopped following; the move continues. Check it with `{again}` again.")
         return EXIT_INTERRUPTED
     return EXIT_FAILED if final is not None and final.status == "FAILED" else 0
 
@@ -355,6 +366,11 @@ def cmd_data_check(args: argparse.Namespace, clients: ClientFactory) -> int:
 
     Exit 0 when usable, 1 when there are too few clean examples, 2 when the file cannot be read.
     """
+    if args.file and args.data_file and args.file != args.data_file:
+        raise SetupError(f"two data files given: {args.file} and --data {args.data_file}; pass one")
+    args.file = args.file or args.data_file
+    if args.file is None:
+        raise SetupError("data check needs FILE (or --data FILE), a JSON Lines file of chat conversations")
     report = _check(args)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -418,7 +434,7 @@ def cmd_justify(args: argparse.Namespace, clients: ClientFactory) -> int:
             format_compliance=args.target_format,
             min_items=args.min_items,
         ),
-        min_examples=args.min_examples,
+        min_examples=args.min_examples if args.min_examples is not None else _configured_min_examples(args),
         valid_days=args.valid_days,
         resamples=args.resamples,
         seed=args.seed,
@@ -875,7 +891,8 @@ def _add_prep_options(parser: argparse.ArgumentParser) -> None:
         "--min-examples",
         type=int,
         metavar="N",
-        help=f"clean examples needed (default {defaults.min_examples}; use the stack's fineTuneMinExamples)",
+        help="clean examples needed (default: fineTuneMinExamples of cdk.json, as the pipeline is "
+        f"deployed; outside the project {defaults.min_examples})",
     )
     parser.add_argument(
         "--eval-fraction",
@@ -887,8 +904,24 @@ def _add_prep_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> dataprep.Report:
-    options = data.prep_options(min_examples=args.min_examples, eval_fraction=args.eval_fraction)
+    min_examples = args.min_examples if args.min_examples is not None else _configured_min_examples(args)
+    options = data.prep_options(min_examples=min_examples, eval_fraction=args.eval_fraction)
     return data.check_file(args.file, options)
+
+
+def _configured_min_examples(args: argparse.Namespace) -> int | None:
+    """``fineTuneMinExamples`` as the pipeline is deployed with it (cdk.json and -c); None outside the
+    project, so the training code's default applies."""
+    cdk_json: Path = getattr(args, "cdk_json", Path("cdk.json"))
+    overrides: list[str] = getattr(args, "context", [])
+    context = doctor.read_context(cdk_json if cdk_json.is_file() else None, overrides)
+    value = context.get("fineTuneMinExamples")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise LadderError(f"fineTuneMinExamples {value!r}: expected a whole number") from None
 
 
 def _session(args: argparse.Namespace) -> boto3.session.Session:

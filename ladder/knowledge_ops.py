@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from . import hints
 from .outputs import IngestionOutputs
 
 RECENT_JOBS = 5
@@ -125,7 +126,8 @@ class DocsStatus:
             lines += [f"  {job.format()}" for job in self.jobs]
         else:
             lines.append(
-                "No ingestion job yet: upload documents (`ladder docs upload DIR`) or `ladder docs sync`."
+                f"No ingestion job yet: upload documents (`{hints.command('docs', 'upload')} DIR`) or "
+                f"`{hints.command('docs', 'sync')}`."
             )
         lines.append("")
         if self.failed_documents:
@@ -139,7 +141,8 @@ class DocsStatus:
         lines.append("")
         lines.append(f"Ingestion queue: {self.queue.waiting} waiting, {self.queue.in_flight} in flight")
         dead = self.dead_letter_queue.waiting + self.dead_letter_queue.in_flight
-        hint = " (`ladder docs redrive` moves them back to the ingestion queue)" if dead else ""
+        redrive = hints.command("docs", "redrive")
+        hint = f" (`{redrive}` moves them back to the ingestion queue)" if dead else ""
         lines.append(f"Dead-letter queue: {dead} messages{hint}")
         return "\n".join(lines)
 
@@ -218,7 +221,8 @@ class SyncResult:
 
     def format(self) -> str:
         if self.started:
-            return f"Started ingestion job {self.job.job_id} ({self.job.status}); see `ladder docs status`."
+            status = hints.command("docs", "status")
+            return f"Started ingestion job {self.job.job_id} ({self.job.status}); see `{status}`."
         return (
             f"Ingestion job {self.job.job_id} is already {self.job.status}; nothing started "
             "(it picks up the data source as it is; run sync again after it finishes for later changes)."

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from . import hints
 from .errors import LadderError
 from .finetune import EXECUTION_NAME_PREFIX, published_model
 
@@ -92,7 +93,7 @@ def rollback_target(models: list[ImportedModel], published_arn: str | None, to: 
     if current is None:
         raise LadderError(
             f"the published model {published_arn} is not one the pipeline imported; "
-            "pick one with --to NAME (see `ladder finetune models`)"
+            f"pick one with --to NAME (see `{hints.command('finetune', 'models')}`)"
         )
     older = [model for model in models if model.created < current.created]
     if not older:
@@ -116,7 +117,7 @@ def rollback(
 def format_models(models: list[ImportedModel]) -> str:
     """One line per model, newest first; ``*`` marks the published one."""
     if not models:
-        return "No imported models yet: a successful `ladder finetune start` run imports one."
+        return f"No imported models yet: a successful `{hints.command('finetune', 'start')}` run imports one."
     lines = [f"  {'run':<26}{'created (UTC)':<22}{'architecture':<14}arn"]
     for model in models:
         mark = "*" if model.published else " "

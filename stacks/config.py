@@ -457,7 +457,10 @@ def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def wrapped(value: Any) -> Any:
         if value is None or value == "":
             return None
-        return parse(value)
+        try:
+            return parse(value)
+        except ValueError as err:
+            raise ValueError(f"{err}, or empty for the profile's default") from None
 
     return wrapped
 

@@ -349,8 +349,9 @@ class _Decider:
                 justified,
                 [
                     *conclusions,
-                    f"Fine-tuned model not measured: {text}. Check it is published (`ladder finetune "
-                    f"status`), then retry those answers with: {self._continue_command()}",
+                    f"Fine-tuned model not measured: {text}. Check it is published "
+                    f"(`{hints.command('finetune', 'status')}`), then retry those answers with: "
+                    f"{self._continue_command()}",
                 ],
             )
         drop = _drop(best, finetuned)

@@ -36,11 +36,21 @@ class Diagram:
     source: str
 
 
-Block = Heading | Paragraph | Table | Diagram
+@dataclass
+class Bullets:
+    items: list[str]
+
+
+Block = Heading | Paragraph | Table | Diagram | Bullets
 
 
 def _usd(value: float) -> str:
     return f"${value:,.2f}"
+
+
+def _usd_change(value: float) -> str:
+    """A signed amount, the sign before the currency: ``+$12.00``, ``-$175.20``."""
+    return f"{'-' if value < 0 else '+'}{_usd(abs(value))}"
 
 
 def _statement_cells(statement: dict[str, Any]) -> list[str]:
@@ -60,7 +70,7 @@ def _statement_cells(statement: dict[str, Any]) -> list[str]:
 
 def blocks(review: dict[str, Any]) -> list[Block]:
     """The whole report, in reading order."""
-    out: list[Block] = [Heading("Ladder review", 1), Paragraph(review["summaryText"])]
+    out: list[Block] = [Heading("Ladder review", 1), Bullets(list(review["summary"]))]
     if review.get("diff"):
         out += _diff_blocks(review["diff"], review.get("against", ""))
     out += [
@@ -265,7 +275,7 @@ def _diff_blocks(diff: dict[str, Any], against: str) -> list[Block]:
         Heading(f"Changes since {against}"),
         Paragraph(
             f"Idle monthly floor {_usd(diff['idleMonthlyUsdBefore'])} → {_usd(diff['idleMonthlyUsdAfter'])} "
-            f"({'+' if diff['idleMonthlyUsdDelta'] >= 0 else ''}{_usd(diff['idleMonthlyUsdDelta'])})."
+            f"({_usd_change(diff['idleMonthlyUsdDelta'])})."
         ),
     ]
     resource_rows = [
@@ -296,6 +306,8 @@ def markdown(document: list[Block]) -> str:
             lines += [block.text, ""]
         elif isinstance(block, Diagram):
             lines += ["```mermaid", block.source.rstrip(), "```", ""]
+        elif isinstance(block, Bullets):
+            lines += [*(f"- {item}" for item in block.items), ""]
         elif block.rows:
             lines.append("| " + " | ".join(block.header) + " |")
             lines.append("|" + "---|" * len(block.header))
@@ -338,6 +350,8 @@ def html_page(document: list[Block], mermaid_js: Path = MERMAID_JS) -> str:
             body.append(f"<p>{_inline(block.text)}</p>")
         elif isinstance(block, Diagram):
             body.append(f'<pre class="mermaid">{html.escape(block.source)}</pre>')
+        elif isinstance(block, Bullets):
+            body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in block.items) + "</ul>")
         elif block.rows:
             header = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
             rows = "".join(

@@ -233,25 +233,31 @@ def fine_tune_reason(config: LadderConfig, *, now: datetime, root: Path = REPO_R
     try:
         verdict = load(path)
     except FileNotFoundError:
-        raise FineTuneRefused(_refusal(f"there is no verdict file at {path}.", config)) from None
+        raise FineTuneRefused(_refusal(_measure(config), f"There is no verdict file at {path}.")) from None
     except VerdictError as err:
-        raise FineTuneRefused(_refusal(f"the verdict file {path} is not usable: {err}.", config)) from None
+        raise FineTuneRefused(
+            _refusal(_measure(config), f"The verdict file {path} is not usable: {err}.")
+        ) from None
     first = _first_reasons(verdict)
     if not verdict.fine_tune_justified:
-        problem = f"the verdict {path} (rung '{verdict.rung}') does not justify fine-tuning: {first}"
-        raise FineTuneRefused(_refusal(problem, config))
+        problem = f"The verdict {path} (rung '{verdict.rung}') does not justify fine-tuning: {first}"
+        raise FineTuneRefused(_refusal(_unjustified_fix(verdict, config), problem))
     if now.astimezone(UTC) >= verdict.expires_at:
         problem = (
-            f"the verdict {path} expired at {format_time(verdict.expires_at)}; base models keep improving, "
+            f"The verdict {path} expired at {format_time(verdict.expires_at)}; base models keep improving, "
             "so the decision must be measured again."
         )
-        raise FineTuneRefused(_refusal(problem, config))
+        raise FineTuneRefused(_refusal(f"measure again: {_measure(config)}", problem))
     if verdict.generation_model_id != config.generation_model_id:
         problem = (
-            f"the verdict {path} was measured with generationModelId {verdict.generation_model_id}, "
+            f"The verdict {path} was measured with generationModelId {verdict.generation_model_id}, "
             f"but this deployment uses {config.generation_model_id}."
         )
-        raise FineTuneRefused(_refusal(problem, config))
+        fix = (
+            f"measure the model you deploy: {_measure(config)} against a deployment of "
+            f"{config.generation_model_id}, or deploy -c generationModelId={verdict.generation_model_id}"
+        )
+        raise FineTuneRefused(_refusal(fix, problem))
     return FineTuneReason(
         kind="verdict",
         reason=verdict.reasons[0],
@@ -266,14 +272,46 @@ def _first_reasons(verdict: Verdict) -> str:
     return " ".join(reason.rstrip(".") + "." for reason in verdict.reasons[:REASONS_IN_REFUSAL])
 
 
-def _refusal(problem: str, config: LadderConfig) -> str:
-    return (
-        f"Refusing -c fineTune=true: {problem} Fine-tuning is switched on only when measured numbers "
-        "justify it. Either measure and decide - deploy without fine-tuning, run `ladder eval run --set "
-        f"EVAL.jsonl`, then `ladder justify --eval RUN_DIR --out {config.fine_tune_verdict}` - or state why "
-        'you deploy it anyway with -c fineTuneOverride="<reason, at least 20 characters>" (recorded in '
-        "the template and the nag report)."
+def _refusal(fix: str, problem: str) -> str:
+    """A short paragraph: the fix that applies first, then what was found, then the override."""
+    return "\n".join(
+        [
+            f"Refusing -c fineTune=true. To fix: {fix}.",
+            problem,
+            "Fine-tuning is switched on only when measured numbers justify it. To deploy it anyway, say why: "
+            '-c fineTuneOverride="<reason, at least 20 characters>" (recorded in the template and the nag '
+            "report).",
+        ]
     )
+
+
+def _measure(config: LadderConfig) -> str:
+    return (
+        "deploy without fine-tuning, run `ladder eval run --set EVAL.jsonl`, then "
+        f"`ladder justify RUN_DIR --out {config.fine_tune_verdict}`"
+    )
+
+
+def _unjustified_fix(verdict: Verdict, config: LadderConfig) -> str:
+    """What would change this verdict: enough training data, a finished measurement, or nothing (another
+    rung is the answer)."""
+    run_dir = (verdict.document.get("evalRun") or {}).get("dir") or "RUN_DIR"
+    data = verdict.document.get("data")
+    justify = f"ladder justify {run_dir} --out {config.fine_tune_verdict}"
+    if isinstance(data, dict) and data.get("usable") is False:
+        path = data.get("path")
+        return (
+            f"add {data.get('missing')} more clean examples to {path} (it has {data.get('clean')} of the "
+            f"{data.get('minExamples')} needed), then rerun `{justify} --data {path}`"
+        )
+    if data is None and verdict.reasons and verdict.reasons[0].startswith("Behaviour gap"):
+        return (
+            f"rerun `{justify} --data CHATS.jsonl` with at least {config.fine_tune_min_examples} clean "
+            "examples (`ladder data check CHATS.jsonl` counts them)"
+        )
+    if verdict.rung == "none":
+        return f"finish the measurement (`ladder eval run --out {run_dir}`), then rerun `{justify}`"
+    return f"deploy without -c fineTune=true: the measured rung is '{verdict.rung}'"
 
 
 def tag_value(text: str) -> str:

@@ -120,3 +120,61 @@ def test_an_ec2_instance_name_suggests_the_sagemaker_one(capsys):
 
     assert exit_info.value.code == 2
     assert "did you mean ml.g5.4xlarge?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv0", "on_path", "expected"),
+    [
+        (".venv/bin/ladder", False, ".venv/bin/ladder"),
+        (".venv/bin/ladder", True, "ladder"),
+        ("/somewhere/ladder/__main__.py", False, "-m ladder"),
+    ],
+)
+def test_printed_commands_use_the_form_that_started_ladder(tmp_path, monkeypatch, argv0, on_path, expected):
+    """A hint pasted into the same shell must run: `.venv/bin/ladder` when ladder is not on the PATH
+    (the README's setup without `source .venv/bin/activate`), `ladder` when it is."""
+    from ladder import hints
+
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / ".venv" / "bin" / "ladder"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(script.parent) if on_path else str(tmp_path / "empty"))
+    monkeypatch.setattr(sys, "argv", [argv0])
+
+    command = hints.command("eval", "run", "--out", "runs/night 1")
+
+    assert command.endswith(" eval run --out 'runs/night 1'")
+    assert command.startswith(expected) or f" {expected} " in command
+
+
+def test_data_check_takes_the_file_as_finetune_start_and_justify_do(tmp_path, capsys):
+    from .conftest import write_jsonl
+
+    chats = write_jsonl(tmp_path / "chats.jsonl", 3)
+
+    positional = cli.main(["data", "check", str(chats), "--min-examples", "2"])
+    first = capsys.readouterr().out
+    option = cli.main(["data", "check", "--data", str(chats), "--min-examples", "2"])
+    second = capsys.readouterr().out
+    neither = cli.main(["data", "check"])
+
+    assert positional == option == 0 and first == second
+    assert neither == 2 and "data check needs FILE (or --data FILE)" in capsys.readouterr().err
+
+
+def test_data_check_needs_as_many_examples_as_the_project_configures(tmp_path, capsys, monkeypatch):
+    import json
+
+    from .conftest import write_jsonl
+
+    chats = write_jsonl(tmp_path / "chats.jsonl", 150)
+    monkeypatch.chdir(tmp_path)
+    outside = cli.main(["data", "check", str(chats)])
+    capsys.readouterr()
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"fineTuneMinExamples": 100}}))
+    inside = cli.main(["data", "check", str(chats)])
+
+    assert outside == 1, "outside the project the training code's default of 200 applies"
+    assert inside == 0, "cdk.json's fineTuneMinExamples is what the deployed pipeline needs"

@@ -95,6 +95,7 @@ def _optional_blocks(review_part: dict) -> list:
 
 def _minimal_review() -> dict:
     return {
+        "summary": [],
         "summaryText": "",
         "diagram": "flowchart LR\n",
         "stacks": [],
@@ -120,7 +121,7 @@ def _minimal_review() -> dict:
 def test_html_escapes_template_text_and_inlines_the_renderer(tmp_path) -> None:
     fake_js = tmp_path / "mermaid.min.js"
     fake_js.write_text("var x = '</script>';")
-    review = _minimal_review() | {"summaryText": "<img src=x onerror=alert(1)>"}
+    review = _minimal_review() | {"summary": ["<img src=x onerror=alert(1)>"]}
     page = render.html_page(render.blocks(review), fake_js)
     assert "<img src=x" not in page and "&lt;img src=x" in page
     assert "<\\/script>" in page, "a closing tag inside the inlined library cannot end the script early"
@@ -155,3 +156,20 @@ def test_browser_check_wants_the_drawn_flowchart_not_the_library_source() -> Non
     drawn = '<svg id="mermaid-123" width="100%" class="flowchart" aria-roledescription="flowchart-v2">'
     assert not browser.diagram_rendered(library_only)
     assert browser.diagram_rendered(library_only + drawn)
+
+
+def test_the_summary_is_a_short_list_and_a_cost_drop_reads_minus_dollars() -> None:
+    diff = {
+        "idleMonthlyUsdBefore": 400.0,
+        "idleMonthlyUsdAfter": 224.8,
+        "idleMonthlyUsdDelta": -175.2,
+        **{key: [] for key in ("added", "removed", "replaced", "changed")},
+        "permissionsGained": [],
+        "permissionsLost": [],
+    }
+    review = _minimal_review() | {"summary": ["Stacks: A.", "Cost: B."], "diff": diff, "against": "old.json"}
+
+    page = render.markdown(render.blocks(review))
+
+    assert "- Stacks: A.\n- Cost: B.\n" in page
+    assert "Idle monthly floor $400.00 → $224.80 (-$175.20)." in page

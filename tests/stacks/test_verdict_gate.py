@@ -78,7 +78,11 @@ def test_no_verdict_file_is_refused_with_both_ways_forward(tmp_path: Path) -> No
     assert f"no verdict file at {tmp_path / 'missing-verdict.json'}" in message
     assert "ladder justify" in message and "ladder eval run" in message
     assert "fineTuneOverride" in message
-    assert "\n" not in message, "the refusal is one paragraph"
+    fix, *rest = message.splitlines()
+    assert fix.startswith(
+        "Refusing -c fineTune=true. To fix: deploy without fine-tuning, run `ladder eval run"
+    )
+    assert len(rest) == 2, "the refusal is a short paragraph: the fix, what was found, the override"
     assert isinstance(refused.value, ConfigError), "app.py turns ConfigError into exit 2 without traceback"
 
 
@@ -108,6 +112,34 @@ def test_a_verdict_that_does_not_justify_is_refused_with_its_first_reasons(tmp_p
 
     assert "does not justify fine-tuning" in str(refused.value)
     assert "Knowledge gap: rag correctness 0.62 < target 0.80" in str(refused.value)
+    first = str(refused.value).splitlines()[0]
+    assert (
+        first
+        == "Refusing -c fineTune=true. To fix: deploy without -c fineTune=true: the measured rung is 'rag'."
+    )
+
+
+def test_too_few_examples_leads_the_refusal_with_how_many_more_are_needed(tmp_path: Path) -> None:
+    write(
+        tmp_path / "v.json",
+        verdict_document(
+            rung="rag",
+            fineTuneJustified=False,
+            reasons=["Behaviour gap: rag format compliance 0.62 < target 0.95, but --data has 160 clean ..."],
+            data={"path": "chats.jsonl", "usable": False, "clean": 160, "minExamples": 200, "missing": 40},
+        ),
+    )
+
+    with pytest.raises(FineTuneRefused) as refused:
+        fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / "v.json")), now=NOW)
+
+    first, found, override = str(refused.value).splitlines()
+    assert first == (
+        "Refusing -c fineTune=true. To fix: add 40 more clean examples to chats.jsonl (it has 160 of the 200 "
+        f"needed), then rerun `ladder justify eval-runs/x --out {tmp_path / 'v.json'} --data chats.jsonl`."
+    )
+    assert "Behaviour gap: rag format compliance 0.62 < target 0.95" in found
+    assert "fineTuneOverride" in override
 
 
 def test_an_expired_verdict_is_refused(tmp_path: Path) -> None:
@@ -257,8 +289,9 @@ def test_app_exits_2_with_one_paragraph_and_no_traceback(tmp_path: Path) -> None
 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    refusal = [line for line in result.stderr.splitlines() if line.startswith("Refusing -c fineTune=true")]
-    assert len(refusal) == 1 and "no verdict file" in refusal[0]
+    lines = result.stderr.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("Refusing -c fineTune=true. To fix:"))
+    assert "no verdict file" in lines[start + 1] and "fineTuneOverride" in lines[start + 2]
 
 
 @pytest.mark.synth

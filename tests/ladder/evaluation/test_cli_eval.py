@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 
 from ladder.evaluation import commands
 from ladder.evaluation.metrics import SCORE_KEYS
+from ladder.evaluation.progress import progress_bar
 from ladder.evaluation.runner import STOP_AFTER_IDENTICAL
 from ladder.evaluation.summary import SUMMARY_ARM_KEYS
 
@@ -402,3 +404,30 @@ def test_an_empty_set_says_empty(run_cli: Any, api: LoopbackApi, tmp_path: Path)
     assert result.code == 1
     assert f"{evalset} is empty: an evaluation set needs at least one item" in result.err
     assert api.received == [] and not (tmp_path / "run").exists()
+
+
+def test_outside_a_terminal_progress_is_a_line_every_ten_answers(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", items(12))
+
+    result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(tmp_path / "run"))
+
+    assert result.code == 0, result.err
+    lines = [line for line in result.err.splitlines() if line.startswith("answers ")]
+    assert [line.split(",")[0] for line in lines] == ["answers 10/24", "answers 20/24", "answers 24/24"]
+    assert all("elapsed 0:00:" in line and "remaining about" in line for line in lines)
+
+
+def test_on_a_terminal_the_bar_labels_elapsed_and_remaining_time() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    with progress_bar(3, stream=screen) as bar:
+        assert bar is not None
+        for _ in range(3):
+            bar.advance(ok=True)
+
+    assert "3/3" in screen.getvalue() and "elapsed" in screen.getvalue() and "remaining" in screen.getvalue()
