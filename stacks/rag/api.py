@@ -258,7 +258,7 @@ class RagApi(Construct):
                 # Request patterns known to exploit backends (Log4j JNDI lookups): checkov CKV_AWS_192
                 wafv2.CfnWebACL.RuleProperty(
                     name="AWSManagedRulesKnownBadInputsRuleSet",
-                    priority=2,
+                    priority=3,
                     override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                     statement=wafv2.CfnWebACL.StatementProperty(
                         managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(

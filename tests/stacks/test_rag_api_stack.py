@@ -426,6 +426,14 @@ class TestApi:
             assert rules[0]["Statement"]["RateBasedStatement"] == {"Limit": 300, "AggregateKeyType": "IP"}
             assert len(resources(template, "AWS::WAFv2::WebACLAssociation")) == 1
 
+    def test_waf_rules_each_have_their_own_priority_rate_limit_first(self, prod: Synthesized) -> None:
+        """AWS WAF Developer Guide, "Setting rule priority": "You must give each rule in a protection pack
+        (web ACL) a unique priority setting within that protection pack (web ACL)"."""
+        rules = only(rag(prod), "AWS::WAFv2::WebACL")[1]["Properties"]["Rules"]
+        priorities = {r["Name"]: r["Priority"] for r in rules}
+        assert len(set(priorities.values())) == len(rules) == 4
+        assert min(priorities, key=priorities.__getitem__) == "RateLimitPerIp"
+
     def test_waf_body_limit_is_the_apis_own(self, prod: Synthesized) -> None:
         # The managed SizeRestrictions_BODY rule blocks bodies over 8 KB while the API accepts 16 KB: it is
         # counted, and a rule of our own blocks exactly what the function would refuse as too large.
