@@ -506,8 +506,9 @@ class TestReplacementNames:
     @pytest.mark.parametrize(
         ("change", "renamed"),
         [
-            ({"chunkMaxTokens": "512"}, {"data source"}),
-            ({"chunkingStrategy": "SEMANTIC"}, {"data source"}),
+            # a new data source needs an empty index: the replaced one RETAINs its vectors
+            ({"chunkMaxTokens": "512"}, {"index", "knowledge base", "data source"}),
+            ({"chunkingStrategy": "SEMANTIC"}, {"index", "knowledge base", "data source"}),
             ({"embeddingDimensions": "512"}, {"index", "knowledge base", "data source"}),
             (
                 {"embeddingModelId": "cohere.embed-english-v3"},
@@ -660,13 +661,14 @@ class TestS3Vectors:
         assert comes_before(template, knowledge_base_role_policy(template), kb_id)
         assert comes_before(template, kb_id, source_id)
 
-    def test_index_name_changes_with_the_embedding(self, synth) -> None:
+    def test_index_name_changes_with_the_embedding_and_the_chunking_only(self, synth) -> None:
         def name(overrides: dict[str, str]) -> str:
             _, index = only(knowledge(synth({**S3_VECTORS, **overrides})), "AWS::S3Vectors::Index")
             return index["Properties"]["IndexName"]
 
         assert name({}) != name({"embeddingDimensions": "512"})
-        assert name({}) == name({"chunkMaxTokens": "512"})
+        assert name({}) != name({"chunkMaxTokens": "512"})
+        assert name({}) == name({"profile": "prod"})
 
 
 class TestVectorStoreConfig:
