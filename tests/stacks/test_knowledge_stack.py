@@ -574,6 +574,8 @@ class TestFullSyncOfNewDataSource:
             # Then on the first deploy and whenever the data source id changes, it starts a job on it
             text = "".join(part for part in call["Fn::Join"][1] if isinstance(part, str))
             assert '"service":"bedrock-agent"' in text and '"action":"StartIngestionJob"' in text
+            # a job already running on the new data source syncs it as well: not a failed deploy
+            assert '"ignoreErrorCodesMatching":"^ConflictException$"' in text
             assert {"Fn::GetAtt": [source_id, "DataSourceId"]} in call["Fn::Join"][1]
             assert {"Fn::GetAtt": [kb_id, "KnowledgeBaseId"]} in call["Fn::Join"][1]
         # and nothing on stack deletion
