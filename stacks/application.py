@@ -58,6 +58,7 @@ def build_app(app: cdk.App) -> LadderStacks:
         config=config,
         knowledge_base_id=knowledge.knowledge_base.knowledge_base_id,
         knowledge_base_arn=knowledge.knowledge_base.knowledge_base_arn,
+        knowledge_base_name=knowledge.knowledge_base.name,
         env=env,
         description="Ladder RAG API: SigV4 API Gateway -> Lambda -> Bedrock Retrieve + Converse + guardrail",
     )

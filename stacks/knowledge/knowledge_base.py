@@ -177,6 +177,12 @@ class KnowledgeBase(Construct):
         )
 
     @property
+    def name(self) -> str:
+        """The knowledge base's name, known at synth time; it changes whenever the knowledge base is replaced
+        (naming.py), unlike its id, which exists only after the deploy."""
+        return self.knowledge_base.name
+
+    @property
     def knowledge_base_id(self) -> str:
         return self.knowledge_base.attr_knowledge_base_id
 

@@ -84,6 +84,36 @@ class TestFunction:
         assert settings.finetuned_model_parameter in (None, "")
         assert resolved["LOG_CONTENT"] == "false"
 
+    @pytest.mark.parametrize(
+        "replacing",
+        [
+            {"embeddingDimensions": "512"},
+            {"embeddingModelId": "cohere.embed-english-v3"},
+            {"chunkMaxTokens": "512"},
+            {"chunkingStrategy": "SEMANTIC"},
+        ],
+    )
+    def test_replacing_the_knowledge_base_changes_this_stack(self, synth, replacing) -> None:
+        """CloudFormation Template Reference, Fn::GetStackOutput: "The referenced value is resolved at stack
+        create or update time. If the referenced stack or output is later deleted or modified, the consuming
+        stack is not automatically updated or notified." The knowledge base id arrives that way, so the
+        function carries the knowledge base's name, which changes whenever the knowledge base is replaced."""
+        # Given the default settings and a setting that replaces the knowledge base
+        before, after = synth(), synth(replacing)
+        kb_before = only(before.template("Knowledge"), "AWS::Bedrock::KnowledgeBase")[1]["Properties"]["Name"]
+        kb_after = only(after.template("Knowledge"), "AWS::Bedrock::KnowledgeBase")[1]["Properties"]["Name"]
+        assert kb_before != kb_after
+        # Then the function names the knowledge base it reads, so the RAG API's template changes with it
+        for synthesized, name in ((before, kb_before), (after, kb_after)):
+            env = rag_function(rag(synthesized))[1]["Properties"]["Environment"]["Variables"]
+            assert env["KNOWLEDGE_BASE_NAME"] == name
+            assert "Fn::GetStackOutput" in json.dumps(env["KNOWLEDGE_BASE_ID"])
+        assert rag(before) != rag(after)
+
+    def test_a_setting_that_keeps_the_knowledge_base_leaves_this_stack_unchanged(self, synth) -> None:
+        # A chunking setting the configured strategy (FIXED_SIZE) ignores replaces nothing
+        assert rag(synth({"semanticMaxTokens": "500"})) == rag(synth())
+
     def test_fine_tune_flag_passes_the_model_parameter(self, synth) -> None:
         _, function = rag_function(rag(synth(FINE_TUNE_ON)))
         env = function["Properties"]["Environment"]["Variables"]
