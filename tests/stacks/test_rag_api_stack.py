@@ -335,6 +335,28 @@ class TestApi:
         assert settings["ThrottlingRateLimit"] == 7 and settings["ThrottlingBurstLimit"] == 14
         assert settings["DataTraceEnabled"] is False, "request bodies are never logged"
 
+    @pytest.mark.parametrize(
+        ("profile", "policy", "days"), [("sandbox", "Delete", 14), ("prod", "Retain", 365)]
+    )
+    def test_execution_logs_go_to_a_log_group_of_the_stack(self, synth, profile, policy, days) -> None:
+        """API Gateway Developer Guide, "Execution logging for REST APIs": "When you enable execution logging
+        on a stage, API Gateway automatically creates and manages a CloudWatch Logs log group. The log group
+        is named API-Gateway-Execution-Logs_{rest-api-id}/{stage_name}." """
+        template = rag(synth({"profile": profile}))
+        _, stage = only(template, "AWS::ApiGateway::Stage")
+        assert stage["Properties"]["MethodSettings"][0]["LoggingLevel"] == "ERROR"
+        api_id, _ = only(template, "AWS::ApiGateway::RestApi")
+        name = {"Fn::Join": ["", ["API-Gateway-Execution-Logs_", {"Ref": api_id}, "/v1"]]}
+        (group_id, group), *others = [
+            (k, g)
+            for k, g in resources(template, "AWS::Logs::LogGroup").items()
+            if g["Properties"].get("LogGroupName") == name
+        ]
+        assert others == []
+        # Then the group follows the profile and exists before the stage could log anything
+        assert group["Properties"]["RetentionInDays"] == days and group["DeletionPolicy"] == policy
+        assert group_id in stage["DependsOn"]
+
     def test_no_usage_plan_that_would_enforce_nothing(self, sandbox: Synthesized) -> None:
         # Without API keys a usage plan's quota applies to no caller; the stage throttle is the limit.
         template = rag(sandbox)
