@@ -90,5 +90,7 @@ def own_provider_function_logs(stack: cdk.Stack, *, config: LadderConfig) -> Non
             or node.cfn_resource_type != "AWS::Lambda::Function"
         ):
             continue
-        group = log_group(node.node.scope or stack, f"{node.node.id}Logs", config=config)
+        # Beside the function, inside the provider construct that owns it.
+        scope = cast(Construct, node.node.scope or stack)
+        group = log_group(scope, f"{node.node.id}Logs", config=config)
         node.add_property_override("LoggingConfig.LogGroup", group.log_group_name)
