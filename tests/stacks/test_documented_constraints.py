@@ -158,6 +158,12 @@ REPLACING_CHANGES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "s3vectors-embedding-dimensions": (S3_VECTORS, {**S3_VECTORS, "embeddingDimensions": "512"}),
     "s3vectors-chunk-size": (S3_VECTORS, {**S3_VECTORS, "chunkMaxTokens": "512"}),
     "s3vectors-kms-key": (S3_VECTORS, {**S3_VECTORS, "vectorKmsKeyArn": KEY_ARN}),
+    # and a chunking change, which replaces the most, on every other flag combination
+    **{
+        f"{combination}-chunk-size": (base, {**base, "chunkMaxTokens": "512"})
+        for combination, base in COMBINATIONS.items()
+        if combination not in ("sandbox", "sandbox-s3vectors")
+    },
 }
 
 
