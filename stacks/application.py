@@ -11,6 +11,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.checkov import CheckovSuppressions
 from stacks.config import CONTEXT_KEYS, LadderConfig, from_context
+from stacks.constructs.log_group import own_provider_function_logs
 from stacks.fine_tune.reason import record_reason
 from stacks.fine_tune.verdict import fine_tune_reason
 from stacks.fine_tune_stack import FineTuneStack
@@ -58,6 +59,7 @@ def build_app(app: cdk.App) -> LadderStacks:
         config=config,
         knowledge_base_id=knowledge.knowledge_base.knowledge_base_id,
         knowledge_base_arn=knowledge.knowledge_base.knowledge_base_arn,
+        knowledge_base_name=knowledge.knowledge_base.name,
         env=env,
         description="Ladder RAG API: SigV4 API Gateway -> Lambda -> Bedrock Retrieve + Converse + guardrail",
     )
@@ -75,6 +77,7 @@ def build_app(app: cdk.App) -> LadderStacks:
         stacks.append(fine_tune)
 
     for stack in stacks:
+        own_provider_function_logs(stack, config=config)
         cdk.Tags.of(stack).add("project", "ladder")
         cdk.Tags.of(stack).add("ladder:profile", config.profile)
     cdk.Aspects.of(app).add(CheckovSuppressions())

@@ -19,18 +19,15 @@ from stacks.rag.rerank import grant_rerank
 class KnowledgeStack(cdk.Stack):
     """Documents bucket -> Bedrock Knowledge Base -> vector index (OpenSearch Serverless or S3 Vectors).
 
-    Teardown: the documents bucket (the source of truth) is retained in prod; the vector side is derived
-    data, destroyed with the stack (OpenSearch) or retained as a cheap store (S3 Vectors, prod) and rebuilt
-    from the documents by the full sync that every new data source gets.
+    Teardown: the documents bucket (the source of truth) is retained in prod; the vector side (OpenSearch
+    collection or S3 vector bucket and index) is derived data, destroyed with the stack in every profile and
+    rebuilt from the documents by the full sync that every new data source gets.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: LadderConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.alarm_topic = AlarmTopic(self, "Alarms", config=config, purpose="knowledge alarms")
-        # Sandbox: no access-log bucket at all, so `make destroy` cannot be failed by late log delivery.
-        self.access_logs_bucket = (
-            access_logs_bucket(self, "AccessLogsBucket", config=config) if config.is_prod else None
-        )
+        self.access_logs_bucket = access_logs_bucket(self, "AccessLogsBucket", config=config)
         self.documents_bucket = data_bucket(
             self,
             "DocumentsBucket",

@@ -68,8 +68,13 @@ class RagApiStack(cdk.Stack):
         config: LadderConfig,
         knowledge_base_id: str,
         knowledge_base_arn: str,
+        knowledge_base_name: str,
         **kwargs: Any,
     ) -> None:
+        """``knowledge_base_id`` and ``_arn`` arrive through weak references (Fn::GetStackOutput), which
+        CloudFormation resolves only when this stack is created or updated. ``knowledge_base_name`` is a
+        synth-time value that changes whenever the knowledge base is replaced, so this stack's template
+        changes with it and every deploy that replaces the knowledge base also updates this stack."""
         super().__init__(scope, construct_id, **kwargs)
         self.alarm_topic = AlarmTopic(self, "Alarms", config=config, purpose="RAG API alarms")
         self.guardrail = Guardrail(self, "Guardrail", config=config)
@@ -80,6 +85,7 @@ class RagApiStack(cdk.Stack):
         rerank_arn = foundation_model_arn(config.rerank_model_id) if config.rerank_model_id else ""
         environment = {
             "KNOWLEDGE_BASE_ID": knowledge_base_id,
+            "KNOWLEDGE_BASE_NAME": knowledge_base_name,
             "MODEL_ID": config.generation_model_id,
             "GUARDRAIL_ID": self.guardrail.guardrail_id,
             "GUARDRAIL_VERSION": self.guardrail.version_number,

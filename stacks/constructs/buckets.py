@@ -1,4 +1,5 @@
-"""S3 buckets with the project's baseline: encrypted, versioned, SSL-only, private, access-logged."""
+"""S3 buckets with the project's baseline: encrypted, versioned, SSL-only, private, and access-logged in the
+profile that keeps its buckets (prod)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,27 @@ ACCESS_LOG_DAYS = 90
 INCOMPLETE_UPLOAD_DAYS = 7
 
 
+def auto_deletes(config: LadderConfig) -> bool:
+    """Whether the profile empties and deletes its buckets with the stack (sandbox) or keeps them (prod)."""
+    return not config.is_prod
+
+
 def _removal(config: LadderConfig) -> dict[str, object]:
-    if config.is_prod:
+    if not auto_deletes(config):
         return {"removal_policy": cdk.RemovalPolicy.RETAIN}
     return {"removal_policy": cdk.RemovalPolicy.DESTROY, "auto_delete_objects": True}
 
 
-def access_logs_bucket(scope: Construct, construct_id: str, *, config: LadderConfig) -> s3.Bucket:
-    """Destination of server access logs (SSE-S3, as S3 log delivery requires)."""
+def access_logs_bucket(scope: Construct, construct_id: str, *, config: LadderConfig) -> s3.Bucket | None:
+    """Destination of server access logs (SSE-S3, as S3 log delivery requires); None where the profile
+    auto-deletes its buckets.
+
+    S3 delivers access logs best effort, hours late: a log object landing after stack deletion emptied the
+    destination fails its DeleteBucket (BucketNotEmpty, aws/aws-cdk#21776). Without a destination,
+    ``data_bucket(logs_bucket=None)`` records why its bucket is not logged.
+    """
+    if auto_deletes(config):
+        return None
     bucket = s3.Bucket(
         scope,
         construct_id,

@@ -7,6 +7,7 @@ from typing import cast
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -58,13 +59,38 @@ def logs_key(scope: Construct) -> kms.IKey:
     return key
 
 
-def log_group(scope: Construct, construct_id: str, *, config: LadderConfig) -> logs.LogGroup:
+def log_group(
+    scope: Construct, construct_id: str, *, config: LadderConfig, name: str | None = None
+) -> logs.LogGroup:
     """A log group kept for ``logRetentionDays``; sandbox deletes it with the stack, prod keeps it and
-    encrypts it with the stack's customer managed key."""
+    encrypts it with the stack's customer managed key. ``name`` only where a service fixes the name itself
+    (otherwise CloudFormation generates one, so a replacement never collides)."""
     return logs.LogGroup(
         scope,
         construct_id,
+        log_group_name=name,
         retention=retention(config.log_retention_days),
         removal_policy=cdk.RemovalPolicy.RETAIN if config.is_prod else cdk.RemovalPolicy.DESTROY,
         encryption_key=logs_key(scope) if config.is_prod else None,
     )
+
+
+def own_provider_function_logs(stack: cdk.Stack, *, config: LadderConfig) -> None:
+    """Give every CDK provider function of ``stack`` (such as the S3 auto-delete handler, a plain
+    ``AWS::Lambda::Function`` the CDK adds without a logging configuration) a log group of the stack.
+
+    Without one, Lambda creates ``/aws/lambda/<function name>`` on the first invocation, with no expiry, and
+    it outlives the stack. The provider's role carries AWSLambdaBasicExecutionRole, which may write to any
+    log group of the account.
+    """
+    for node in stack.node.find_all():
+        if (
+            not isinstance(node, cdk.CfnResource)
+            or isinstance(node, lambda_.CfnFunction)  # an L2 function: it logs where its construct says
+            or node.cfn_resource_type != "AWS::Lambda::Function"
+        ):
+            continue
+        # Beside the function, inside the provider construct that owns it.
+        scope = cast(Construct, node.node.scope or stack)
+        group = log_group(scope, f"{node.node.id}Logs", config=config)
+        node.add_property_override("LoggingConfig.LogGroup", group.log_group_name)

@@ -20,6 +20,9 @@ from stacks.nag import acknowledge, resource_finding
 # way Bedrock must not purge vectors while the stack is deleted. A purge that runs after the store or the
 # documents are gone ends in DELETE_UNSUCCESSFUL and leaves the store billing.
 DATA_DELETION_POLICY = "RETAIN"
+# StartIngestionJob's answer while a job already runs on the data source (its ``name`` in the SDK v3 error
+# that AwsCustomResource's ignoreErrorCodesMatching is tested against).
+INGESTION_JOB_RUNNING = "ConflictException"
 # Construct id aws-cdk-lib gives the singleton provider function of AwsCustomResource.
 AWS_CUSTOM_RESOURCE_SINGLETON_ID = "AWS679f53fac002430cb0da5b7982bd2287"
 
@@ -174,6 +177,12 @@ class KnowledgeBase(Construct):
         )
 
     @property
+    def name(self) -> str:
+        """The knowledge base's name, known at synth time; it changes whenever the knowledge base is replaced
+        (naming.py), unlike its id, which exists only after the deploy."""
+        return self.knowledge_base.name
+
+    @property
     def knowledge_base_id(self) -> str:
         return self.knowledge_base.attr_knowledge_base_id
 
@@ -197,6 +206,11 @@ def _full_sync_of_new_data_source(
     embedding change): a new data source is empty, and no S3 event would ever fill it from the documents
     already in the bucket. CloudFormation sends Create on the first deploy and Update when the data source
     id changes; the same call serves both. Deleting the stack starts nothing.
+
+    ``ConflictException`` (a job already runs on this data source: the ingestion queue's function may start
+    one as soon as the deploy points it at the new data source) counts as done: any ingestion job scans the
+    whole data source, so the running one syncs the documents this call would have. Failing the deploy on
+    it would roll back the whole update instead.
     """
     call = cr.AwsSdkCall(
         service="bedrock-agent",
@@ -207,6 +221,7 @@ def _full_sync_of_new_data_source(
             "description": "Ladder: full sync of a new data source (deploy)",
         },
         physical_resource_id=cr.PhysicalResourceId.of(data_source_id),
+        ignore_error_codes_matching=f"^{INGESTION_JOB_RUNNING}$",
     )
     sync = cr.AwsCustomResource(
         scope,

@@ -6,9 +6,15 @@ Each name here therefore carries a short hash of exactly the settings that force
 resource provider schemas' ``createOnlyProperties``):
 
 - collection: ``StandbyReplicas`` (and ``Tags``, which the collection does not carry: see vector_store.py);
-- vector index (either store): the embedding model and dimensions (a new model needs new vectors);
+- vector index (either store): whatever its vectors are made from, the embedding (a new model needs new
+  vectors) and the chunking (a new data source needs an empty index);
 - knowledge base: ``VectorKnowledgeBaseConfiguration`` and ``StorageConfiguration`` (store, index);
 - data source: ``ChunkingConfiguration`` (and the knowledge base it belongs to).
+
+The index follows the chunking because a replaced data source keeps its vectors (``DataDeletionPolicy:
+RETAIN``, "retains all data ... upon deletion of a knowledge base or data source resource"): in the same
+index the old chunks would stay retrievable next to the new ones, and a document deleted from S3 later would
+never leave them. A fresh index under a fresh knowledge base starts empty and the first sync fills it.
 """
 
 from __future__ import annotations
@@ -41,9 +47,14 @@ def embedding_inputs(config: LadderConfig) -> dict[str, Any]:
     return {"model": config.embedding_model_id, "dimensions": config.embedding_dimensions}
 
 
+def vector_inputs(config: LadderConfig) -> dict[str, Any]:
+    """Everything the vectors in the index are made from: the embedding and the chunking."""
+    return {**embedding_inputs(config), "chunking": chunking_inputs(config)}
+
+
 def index_name(config: LadderConfig) -> str:
-    """Vector index name (OpenSearch index or S3 vector index): lowercase, changes with the embedding."""
-    return f"{config.stack_prefix.lower()}-kb-{short_hash(embedding_inputs(config))}"
+    """Vector index name (OpenSearch or S3 vector index): lowercase, changes with ``vector_inputs``."""
+    return f"{config.stack_prefix.lower()}-kb-{short_hash(vector_inputs(config))}"
 
 
 def knowledge_base_name(config: LadderConfig) -> str:

@@ -126,6 +126,15 @@ class RagApi(Construct):
                 ),
             ),
         )
+        # Execution logging (ERROR) makes API Gateway create this group itself, named by the service and
+        # never expiring; created here first, it follows the profile and goes with the stack.
+        self.execution_logs = log_group(
+            self,
+            "ExecutionLogs",
+            config=config,
+            name=f"API-Gateway-Execution-Logs_{self.api.rest_api_id}/{STAGE}",
+        )
+        self.api.deployment_stage.node.add_dependency(self.execution_logs)
         integration = apigw.LambdaIntegration(function, proxy=True)
         model = self.api.add_model(
             "AskRequest",
@@ -258,7 +267,7 @@ class RagApi(Construct):
                 # Request patterns known to exploit backends (Log4j JNDI lookups): checkov CKV_AWS_192
                 wafv2.CfnWebACL.RuleProperty(
                     name="AWSManagedRulesKnownBadInputsRuleSet",
-                    priority=2,
+                    priority=3,
                     override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                     statement=wafv2.CfnWebACL.StatementProperty(
                         managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(

@@ -33,7 +33,7 @@ def judge_model_resources(model_id: str) -> list[str]:
 
 
 class Evaluation(Construct):
-    """The evaluation bucket (encrypted, SSL-only, access-logged, old runs expire) and the role that
+    """The evaluation bucket (encrypted, SSL-only, access-logged in prod, old runs expire) and the role that
     Bedrock evaluation jobs of this account assume: S3 only under ``evaluations/``, InvokeModel only on
     the judge models in ``evaluationJudgeModelIds``. Outputs: ``EvaluationBucketName``,
     ``EvaluationPrefix``, ``EvaluationRoleArn``, ``EvaluationJudgeModelIds``."""
@@ -61,12 +61,14 @@ class Evaluation(Construct):
                 resources=[objects],
             )
         )
+        # Bedrock's documented service-role policy for evaluation jobs lists the output and dataset buckets
+        # with no s3:prefix condition; a listing outside evaluations/ would otherwise fail the job with
+        # AccessDenied. The bucket holds nothing but evaluation runs, so the whole listing reveals no more.
         self.evaluation_role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="ListEvaluationPrefix",
+                sid="ListEvaluationBucket",
                 actions=["s3:ListBucket", "s3:ListBucketMultipartUploads"],
                 resources=[self.evaluation_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{EVALUATION_PREFIX}*"]}},
             )
         )
         self.evaluation_role.add_to_principal_policy(

@@ -60,7 +60,10 @@ def test_the_bucket_is_encrypted_private_ssl_only_and_old_runs_expire(sandbox: S
         "IgnorePublicAcls": True,
         "RestrictPublicBuckets": True,
     }
-    assert props["LoggingConfiguration"]["DestinationBucketName"]
+    # Sandbox auto-deletes its buckets: no access-log destination that late log delivery could refill
+    assert "LoggingConfiguration" not in props
+    skips = {s["id"]: s["comment"] for s in bucket["Metadata"]["checkov"]["skip"]}
+    assert "late log delivery" in skips["CKV_AWS_18"]
     expiring = [r for r in props["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == EVALUATION_PREFIX]
     assert expiring[0]["ExpirationInDays"] == EVALUATION_RUN_DAYS and expiring[0]["Status"] == "Enabled"
     policies = [
@@ -72,6 +75,14 @@ def test_the_bucket_is_encrypted_private_ssl_only_and_old_runs_expire(sandbox: S
         s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"
     ]
     assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
+
+
+def test_prod_logs_the_bucket_into_a_kept_access_log_bucket(prod: Synthesized) -> None:
+    template = rag(prod)
+    _, bucket = evaluation_bucket(template)
+    destination = references(bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"])
+    (logs_id,) = destination
+    assert template["Resources"][logs_id]["DeletionPolicy"] == "Retain"
 
 
 def test_only_this_accounts_bedrock_evaluation_jobs_may_assume_the_role(sandbox: Synthesized) -> None:
@@ -93,7 +104,7 @@ def test_the_role_reaches_only_the_evaluation_prefix_and_the_judge_models(sandbo
     }
     assert set(statements) == {
         "ReadDatasetsWriteResults",
-        "ListEvaluationPrefix",
+        "ListEvaluationBucket",
         "LocateBucket",
         "InvokeJudgeModels",
     }
@@ -101,8 +112,12 @@ def test_the_role_reaches_only_the_evaluation_prefix_and_the_judge_models(sandbo
     assert set(objects["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
     assert json.dumps(objects["Resource"]).endswith(f'/{EVALUATION_PREFIX}*"]]}}')
     assert references(objects["Resource"]) == {bucket_id}
-    listing = statements["ListEvaluationPrefix"]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{EVALUATION_PREFIX}*"]}}
+    # Bedrock User Guide, "Service role requirements for knowledge base evaluation jobs" (and for automatic
+    # and judge jobs): the output-bucket statement grants s3:ListBucket on the bucket with no s3:prefix
+    # condition, so the listing is the bucket's own (it holds nothing but evaluation runs)
+    listing = statements["ListEvaluationBucket"]
+    assert "s3:ListBucket" in listing["Action"] and "Condition" not in listing
+    assert listing["Resource"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
     invoke = statements["InvokeJudgeModels"]
     assert invoke["Action"] == "bedrock:InvokeModel"
     resources_json = json.dumps(as_list(invoke["Resource"]))

@@ -473,15 +473,22 @@ class TestTeardown:
         assert deleted_before(template, kb_id, index_id)
         assert deleted_before(template, index_id, store_id)
 
-    def test_sandbox_s3_vectors_are_destroyed_and_prod_keeps_bucket_and_index(self, synth) -> None:
-        for profile, policy in (("sandbox", "Delete"), ("prod", "Retain")):
-            template = knowledge(synth({"vectorStore": "s3vectors", "profile": profile}))
-            for resource_type in ("AWS::S3Vectors::VectorBucket", "AWS::S3Vectors::Index"):
-                _, resource = only(template, resource_type)
-                assert resource["DeletionPolicy"] == policy, (profile, resource_type)
-                # A retained pair must not block the next deploy: the bucket's name is generated
-            _, bucket = only(template, "AWS::S3Vectors::VectorBucket")
-            assert "VectorBucketName" not in bucket["Properties"]
+    @pytest.mark.parametrize("profile", ["sandbox", "prod"])
+    def test_s3_vectors_are_derived_data_destroyed_in_every_profile(self, synth, profile: str) -> None:
+        """S3 User Guide, "Deleting a vector index": "You can delete vector indexes even when the indexes
+        contain vectors"; "Deleting an empty vector bucket": "To delete a vector bucket, you must first delete
+        all the vector indexes within the bucket" (the template deletes the index first: TestTeardown)."""
+        # Given either profile: the documents bucket is the source of truth (kept in prod)
+        template = knowledge(synth({"vectorStore": "s3vectors", "profile": profile}))
+        # Then the vector bucket and index go with the stack, so nothing is left billing storage
+        for resource_type in ("AWS::S3Vectors::VectorBucket", "AWS::S3Vectors::Index"):
+            _, resource = only(template, resource_type)
+            assert resource["DeletionPolicy"] == "Delete", (profile, resource_type)
+        # and a replacement never collides with the old bucket: its name is generated
+        _, bucket = only(template, "AWS::S3Vectors::VectorBucket")
+        assert "VectorBucketName" not in bucket["Properties"]
+        _, documents = documents_bucket(template)
+        assert documents["DeletionPolicy"] == ("Retain" if profile == "prod" else "Delete")
 
 
 AOSS_NAME = re.compile(r"^[a-z][a-z0-9-]{2,31}$")
@@ -506,8 +513,9 @@ class TestReplacementNames:
     @pytest.mark.parametrize(
         ("change", "renamed"),
         [
-            ({"chunkMaxTokens": "512"}, {"data source"}),
-            ({"chunkingStrategy": "SEMANTIC"}, {"data source"}),
+            # a new data source needs an empty index: the replaced one RETAINs its vectors
+            ({"chunkMaxTokens": "512"}, {"index", "knowledge base", "data source"}),
+            ({"chunkingStrategy": "SEMANTIC"}, {"index", "knowledge base", "data source"}),
             ({"embeddingDimensions": "512"}, {"index", "knowledge base", "data source"}),
             (
                 {"embeddingModelId": "cohere.embed-english-v3"},
@@ -566,6 +574,8 @@ class TestFullSyncOfNewDataSource:
             # Then on the first deploy and whenever the data source id changes, it starts a job on it
             text = "".join(part for part in call["Fn::Join"][1] if isinstance(part, str))
             assert '"service":"bedrock-agent"' in text and '"action":"StartIngestionJob"' in text
+            # a job already running on the new data source syncs it as well: not a failed deploy
+            assert '"ignoreErrorCodesMatching":"^ConflictException$"' in text
             assert {"Fn::GetAtt": [source_id, "DataSourceId"]} in call["Fn::Join"][1]
             assert {"Fn::GetAtt": [kb_id, "KnowledgeBaseId"]} in call["Fn::Join"][1]
         # and nothing on stack deletion
@@ -660,13 +670,14 @@ class TestS3Vectors:
         assert comes_before(template, knowledge_base_role_policy(template), kb_id)
         assert comes_before(template, kb_id, source_id)
 
-    def test_index_name_changes_with_the_embedding(self, synth) -> None:
+    def test_index_name_changes_with_the_embedding_and_the_chunking_only(self, synth) -> None:
         def name(overrides: dict[str, str]) -> str:
             _, index = only(knowledge(synth({**S3_VECTORS, **overrides})), "AWS::S3Vectors::Index")
             return index["Properties"]["IndexName"]
 
         assert name({}) != name({"embeddingDimensions": "512"})
-        assert name({}) == name({"chunkMaxTokens": "512"})
+        assert name({}) != name({"chunkMaxTokens": "512"})
+        assert name({}) == name({"profile": "prod"})
 
 
 class TestVectorStoreConfig:

@@ -84,6 +84,36 @@ class TestFunction:
         assert settings.finetuned_model_parameter in (None, "")
         assert resolved["LOG_CONTENT"] == "false"
 
+    @pytest.mark.parametrize(
+        "replacing",
+        [
+            {"embeddingDimensions": "512"},
+            {"embeddingModelId": "cohere.embed-english-v3"},
+            {"chunkMaxTokens": "512"},
+            {"chunkingStrategy": "SEMANTIC"},
+        ],
+    )
+    def test_replacing_the_knowledge_base_changes_this_stack(self, synth, replacing) -> None:
+        """CloudFormation Template Reference, Fn::GetStackOutput: "The referenced value is resolved at stack
+        create or update time. If the referenced stack or output is later deleted or modified, the consuming
+        stack is not automatically updated or notified." The knowledge base id arrives that way, so the
+        function carries the knowledge base's name, which changes whenever the knowledge base is replaced."""
+        # Given the default settings and a setting that replaces the knowledge base
+        before, after = synth(), synth(replacing)
+        kb_before = only(before.template("Knowledge"), "AWS::Bedrock::KnowledgeBase")[1]["Properties"]["Name"]
+        kb_after = only(after.template("Knowledge"), "AWS::Bedrock::KnowledgeBase")[1]["Properties"]["Name"]
+        assert kb_before != kb_after
+        # Then the function names the knowledge base it reads, so the RAG API's template changes with it
+        for synthesized, name in ((before, kb_before), (after, kb_after)):
+            env = rag_function(rag(synthesized))[1]["Properties"]["Environment"]["Variables"]
+            assert env["KNOWLEDGE_BASE_NAME"] == name
+            assert "Fn::GetStackOutput" in json.dumps(env["KNOWLEDGE_BASE_ID"])
+        assert rag(before) != rag(after)
+
+    def test_a_setting_that_keeps_the_knowledge_base_leaves_this_stack_unchanged(self, synth) -> None:
+        # A chunking setting the configured strategy (FIXED_SIZE) ignores replaces nothing
+        assert rag(synth({"semanticMaxTokens": "500"})) == rag(synth())
+
     def test_fine_tune_flag_passes_the_model_parameter(self, synth) -> None:
         _, function = rag_function(rag(synth(FINE_TUNE_ON)))
         env = function["Properties"]["Environment"]["Variables"]
@@ -305,6 +335,28 @@ class TestApi:
         assert settings["ThrottlingRateLimit"] == 7 and settings["ThrottlingBurstLimit"] == 14
         assert settings["DataTraceEnabled"] is False, "request bodies are never logged"
 
+    @pytest.mark.parametrize(
+        ("profile", "policy", "days"), [("sandbox", "Delete", 14), ("prod", "Retain", 365)]
+    )
+    def test_execution_logs_go_to_a_log_group_of_the_stack(self, synth, profile, policy, days) -> None:
+        """API Gateway Developer Guide, "Execution logging for REST APIs": "When you enable execution logging
+        on a stage, API Gateway automatically creates and manages a CloudWatch Logs log group. The log group
+        is named API-Gateway-Execution-Logs_{rest-api-id}/{stage_name}." """
+        template = rag(synth({"profile": profile}))
+        _, stage = only(template, "AWS::ApiGateway::Stage")
+        assert stage["Properties"]["MethodSettings"][0]["LoggingLevel"] == "ERROR"
+        api_id, _ = only(template, "AWS::ApiGateway::RestApi")
+        name = {"Fn::Join": ["", ["API-Gateway-Execution-Logs_", {"Ref": api_id}, "/v1"]]}
+        (group_id, group), *others = [
+            (k, g)
+            for k, g in resources(template, "AWS::Logs::LogGroup").items()
+            if g["Properties"].get("LogGroupName") == name
+        ]
+        assert others == []
+        # Then the group follows the profile and exists before the stage could log anything
+        assert group["Properties"]["RetentionInDays"] == days and group["DeletionPolicy"] == policy
+        assert group_id in stage["DependsOn"]
+
     def test_no_usage_plan_that_would_enforce_nothing(self, sandbox: Synthesized) -> None:
         # Without API keys a usage plan's quota applies to no caller; the stage throttle is the limit.
         template = rag(sandbox)
@@ -425,6 +477,14 @@ class TestApi:
             rules = next(iter(acls.values()))["Properties"]["Rules"]
             assert rules[0]["Statement"]["RateBasedStatement"] == {"Limit": 300, "AggregateKeyType": "IP"}
             assert len(resources(template, "AWS::WAFv2::WebACLAssociation")) == 1
+
+    def test_waf_rules_each_have_their_own_priority_rate_limit_first(self, prod: Synthesized) -> None:
+        """AWS WAF Developer Guide, "Setting rule priority": "You must give each rule in a protection pack
+        (web ACL) a unique priority setting within that protection pack (web ACL)"."""
+        rules = only(rag(prod), "AWS::WAFv2::WebACL")[1]["Properties"]["Rules"]
+        priorities = {r["Name"]: r["Priority"] for r in rules}
+        assert len(set(priorities.values())) == len(rules) == 4
+        assert min(priorities, key=priorities.__getitem__) == "RateLimitPerIp"
 
     def test_waf_body_limit_is_the_apis_own(self, prod: Synthesized) -> None:
         # The managed SizeRestrictions_BODY rule blocks bodies over 8 KB while the API accepts 16 KB: it is
