@@ -3,11 +3,13 @@
 Standard library only: ``stacks.config`` validates ``fineTuneInstanceType`` / ``fineTuneInstanceCount`` /
 ``fineTuneStrategy`` against this catalogue, and ``ladder finetune plan`` sizes runs with it.
 
-Hardware figures are AWS's instance specifications. ``peak_tflops`` is the dense (no sparsity) tensor-core
-peak at the precision train.py trains in on that GPU: bf16 where the GPU has it, fp32 on the T4 (g4dn),
-which has no bf16. ``usd_per_hour`` is the SageMaker training on-demand list price in us-east-1 as quoted
-on ``PRICES_AS_OF`` from ``PRICES_SOURCE``; ``None`` where no price was taken (pass one to the planner).
-Prices change: check the pricing page before a decision rests on them.
+Hardware figures are AWS's instance specifications, except each GPU's memory, which is what the driver
+reports (``nvidia-smi``). ``peak_tflops`` is the dense (no sparsity) tensor-core peak at the precision
+train.py trains in on that GPU: bf16 where the GPU has it, fp32 on the T4 (g4dn), which has no bf16.
+``usd_per_hour`` is the SageMaker training on-demand list price in us-east-1 as quoted on ``PRICES_AS_OF``
+from ``PRICES_SOURCE``, except the figures :data:`PRICE_CORRECTIONS` lists with their own sources; ``None``
+where no price is known (synth warns, the planner asks for one). Prices change: check the pricing page
+before a decision rests on them.
 """
 
 from __future__ import annotations

@@ -216,7 +216,8 @@ def test_an_instance_without_a_price_has_no_cost_until_one_is_given():
 
     # Then the costs are None, then computed from the given price
     assert unpriced.on_demand_usd is None and unpriced.spot_usd is None
-    assert "--usd-per-hour" in unpriced.format()
+    assert "Cost: unknown, no catalogued price for ml.p5.48xlarge; pass --usd-per-hour" in unpriced.format()
+    assert "$0" not in unpriced.format()
     assert priced.on_demand_usd == pytest.approx(priced.billable_hours * 50.0)
     assert priced.spot_usd == pytest.approx(priced.billable_hours * 50.0 * (1 - fp.SPOT_SAVING))
 
