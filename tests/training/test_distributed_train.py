@@ -202,26 +202,28 @@ def test_the_merged_models_of_one_and_two_processes_match(jobs: Jobs) -> None:
 
 
 @pytest.fixture(scope="module")
-def qlora(jobs: Jobs) -> Path:
-    """Given the same channels, when one process trains 2 steps with 4-bit NF4 base weights
-    (bitsandbytes' CPU kernels stand in for its CUDA ones)."""
+def qlora(tmp_path_factory: pytest.TempPathFactory) -> Channels:
+    """Given a tiny base model and 24 conversations, when one process trains 2 steps with 4-bit NF4 base
+    weights (bitsandbytes' CPU kernels stand in for its CUDA ones). No held-out data: on a CPU with
+    AVX512-BF16, bitsandbytes repacks 4-bit weights for inference in evaluation and fails on the tiny
+    model's layers, which are narrower than its 64-value blocks (a CPU-kernel limit, not the job's)."""
+    channels = _channels(tmp_path_factory.mktemp("qlora"), train=24, held_out=0)
     with pytest.MonkeyPatch.context() as env:
-        for name, value in {**jobs.channels.environment("qlora"), "HF_HUB_OFFLINE": "1"}.items():
+        for name, value in {**channels.environment("qlora"), "HF_HUB_OFFLINE": "1"}.items():
             env.setenv(name, value)
         with contextlib.redirect_stdout(io.StringIO()):
             main(parse_args([*COMPARABLE_RUN, "--strategy", "qlora", "--max_steps", "2"]))
-    return jobs.channels.root / "qlora"
+    return channels
 
 
-def test_qlora_trains_on_4_bit_weights_and_merges_into_a_full_precision_model(
-    qlora: Path, jobs: Jobs
-) -> None:
+def test_qlora_trains_on_4_bit_weights_and_merges_into_a_full_precision_model(qlora: Channels) -> None:
     import torch
     from safetensors.torch import load_file
 
-    base = load_file(jobs.channels.root / "channel-model" / "model.safetensors")
-    merged = load_file(qlora / "model" / "model.safetensors")
-    config = json.loads((qlora / "model" / "config.json").read_text())
+    run = qlora.root / "qlora"
+    base = load_file(qlora.root / "channel-model" / "model.safetensors")
+    merged = load_file(run / "model" / "model.safetensors")
+    config = json.loads((run / "model" / "config.json").read_text())
     # Then the saved model is plain: no quantization settings, no packed 4-bit tensors, the base's shapes
     assert "quantization_config" not in config
     assert merged.keys() == base.keys()
@@ -230,16 +232,16 @@ def test_qlora_trains_on_4_bit_weights_and_merges_into_a_full_precision_model(
     # And the adapter is in it: the attention weights moved away from the base
     changed = [name for name in base if "q_proj" in name and not torch.equal(merged[name], base[name])]
     assert changed
-    adapter = json.loads((qlora / "output" / ADAPTER_DIR / "adapter_config.json").read_text())
+    adapter = json.loads((run / "output" / ADAPTER_DIR / "adapter_config.json").read_text())
     assert adapter["peft_type"] == "LORA"
 
 
-def test_qlora_merged_model_reloads_and_generates(qlora: Path) -> None:
+def test_qlora_merged_model_reloads_and_generates(qlora: Channels) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(qlora / "model")
-    tokenizer = AutoTokenizer.from_pretrained(qlora / "model")
+    model = AutoModelForCausalLM.from_pretrained(qlora.root / "qlora" / "model")
+    tokenizer = AutoTokenizer.from_pretrained(qlora.root / "qlora" / "model")
     prompt = tokenizer.apply_chat_template(
         [{"role": "user", "content": "what colour is the sky"}],
         add_generation_prompt=True,
