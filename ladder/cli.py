@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the same as FILE, as finetune start and justify take it",
     )
     _add_prep_options(check)
+    check.add_argument(
+        "--base-model",
+        metavar="ID|DIR",
+        help="also render every clean record with this model's chat template, as the training job does",
+    )
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     render = _command(data_commands, "render", cmd_data_render, parents=[aws])
     render.add_argument(
@@ -364,7 +369,10 @@ def cmd_doctor(args: argparse.Namespace, clients: ClientFactory) -> int:
 def cmd_data_check(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Check a JSON Lines fine-tuning dataset: counts, every rejected line and reason, usable or not.
 
-    Exit 0 when usable, 1 when there are too few clean examples, 2 when the file cannot be read.
+    With --base-model, every clean record is also rendered with that model's chat template as the training
+    job encodes it, and each record the job would stop on is listed by line. Exit 0 when usable, 1 when
+    there are too few clean examples or a record the template cannot encode, 2 when the file (or the base
+    model's tokenizer) cannot be read.
     """
     if args.file and args.data_file and args.file != args.data_file:
         raise SetupError(f"two data files given: {args.file} and --data {args.data_file}; pass one")
@@ -372,14 +380,32 @@ def cmd_data_check(args: argparse.Namespace, clients: ClientFactory) -> int:
     if args.file is None:
         raise SetupError("data check needs FILE (or --data FILE), a JSON Lines file of chat conversations")
     report = _check(args)
+    template = None
+    if args.base_model:
+        tokenizer = data.load_tokenizer(args.base_model)
+        template = data.check_chat_template(args.file, tokenizer, report, base_model=args.base_model)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        document = report.to_dict()
+        if template is not None:
+            document["chat_template"] = template.to_dict()
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print(report.format(max_rejections=report.rejected))
+        if template is not None:
+            print(template.format())
+    failed = False
     if not report.usable:
         _error(str(dataprep.NotEnoughExamplesError(report.clean, report.min_examples)))
-        return EXIT_FAILED
-    return 0
+        failed = True
+    if template is not None and not template.ok:
+        _error(
+            f"{len(template.problems)} records would stop the training job after it started: the chat "
+            f"template of {args.base_model} cannot encode them (lines "
+            f"{', '.join(str(p.line) for p in template.problems)}); split multi-turn records into "
+            "single-turn ones or use another base model"
+        )
+        failed = True
+    return EXIT_FAILED if failed else 0
 
 
 def cmd_data_render(args: argparse.Namespace, clients: ClientFactory) -> int:

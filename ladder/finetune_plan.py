@@ -4,27 +4,40 @@
 the table in the README. Standard library only (no torch, no CDK): every figure is arithmetic on the base
 model's shape (:class:`ModelShape`) and the instance catalogue (``stacks.fine_tune.instances``).
 
-Memory per training process (one per GPU), as ``training_jobs/train.py`` trains:
+Memory per training process (one per GPU), as ``training_jobs/train.py`` trains with the pinned libraries:
 
 - weights: bf16 (2 bytes per parameter), fp32 (4) on a GPU without bf16 (T4). ``lora`` holds them all in
   every process; ``qlora`` holds the decoder layers' linear weights in 4-bit NF4 with double quantization
   (:data:`NF4_BYTES_PER_PARAM`) and the rest (embeddings, lm_head, norms, biases) unquantized, because
   bitsandbytes does not quantize them; ``fsdp-lora`` shards the weights across every GPU of every instance
-  and gathers one decoder layer unsharded at a time.
-- LoRA states: rank ``lora_r`` on every linear layer of the decoder, kept in fp32 by PEFT, trained with
-  AdamW: :data:`LORA_BYTES_PER_TRAINABLE_PARAM` per trainable parameter (sharded too under ``fsdp-lora``).
+  and holds :data:`FSDP_GATHERED_LAYERS` decoder layers unsharded at a time (the one computed and the one
+  FSDP2 prefetches) plus the whole lm_head, which TRL's fused LM head gathers from its shards.
+- LoRA states: rank ``lora_r`` on every linear layer of the decoder, trained with AdamW:
+  :data:`LORA_BYTES_PER_TRAINABLE_PARAM` per trainable parameter where PEFT keeps them in fp32, and
+  :data:`QLORA_BYTES_PER_TRAINABLE_PARAM` for ``qlora``, whose adapters TRL casts to bf16 (sharded too
+  under ``fsdp-lora``).
 - activations with gradient checkpointing, at ``max_seq_length`` (the worst batch): each layer's input, plus
   one layer's working set while it is recomputed and back-propagated
   (:data:`LAYER_WORKING_SET_HIDDEN` x hidden + :data:`LAYER_WORKING_SET_INTERMEDIATE` x intermediate
   values per token; a rough figure).
-- logits upcast to fp32 for the loss, counted twice (the logits and their gradient).
-- a fixed CUDA context and allocator overhead; only :data:`USABLE_GPU_MEMORY_FRACTION` of a GPU is used.
+- the LM head and loss: TRL 1.16's SFTTrainer computes the loss with a fused, chunked LM head that never
+  builds the (tokens x vocabulary) logits: it projects :data:`LM_HEAD_TOKEN_TILE` tokens x
+  :data:`LM_HEAD_VOCAB_TILE` vocabulary entries at a time and accumulates the hidden states' gradient in
+  fp32 (``trl/kernels/chunked_logprob.py``).
+- a fixed CUDA context and allocator overhead; only :data:`USABLE_GPU_MEMORY_FRACTION` of the memory the
+  GPU reports (``nvidia-smi``'s MiB, less than the marketing GB) is used.
 
-Speed is an assumed model-FLOPs utilisation (:data:`MODEL_FLOPS_UTILISATION`) of the GPU's dense peak at
-:data:`FLOPS_PER_PARAM_PER_TOKEN` FLOPs per parameter per token (LoRA with checkpointing: forward, activation
-gradients, recompute; frozen weights get no weight gradients), with :data:`MULTI_INSTANCE_SCALING` when
-there are several instances. Hours are training only: not the instance start, the weights download or the
-merge. These are estimates to choose an instance by, not measurements: the first run's logs say the truth.
+Host memory: ``lora`` processes each load the whole base on the CPU before moving it to their GPU, all of an
+instance's processes at once; ``qlora`` and ``fsdp-lora`` merge on instance 1's CPU, which holds one copy
+of the base (the adapter is merged into it in place), and ``fsdp-lora`` also loads the base there first.
+
+Speed is an assumed model-FLOPs utilisation (:data:`MODEL_FLOPS_UTILISATION` per strategy, times
+:data:`GPU_UTILISATION` per GPU) of the GPU's dense peak at :data:`FLOPS_PER_PARAM_PER_TOKEN` FLOPs per
+parameter per token (LoRA with checkpointing: forward, activation gradients, recompute; frozen weights get no
+weight gradients), with :data:`MULTI_INSTANCE_SCALING` when there are several instances. Billable time adds
+fixed minutes to the training: start-up (:data:`STARTUP_MINUTES`), the base weights' download, the merge and
+the merged model's upload (at :data:`TRANSFER_MB_PER_S`). These are estimates to choose an instance by, not
+measurements (nothing here was measured on a GPU): the first run's logs say the truth.
 """
 
 from __future__ import annotations
@@ -48,30 +61,60 @@ FP32_BYTES = 4
 NF4_BYTES_PER_PARAM = 0.53
 """4-bit NF4 weights (0.5 byte) plus the double-quantized block constants (bitsandbytes, block size 64)."""
 LORA_BYTES_PER_TRAINABLE_PARAM = 16
-"""fp32 adapter weight 4 + its gradient 4 + AdamW's two moments 8."""
-LOGITS_COPIES = 2
-"""fp32 logits and their gradient live at the same time in the loss."""
+"""fp32 adapter weight 4 + its gradient 4 + AdamW's two moments 8 (``lora``, ``fsdp-lora``)."""
+QLORA_BYTES_PER_TRAINABLE_PARAM = 8
+"""``qlora``: TRL's SFTTrainer casts the adapters of a quantized model to bf16 (QLoRA paper's recipe), so
+weight 2 + gradient 2 + AdamW's two moments 4 (torch keeps them in the parameter's dtype)."""
+LM_HEAD_TOKEN_TILE = 4096
+"""Tokens per projection tile of TRL's fused LM head (``TOKEN_CHUNK_SIZE``,
+trl/kernels/chunked_logprob.py)."""
+LM_HEAD_VOCAB_TILE = 32768
+"""Vocabulary entries per tile (``_CHUNKED_LOGPROB_CHUNK_SIZE``, trl/trainer/utils.py)."""
+LM_HEAD_TILE_COPIES = 2
+"""ASSUMED: the projection tile and one tile-sized temporary of its softmax or gradient at a time."""
 LAYER_WORKING_SET_HIDDEN = 16
 LAYER_WORKING_SET_INTERMEDIATE = 4
 """Values per token one decoder layer holds while recomputed and back-propagated: attention inputs and
 outputs, LoRA dropout copies and residuals (≈ 16 x hidden), the MLP's gate, up, activation and product
 (4 x intermediate). Flash/SDPA attention keeps no sequence x sequence matrix."""
+FSDP_GATHERED_LAYERS = 2
+"""Decoder layers FSDP2 holds unsharded at once: the one computed and the one it prefetches."""
 CUDA_OVERHEAD_GIB = 1.5
 """CUDA context, cuBLAS workspaces and allocator fragmentation, per process."""
 USABLE_GPU_MEMORY_FRACTION = 0.90
 """A plan that needs more than this share of a GPU's memory is too close to an out-of-memory error."""
 USABLE_HOST_MEMORY_FRACTION = 0.90
-"""Of the host memory, what the merge may use (the OS and the training process keep the rest)."""
-MERGE_BASE_COPIES = 2
-"""qlora and fsdp-lora merge on instance 1's CPU: the base reloaded in bf16 plus the merged copy."""
+"""Of the host memory, what loading and merging may use (the OS and the training process keep the rest)."""
+MERGE_BASE_COPIES = 1
+"""qlora and fsdp-lora merge on instance 1's CPU: one copy of the base, into which the adapter is merged in
+place (``merge_and_unload``) and which is then saved shard by shard."""
 HOST_MERGE_STRATEGIES = ("qlora", "fsdp-lora")
 
 MODEL_FLOPS_UTILISATION: dict[str, float] = {"lora": 0.35, "qlora": 0.20, "fsdp-lora": 0.30}
 """ASSUMED share of the GPU's dense peak a run achieves: qlora pays for dequantizing every weight on every
 pass, fsdp-lora for gathering the shards."""
+GPU_UTILISATION: dict[str, float] = {
+    instances.T4.name: 0.8,
+    instances.A10G.name: 1.0,
+    instances.L4.name: 0.6,
+    instances.L40S.name: 0.7,
+    instances.A100_40.name: 1.0,
+    instances.A100_80.name: 1.0,
+    instances.H100.name: 0.75,
+    instances.H200.name: 0.8,
+}
+"""ASSUMED factor on :data:`MODEL_FLOPS_UTILISATION` per GPU (nothing measured): the L4 (72 W) does not hold
+the boost clock its datasheet peak assumes under a training load; on the L40S, H100 and H200 the peak is so
+high that LoRA's rank-16 products and the memory-bound operations (norms, activations, dequantizing) take a
+larger share of the step than on an A10G or A100; the T4 trains in fp32."""
 FLOPS_PER_PARAM_PER_TOKEN = 6
 MULTI_INSTANCE_SCALING = 0.90
 """ASSUMED efficiency of each instance when there are several (gradients cross the network)."""
+STARTUP_MINUTES = 5.0
+"""ASSUMED billable start-up: the training image and the data channels downloaded, the process started."""
+TRANSFER_MB_PER_S = 200.0
+"""ASSUMED rate (MB/s) of the base weights' download (Hub or S3 channel), of reading and writing them in the
+merge, and of the merged model's upload to S3 (uncompressed)."""
 SPOT_SAVING = 0.70
 """ASSUMED managed-spot saving on the on-demand price (SageMaker says "up to 90%"; it varies by type,
 region and hour)."""
@@ -98,6 +141,8 @@ TABLE_MODELS: dict[str, str] = {
 }
 TABLE_INSTANCE_COUNTS = (1, 2)
 TABLE_COMMAND = "python -m ladder finetune plan --table"
+EMPTY = "| | | | |"
+"""The empty cells of a table row that has no instance."""
 
 
 class PlanInputError(LadderError):
@@ -378,11 +423,18 @@ class Plan:
     host_memory_gib: int
     merge_host_gib: float | None
     """Host memory the merge needs on instance 1 (qlora and fsdp-lora); None where it merges on the GPU."""
+    host_need_gib: float
+    """Host memory the busiest instance needs at once (loading the base, or merging)."""
+    host_need: str
+    """What that host memory is for."""
     fits: bool
     reason: str | None
     tokens_per_second_per_instance: float
     tokens_per_second: float
     hours: float
+    """Hours of training."""
+    fixed_hours: float
+    """Billable hours besides training: start-up, weights download, merge, upload."""
     usd_per_hour: float | None
     on_demand_usd: float | None
     spot_usd: float | None
@@ -390,6 +442,11 @@ class Plan:
     @property
     def world_size(self) -> int:
         return self.gpus_per_instance * self.instance_count
+
+    @property
+    def billable_hours(self) -> float:
+        """What every instance is billed for: training and the fixed hours."""
+        return self.hours + self.fixed_hours
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -412,11 +469,15 @@ class Plan:
             "available_gib": round(self.available_gib, 3),
             "host_memory_gib": self.host_memory_gib,
             "merge_host_gib": None if self.merge_host_gib is None else round(self.merge_host_gib, 3),
+            "host_need_gib": round(self.host_need_gib, 3),
+            "host_need": self.host_need,
             "fits": self.fits,
             "reason": self.reason,
             "tokens_per_second_per_instance": round(self.tokens_per_second_per_instance, 1),
             "tokens_per_second": round(self.tokens_per_second, 1),
             "hours": round(self.hours, 4),
+            "fixed_hours": round(self.fixed_hours, 4),
+            "billable_hours": round(self.billable_hours, 4),
             "usd_per_hour": self.usd_per_hour,
             "on_demand_usd": _round_usd(self.on_demand_usd),
             "spot_usd": _round_usd(self.spot_usd),
@@ -429,37 +490,36 @@ class Plan:
         lines = [
             f"{self.base_model} ({self.params / 1e9:.2f}B params), {self.strategy}, {self.precision}",
             f"{self.instance_type} x {self.instance_count}: {self.gpus_per_instance} x {self.gpu} "
-            f"{self.gpu_memory_gib:g} GiB each; {self.world_size} training "
+            f"{self.gpu_memory_gib:.2f} GiB each; {self.world_size} training "
             f"process{'es' if self.world_size > 1 else ''}",
             f"Memory per GPU (max_seq_length {self.max_seq_length}, batch {BATCH_SIZE}):",
-            f"  weights      {memory.weights:8.2f} GiB",
+            f"  weights      {memory.weights:8.2f} GiB{_weights_note(self.strategy)}",
             f"  LoRA states  {memory.lora_states:8.2f} GiB  "
             f"({self.lora_params / 1e6:.1f}M trainable, r {LORA_RANK})",
             f"  activations  {memory.activations:8.2f} GiB  (gradient checkpointing)",
-            f"  logits       {memory.logits:8.2f} GiB  (fp32, with their gradient)",
+            f"  LM head      {memory.logits:8.2f} GiB  (TRL's fused, chunked loss: no full logits)",
             f"  overhead     {memory.overhead:8.2f} GiB  (CUDA context, allocator)",
             f"  total        {memory.total:8.2f} GiB of {self.available_gib:.2f} usable "
-            f"({USABLE_GPU_MEMORY_FRACTION:.0%} of {self.gpu_memory_gib:g})",
-        ]
-        if self.merge_host_gib is not None:
-            lines.append(
-                f"Merge on instance 1's CPU: {self.merge_host_gib:.1f} GiB "
-                f"of {self.host_memory_gib} GiB host memory"
-            )
-        lines += [
+            f"({USABLE_GPU_MEMORY_FRACTION:.0%} of {self.gpu_memory_gib:.2f} GiB as the GPU reports it)",
+            f"Host memory: {self.host_need_gib:.1f} GiB of {self.host_memory_gib} GiB ({self.host_need})",
             f"Data: {self.tokens.tokens:,} tokens per epoch ({self.tokens.source}), {self.epochs} epochs",
             f"Speed: {self.tokens_per_second_per_instance:,.0f} tokens/s per instance, "
             f"{self.tokens_per_second:,.0f} tokens/s in all (assumed)",
-            f"Time: {self.hours:.2f} hours of training",
+            f"Time: {self.hours:.2f} hours of training + {self.fixed_hours:.2f} fixed (start-up, download, "
+            f"merge, upload) = {self.billable_hours:.2f} billable hours per instance",
         ]
         if self.on_demand_usd is None or self.spot_usd is None:
-            lines.append(f"Cost: no price for {self.instance_type}; pass --usd-per-hour")
+            lines.append(
+                f"Cost: unknown, no catalogued price for {self.instance_type}; pass --usd-per-hour "
+                "(from the SageMaker pricing page, Training, On-Demand)"
+            )
         else:
             lines.append(
                 f"Cost: ${self.on_demand_usd:,.2f} on demand "
                 f"(${self.usd_per_hour}/h x {self.instance_count}), "
                 f"${self.spot_usd:,.2f} spot (assumed {SPOT_SAVING:.0%} saving)"
             )
+        lines.append(assumptions())
         lines.append("Fits: yes" if self.fits else f"Fits: NO. {self.reason}")
         return "\n".join(lines)
 
@@ -483,7 +543,9 @@ def estimate(
     weight_bytes = BF16_BYTES if instance.gpu.bf16 else FP32_BYTES
     memory = _memory(model, strategy, world, weight_bytes, max_seq_length)
     available = instance.gpu.memory_gib * USABLE_GPU_MEMORY_FRACTION
-    merge = model.params * BF16_BYTES * MERGE_BASE_COPIES / GIB if strategy in HOST_MERGE_STRATEGIES else None
+    base_gib = model.params * weight_bytes / GIB
+    merge = base_gib * MERGE_BASE_COPIES if strategy in HOST_MERGE_STRATEGIES else None
+    host_need_gib, host_need = _host_need(strategy, instance, base_gib)
 
     problems: list[str] = []
     if world < min_gpus(strategy):
@@ -493,21 +555,23 @@ def estimate(
         )
     if memory.total > available:
         problems.append(
-            f"needs {memory.total:.1f} GiB per GPU, {available:.1f} usable of {instance.gpu.memory_gib:g} "
+            f"needs {memory.total:.1f} GiB per GPU, {available:.1f} usable of {instance.gpu.memory_gib:.2f} "
             f"({instance.gpu.name}); the largest part is the {memory.largest()} "
             f"({getattr(memory, memory.largest()):.1f} GiB). Try {_advice(strategy, memory.largest())}"
         )
-    if merge is not None and merge > instance.memory_gib * USABLE_HOST_MEMORY_FRACTION:
-        problems.append(_host_problem(instance, merge))
+    if host_need_gib > instance.memory_gib * USABLE_HOST_MEMORY_FRACTION:
+        problems.append(_host_problem(instance, host_need_gib, host_need))
 
     flops_per_token = FLOPS_PER_PARAM_PER_TOKEN * model.params
-    per_gpu = instance.gpu.peak_tflops * 1e12 * MODEL_FLOPS_UTILISATION[strategy] / flops_per_token
+    utilisation = MODEL_FLOPS_UTILISATION[strategy] * GPU_UTILISATION[instance.gpu.name]
+    per_gpu = instance.gpu.peak_tflops * 1e12 * utilisation / flops_per_token
     per_instance = per_gpu * instance.gpus
     scaling = MULTI_INSTANCE_SCALING if instance_count > 1 else 1.0
     overall = per_instance * instance_count * scaling
     hours = data.tokens * epochs / overall / 3600
+    fixed_hours = fixed_billable_hours(model, strategy, weight_bytes)
     price = usd_per_hour if usd_per_hour is not None else instance.usd_per_hour
-    on_demand = None if price is None else hours * instance_count * price
+    on_demand = None if price is None else (hours + fixed_hours) * instance_count * price
     return Plan(
         base_model=model.name,
         params=model.params,
@@ -526,15 +590,29 @@ def estimate(
         available_gib=available,
         host_memory_gib=instance.memory_gib,
         merge_host_gib=merge,
+        host_need_gib=host_need_gib,
+        host_need=host_need,
         fits=not problems,
         reason="; ".join(problems) or None,
         tokens_per_second_per_instance=per_instance,
         tokens_per_second=overall,
         hours=hours,
+        fixed_hours=fixed_hours,
         usd_per_hour=price,
         on_demand_usd=on_demand,
         spot_usd=None if on_demand is None else on_demand * (1 - SPOT_SAVING),
     )
+
+
+def fixed_billable_hours(model: ModelShape, strategy: str, weight_bytes: int) -> float:
+    """Billable hours that do not depend on the data: start-up, the base weights' download (bf16 on the Hub
+    and in S3), the merge (``qlora`` and ``fsdp-lora`` read the base again and write the merged model;
+    ``lora`` only writes it) and the merged model's upload to S3."""
+    stored_mb = model.params * BF16_BYTES / 1e6
+    merged_mb = model.params * weight_bytes / 1e6
+    merge_mb = merged_mb + (stored_mb if strategy in HOST_MERGE_STRATEGIES else 0)
+    seconds = STARTUP_MINUTES * 60 + (stored_mb + merge_mb + merged_mb) / TRANSFER_MB_PER_S
+    return seconds / 3600
 
 
 def plan(
@@ -589,14 +667,17 @@ def _check_inputs(
 
 
 def _memory(model: ModelShape, strategy: str, world: int, weight_bytes: int, max_seq_length: int) -> Memory:
+    lm_head = model.vocab * model.hidden
     if strategy == "qlora":
         quantized = model.layers * model.layer_linear_params
         weights = quantized * NF4_BYTES_PER_PARAM + (model.params - quantized) * weight_bytes
     elif strategy == "fsdp-lora":
-        weights = model.params * weight_bytes / world + model.layer_params * weight_bytes
+        gathered = FSDP_GATHERED_LAYERS * model.layer_params + lm_head
+        weights = (model.params / world + gathered) * weight_bytes
     else:
         weights = model.params * weight_bytes
-    lora = model.lora_params * LORA_BYTES_PER_TRAINABLE_PARAM / (world if strategy == "fsdp-lora" else 1)
+    per_param = QLORA_BYTES_PER_TRAINABLE_PARAM if strategy == "qlora" else LORA_BYTES_PER_TRAINABLE_PARAM
+    lora = model.lora_params * per_param / (world if strategy == "fsdp-lora" else 1)
     tokens = BATCH_SIZE * max_seq_length
     checkpoints = model.layers * tokens * model.hidden * weight_bytes
     working_set = (
@@ -604,13 +685,39 @@ def _memory(model: ModelShape, strategy: str, world: int, weight_bytes: int, max
         * (LAYER_WORKING_SET_HIDDEN * model.hidden + LAYER_WORKING_SET_INTERMEDIATE * model.intermediate)
         * weight_bytes
     )
-    logits = tokens * model.vocab * FP32_BYTES * LOGITS_COPIES
     return Memory(
         weights=weights / GIB,
         lora_states=lora / GIB,
         activations=(checkpoints + working_set) / GIB,
-        logits=logits / GIB,
+        logits=lm_head_bytes(model, tokens, weight_bytes) / GIB,
         overhead=CUDA_OVERHEAD_GIB,
+    )
+
+
+def lm_head_bytes(model: ModelShape, tokens: int, weight_bytes: int) -> float:
+    """TRL's fused LM head: tile-sized projections (tokens x vocabulary entries, in the compute dtype) and the
+    hidden states' gradient accumulated in fp32; the full logits are never built."""
+    tile = min(tokens, LM_HEAD_TOKEN_TILE) * min(model.vocab, LM_HEAD_VOCAB_TILE) * weight_bytes
+    return LM_HEAD_TILE_COPIES * tile + tokens * model.hidden * FP32_BYTES
+
+
+def _weights_note(strategy: str) -> str:
+    if strategy == "fsdp-lora":
+        return f"  (a shard, {FSDP_GATHERED_LAYERS} gathered layers and the whole lm_head)"
+    if strategy == "qlora":
+        return "  (decoder linear layers in 4-bit NF4, the rest unquantized)"
+    return ""
+
+
+def _host_need(strategy: str, instance: TrainingInstance, base_gib: float) -> tuple[float, str]:
+    if strategy == "lora":
+        who = f"each of {instance.gpus} processes" if instance.gpus > 1 else "the training process"
+        return base_gib * instance.gpus, f"{who} loading the base on the CPU before moving it to its GPU"
+    if strategy == "qlora":
+        return base_gib * MERGE_BASE_COPIES, "the merge on instance 1's CPU, one copy of the base"
+    return (
+        base_gib * MERGE_BASE_COPIES,
+        "loading the base on instance 1 before sharding it, then the merge there: one copy at a time",
     )
 
 
@@ -629,20 +736,21 @@ def _advice(strategy: str, largest: str) -> str:
     return f"more instances (--instance-count) or an instance type with more GPUs, or {bigger}"
 
 
-def _host_problem(instance: TrainingInstance, merge_gib: float) -> str:
+def _host_problem(instance: TrainingInstance, need_gib: float, need: str) -> str:
     roomier = sorted(
         (
             other
             for other in INSTANCES.values()
-            if other.gpu == instance.gpu and other.memory_gib * USABLE_HOST_MEMORY_FRACTION >= merge_gib
+            if other.gpu == instance.gpu
+            and other.gpus == instance.gpus
+            and other.memory_gib * USABLE_HOST_MEMORY_FRACTION >= need_gib
         ),
         key=lambda other: (other.memory_gib, other.name),
     )
     hint = f" such as {roomier[0].name} ({roomier[0].memory_gib} GiB)" if roomier else ""
     return (
-        f"merging the adapter reloads the base in bf16 on instance 1's CPU: {merge_gib:.1f} GiB, more than "
-        f"{USABLE_HOST_MEMORY_FRACTION:.0%} of {instance.name}'s {instance.memory_gib} GiB host memory; "
-        f"pick a size with more host memory{hint}"
+        f"host memory: {need} needs {need_gib:.1f} GiB, more than {USABLE_HOST_MEMORY_FRACTION:.0%} of "
+        f"{instance.name}'s {instance.memory_gib} GiB; pick a size with more host memory{hint}"
     )
 
 
@@ -653,57 +761,97 @@ def _round_usd(value: float | None) -> float | None:
 def assumptions() -> str:
     """The assumptions every plan rests on, in one paragraph (the README prints it under the table)."""
     utilisation = ", ".join(f"{name} {share:.2f}" for name, share in MODEL_FLOPS_UTILISATION.items())
+    per_gpu = ", ".join(
+        f"{name.removeprefix('NVIDIA ')} x{factor:g}" for name, factor in GPU_UTILISATION.items()
+    )
     return (
         f"Assumed: batch {BATCH_SIZE} per GPU at max_seq_length {DEFAULT_MAX_SEQ_LENGTH} with gradient "
         f"checkpointing, LoRA r {LORA_RANK} on every linear layer ({LORA_BYTES_PER_TRAINABLE_PARAM} bytes "
-        f"per trainable parameter with AdamW), fp32 logits counted twice, {CUDA_OVERHEAD_GIB:g} GiB CUDA "
-        f"overhead, {USABLE_GPU_MEMORY_FRACTION:.0%} of GPU memory usable; model-FLOPs utilisation "
-        f"{utilisation} of the dense peak at {FLOPS_PER_PARAM_PER_TOKEN} x params FLOPs per token; "
-        f"{MULTI_INSTANCE_SCALING:.0%} scaling efficiency across instances; spot {SPOT_SAVING:.0%} below "
-        "on demand. Training time only (not start-up, download or merge)."
+        f"per trainable parameter with AdamW, {QLORA_BYTES_PER_TRAINABLE_PARAM} for qlora's bf16 adapters), "
+        f"TRL's fused LM head ({LM_HEAD_TOKEN_TILE} x {LM_HEAD_VOCAB_TILE} tiles, no full logits), fsdp-lora "
+        f"holding {FSDP_GATHERED_LAYERS} layers and the lm_head unsharded, {CUDA_OVERHEAD_GIB:g} GiB CUDA "
+        "overhead, "
+        f"{USABLE_GPU_MEMORY_FRACTION:.0%} of the GPU memory the driver reports usable, one copy of the base "
+        f"in host memory for the merge (one per process while lora loads); model-FLOPs utilisation "
+        f"{utilisation} of the dense peak at {FLOPS_PER_PARAM_PER_TOKEN} x params FLOPs per token, times "
+        f"{per_gpu} per GPU; {MULTI_INSTANCE_SCALING:.0%} scaling efficiency across instances; "
+        f"{STARTUP_MINUTES:g} minutes of start-up and {TRANSFER_MB_PER_S:g} MB/s for the weights' download, "
+        f"the merge and the upload, billed on every instance; spot {SPOT_SAVING:.0%} below on demand. "
+        "Nothing here was measured on a GPU."
     )
+
+
+def candidates(model: ModelShape, *, strategy: str, tokens: Tokens | None = None) -> list[Plan]:
+    """Plans of every catalogue instance x 1 or 2 instances (priced or not)."""
+    return [
+        estimate(model, instance, instance_count=count, strategy=strategy, tokens=tokens)
+        for instance in INSTANCES.values()
+        for count in TABLE_INSTANCE_COUNTS
+    ]
 
 
 def cheapest(model: ModelShape, *, strategy: str, tokens: Tokens | None = None) -> Plan | None:
     """The fitting plan with the lowest on-demand cost over every priced catalogue instance x 1 or 2."""
-    candidates = [
-        estimate(model, instance, instance_count=count, strategy=strategy, tokens=tokens)
-        for instance in INSTANCES.values()
-        if instance.usd_per_hour is not None
-        for count in TABLE_INSTANCE_COUNTS
+    fitting = [
+        candidate
+        for candidate in candidates(model, strategy=strategy, tokens=tokens)
+        if candidate.fits and candidate.on_demand_usd is not None
     ]
-    fitting = [candidate for candidate in candidates if candidate.fits]
     if not fitting:
         return None
     return min(fitting, key=lambda p: (p.on_demand_usd or 0.0, p.hours, p.instance_type, p.instance_count))
 
 
+def unpriced_fits(model: ModelShape, *, strategy: str, tokens: Tokens | None = None) -> list[Plan]:
+    """The fitting plans on unpriced instances with the fewest instances, in catalogue order."""
+    fitting = [
+        candidate
+        for candidate in candidates(model, strategy=strategy, tokens=tokens)
+        if candidate.fits and candidate.on_demand_usd is None
+    ]
+    fewest = min((candidate.instance_count for candidate in fitting), default=0)
+    return [candidate for candidate in fitting if candidate.instance_count == fewest]
+
+
 def markdown_table() -> str:
     """The README's sizing table: per base-model size and strategy, the cheapest catalogued instance type
-    and count (1 or 2) that fits the typical run, with its memory, hours and cost."""
+    and count (1 or 2) that fits the typical run, with its memory, billable hours and cost; where only
+    unpriced instances fit, the smallest of them."""
     data = typical_tokens()
     rows = [
-        "| base model | strategy | cheapest that fits | GiB per GPU (of total) | hours | on demand | spot |",
+        "| base model | strategy | cheapest that fits | GiB per GPU (of total) | billable hours | on demand "
+        "| spot |",
         "|---|---|---|---|---|---|---|",
     ]
     for size, model_id in TABLE_MODELS.items():
         model = MODELS[model_id]
         for strategy in job_contract.STRATEGIES:
-            best = cheapest(model, strategy=strategy, tokens=data)
             label = f"{size} `{model_id}`"
+            best = cheapest(model, strategy=strategy, tokens=data)
             if best is None:
-                rows.append(f"| {label} | {strategy} | does not fit on the catalogued instances | | | | |")
+                unpriced = unpriced_fits(model, strategy=strategy, tokens=data)
+                if not unpriced:
+                    rows.append(f"| {label} | {strategy} | does not fit on the catalogued instances {EMPTY}")
+                    continue
+                names = ", ".join(plan.instance_type for plan in unpriced)
+                first = unpriced[0]
+                rows.append(
+                    f"| {label} | {strategy} | fits on {names} x {first.instance_count}, no price: pass "
+                    f"--usd-per-hour | {first.memory.total:.1f} of {first.gpu_memory_gib:.1f} "
+                    f"| {first.billable_hours:.2f} | | |"
+                )
                 continue
             rows.append(
                 f"| {label} | {strategy} | {best.instance_type} x {best.instance_count} "
-                f"| {best.memory.total:.1f} of {best.gpu_memory_gib:g} | {best.hours:.2f} "
+                f"| {best.memory.total:.1f} of {best.gpu_memory_gib:.1f} | {best.billable_hours:.2f} "
                 f"| ${best.on_demand_usd:,.2f} | ${best.spot_usd:,.2f} |"
             )
     footer = (
         f"Typical run: {TYPICAL_CONVERSATIONS:,} conversations x {TYPICAL_TOKENS_PER_CONVERSATION:,} tokens, "
-        f"{DEFAULT_EPOCHS} epochs; candidates are the priced catalogue instances x "
+        f"{DEFAULT_EPOCHS} epochs; candidates are the catalogue instances x "
         f"{' or '.join(map(str, TABLE_INSTANCE_COUNTS))}. {assumptions()} Prices: SageMaker training "
-        f"on demand, us-east-1, as of {instances.PRICES_AS_OF}, from {instances.PRICES_SOURCE}. "
-        f"Regenerate with `{TABLE_COMMAND}`."
+        f"on demand, us-east-1, as of {instances.PRICES_AS_OF}, from {instances.PRICES_SOURCE}, with the "
+        f"corrections listed in stacks/fine_tune/instances.py; p4de, p5, p5e and p5en have no catalogued "
+        f"price. Regenerate with `{TABLE_COMMAND}`."
     )
     return "\n".join([*rows, "", footer]) + "\n"

@@ -681,7 +681,25 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
         )
 
 
+NO_CONVERSE_BASE_MODELS = re.compile(r"qwen2\.5|qwen2-vl|gpt-oss", re.IGNORECASE)
+"""Base models whose Custom Model Import has no Converse API (Bedrock user guide, "Invoke your imported
+model": "Converse API is not supported for Qwen2.5, Qwen2-VL, Qwen2.5-VL, and GPT-OSS models"), matched in
+the Hugging Face id."""
+
+
 def _check_fine_tune(values: dict[str, Any], problems: list[str]) -> None:
+    base_model = values["fine_tune_base_model_id"]
+    if (
+        values["fine_tune"]
+        and values["fine_tuned_model_api"] == "converse"
+        and NO_CONVERSE_BASE_MODELS.search(base_model)
+    ):
+        problems.append(
+            f"-c fineTunedModelApi=converse is invalid with -c fineTuneBaseModelId={base_model}: Bedrock "
+            "Custom Model Import has no Converse API for Qwen2.5, Qwen2-VL, Qwen2.5-VL and GPT-OSS models, "
+            "so every 'finetuned' request would fail; set fineTunedModelApi=invoke_model or "
+            "another base model (Llama 3.x, Mistral, Qwen3)"
+        )
     if values["fine_tune_network_isolation"] and not values["fine_tune_training_image_uri"]:
         problems.append(
             "-c fineTuneNetworkIsolation=true needs -c fineTuneTrainingImageUri: the default Hugging Face "

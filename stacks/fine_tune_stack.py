@@ -14,7 +14,12 @@ from stacks.constructs.buckets import access_logs_bucket, data_bucket
 from stacks.fine_tune import layout
 from stacks.fine_tune.budget import FineTuneBudget
 from stacks.fine_tune.pipeline import FineTunePipeline
-from stacks.fine_tune.run_cost import OVER_BUDGET_WARNING, RUN_METADATA_KEY, TrainingRun
+from stacks.fine_tune.run_cost import (
+    OVER_BUDGET_WARNING,
+    RUN_METADATA_KEY,
+    UNPRICED_WARNING,
+    TrainingRun,
+)
 from stacks.fine_tune.training import COST_TAG_KEY, COST_TAG_VALUE, TrainingRole, training_image_uri
 from stacks.fine_tune.training_code import training_code_asset
 
@@ -104,6 +109,9 @@ class FineTuneStack(cdk.Stack):
         warning = run.budget_warning(config.fine_tune_monthly_budget_usd)
         if warning:
             cdk.Annotations.of(self).add_warning_v2(OVER_BUDGET_WARNING, warning)
+        unpriced = run.price_warning()
+        if unpriced:
+            cdk.Annotations.of(self).add_warning_v2(UNPRICED_WARNING, unpriced)
         # Cost-allocation tag (also set on every training job): activate it in the Billing console to
         # break fine-tune spend down in Cost Explorer.
         cdk.Tags.of(self).add(COST_TAG_KEY, COST_TAG_VALUE)

@@ -413,7 +413,8 @@ def main(args: TrainArguments) -> TrainResult:
     eval_loss = _final_eval_loss(trainer) if has_eval else None
 
     adapter_dir = str(Path(args.output_data_dir) / ADAPTER_DIR)
-    trainer.save_model(adapter_dir)  # every process takes part: FSDP gathers the adapter's shards here
+    # Every process takes part (FSDP gathers the adapter's shards here); only the first one writes it.
+    trainer.save_model(adapter_dir)
     result = TrainResult(
         global_step=trainer.state.global_step,
         resumed_from=resumed_from,
@@ -423,20 +424,19 @@ def main(args: TrainArguments) -> TrainResult:
         eval_loss=eval_loss,
         model_dir=args.output_model_dir,
     )
-    if args.strategy == "lora":
-        # Every process holds the full-precision base: the first merges the adapter in memory.
-        if world.is_main:
+    # Nothing after this point is collective: the other processes leave while the first one merges, so no
+    # process waits at a barrier for a merge that can outlast the process group's timeout (a 70B merge on
+    # the CPU runs for tens of minutes). torchrun's agent keeps waiting for the first process: it reports
+    # success only once every local worker has exited 0 (see the training README, "More than one GPU").
+    if world.is_main:
+        if args.strategy == "lora":
+            # Every process holds the full-precision base: the first merges the adapter in memory.
             merged: Any = trainer.model
             _save_merged(merged.merge_and_unload(), tokenizer, args.output_model_dir)
-        world.barrier()
-    else:
-        # 4-bit or sharded weights cannot take the adapter in place: once every process has finished
-        # training, the first reloads the base in full precision on the CPU and applies the saved adapter.
-        world.barrier()
-        if world.is_main:
+        else:
+            # 4-bit or sharded weights cannot take the adapter in place: the first process reloads the
+            # base in full precision on the CPU and applies the adapter it has just written.
             merge_saved_adapter(source, adapter_dir, tokenizer, args.output_model_dir, dtype=dtype)
-        world.barrier()
-    if world.is_main:
         world.info(f"merged model saved to {args.output_model_dir}")
         summary = {
             "arguments": asdict(args),
@@ -504,9 +504,7 @@ def trainer_config(
         save_strategy="steps",
         save_steps=args.save_steps,
         save_total_limit=args.save_total_limit,
-        # Each instance syncs its own /opt/ml/checkpoints with S3: every one writes a whole checkpoint, so
-        # every one can resume from it.
-        save_on_each_node=True,
+        save_on_each_node=save_on_each_node(args.strategy),
         ddp_find_unused_parameters=False if world.size > 1 else None,
         logging_steps=args.logging_steps,
         logging_first_step=True,
@@ -515,6 +513,17 @@ def trainer_config(
         disable_tqdm=True,
         **fsdp_settings,
     )
+
+
+def save_on_each_node(strategy: str) -> bool:
+    """Whether the first process of every instance writes checkpoints and the adapter, or only the job's.
+
+    Each instance syncs its own /opt/ml/checkpoints with S3, so with data parallelism (``lora``, ``qlora``:
+    every process holds the whole adapter) every instance writes a whole checkpoint and can resume from
+    it. Under FSDP2 the full state dict is gathered on the job's first process alone; the first process of
+    another instance would write an adapter without tensors to the same S3 keys, and the last upload wins.
+    """
+    return strategy != "fsdp-lora"
 
 
 def _lora_config(args: TrainArguments) -> Any:
@@ -592,13 +601,6 @@ class Processes:
     def info(self, message: str) -> None:
         if self.is_main:
             _info(message)
-
-    @staticmethod
-    def barrier() -> None:
-        import torch.distributed as dist
-
-        if dist.is_available() and dist.is_initialized():
-            dist.barrier()
 
 
 def agreed_checkpoint(checkpoint_dir: str) -> str | None:

@@ -16,7 +16,7 @@ from .settings import Settings
 @dataclass(frozen=True)
 class Clients:
     """Retrieve via ``agent_runtime``; Converse, InvokeModel, ApplyGuardrail via ``bedrock_runtime``; SSM;
-    ``bedrock`` (control plane) for the imported model's architecture (finetuned InvokeModel only)."""
+    ``bedrock`` (control plane) for the imported model's architecture and Converse support (finetuned)."""
 
     agent_runtime: Any
     bedrock_runtime: Any
@@ -52,9 +52,8 @@ def create_clients(settings: Settings) -> Clients:
     )
     # Only the InvokeModel path of a fine-tuned model asks the control plane for the model's architecture;
     # no other deployment pays for creating that client at cold start.
-    reads_architecture = bool(settings.finetuned_model_parameter) and settings.finetuned_model_api == (
-        "invoke_model"
-    )
+    # Both APIs read the imported model: InvokeModel for its chat format, Converse for whether it has one.
+    reads_architecture = bool(settings.finetuned_model_parameter)
     return Clients(
         agent_runtime=agent_runtime,
         bedrock_runtime=bedrock_runtime,

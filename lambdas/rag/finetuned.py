@@ -82,10 +82,14 @@ ARCHITECTURE_FAMILIES: dict[str, str] = {
 }
 """Custom Model Import's ``modelArchitecture`` (its leading letters, e.g. LLAMA3 -> LLAMA, QWEN2 -> QWEN)
 -> the file under ``prompts/invoke_model/`` that holds the family's chat format."""
+ARCHITECTURE_VERSIONS: dict[str, str] = {"QWEN3": "qwen3"}
+"""Architectures whose format differs from their family's, by the leading letters and digits
+(QWEN3, QWEN3_MOE -> QWEN3): Qwen3 answers after an empty think block."""
 DEFAULT_CHAT_FORMAT = "llama3"
 """Used when the architecture is not known (no control-plane client): the format of the default base model."""
 _MAX_TOKENS_FIELD = {"llama3": "max_gen_len"}
 _FAMILY_PREFIX = re.compile(r"[A-Z]+")
+_VERSION_PREFIX = re.compile(r"[A-Z]+[0-9]*")
 # Mistral's turn markers are plain text, not <|...|> sequences: defuse them in user text and documents too.
 _MISTRAL_MARKERS = re.compile(r"\[(/?INST)\]")
 
@@ -137,38 +141,70 @@ def chat_format_for(architecture: str | None, formats: Mapping[str, ChatFormat])
     """The chat format of an imported model's architecture; FineTunedModelUnavailable for one without."""
     if architecture is None:
         return formats[DEFAULT_CHAT_FORMAT]
-    match = _FAMILY_PREFIX.match(architecture.upper())
-    family = ARCHITECTURE_FAMILIES.get(match.group(0) if match else "")
+    name = architecture.upper()
+    version = _VERSION_PREFIX.match(name)
+    match = _FAMILY_PREFIX.match(name)
+    family = ARCHITECTURE_VERSIONS.get(version.group(0) if version else "") or ARCHITECTURE_FAMILIES.get(
+        match.group(0) if match else ""
+    )
     if family is None:
         raise FineTunedModelUnavailable(
             f"mode: 'finetuned' is not available: the published model's architecture ({architecture}) has no "
-            "InvokeModel prompt format here; deploy with fineTunedModelApi=converse or use mode 'rag'"
+            "InvokeModel prompt format here; use mode 'rag', or deploy with fineTunedModelApi=converse where "
+            "Bedrock serves Converse for the model"
         )
     return formats[family]
 
 
+@dataclass(frozen=True)
+class ImportedModel:
+    """What ``GetImportedModel`` says about an imported model that the RAG function needs."""
+
+    architecture: str
+    """``modelArchitecture``: picks the InvokeModel chat format."""
+    instruct_supported: bool
+    """``instructSupported`` ("Specifies if the imported model supports converse"); absent reads as True,
+    so a response without it keeps the configured API."""
+
+
 class ModelArchitectures:
-    """``GetImportedModel``'s ``modelArchitecture`` per model ARN, cached for ``ttl_s`` (it never changes for
-    one ARN; the TTL only bounds memory of models no longer published)."""
+    """``GetImportedModel``'s answer per model ARN, cached for ``ttl_s`` (it never changes for one ARN; the
+    TTL only bounds memory of models no longer published)."""
 
     def __init__(self, bedrock: Any, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._bedrock = bedrock
         self._ttl_s = ttl_s
         self._clock = clock
-        self._values: dict[str, tuple[float, str]] = {}
+        self._values: dict[str, tuple[float, ImportedModel]] = {}
 
     def get(self, model_arn: str) -> str:
+        """The model's ``modelArchitecture``."""
+        return self.describe(model_arn).architecture
+
+    def describe(self, model_arn: str) -> ImportedModel:
+        """The model's architecture and whether it supports Converse."""
         now = self._clock()
         cached = self._values.get(model_arn)
         if cached is not None and now < cached[0]:
             return cached[1]
         with upstream_call("parameter"):
-            architecture = str(
-                self._bedrock.get_imported_model(modelIdentifier=model_arn)["modelArchitecture"]
-            )
+            response = self._bedrock.get_imported_model(modelIdentifier=model_arn)
+        model = ImportedModel(
+            architecture=str(response["modelArchitecture"]),
+            instruct_supported=bool(response.get("instructSupported", True)),
+        )
         self._values = {arn: v for arn, v in self._values.items() if now < v[0]}
-        self._values[model_arn] = (now + self._ttl_s, architecture)
-        return architecture
+        self._values[model_arn] = (now + self._ttl_s, model)
+        return model
+
+
+def finetuned_api(configured: str, architectures: ModelArchitectures | None, model_arn: str) -> str:
+    """The API to ask the published model with: the configured one, except that Converse falls back to
+    ``invoke_model`` when Bedrock says the imported model does not support it (Custom Model Import has no
+    Converse for some architectures, e.g. Qwen2.5, Qwen2-VL / Qwen2.5-VL and GPT-OSS)."""
+    if configured != "converse" or architectures is None:
+        return configured
+    return "converse" if architectures.describe(model_arn).instruct_supported else "invoke_model"
 
 
 @dataclass(frozen=True)

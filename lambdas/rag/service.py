@@ -15,6 +15,7 @@ from .finetuned import (
     ModelArchitectures,
     ParameterCache,
     chat_format_for,
+    finetuned_api,
     load_chat_formats,
     resolve_finetuned_model,
 )
@@ -208,7 +209,10 @@ def _generate(
         "passages": passages,
     }
     client, settings = runtime.clients.bedrock_runtime, runtime.settings
-    if request.mode == "finetuned" and settings.finetuned_model_api == "invoke_model":
+    if (
+        request.mode == "finetuned"
+        and finetuned_api(settings.finetuned_model_api, runtime.architectures, model_id) == "invoke_model"
+    ):
         chat_format = None
         if runtime.architectures is not None:
             chat_format = chat_format_for(runtime.architectures.get(model_id), CHAT_FORMATS)

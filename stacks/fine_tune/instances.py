@@ -3,11 +3,13 @@
 Standard library only: ``stacks.config`` validates ``fineTuneInstanceType`` / ``fineTuneInstanceCount`` /
 ``fineTuneStrategy`` against this catalogue, and ``ladder finetune plan`` sizes runs with it.
 
-Hardware figures are AWS's instance specifications. ``peak_tflops`` is the dense (no sparsity) tensor-core
-peak at the precision train.py trains in on that GPU: bf16 where the GPU has it, fp32 on the T4 (g4dn),
-which has no bf16. ``usd_per_hour`` is the SageMaker training on-demand list price in us-east-1 as quoted
-on ``PRICES_AS_OF`` from ``PRICES_SOURCE``; ``None`` where no price was taken (pass one to the planner).
-Prices change: check the pricing page before a decision rests on them.
+Hardware figures are AWS's instance specifications, except each GPU's memory, which is what the driver
+reports (``nvidia-smi``). ``peak_tflops`` is the dense (no sparsity) tensor-core peak at the precision
+train.py trains in on that GPU: bf16 where the GPU has it, fp32 on the T4 (g4dn), which has no bf16.
+``usd_per_hour`` is the SageMaker training on-demand list price in us-east-1 as quoted on ``PRICES_AS_OF``
+from ``PRICES_SOURCE``, except the figures :data:`PRICE_CORRECTIONS` lists with their own sources; ``None``
+where no price is known (synth warns, the planner asks for one). Prices change: check the pricing page
+before a decision rests on them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,23 @@ MIN_GPUS = {"fsdp-lora": 2}
 
 PRICES_AS_OF = "2026-12-01"
 PRICES_SOURCE = "https://aws.amazon.com/sagemaker/ai/pricing/ (Training, On-Demand, US East (N. Virginia))"
+PRICE_CORRECTIONS: dict[str, str] = {
+    "ml.g5.16xlarge": (
+        "5.12: SageMaker training rate in a public price table (us-west-2 on demand); 4.096, the figure "
+        "catalogued before, is the EC2 g5.16xlarge price"
+    ),
+    "ml.g6.xlarge": "1.127: SageMaker training rate in a public price table (us-west-2 on demand)",
+    "ml.g6e.xlarge": (
+        "2.61: us-east-1 SageMaker training rate from the AWS Price List API as captured on 2026-08-17 and "
+        "2026-06-19 in two public repositories; the same in a us-west-2 table"
+    ),
+    "ml.g6e.2xlarge": "2.80: as ml.g6e.xlarge (Price List API capture, us-east-1, 2026-08-17)",
+    "ml.g6e.4xlarge": "3.76: as ml.g6e.xlarge (Price List API capture, us-east-1, 2026-08-17)",
+    "ml.g6e.8xlarge": "5.6607: as ml.g6e.xlarge (Price List API capture, us-east-1, 2026-08-17)",
+}
+"""Figures that differ from the quote of ``PRICES_AS_OF``, with where each comes from. They were found in
+public code that records SageMaker training rates (the pricing page itself could not be read on
+2026-12-03); p4de, p5, p5e and p5en had no trustworthy training rate there and stay unpriced."""
 
 
 @dataclass(frozen=True)
@@ -28,21 +47,28 @@ class Gpu:
     """One GPU model."""
 
     name: str
-    memory_gib: float
+    memory_mib: int
+    """Memory as the driver reports it (``nvidia-smi``'s ``memory.total``): less than the marketing GB."""
     bf16: bool
     """Whether the GPU computes in bfloat16 (train.py then trains in bf16, else in fp32)."""
     peak_tflops: float
     """Dense peak at the precision train.py uses on it (bf16, or fp32 without bf16)."""
 
+    @property
+    def memory_gib(self) -> float:
+        return self.memory_mib / 1024
 
-T4 = Gpu("NVIDIA T4", 16, bf16=False, peak_tflops=8.1)
-A10G = Gpu("NVIDIA A10G", 24, bf16=True, peak_tflops=70.0)
-L4 = Gpu("NVIDIA L4", 24, bf16=True, peak_tflops=121.0)
-L40S = Gpu("NVIDIA L40S", 48, bf16=True, peak_tflops=362.0)
-A100_40 = Gpu("NVIDIA A100 40GB", 40, bf16=True, peak_tflops=312.0)
-A100_80 = Gpu("NVIDIA A100 80GB", 80, bf16=True, peak_tflops=312.0)
-H100 = Gpu("NVIDIA H100", 80, bf16=True, peak_tflops=989.0)
-H200 = Gpu("NVIDIA H200", 141, bf16=True, peak_tflops=989.0)
+
+# memory.total as nvidia-smi prints it on each GPU (public nvidia-smi outputs of Tesla T4, A10G, L4, L40S,
+# A100-SXM4-40GB, A100-SXM4-80GB, H100 80GB HBM3 and H200 machines).
+T4 = Gpu("NVIDIA T4", 15_360, bf16=False, peak_tflops=8.1)
+A10G = Gpu("NVIDIA A10G", 23_028, bf16=True, peak_tflops=70.0)
+L4 = Gpu("NVIDIA L4", 23_034, bf16=True, peak_tflops=121.0)
+L40S = Gpu("NVIDIA L40S", 46_068, bf16=True, peak_tflops=362.0)
+A100_40 = Gpu("NVIDIA A100 40GB", 40_960, bf16=True, peak_tflops=312.0)
+A100_80 = Gpu("NVIDIA A100 80GB", 81_920, bf16=True, peak_tflops=312.0)
+H100 = Gpu("NVIDIA H100", 81_559, bf16=True, peak_tflops=989.0)
+H200 = Gpu("NVIDIA H200", 143_771, bf16=True, peak_tflops=989.0)
 
 
 @dataclass(frozen=True)
@@ -92,7 +118,7 @@ INSTANCES: dict[str, TrainingInstance] = {
             "2xlarge": (1, 32, 1.515),
             "4xlarge": (1, 64, 2.03),
             "8xlarge": (1, 128, 3.06),
-            "16xlarge": (1, 256, 4.096),
+            "16xlarge": (1, 256, 5.12),
             "12xlarge": (4, 192, 7.09),
             "24xlarge": (4, 384, 10.18),
             "48xlarge": (8, 768, 20.36),
@@ -102,7 +128,7 @@ INSTANCES: dict[str, TrainingInstance] = {
         "g6",
         L4,
         {
-            "xlarge": (1, 16, 1.01),
+            "xlarge": (1, 16, 1.127),
             "2xlarge": (1, 32, 1.22),
             "4xlarge": (1, 64, 1.65),
             "8xlarge": (1, 128, 2.51),
@@ -116,10 +142,10 @@ INSTANCES: dict[str, TrainingInstance] = {
         "g6e",
         L40S,
         {
-            "xlarge": (1, 32, 2.33),
-            "2xlarge": (1, 64, 2.81),
-            "4xlarge": (1, 128, 3.80),
-            "8xlarge": (1, 256, 5.77),
+            "xlarge": (1, 32, 2.61),
+            "2xlarge": (1, 64, 2.80),
+            "4xlarge": (1, 128, 3.76),
+            "8xlarge": (1, 256, 5.6607),
             "16xlarge": (1, 512, 9.71),
             "12xlarge": (4, 384, 13.12),
             "24xlarge": (4, 768, 18.75),

@@ -16,6 +16,7 @@ from stacks.fine_tune.instances import PRICES_AS_OF, PRICES_SOURCE, instance
 
 RUN_METADATA_KEY = "Ladder::TrainingRun"
 OVER_BUDGET_WARNING = "ladder:training-run-over-budget"
+UNPRICED_WARNING = "ladder:training-run-unpriced"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,18 @@ class TrainingRun:
             f"fineTuneMonthlyBudgetUsd={monthly_budget_usd}: the budget alerts after the money is spent. "
             "Raise the budget, lower fineTuneMaxRuntimeHours or fineTuneInstanceCount, or size the run with "
             "'ladder finetune plan'"
+        )
+
+    def price_warning(self) -> str | None:
+        """A warning when the catalogue has no price for the instance type: the run's cost is unknown, not
+        zero, and the budget check above cannot run; None when it has one."""
+        if self.usd_per_hour is not None:
+            return None
+        return (
+            f"no catalogued SageMaker training price for {self.instance_type}: the cost cap of one run "
+            f"({self.instance_count} x {self.instance_type} x {self.max_runtime_hours} h) is unknown, so it "
+            "is not checked against fineTuneMonthlyBudgetUsd. Look the rate up on the SageMaker pricing page "
+            "and size the run with 'ladder finetune plan --usd-per-hour RATE'"
         )
 
 

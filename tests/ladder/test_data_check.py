@@ -104,3 +104,101 @@ def test_an_out_of_range_eval_fraction_exits_2_with_the_accepted_range(run_cli, 
     # Then exit 2 with dataprep's explanation
     assert result.code == 2
     assert "eval_fraction must be from 0 to 0.5" in result.err
+
+
+QWEN3_CHAT_TEMPLATE = (
+    "{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}"
+    "{%- for message in messages[::-1] %}"
+    "{%- set index = (messages|length - 1) - loop.index0 %}"
+    "{%- if ns.multi_step_tool and message.role == 'user' %}"
+    "{%- set ns.multi_step_tool = false %}{%- set ns.last_query_index = index %}"
+    "{%- endif %}{%- endfor %}"
+    "{%- for message in messages %}"
+    "{%- if message.role == 'user' or message.role == 'system' %}"
+    "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}"
+    "{%- elif message.role == 'assistant' %}"
+    "{%- set content = message.content %}{%- set reasoning_content = '' %}"
+    "{%- if loop.index0 > ns.last_query_index %}"
+    "{%- if loop.last or (not loop.last and reasoning_content) %}"
+    "{{- '<|im_start|>' + message.role + '\\n<think>\\n' + reasoning_content.strip('\\n')"
+    " + '\\n</think>\\n\\n' + content.lstrip('\\n') }}"
+    "{%- else %}{{- '<|im_start|>' + message.role + '\\n' + content }}{%- endif %}"
+    "{%- else %}{{- '<|im_start|>' + message.role + '\\n' + content }}{%- endif %}"
+    "{{- '<|im_end|>\\n' }}"
+    "{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}"
+    "{%- endif %}{%- endif %}"
+)
+"""Qwen3's chat template (tokenizer_config.json of the Qwen/Qwen3 models) without its tool-call branches:
+the ``last_query_index`` loop and the assistant branch are as published. An assistant turn after the last
+user question opens with a think block; an earlier one does not, so an earlier turn renders differently
+once a later question follows it."""
+
+
+def multi_turn(number: int) -> str:
+    return json.dumps(
+        {
+            "messages": [
+                {"role": "user", "content": f"What is rule number {number}?"},
+                {"role": "assistant", "content": f"Rule number {number} says to check the rain gauge."},
+                {"role": "user", "content": "And the next one?"},
+                {"role": "assistant", "content": f"Rule number {number + 1} says to log it."},
+            ]
+        }
+    )
+
+
+def save_base_model_tokenizer(directory, chat_template: str):
+    from tests.training.tiny_model import build_tokenizer
+
+    build_tokenizer(chat_template).save_pretrained(directory)
+    return directory
+
+
+def test_records_a_qwen3_template_cannot_encode_are_listed_by_line_before_any_upload(run_cli, tmp_path):
+    # Given 4 single-turn conversations, then two multi-turn ones (lines 5 and 6), and a Qwen3 base model
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=4, extra_lines=(multi_turn(100), multi_turn(200)))
+    base = save_base_model_tokenizer(tmp_path / "qwen3", QWEN3_CHAT_TEMPLATE)
+
+    # When the data is checked against the base model's chat template
+    result = run_cli("data", "check", str(data), "--min-examples", "4", "--base-model", str(base))
+
+    # Then exit 1: the two multi-turn lines are named with the trainer's reason, the others pass
+    assert result.code == 1, result.err
+    assert "6 clean records rendered, 2 the training job cannot encode" in result.out
+    assert "  line 5: the chat template renders the first 2 messages differently" in result.out
+    assert "  line 6: " in result.out
+    assert "  line 1: " not in result.out
+    assert "lines 5, 6" in result.err and "split multi-turn records" in result.err
+
+
+def test_the_same_records_pass_with_a_template_that_renders_turns_the_same_way(run_cli, tmp_path):
+    from tests.training.tiny_model import CHATML_TEMPLATE
+
+    # Given the same data with a broken line, and a ChatML base model whose template renders earlier turns
+    # unchanged
+    data = write_jsonl(
+        tmp_path / "chats.jsonl", clean=4, extra_lines=(multi_turn(100), multi_turn(200), "not json")
+    )
+    base = save_base_model_tokenizer(tmp_path / "chatml", CHATML_TEMPLATE)
+
+    # When it is checked with --json
+    result = run_cli("data", "check", str(data), "--min-examples", "4", "--base-model", str(base), "--json")
+
+    # Then every clean record was rendered (the rejected line was not) and none is a problem
+    assert result.code == 0, result.err
+    template = json.loads(result.out)["chat_template"]
+    assert template == {"base_model": str(base), "checked": 6, "ok": True, "problems": []}
+
+
+def test_a_base_model_without_a_tokenizer_exits_2_naming_the_option(run_cli, tmp_path):
+    # Given usable data and a folder with no tokenizer
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=2)
+    empty = tmp_path / "no-model"
+    empty.mkdir()
+
+    # When checked against it, Then exit 2 naming the option
+    result = run_cli("data", "check", str(data), "--min-examples", "1", "--base-model", str(empty))
+    assert result.code == 2
+    assert f"--base-model {empty}: cannot load its tokenizer" in result.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -55,7 +56,50 @@ def test_llama_1b_with_lora_fits_a_g5_2xlarge():
     memory = plan.memory
     parts = memory.weights + memory.lora_states + memory.activations + memory.logits + memory.overhead
     assert memory.total == pytest.approx(parts)
-    assert memory.total < plan.available_gib == pytest.approx(24 * fp.USABLE_GPU_MEMORY_FRACTION)
+    assert memory.total < plan.available_gib
+
+
+def test_usable_gpu_memory_is_a_share_of_what_the_driver_reports_not_the_marketing_gigabytes():
+    """nvidia-smi's memory.total on an A10G is 23028MiB, on an L40S 46068MiB, on an H100 80GB HBM3 81559MiB
+    (public nvidia-smi outputs of those GPUs)."""
+    a10g = plan_of(LLAMA_1B, "ml.g5.2xlarge")
+    l40s = plan_of(LLAMA_1B, "ml.g6e.xlarge")
+    h100 = plan_of(LLAMA_1B, "ml.p5.48xlarge")
+    assert a10g.available_gib == pytest.approx(23_028 / 1024 * fp.USABLE_GPU_MEMORY_FRACTION)
+    assert l40s.available_gib == pytest.approx(46_068 / 1024 * fp.USABLE_GPU_MEMORY_FRACTION)
+    assert h100.available_gib == pytest.approx(81_559 / 1024 * fp.USABLE_GPU_MEMORY_FRACTION)
+    # (the "24 GB" of an A10G read as GiB would overstate it by more than 1 GiB)
+    assert 24 * fp.USABLE_GPU_MEMORY_FRACTION - a10g.available_gib > 1
+
+
+def test_the_loss_is_charged_as_trl_s_fused_lm_head_not_as_full_logits():
+    """TRL 1.16 (the job's pin) patches the model with ``add_fused_lm_head`` and SFTTrainer.compute_loss calls
+    it with ``fused_lm_head=True``: "Compute the per-token log-probabilities in chunks, without materializing
+    the full logits" (trl/trainer/sft_trainer.py); the tiles are TOKEN_CHUNK_SIZE = 4096 tokens
+    (trl/kernels/chunked_logprob.py) x _CHUNKED_LOGPROB_CHUNK_SIZE = 32768 vocabulary entries
+    (trl/trainer/utils.py), and the backward accumulates the hidden states' gradient in fp32."""
+    model = fp.MODELS[LLAMA_8B]
+    plan = plan_of(LLAMA_8B, "ml.g6e.xlarge", max_seq_length=2048)
+
+    tokens = fp.BATCH_SIZE * 2048
+    tile = 4096 * 32768 * fp.BF16_BYTES
+    assert plan.memory.logits == pytest.approx((2 * tile + tokens * model.hidden * 4) / fp.GIB)
+    # And it is a small fraction of the full fp32 logits and their gradient (7.8 GiB for Llama at 4 x 2048)
+    full_logits = tokens * model.vocab * 4 * 2 / fp.GIB
+    assert full_logits == pytest.approx(7.83, abs=0.01)
+    assert plan.memory.logits < full_logits / 10
+
+
+@pytest.mark.parametrize(
+    ("model_id", "instance_type"),
+    [("Qwen/Qwen2.5-14B-Instruct", "ml.g6e.xlarge"), (LLAMA_1B, "ml.g4dn.xlarge")],
+)
+def test_runs_that_fit_are_said_to_fit(model_id, instance_type):
+    # When 14B LoRA is planned on one L40S, and 1B LoRA on a T4 (fp32)
+    plan = plan_of(model_id, instance_type)
+
+    # Then both fit: no full logits, the GPU's real memory
+    assert plan.fits, plan.reason
 
 
 def test_llama_8b_in_bf16_does_not_fit_an_a10g_but_qlora_does():
@@ -102,9 +146,11 @@ def test_fsdp_lora_shards_weights_and_lora_states_across_every_gpu_of_every_inst
     one = plan_of(LLAMA_70B, "ml.p4d.24xlarge", strategy="fsdp-lora", instance_count=1)
     two = plan_of(LLAMA_70B, "ml.p4d.24xlarge", strategy="fsdp-lora", instance_count=2)
 
-    # Then the weights are divided by the world size (8, then 16) plus one gathered layer
+    # Then the weights are divided by the world size (8, then 16) plus what FSDP2 holds unsharded: the layer
+    # computed, the one prefetched, and the whole lm_head the fused LM head gathers
     assert (one.world_size, two.world_size) == (8, 16)
-    gathered = model.layer_params * fp.BF16_BYTES
+    gathered = (2 * model.layer_params + model.vocab * model.hidden) * fp.BF16_BYTES
+    assert gathered / fp.GIB == pytest.approx(5.2, abs=0.1)
     assert one.memory.weights == pytest.approx((model.params * 2 / 8 + gathered) / fp.GIB)
     assert one.memory.weights - two.memory.weights == pytest.approx(model.params * 2 / 16 / fp.GIB)
     assert one.memory.lora_states == pytest.approx(2 * two.memory.lora_states)
@@ -133,11 +179,12 @@ def test_a_second_instance_doubles_the_hourly_rate_and_nearly_halves_the_hours()
     one = plan_of(LLAMA_1B, "ml.g5.2xlarge", instance_count=1)
     two = plan_of(LLAMA_1B, "ml.g5.2xlarge", instance_count=2)
 
-    # Then the hours fall by 2 x the scaling efficiency, and every hour is billed twice
+    # Then the training hours fall by 2 x the scaling efficiency, the fixed hours stay, and every billable
+    # hour is billed twice
     assert two.hours == pytest.approx(one.hours / (2 * fp.MULTI_INSTANCE_SCALING))
+    assert two.fixed_hours == one.fixed_hours > 0
     assert one.on_demand_usd is not None and two.on_demand_usd is not None
-    assert two.on_demand_usd == pytest.approx(two.hours * 2 * 1.515)
-    assert two.on_demand_usd == pytest.approx(one.on_demand_usd / fp.MULTI_INSTANCE_SCALING)
+    assert two.on_demand_usd == pytest.approx((two.hours + two.fixed_hours) * 2 * 1.515)
 
 
 def test_hours_follow_tokens_epochs_and_the_assumed_utilisation():
@@ -145,8 +192,9 @@ def test_hours_follow_tokens_epochs_and_the_assumed_utilisation():
     tokens = fp.explicit_tokens(10_000_000)
     plan = plan_of(LLAMA_1B, "ml.g5.2xlarge", tokens=tokens, epochs=3)
 
-    # Then tokens/s is peak x utilisation / (6 x params), and hours = tokens x epochs / tokens per s
-    rate = 70e12 * fp.MODEL_FLOPS_UTILISATION["lora"] / (6 * fp.MODELS[LLAMA_1B].params)
+    # Then tokens/s is peak x utilisation (strategy x GPU) / (6 x params), and hours = tokens x epochs / rate
+    utilisation = fp.MODEL_FLOPS_UTILISATION["lora"] * fp.GPU_UTILISATION["NVIDIA A10G"]
+    rate = 70e12 * utilisation / (6 * fp.MODELS[LLAMA_1B].params)
     assert plan.tokens_per_second == pytest.approx(rate)
     assert plan.hours == pytest.approx(10_000_000 * 3 / rate / 3600)
 
@@ -168,22 +216,92 @@ def test_an_instance_without_a_price_has_no_cost_until_one_is_given():
 
     # Then the costs are None, then computed from the given price
     assert unpriced.on_demand_usd is None and unpriced.spot_usd is None
-    assert "--usd-per-hour" in unpriced.format()
-    assert priced.on_demand_usd == pytest.approx(priced.hours * 50.0)
-    assert priced.spot_usd == pytest.approx(priced.hours * 50.0 * (1 - fp.SPOT_SAVING))
+    assert "Cost: unknown, no catalogued price for ml.p5.48xlarge; pass --usd-per-hour" in unpriced.format()
+    assert "$0" not in unpriced.format()
+    assert priced.on_demand_usd == pytest.approx(priced.billable_hours * 50.0)
+    assert priced.spot_usd == pytest.approx(priced.billable_hours * 50.0 * (1 - fp.SPOT_SAVING))
 
 
-def test_the_merge_is_refused_when_the_host_memory_cannot_hold_two_bf16_copies():
+def test_the_merge_needs_one_bf16_copy_of_the_base_in_host_memory():
     # When Llama 3.1 8B qlora is planned on a g5.2xlarge (32 GiB host memory)
     plan = plan_of(LLAMA_8B, "ml.g5.2xlarge", strategy="qlora")
 
-    # Then the GPU part would fit, but the bf16 merge (2 copies) would not, and a roomier size is named
-    assert plan.memory.total < plan.available_gib
-    assert plan.merge_host_gib == pytest.approx(8_030_261_248 * 4 / fp.GIB)
+    # Then the merge holds one bf16 copy (the adapter is merged into it in place), which fits
+    assert plan.merge_host_gib == pytest.approx(8_030_261_248 * 2 / fp.GIB)
+    assert plan.fits, plan.reason
+    # and lora merges on the GPU: no merge figure
+    assert plan_of(LLAMA_8B, "ml.g6e.xlarge").merge_host_gib is None
+
+
+def test_a_merge_larger_than_the_host_memory_is_refused_with_a_roomier_size():
+    # When Llama 3.3 70B qlora is planned on an instance whose host memory (128 GiB) cannot hold its base
+    plan = plan_of(LLAMA_70B, "ml.g6e.4xlarge", strategy="qlora")
+
+    # Then it does not fit, and the reason names the merge and a size with more host memory
     assert not plan.fits
-    assert plan.reason is not None and "host memory" in plan.reason and "ml.g5.4xlarge" in plan.reason
-    # and lora merges on the GPU: no host figure
-    assert plan_of(LLAMA_8B, "ml.g5.2xlarge").merge_host_gib is None
+    assert plan.reason is not None and "host memory: the merge on instance 1's CPU" in plan.reason
+    assert "ml.g6e.8xlarge" in plan.reason
+
+
+def test_lora_checks_host_memory_for_every_process_loading_the_base():
+    # Given an L40S instance with only 16 GiB of host memory, and one with 4 GPUs
+    small_host = dataclasses.replace(INSTANCES["ml.g6e.xlarge"], memory_gib=16)
+    model = fp.MODELS[LLAMA_8B]
+
+    # When Llama 3.1 8B lora is planned on each
+    small = fp.estimate(model, small_host)
+    four = plan_of(LLAMA_8B, "ml.g6e.12xlarge")
+
+    # Then the host figure is one bf16 base per process, and 16 GiB cannot hold the one of the process
+    assert small.host_need_gib == pytest.approx(model.params * 2 / fp.GIB)
+    assert four.host_need_gib == pytest.approx(4 * model.params * 2 / fp.GIB)
+    assert not small.fits and "host memory: the training process loading the base" in (small.reason or "")
+    assert four.fits, four.reason
+
+
+def test_fixed_billable_hours_cover_start_up_download_merge_and_upload():
+    model = fp.MODELS[LLAMA_70B]
+    # When 70B is planned with a merge on the CPU (qlora) and with lora's merge in GPU memory
+    qlora = fp.fixed_billable_hours(model, "qlora", fp.BF16_BYTES)
+    lora = fp.fixed_billable_hours(model, "lora", fp.BF16_BYTES)
+
+    # Then start-up, the download, reading the base again, writing and uploading the merged model are billed
+    size_mb = model.params * 2 / 1e6
+    assert qlora * 3600 == pytest.approx(fp.STARTUP_MINUTES * 60 + 4 * size_mb / fp.TRANSFER_MB_PER_S)
+    assert lora * 3600 == pytest.approx(fp.STARTUP_MINUTES * 60 + 3 * size_mb / fp.TRANSFER_MB_PER_S)
+    # And a run of a few tokens still costs its fixed hours
+    tiny = plan_of(LLAMA_1B, "ml.g5.2xlarge", tokens=fp.explicit_tokens(1_000))
+    assert tiny.on_demand_usd is not None
+    assert tiny.on_demand_usd >= tiny.fixed_hours * 1.515 > fp.STARTUP_MINUTES / 60 * 1.515 - 1e-9
+
+
+def test_qlora_adapters_are_charged_as_bf16():
+    """TRL's SFTTrainer: "When using QLoRA, the PEFT adapter weights are converted to bf16" (trl 1.16,
+    trl/trainer/sft_trainer.py)."""
+    model = fp.MODELS[LLAMA_8B]
+    qlora = plan_of(LLAMA_8B, "ml.g6e.xlarge", strategy="qlora")
+    lora = plan_of(LLAMA_8B, "ml.g6e.xlarge", strategy="lora")
+    assert qlora.memory.lora_states == pytest.approx(model.lora_params * 8 / fp.GIB)
+    assert lora.memory.lora_states == pytest.approx(model.lora_params * 16 / fp.GIB)
+
+
+def test_utilisation_depends_on_the_gpu_family():
+    # When the same run is planned on an A10G and on an L4 instance
+    a10g = plan_of(LLAMA_1B, "ml.g5.2xlarge")
+    l4 = plan_of(LLAMA_1B, "ml.g6.2xlarge")
+
+    # Then each GPU's own assumed factor scales its peak
+    flops = 6 * fp.MODELS[LLAMA_1B].params
+    assert a10g.tokens_per_second == pytest.approx(70e12 * 0.35 * fp.GPU_UTILISATION["NVIDIA A10G"] / flops)
+    assert l4.tokens_per_second == pytest.approx(121e12 * 0.35 * fp.GPU_UTILISATION["NVIDIA L4"] / flops)
+    assert fp.GPU_UTILISATION["NVIDIA L4"] != fp.GPU_UTILISATION["NVIDIA A10G"]
+
+
+def test_a_plan_states_its_assumptions():
+    text = plan_of(LLAMA_8B, "ml.g6e.xlarge").format()
+    assert fp.assumptions() in text
+    assert "Nothing here was measured on a GPU" in text
+    assert "fused LM head" in text and "billable hours" in text
 
 
 @pytest.mark.parametrize("model_id", list(fp.MODELS))
@@ -360,6 +478,10 @@ def test_the_table_has_a_row_per_size_and_strategy_and_states_its_assumptions():
     assert len(rows) == len(fp.TABLE_MODELS) * 3
     # 70B in bf16 in every process fits no catalogued GPU
     assert any(LLAMA_70B in row and "| lora |" in row and "does not fit" in row for row in rows)
+    # and 70B qlora fits only instances without a price: they are named, and how to price them
+    (qlora_70b,) = [row for row in rows if LLAMA_70B in row and "| qlora |" in row]
+    assert "fits on ml.p4de.24xlarge" in qlora_70b and "no price: pass --usd-per-hour" in qlora_70b
+    assert "does not fit" not in qlora_70b
     assert "Prices: SageMaker training on demand" in table and "as of" in table
     assert "model-FLOPs utilisation" in table
 

@@ -197,3 +197,34 @@ def test_app_reports_a_bad_value_without_a_traceback() -> None:
     assert result.returncode == 2
     assert "-c fineTune=yes is invalid: expected a boolean: true or false" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "base_model", ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2-VL-7B-Instruct", "openai/gpt-oss-20b"]
+)
+def test_converse_with_a_base_model_bedrock_serves_no_converse_for_is_refused(base_model) -> None:
+    """Bedrock user guide, "Invoke your imported model": "Converse API is not supported for Qwen2.5,
+    Qwen2-VL, Qwen2.5-VL, and GPT-OSS models"."""
+    # When fine-tuning is on with the default API (converse) and such a base model
+    with pytest.raises(ConfigError) as raised:
+        config_with(fineTune="true", fineTuneBaseModelId=base_model, fineTunedModelApi="converse")
+    # Then synth stops with a message naming both keys and the way out
+    message = str(raised.value)
+    assert f"-c fineTunedModelApi=converse is invalid with -c fineTuneBaseModelId={base_model}" in message
+    assert "fineTunedModelApi=invoke_model" in message
+
+
+@pytest.mark.parametrize(
+    ("base_model", "api", "fine_tune"),
+    [
+        ("Qwen/Qwen2.5-7B-Instruct", "invoke_model", "true"),
+        ("Qwen/Qwen3-8B", "converse", "true"),
+        ("meta-llama/Llama-3.1-8B-Instruct", "converse", "true"),
+        ("Qwen/Qwen2.5-7B-Instruct", "converse", "false"),
+    ],
+)
+def test_converse_is_accepted_where_bedrock_serves_it_or_nothing_is_trained(
+    base_model, api, fine_tune
+) -> None:
+    config = config_with(fineTune=fine_tune, fineTuneBaseModelId=base_model, fineTunedModelApi=api)
+    assert (config.fine_tune_base_model_id, config.fine_tuned_model_api) == (base_model, api)

@@ -44,6 +44,8 @@ CUSTOM = {
     "fineTuneLoraR": "8",
     "fineTuneLearningRate": "0.00001",
     "fineTuneBaseModelId": UNGATED_MODEL,
+    # Bedrock serves no Converse for imported Qwen2.5 models
+    "fineTunedModelApi": "invoke_model",
     "fineTuneSubnetIds": "subnet-0123456789abcdef0",
     "fineTuneSecurityGroupIds": "sg-0123456789abcdef0",
     "alarmEmail": "ml-team@example.com",
@@ -58,6 +60,8 @@ DISTRIBUTED = {
     # One run may cost 2 x $7.09 x 4 h = $56.72 on demand: more than this budget
     "fineTuneMonthlyBudgetUsd": "50",
 }
+# An 8-GPU instance the catalogue has no training price for
+UNPRICED = {**FINE_TUNE_ON, "fineTuneInstanceType": "ml.p5.48xlarge"}
 ISOLATED = {**FINE_TUNE_ON, "fineTuneNetworkIsolation": "true", "fineTuneTrainingImageUri": TRAINING_IMAGE}
 
 
@@ -74,6 +78,11 @@ def custom(synth) -> Synthesized:
 @pytest.fixture(scope="module")
 def distributed(synth) -> Synthesized:
     return synth(DISTRIBUTED)
+
+
+@pytest.fixture(scope="module")
+def unpriced(synth) -> Synthesized:
+    return synth(UNPRICED)
 
 
 @pytest.fixture(scope="module")
@@ -259,13 +268,27 @@ def test_a_run_that_may_cost_more_than_the_monthly_budget_is_warned_about_at_syn
     assert "fineTuneMonthlyBudgetUsd=50" in warning
 
 
-def test_an_instance_without_a_catalogued_price_has_no_cost_cap_and_no_warning() -> None:
+def test_an_instance_without_a_catalogued_price_has_no_cost_cap_and_says_so() -> None:
     config = from_context(_context(fineTuneInstanceType="ml.p5.48xlarge", fineTuneInstanceCount="4"))
     run = TrainingRun.of(config)
     assert run.max_cost_usd is None
     assert run.budget_warning(1) is None
     assert run.to_metadata()["trainingProcesses"] == 32
     assert run.to_metadata()["maxRunCostUsd"] == ""
+    # Then the missing price is a warning of its own, never a cost of 0
+    warning = run.price_warning()
+    assert warning is not None and "no catalogued SageMaker training price for ml.p5.48xlarge" in warning
+    assert "4 x ml.p5.48xlarge x 4 h" in warning and "--usd-per-hour" in warning
+
+
+def test_synth_warns_when_the_instance_has_no_catalogued_price(unpriced, default) -> None:
+    # When the fine-tune stack is synthesized for an unpriced and for a priced instance
+    (stack_name,) = [name for name in unpriced.warnings if name.endswith("FineTune")]
+    # Then only the unpriced one carries the warning, naming the instance and the way to price it
+    (warning,) = [w for w in unpriced.warnings[stack_name] if "no catalogued SageMaker training price" in w]
+    assert "ml.p5.48xlarge" in warning and "ladder finetune plan --usd-per-hour" in warning
+    assert not [w for ws in default.warnings.values() for w in ws if "no catalogued" in w]
+    assert unpriced.template("FineTune")["Metadata"][RUN_METADATA_KEY]["maxRunCostUsd"] == ""
 
 
 @pytest.mark.parametrize(

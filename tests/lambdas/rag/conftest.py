@@ -175,12 +175,17 @@ class App:
         params.update(expected)
         self.bedrock.add_response("converse", response or converse_response(), params)
 
-    def expect_architecture(self, architecture: str = "LLAMA3", model_arn: str = IMPORTED_MODEL_ARN) -> None:
-        self.models.add_response(
-            "get_imported_model",
-            {"modelArn": model_arn, "modelArchitecture": architecture},
-            {"modelIdentifier": model_arn},
-        )
+    def expect_architecture(
+        self,
+        architecture: str = "LLAMA3",
+        model_arn: str = IMPORTED_MODEL_ARN,
+        *,
+        instruct_supported: bool | None = None,
+    ) -> None:
+        response: dict[str, Any] = {"modelArn": model_arn, "modelArchitecture": architecture}
+        if instruct_supported is not None:
+            response["instructSupported"] = instruct_supported
+        self.models.add_response("get_imported_model", response, {"modelIdentifier": model_arn})
 
     def hook(self, client: Any, event_name: str, handler: Callable[..., Any], *, first: bool = True) -> None:
         """Registers a botocore event handler first in line (or after the function's own handlers when

@@ -296,9 +296,10 @@ def test_max_tokens_returns_the_answer_marked_truncated_and_logs_a_warning(app: 
 def test_finetuned_mode_uses_the_published_model_with_converse(
     make_app: Callable[..., App], publish_model: Callable[[str], None]
 ) -> None:
-    # Given a published fine-tuned model
+    # Given a published fine-tuned model that Bedrock says supports Converse
     app = make_app()
     publish_model(IMPORTED_MODEL_ARN)
+    app.expect_architecture("LLAMA3", instruct_supported=True)
     app.expect_retrieve()
     app.expect_converse(modelId=IMPORTED_MODEL_ARN)
 
@@ -461,9 +462,10 @@ def test_finetuned_mode_when_fine_tuning_is_not_deployed_is_a_400(make_app: Call
 def test_finetuned_model_parameter_is_cached(
     make_app: Callable[..., App], publish_model: Callable[[str], None]
 ) -> None:
-    # Given a published model, read once
+    # Given a published model, read once (with its Converse support)
     app = make_app()
     publish_model(IMPORTED_MODEL_ARN)
+    app.expect_architecture("LLAMA3", instruct_supported=True)
     app.expect_retrieve()
     app.expect_converse(modelId=IMPORTED_MODEL_ARN)
     assert app.ask({"question": "Leave?", "mode": "finetuned"}).status == 200

@@ -99,8 +99,8 @@ def test_clients_use_standard_retries_and_timeouts(monkeypatch: pytest.MonkeyPat
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({}, None),
-        ({"FINETUNED_MODEL_PARAMETER": "/ladder/fine-tune/model-arn"}, None),
+        ({"FINETUNED_MODEL_PARAMETER": ""}, None),
+        ({"FINETUNED_MODEL_PARAMETER": "/ladder/fine-tune/model-arn"}, "bedrock"),
         (
             {
                 "FINETUNED_MODEL_PARAMETER": "/ladder/fine-tune/model-arn",
@@ -110,14 +110,14 @@ def test_clients_use_standard_retries_and_timeouts(monkeypatch: pytest.MonkeyPat
         ),
     ],
 )
-def test_the_control_plane_client_exists_only_for_the_invoke_model_path(
+def test_the_control_plane_client_exists_only_where_a_fine_tuned_model_can_be_served(
     monkeypatch: pytest.MonkeyPatch, overrides: dict[str, str], expected: str | None
 ) -> None:
-    # Given a deployment with or without a fine-tuned model served through InvokeModel
+    # Given a deployment with or without a fine-tuned model (served through Converse or InvokeModel)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     clients = create_clients(load_settings(environ(**overrides)))
 
-    # Then only that path creates the client that reads the model's architecture at cold start
+    # Then only with one is the client created that reads the model's architecture and Converse support
     name = None if clients.bedrock is None else clients.bedrock.meta.service_model.service_name
     assert name == expected
 
