@@ -1,6 +1,10 @@
-"""The architecture as a Mermaid flowchart, derived from the templates: the resources that matter, one
-subgraph per stack, and edges for data flow (event sources, rule targets, API integrations, references
-between resources, and IAM grants from a role to what it may touch)."""
+"""The architecture as Mermaid flowcharts, derived from the templates: the resources that matter and edges for
+data flow (event sources, rule targets, API integrations, references between resources, and IAM grants from a
+role to what it may touch).
+
+The page draws an overview of the stacks and the links between them, then one diagram per stack (grouped by
+role when it is large), each laid out left to right or top down, whichever fits the page's width: the page
+never scales a diagram down, so every label keeps its font size and a drawing too wide scrolls sideways."""
 
 from __future__ import annotations
 
@@ -36,12 +40,21 @@ IGNORED_PROPERTIES = {"Tags", "LoggingConfig", "LoggingConfiguration", "Layers",
 CDK_INTERNAL = re.compile(r"^(Custom|LogRetention|AWS679f53fac002430cb0da5b7982bd2287)")
 SAFE_ID = re.compile(r"[^A-Za-z0-9_]")
 
+Node = tuple[str, str]
+"""(stack name, logical id)."""
+Edge = tuple[Node, Node, str]
+"""(from, to, label)."""
+
+
+def _stack_id(stack: str) -> str:
+    return SAFE_ID.sub("_", stack)
+
 
 def node_id(stack: str, logical_id: str) -> str:
     return SAFE_ID.sub("_", f"{stack}_{logical_id}")
 
 
-def nodes(assembly: Assembly) -> dict[tuple[str, str], str]:
+def nodes(assembly: Assembly) -> dict[Node, str]:
     """(stack, logical id) -> resource type of every resource drawn."""
     return {
         (stack.name, logical_id): resource["Type"]
@@ -51,12 +64,12 @@ def nodes(assembly: Assembly) -> dict[tuple[str, str], str]:
     }
 
 
-def edges(assembly: Assembly) -> set[tuple[tuple[str, str], tuple[str, str], str]]:
+def edges(assembly: Assembly) -> set[Edge]:
     """(from, to, label) between drawn nodes."""
     drawn = nodes(assembly)
-    found: set[tuple[tuple[str, str], tuple[str, str], str]] = set()
+    found: set[Edge] = set()
 
-    def add(source: Ref | tuple[str, str], target: Ref | tuple[str, str], label: str) -> None:
+    def add(source: Ref | Node, target: Ref | Node, label: str) -> None:
         a = (source.stack, source.logical_id) if isinstance(source, Ref) else source
         b = (target.stack, target.logical_id) if isinstance(target, Ref) else target
         if a in drawn and b in drawn and a != b:
@@ -128,9 +141,6 @@ RANK_GAP_PX = 50
 # The review page's content width at a 1280 px wide viewport (render.STYLE: max-width 1200px).
 PAGE_WIDTH_PX = 1200
 
-Node = tuple[str, str]
-Edge = tuple[Node, Node, str]
-
 
 @dataclass(frozen=True)
 class Graph:
@@ -143,8 +153,8 @@ class Graph:
 
 def role(stack: Stack, logical_id: str) -> str:
     """ingest, retrieve, serve, train, evaluate, operate, or other (see :data:`ROLES`)."""
-    segments = stack.paths.get(logical_id, logical_id).split("/")
-    for segment in reversed([stack.name, *segments]):
+    segments = [stack.name, *stack.paths.get(logical_id, logical_id).split("/")]
+    for segment in reversed(segments):
         for name, pattern in ROLES:
             if pattern.search(segment):
                 return name
@@ -262,13 +272,13 @@ def stack_graph(assembly: Assembly, stack_name: str) -> Graph:
     for group, members in sorted(groups.items()):
         indent = "  "
         if group:
-            lines.append(f'  subgraph {SAFE_ID.sub("_", stack_name)}__{group}["{group}"]')
+            lines.append(f'  subgraph {_stack_id(stack_name)}__{group}["{group}"]')
             indent = "    "
         lines += [f'{indent}{node_id(*key)}["{_label(key[1], own[key])}"]' for key in members]
         if group:
             lines.append("  end")
     for other in sorted({key[0] for key in outside}):
-        lines.append(f'  subgraph {SAFE_ID.sub("_", other)}__outside["in {other}"]')
+        lines.append(f'  subgraph {_stack_id(other)}__outside["in {other}"]')
         lines += [
             f'    {node_id(*key)}["{_label(key[1], kind)}"]:::outside'
             for key, kind in sorted(outside.items())
@@ -289,18 +299,19 @@ def overview(assembly: Assembly) -> Graph:
     for a, b, label in edges(assembly):
         if a[0] != b[0]:
             reached.setdefault((a[0], b[0]), {}).setdefault(_readable(b[1]), set()).add(label)
+
     widths: dict[str, float] = {}
     lines: list[str] = []
     for stack in assembly.stacks:
         roles = sorted({role(stack, logical_id) for name, logical_id in drawn if name == stack.name})
         summary = f"{sum(1 for name, _ in drawn if name == stack.name)} resources drawn: {', '.join(roles)}"
-        widths[SAFE_ID.sub("_", stack.name)] = text_width([stack.name, summary])
-        lines.append(f'  {SAFE_ID.sub("_", stack.name)}["{stack.name}<br/><i>{summary}</i>"]')
+        widths[_stack_id(stack.name)] = text_width([stack.name, summary])
+        lines.append(f'  {_stack_id(stack.name)}["{stack.name}<br/><i>{summary}</i>"]')
     links = []
-    for (a, b), targets in sorted(reached.items()):
-        parts = [f"{target}: {', '.join(sorted(kinds))}" for target, kinds in sorted(targets.items())]
-        links.append((SAFE_ID.sub("_", a), SAFE_ID.sub("_", b), max(_edge_label_width(p) for p in parts)))
-        lines.append(f'  {SAFE_ID.sub("_", a)} -->|"{"<br/>".join(parts)}"| {SAFE_ID.sub("_", b)}')
+    for (source, target), reaches in sorted(reached.items()):
+        parts = [f"{name}: {', '.join(sorted(kinds))}" for name, kinds in sorted(reaches.items())]
+        links.append((_stack_id(source), _stack_id(target), max(_edge_label_width(p) for p in parts)))
+        lines.append(f'  {_stack_id(source)} -->|"{"<br/>".join(parts)}"| {_stack_id(target)}')
     direction = choose_direction(widths, links)
     return Graph("Overview", direction, "\n".join([f"flowchart {direction}", *lines]) + "\n")
 
@@ -315,7 +326,7 @@ def mermaid(assembly: Assembly) -> str:
     drawn = nodes(assembly)
     lines = ["flowchart LR"]
     for stack in assembly.stacks:
-        lines.append(f'  subgraph {SAFE_ID.sub("_", stack.name)}["{stack.name}"]')
+        lines.append(f'  subgraph {_stack_id(stack.name)}["{stack.name}"]')
         for (stack_name, logical_id), kind in drawn.items():
             if stack_name == stack.name:
                 lines.append(f'    {node_id(stack_name, logical_id)}["{_label(logical_id, kind)}"]')

@@ -353,6 +353,9 @@ console.error = (...args) => {
 MERMAID_CONFIG = {
     "startOnLoad": False,
     "securityLevel": "strict",
+    # Otherwise Mermaid names each drawing after Date.now(): two drawn in the same millisecond (always, under
+    # headless Chromium's virtual time) share an id, and the second is drawn into the first's SVG.
+    "deterministicIds": True,
     "flowchart": {"useMaxWidth": False},
     "themeVariables": {"fontSize": f"{diagram.FONT_PX}px"},
 }
