@@ -78,7 +78,7 @@ review: $(VENV)/.review-installed node_modules/.installed $(CHECKOV_VENV)/.insta
 	$(BIN)/python -m stacks.nag_report cdk.out > /dev/null
 	$(BIN)/python -m ladder.review cdk.out $(if $(AGAINST),--against $(AGAINST))
 
-## review-check: open cdk.out/review/index.html in headless Chromium and check the diagram rendered as SVG
+## review-check: in headless Chromium at 1280 px: labels 11 px or more, none overlapping, no page errors; screenshot.png
 review-check:
 	$(BIN)/python -m ladder.review.browser cdk.out/review/index.html
 

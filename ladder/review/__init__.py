@@ -12,6 +12,7 @@ on the templates; nothing is maintained by hand and no AWS account is needed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -52,6 +53,7 @@ def build(
         "region": region_of(outdir),
         "stacks": inventory.stacks(assembly),
         "diagram": diagram.mermaid(assembly),
+        "diagrams": [dataclasses.asdict(graph) for graph in diagram.graphs(assembly)],
         "permissions": {
             "roles": permissions.roles(assembly),
             "resourcePolicies": permissions.resource_policies(assembly),

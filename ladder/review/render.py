@@ -5,11 +5,13 @@ pinned Mermaid (``node_modules/mermaid``, inlined into the page: no network at v
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ladder.errors import SetupError
+from ladder.review import diagram
 
 MERMAID_JS = Path("node_modules/mermaid/dist/mermaid.min.js")
 
@@ -75,9 +77,13 @@ def blocks(review: dict[str, Any]) -> list[Block]:
         out += _diff_blocks(review["diff"], review.get("against", ""))
     out += [
         Heading("Architecture"),
-        Paragraph("Derived from the synthesized templates."),
-        Diagram(review["diagram"]),
+        Paragraph(
+            "Derived from the synthesized templates: the stacks and what links them, then one diagram per "
+            "stack. Dashed boxes belong to another stack. A diagram wider than the page scrolls sideways."
+        ),
     ]
+    for graph in review["diagrams"]:
+        out += [Heading(graph["title"], 3), Diagram(graph["source"])]
 
     out.append(Heading("What gets created, what survives cdk destroy"))
     for stack in review["stacks"]:
@@ -331,6 +337,91 @@ table { border-collapse: collapse; margin: .5rem 0 1.5rem; width: 100%; }
 th, td { border: 1px solid #ccc; padding: .3rem .5rem; vertical-align: top; text-align: left; }
 th { background: #f2f2f2; } code { background: #f4f4f4; padding: 0 .2rem; }
 td { word-break: break-word; } .mermaid { background: #fff; }
+.diagram { overflow-x: auto; margin: .5rem 0 1.5rem; }
+"""
+
+
+# The first script of the page: every error the page meets (a script that throws, a rejected promise, a
+# console.error from Mermaid, a resource that failed to load: the capturing listener sees those) is kept for
+# the measurements below, so `make review-check` can refuse them. Chromium's --enable-logging=stderr prints
+# console messages without their level and never a failed load, so the page keeps its own record.
+RECORD_ERRORS_JS = """
+window.ladderErrors = [];
+window.addEventListener('error', (e) => window.ladderErrors.push(
+  e.message || 'failed to load ' + (e.target && (e.target.src || e.target.href))), true);
+window.addEventListener('unhandledrejection',
+  (e) => window.ladderErrors.push('unhandled rejection: ' + e.reason));
+const ladderConsoleError = console.error.bind(console);
+console.error = (...args) => {
+  window.ladderErrors.push(args.map(String).join(' '));
+  ladderConsoleError(...args);
+};
+"""
+
+# Draw every diagram at its natural size (useMaxWidth false: a wide one scrolls, its text is never scaled),
+# then measure what a person sees: each label's text box on screen and its font size times the scale the SVG
+# is drawn at. The result is written as JSON into a hidden element (#diagram-check) for `make review-check`,
+# which reads it from headless Chromium's --dump-dom.
+MERMAID_CONFIG = {
+    "startOnLoad": False,
+    "securityLevel": "strict",
+    # Otherwise Mermaid names each drawing after Date.now(): two drawn in the same millisecond (always, under
+    # headless Chromium's virtual time) share an id, and the second is drawn into the first's SVG.
+    "deterministicIds": True,
+    "flowchart": {"useMaxWidth": False},
+    "themeVariables": {"fontSize": f"{diagram.FONT_PX}px"},
+}
+DRAW_JS = """
+function ladderScale(element) {
+  const graphic = element instanceof SVGGraphicsElement ? element : element.closest('foreignObject, text');
+  const m = graphic ? graphic.getScreenCTM() : null;
+  return m ? Math.sqrt(Math.abs(m.a * m.d - m.b * m.c)) : 1;
+}
+function ladderMeasure() {
+  const diagrams = [...document.querySelectorAll('.diagram')].map((box) => {
+    const svg = box.querySelector('svg');
+    const heading = box.previousElementSibling;
+    const found = {title: heading ? heading.textContent : '', drawn: !!svg, labels: [],
+                   width: svg ? svg.getBoundingClientRect().width : 0,
+                   scrolls: box.scrollWidth > box.clientWidth};
+    if (!svg) return found;
+    const byLabel = new Map();
+    const walk = document.createTreeWalker(svg, NodeFilter.SHOW_TEXT);
+    for (let text = walk.nextNode(); text; text = walk.nextNode()) {
+      const parent = text.parentElement;
+      if (!text.data.trim() || parent.closest('style, title, desc')) continue;
+      const label = parent.closest('g.node, g.edgeLabel, g.cluster, g.cluster-label') || parent;
+      const range = document.createRange();
+      range.selectNodeContents(text);
+      const r = range.getBoundingClientRect();
+      const fontPx = parseFloat(getComputedStyle(parent).fontSize) * ladderScale(parent);
+      const kind = label.matches('g.node') ? 'node' : label.matches('g.edgeLabel') ? 'edge' : 'group';
+      const entry = byLabel.get(label) || {kind: kind, text: '', fontPx: fontPx,
+                                          box: [r.left, r.top, r.right, r.bottom]};
+      entry.text = (entry.text + ' ' + text.data.trim()).trim();
+      entry.fontPx = Math.min(entry.fontPx, fontPx);
+      entry.box = [Math.min(entry.box[0], r.left), Math.min(entry.box[1], r.top),
+                   Math.max(entry.box[2], r.right), Math.max(entry.box[3], r.bottom)];
+      byLabel.set(label, entry);
+    }
+    found.labels = [...byLabel.values()].map((e) => ({kind: e.kind, text: e.text,
+      fontPx: Math.round(e.fontPx * 100) / 100,
+      box: e.box.map((v, i) => Math.round((v + (i % 2 ? window.scrollY : window.scrollX)) * 10) / 10)}));
+    return found;
+  });
+  const boxes = [...document.querySelectorAll('.diagram')].map((b) => b.getBoundingClientRect().bottom);
+  const result = {viewportWidth: window.innerWidth, pageHeight: document.documentElement.scrollHeight,
+                  diagramsBottom: Math.ceil(Math.max(0, ...boxes) + window.scrollY),
+                  errors: window.ladderErrors, diagrams: diagrams};
+  const out = document.createElement('pre');
+  out.id = 'diagram-check';
+  out.hidden = true;
+  out.textContent = JSON.stringify(result);
+  document.body.appendChild(out);
+}
+mermaid.run({querySelector: '.diagram pre.mermaid'})
+  .catch((error) => window.ladderErrors.push('mermaid: ' + (error && error.message || error)))
+  .finally(ladderMeasure);
 """
 
 
@@ -349,7 +440,7 @@ def html_page(document: list[Block], mermaid_js: Path = MERMAID_JS) -> str:
         elif isinstance(block, Paragraph):
             body.append(f"<p>{_inline(block.text)}</p>")
         elif isinstance(block, Diagram):
-            body.append(f'<pre class="mermaid">{html.escape(block.source)}</pre>')
+            body.append(f'<div class="diagram"><pre class="mermaid">{html.escape(block.source)}</pre></div>')
         elif isinstance(block, Bullets):
             body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in block.items) + "</ul>")
         elif block.rows:
@@ -360,9 +451,9 @@ def html_page(document: list[Block], mermaid_js: Path = MERMAID_JS) -> str:
             body.append(f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>")
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Ladder review</title>'
-        f"<style>{STYLE}</style></head><body>\n"
+        f"<style>{STYLE}</style><script>{RECORD_ERRORS_JS}</script></head><body>\n"
         + "\n".join(body)
         + f"\n<script>{mermaid_script(mermaid_js)}</script>\n"
-        + "<script>mermaid.initialize({startOnLoad: true, securityLevel: 'strict'});</script>\n"
+        + f"<script>mermaid.initialize({json.dumps(MERMAID_CONFIG)});\n{DRAW_JS}</script>\n"
         + "</body></html>\n"
     )

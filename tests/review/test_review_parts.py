@@ -10,7 +10,7 @@ import pytest
 
 from ladder.errors import EXIT_SETUP, SetupError
 from ladder.pricing import idle
-from ladder.review import browser, cost, findings, inventory, main, model, render
+from ladder.review import cost, findings, inventory, main, model, render
 
 
 def _assembly(tmp_path: Path, templates: dict[str, dict]) -> model.Assembly:
@@ -115,6 +115,7 @@ def _minimal_review() -> dict:
             "checkov": {"version": "x", "passed": 0, "failed": [], "skipped": []},
         },
         "optionalStacks": [],
+        "diagrams": [],
     }
 
 
@@ -149,13 +150,6 @@ def test_against_a_file_that_is_not_a_review_is_refused(tmp_path, capsys) -> Non
     assert main([str(tmp_path), "--against", str(other)]) == 1
     assert "not a Ladder review.json" in capsys.readouterr().err
     assert main([str(tmp_path), "--against", str(tmp_path / "missing.json")]) == EXIT_SETUP
-
-
-def test_browser_check_wants_the_drawn_flowchart_not_the_library_source() -> None:
-    library_only = "<script>t='<svg xmlns=\"http://www.w3.org/2000/svg\"'</script>"
-    drawn = '<svg id="mermaid-123" width="100%" class="flowchart" aria-roledescription="flowchart-v2">'
-    assert not browser.diagram_rendered(library_only)
-    assert browser.diagram_rendered(library_only + drawn)
 
 
 def test_the_summary_is_a_short_list_and_a_cost_drop_reads_minus_dollars() -> None:
