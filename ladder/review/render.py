@@ -370,7 +370,7 @@ function ladderMeasure() {
     const svg = box.querySelector('svg');
     const heading = box.previousElementSibling;
     const found = {title: heading ? heading.textContent : '', drawn: !!svg, labels: [],
-                   width: svg ? svg.getBoundingClientRect().width : 0,
+                   source: box.dataset.source || '', width: svg ? svg.getBoundingClientRect().width : 0,
                    scrolls: box.scrollWidth > box.clientWidth};
     if (!svg) return found;
     const byLabel = new Map();
@@ -407,6 +407,8 @@ function ladderMeasure() {
   out.textContent = JSON.stringify(result);
   document.body.appendChild(out);
 }
+// Keep each diagram's source: the check counts the boxes it declares against the boxes drawn in its SVG.
+document.querySelectorAll('.diagram').forEach((box) => { box.dataset.source = box.textContent; });
 mermaid.run({querySelector: '.diagram pre.mermaid'})
   .catch((error) => window.ladderErrors.push('mermaid: ' + (error && error.message || error)))
   .finally(ladderMeasure);

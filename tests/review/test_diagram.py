@@ -267,4 +267,6 @@ def test_the_report_has_one_titled_diagram_per_graph_in_markdown_and_html(tmp_pa
     page = render.html_page(document, fake_js)
     assert page.count('<div class="diagram"><pre class="mermaid">flowchart') == len(graphs)
     assert render.MERMAID_CONFIG["flowchart"] == {"useMaxWidth": False}, "a diagram is never scaled down"
+    # Ids from Date.now() collide for diagrams drawn in one millisecond: one SVG would receive both drawings
+    assert render.MERMAID_CONFIG["deterministicIds"] is True
     assert ".diagram { overflow-x: auto;" in page
