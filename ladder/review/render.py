@@ -1,5 +1,5 @@
-"""The review as a document of blocks (headings, paragraphs, tables, the diagram), rendered once to
-Markdown for a pull request and once to a self-contained HTML page whose diagram is drawn by the vendored,
+"""The review as a document of blocks (headings, paragraphs, tables, the diagrams), rendered once to
+Markdown for a pull request and once to a self-contained HTML page whose diagrams are drawn by the vendored,
 pinned Mermaid (``node_modules/mermaid``, inlined into the page: no network at view time)."""
 
 from __future__ import annotations

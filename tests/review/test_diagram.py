@@ -4,6 +4,7 @@ the real synthesized app."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,7 @@ def test_the_real_app_is_split_into_an_overview_and_one_diagram_per_stack(synth)
 def test_the_report_has_one_titled_diagram_per_graph_in_markdown_and_html(tmp_path) -> None:
     # Given the diagrams of an assembly in the review data
     graphs = diagram.graphs(_two_stacks(tmp_path))
-    review = _minimal_review() | {"diagrams": [graph.__dict__ for graph in graphs]}
+    review = _minimal_review() | {"diagrams": [dataclasses.asdict(graph) for graph in graphs]}
     document = render.blocks(review)
     markdown = render.markdown(document)
     # Then REVIEW.md holds one Mermaid block per diagram, each under its own heading
