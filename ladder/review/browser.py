@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladder.review.diagram import DECLARED_NODE
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 VIEWPORT_WIDTH_PX = 1280
 # The height of the window that measures; the screenshot's window is as tall as the page down to its last
@@ -160,6 +162,14 @@ def judge(measured: dict[str, Any] | None) -> Verdict:
             problems.append(f"diagram {diagram.get('title')!r} was not drawn (no SVG)")
         elif not diagram.get("labels"):
             problems.append(f"diagram {diagram.get('title')!r} was drawn without a single label")
+        else:
+            declared = len(DECLARED_NODE.findall(str(diagram.get("source", ""))))
+            drawn_boxes = sum(1 for label in diagram["labels"] if label.get("kind") == "node")
+            if drawn_boxes != declared:
+                problems.append(
+                    f"diagram {diagram.get('title')!r} declares {declared} boxes but {drawn_boxes} were "
+                    "drawn with a label in it"
+                )
     drawn = labels(measured)
     problems += [
         f"{label.diagram}: {label.kind} label {label.text!r} is {label.font_px:g} px high, "

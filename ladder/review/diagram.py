@@ -40,6 +40,9 @@ IGNORED_PROPERTIES = {"Tags", "LoggingConfig", "LoggingConfiguration", "Layers",
 CDK_INTERNAL = re.compile(r"^(Custom|LogRetention|AWS679f53fac002430cb0da5b7982bd2287)")
 SAFE_ID = re.compile(r"[^A-Za-z0-9_]")
 
+# How every diagram here declares a box: ``  id["label"]``, optionally ``:::class``, alone on its line.
+DECLARED_NODE = re.compile(r'^\s*\w+\[".*"\](?::::\w+)?$', re.MULTILINE)
+
 Node = tuple[str, str]
 """(stack name, logical id)."""
 Edge = tuple[Node, Node, str]

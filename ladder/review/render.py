@@ -1,5 +1,5 @@
-"""The review as a document of blocks (headings, paragraphs, tables, the diagram), rendered once to
-Markdown for a pull request and once to a self-contained HTML page whose diagram is drawn by the vendored,
+"""The review as a document of blocks (headings, paragraphs, tables, the diagrams), rendered once to
+Markdown for a pull request and once to a self-contained HTML page whose diagrams are drawn by the vendored,
 pinned Mermaid (``node_modules/mermaid``, inlined into the page: no network at view time)."""
 
 from __future__ import annotations
@@ -382,7 +382,7 @@ function ladderMeasure() {
     const svg = box.querySelector('svg');
     const heading = box.previousElementSibling;
     const found = {title: heading ? heading.textContent : '', drawn: !!svg, labels: [],
-                   width: svg ? svg.getBoundingClientRect().width : 0,
+                   source: box.dataset.source || '', width: svg ? svg.getBoundingClientRect().width : 0,
                    scrolls: box.scrollWidth > box.clientWidth};
     if (!svg) return found;
     const byLabel = new Map();
@@ -419,6 +419,8 @@ function ladderMeasure() {
   out.textContent = JSON.stringify(result);
   document.body.appendChild(out);
 }
+// Keep each diagram's source: the check counts the boxes it declares against the boxes drawn in its SVG.
+document.querySelectorAll('.diagram').forEach((box) => { box.dataset.source = box.textContent; });
 mermaid.run({querySelector: '.diagram pre.mermaid'})
   .catch((error) => window.ladderErrors.push('mermaid: ' + (error && error.message || error)))
   .finally(ladderMeasure);

@@ -17,8 +17,21 @@ def _label(text: str, box: list[float], font_px: float = 14.0, kind: str = "node
     return {"kind": kind, "text": text, "fontPx": font_px, "box": box}
 
 
+def _source(labels: list[dict[str, Any]]) -> str:
+    """Mermaid source declaring one box per node label, the way the review's diagrams declare them."""
+    boxes = [f'  n{i}["{label["text"]}"]' for i, label in enumerate(labels) if label["kind"] == "node"]
+    return "\n".join(["flowchart LR", *boxes, '  n0 -->|"IAM"| n1']) + "\n"
+
+
 def _measured(*labels: dict[str, Any]) -> dict[str, Any]:
-    diagram = {"title": "LadderRagApi", "drawn": True, "width": 900, "scrolls": False, "labels": list(labels)}
+    diagram = {
+        "title": "LadderRagApi",
+        "drawn": True,
+        "width": 900,
+        "scrolls": False,
+        "labels": list(labels),
+        "source": _source(list(labels)),
+    }
     return {
         "viewportWidth": 1280,
         "pageHeight": 9000,
@@ -70,6 +83,15 @@ def test_overlapping_labels_fail_and_labels_that_only_touch_do_not() -> None:
     verdict = browser.judge(_measured(a, overlapping))
     assert verdict.problems == ["LadderRagApi: label 'RagFunction' overlaps label 'runs as'"]
     assert browser.judge(_measured(a, touching, below)).problems == []
+
+
+def test_a_diagram_missing_a_box_it_declares_fails() -> None:
+    # Given a source of three boxes, of which Chromium drew two (one went missing, or into another SVG)
+    measured = _measured(_label("A", [0, 0, 10, 10]), _label("B", [50, 0, 60, 10]))
+    measured["diagrams"][0]["source"] += '  n9["C<br/><i>queue</i>"]:::outside\n'
+    assert browser.judge(measured).problems == [
+        "diagram 'LadderRagApi' declares 3 boxes but 2 were drawn with a label in it"
+    ]
 
 
 def test_labels_of_different_diagrams_never_overlap_each_other() -> None:

@@ -4,6 +4,7 @@ the real synthesized app."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,7 @@ def test_the_real_app_is_split_into_an_overview_and_one_diagram_per_stack(synth)
 def test_the_report_has_one_titled_diagram_per_graph_in_markdown_and_html(tmp_path) -> None:
     # Given the diagrams of an assembly in the review data
     graphs = diagram.graphs(_two_stacks(tmp_path))
-    review = _minimal_review() | {"diagrams": [graph.__dict__ for graph in graphs]}
+    review = _minimal_review() | {"diagrams": [dataclasses.asdict(graph) for graph in graphs]}
     document = render.blocks(review)
     markdown = render.markdown(document)
     # Then REVIEW.md holds one Mermaid block per diagram, each under its own heading
@@ -267,4 +268,6 @@ def test_the_report_has_one_titled_diagram_per_graph_in_markdown_and_html(tmp_pa
     page = render.html_page(document, fake_js)
     assert page.count('<div class="diagram"><pre class="mermaid">flowchart') == len(graphs)
     assert render.MERMAID_CONFIG["flowchart"] == {"useMaxWidth": False}, "a diagram is never scaled down"
+    # Ids from Date.now() collide for diagrams drawn in one millisecond: one SVG would receive both drawings
+    assert render.MERMAID_CONFIG["deterministicIds"] is True
     assert ".diagram { overflow-x: auto;" in page
