@@ -17,7 +17,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Annotations, Match, Template
 
 from lambdas.rag.settings import load_settings
 from stacks.marketplace_products import (
@@ -25,6 +28,7 @@ from stacks.marketplace_products import (
     is_marketplace_model,
     marketplace_product_id,
 )
+from stacks.rag.marketplace import grant_marketplace_subscription
 from tests.support.synth import Synthesized, references, resources
 
 RERANKER = "cohere.rerank-v3-5:0"
@@ -136,3 +140,18 @@ def test_the_function_knows_its_vector_store_for_filter_operators(synth, store: 
     resolved = {k: v if isinstance(v, str) else "resolved-at-deploy" for k, v in environment.items()}
     resolved["GUARDRAIL_VERSION"] = "1"
     assert load_settings(resolved).vector_store == store
+
+
+def test_a_third_party_model_without_a_known_product_gets_no_grant_and_a_synth_warning() -> None:
+    # Given a role that calls a model from a Marketplace provider whose product id Ladder does not catalogue
+    stack = cdk.Stack(cdk.App(), "Probe")
+    role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+
+    grant_marketplace_subscription(role, ["anthropic.claude-instant-v1", "amazon.nova-lite-v1:0"])
+
+    # Then the role gets no statement at all (no unconditioned Subscribe as a fallback)
+    assert Template.from_stack(stack).find_resources("AWS::IAM::Policy") == {}
+    # And synth warns, naming the model and what to do
+    Annotations.from_stack(stack).has_warning(
+        "/Probe/Caller", Match.string_like_regexp("anthropic.claude-instant-v1 .*ladder doctor")
+    )
