@@ -176,7 +176,8 @@ class RagApiStack(cdk.Stack):
         imported_models = (
             f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:imported-model/*"
         )
-        # GetImportedModel: the InvokeModel path picks the chat format of the model's architecture.
+        # GetImportedModel: whether the model serves Converse (instructSupported), and the chat format of
+        # its architecture for InvokeModel.
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="InvokeFineTunedModel",
