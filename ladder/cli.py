@@ -282,6 +282,7 @@ def cmd_docs_upload(args: argparse.Namespace, clients: ClientFactory) -> int:
 
     Files matching a glob pattern in DIR/.ladderignore (one per line) are skipped.
     """
+    docs.find_documents(args.folder, "")  # the folder is checked offline, before any AWS call
     session = _session(args)
     knowledge = outputs.read_knowledge(clients(session, "cloudformation"), args.stack_prefix)
     documents = docs.find_documents(args.folder, knowledge.documents_prefix)
