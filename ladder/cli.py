@@ -719,7 +719,8 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
     if result.interrupted:
         print(f"Interrupted; continue with: {resume}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if setup is not None and (result.sent or not (folder / rundir.JUDGE_JOBS).exists()):
+    judged = (folder / rundir.JUDGE_JOBS).exists()
+    if setup is not None and not result.not_sent and (result.sent or not judged):
         jobs = eval_commands.start_judge(
             clients(session, "bedrock"), clients(session, "s3"), folder, setup, rubric
         )
