@@ -287,6 +287,7 @@ def cmd_docs_upload(args: argparse.Namespace, clients: ClientFactory) -> int:
 
     Files matching a glob pattern in DIR/.ladderignore (one per line) are skipped.
     """
+    docs.find_documents(args.folder, "")  # the folder is checked offline, before any AWS call
     session = _session(args)
     knowledge = outputs.read_knowledge(clients(session, "cloudformation"), args.stack_prefix)
     documents = docs.find_documents(args.folder, knowledge.documents_prefix)
@@ -744,7 +745,8 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
     if result.interrupted:
         print(f"Interrupted; continue with: {resume}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if setup is not None and (result.sent or not (folder / rundir.JUDGE_JOBS).exists()):
+    judged = (folder / rundir.JUDGE_JOBS).exists()
+    if setup is not None and not result.not_sent and (result.sent or not judged):
         jobs = eval_commands.start_judge(
             clients(session, "bedrock"), clients(session, "s3"), folder, setup, rubric
         )

@@ -431,3 +431,26 @@ def test_on_a_terminal_the_bar_labels_elapsed_and_remaining_time() -> None:
             bar.advance(ok=True)
 
     assert "3/3" in screen.getvalue() and "elapsed" in screen.getvalue() and "remaining" in screen.getvalue()
+
+
+def test_a_judge_may_be_added_to_a_run_but_not_swapped(tmp_path: Path) -> None:
+    from ladder.evaluation import evalset, rundir
+
+    path = write_set(tmp_path / "set.jsonl", ITEMS)
+    loaded = evalset.load_set(path)
+    saved = rundir.RunInfo(
+        "run", "2026-12-01T00:00:00+00:00", "https://a/ask", ["rag"], {"sha256": loaded.sha256}
+    )
+    judged = rundir.RunInfo(**{**saved.__dict__, "judge": "model-a", "style": "RUBRIC.md"})
+
+    def given(**changes: Any) -> rundir.RunInfo:
+        return rundir.RunInfo(**{**saved.__dict__, **changes})
+
+    assert rundir.contradictions(saved, given(judge="model-a"), loaded) == []
+    assert rundir.contradictions(judged, given(judge="model-a", style="./RUBRIC.md"), loaded) == []
+    assert rundir.contradictions(judged, given(judge="model-b", style="RUBRIC.md"), loaded) == [
+        "--judge model-b vs the run's model-a"
+    ]
+    assert rundir.contradictions(judged, given(judge="model-a", style="other.md"), loaded) == [
+        "--style other.md vs the run's RUBRIC.md"
+    ]
