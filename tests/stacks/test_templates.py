@@ -29,9 +29,9 @@ ACTIONS_WITHOUT_RESOURCES = {
     "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
-    # Fine-tune housekeeping: listing the account's imported models and Bedrock's quotas
+    # Fine-tune housekeeping: listing the account's imported models and reading a quota's AWS default
     "bedrock:ListImportedModels",
-    "servicequotas:ListServiceQuotas",
+    "servicequotas:GetAWSDefaultServiceQuota",
 }
 
 
@@ -47,9 +47,16 @@ def test_every_template_is_cfn_lint_clean(synth, combination: str) -> None:
 def test_synth_passes_cdk_nag_with_nothing_unacknowledged(synth, combination: str) -> None:
     # Given a synth that raises on any unacknowledged cdk-nag finding (it returned, so there was none)
     synthesized = synth(COMBINATIONS[combination])
-    # Then the validation report records no failing plugin report
+    # Then the validation report records no failing plugin report (synth warnings, which CDK reports as
+    # construct annotations, are advice to the user: their own tests check them)
     report = json.loads((synthesized.outdir / "validation-report.json").read_text())
-    assert report["pluginReports"] == []
+    failing = [
+        plugin
+        for plugin in report["pluginReports"]
+        if plugin["pluginName"] != "Construct Annotations"
+        or any(violation["severity"] != "warning" for violation in plugin["violations"])
+    ]
+    assert failing == []
     assert synthesized.templates, "at least one stack was synthesized"
 
 
