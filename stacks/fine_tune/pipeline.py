@@ -658,6 +658,13 @@ class FineTunePipeline(Construct):
         metrics: Sequence[tuple[str, str, cloudwatch.Metric]] = (
             ("ExecutionsFailed", "failed", self.state_machine.metric_failed(period=period)),
             ("ExecutionsTimedOut", "timed out", self.state_machine.metric_timed_out(period=period)),
+            # A stopped execution runs no Catch, so nothing stopped a training job it had started.
+            (
+                "ExecutionsAborted",
+                "was stopped; unless `ladder finetune stop` did it, its training job may still run: "
+                "ladder finetune stop <execution>",
+                self.state_machine.metric_aborted(period=period),
+            ),
         )
         self.alarms = [
             notifications.alarm(self, alarm_id, metric, f"A Ladder fine-tune pipeline execution {what}")

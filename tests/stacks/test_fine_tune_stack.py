@@ -816,14 +816,17 @@ def test_state_machine_logs_without_execution_data_and_traces(default) -> None:
     assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-def test_failed_and_timed_out_executions_raise_alarms_to_the_topic(default) -> None:
+def test_failed_timed_out_and_stopped_executions_raise_alarms_to_the_topic(default) -> None:
     template = default.template("FineTune")
     topic_id, _ = only(template, "AWS::SNS::Topic")
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
     metrics = {
         a["Properties"]["MetricName"] for a in alarms if a["Properties"].get("Namespace") == "AWS/States"
     }
-    assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+    # A stopped execution ran no Catch: the alarm says how to stop the job it may have left running
+    (aborted,) = [a for a in alarms if a["Properties"].get("MetricName") == "ExecutionsAborted"]
+    assert "ladder finetune stop" in aborted["Properties"]["AlarmDescription"]
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
