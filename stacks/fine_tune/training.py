@@ -32,9 +32,16 @@ from training_jobs import job_contract as contract
 HF_TRANSFORMERS_VERSION = "5.3.0"
 HF_BASE_FRAMEWORK_VERSION = "pytorch2.9.0"
 HF_PY_VERSION = "py312"
-STOCK_IMAGE_PACKAGES = {"transformers": HF_TRANSFORMERS_VERSION}
-"""What the stock image is known to ship, from its tag (``...-transformers5.3.0-...``). Every other pin of
-training_jobs/requirements.txt counts as missing from it: the toolkit pip-installs the whole file anyway."""
+STOCK_IMAGE_PACKAGES = {
+    "transformers": HF_TRANSFORMERS_VERSION,
+    "trl": "0.28.0",
+    "peft": "0.18.1",
+    "accelerate": "1.12.0",
+    "datasets": "4.5.0",
+}
+"""What the stock image ships, per its Dockerfile (training_jobs/README.md, "Packages and network isolation";
+transformers also from the image tag). Any other pin of training_jobs/requirements.txt counts as missing from
+it: the toolkit pip-installs the whole file anyway."""
 STOCK_IMAGE_WARNING = "ladder:stock-training-image"
 PREBUILT_IMAGE_HOWTO = (
     "build the prebuilt image once (make training-image: training_jobs/Dockerfile, pushed to ECR) and deploy "

@@ -18,6 +18,7 @@ from stacks.config import ConfigError, from_context, is_gated_model
 from stacks.fine_tune.run_cost import RUN_METADATA_KEY, TrainingRun
 from stacks.fine_tune.training import (
     HF_TRANSFORMERS_VERSION,
+    STOCK_IMAGE_PACKAGES,
     TORCH_DISTRIBUTED_HYPERPARAMETER,
     hyperparameters,
     pinned_requirements,
@@ -1060,7 +1061,8 @@ def test_the_stock_image_with_pins_it_lacks_is_warned_about_at_synth(default) ->
     assert f"lacks {len(pins)} pins" in warning
     assert f"transformers=={pins['transformers']} (image: {HF_TRANSFORMERS_VERSION})" in warning
     for name, version in pins.items():
-        assert f"{name}=={version}" in warning
+        shipped = STOCK_IMAGE_PACKAGES.get(name)
+        assert f"{name}=={version}" + (f" (image: {shipped})" if shipped else "") in warning
     assert "make training-image" in warning
     assert "-c fineTuneTrainingImageUri=" in warning
 
