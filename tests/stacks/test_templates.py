@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from stacks.nag_report import failing_reports
 from tests.stacks.conftest import COMBINATIONS
 from tests.support.lint import lint_template
 from tests.support.synth import as_list, policy_statements
@@ -50,14 +51,19 @@ def test_synth_passes_cdk_nag_with_nothing_unacknowledged(synth, combination: st
     # Then the validation report records no failing plugin report (synth warnings, which CDK reports as
     # construct annotations, are advice to the user: their own tests check them)
     report = json.loads((synthesized.outdir / "validation-report.json").read_text())
-    failing = [
-        plugin
-        for plugin in report["pluginReports"]
-        if plugin["pluginName"] != "Construct Annotations"
-        or any(violation["severity"] != "warning" for violation in plugin["violations"])
-    ]
-    assert failing == []
+    assert failing_reports(report) == []
     assert synthesized.templates, "at least one stack was synthesized"
+
+
+def test_synth_warnings_are_not_counted_as_findings_but_annotation_errors_are() -> None:
+    warning = {"pluginName": "Construct Annotations", "violations": [{"severity": "warning"}]}
+    error = {
+        "pluginName": "Construct Annotations",
+        "violations": [{"severity": "warning"}, {"severity": "error"}],
+    }
+    nag = {"pluginName": "AwsSolutions", "violations": [{"severity": "error"}]}
+    assert failing_reports({"pluginReports": [warning, error, nag]}) == [error, nag]
+    assert failing_reports({}) == []
 
 
 @pytest.mark.parametrize("combination", sorted(COMBINATIONS))
