@@ -16,7 +16,7 @@ CHECKOV_VENV := .venv-checkov
 # make review AGAINST=path/to/earlier/review.json adds what changed since that review.
 AGAINST ?=
 
-.PHONY: synth test bootstrap doctor deploy diff destroy upload-sample cli clean review review-check checkov-venv
+.PHONY: synth test bootstrap doctor deploy diff destroy upload-sample cli clean review review-check checkov-venv training-image
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -101,6 +101,31 @@ doctor: $(VENV)/.cli-installed
 ## upload-sample: upload the sample corpus into the deployed documents bucket (needs AWS credentials)
 upload-sample: $(VENV)/.cli-installed
 	$(BIN)/ladder docs upload sample_corpus
+
+# The prebuilt training image: ECR repository, and a tag that changes with the pins and the Dockerfile.
+TRAINING_IMAGE_REPOSITORY ?= ladder-training
+TRAINING_IMAGE_TAG ?= pinned-$(shell cat training_jobs/Dockerfile training_jobs/requirements.txt | sha256sum | cut -c1-12)
+# Where the Hugging Face base image lives (the AWS Deep Learning Containers account of most regions).
+DLC_ACCOUNT ?= 763104351884
+
+## training-image: build training_jobs/Dockerfile (the pins preinstalled) and push it to ECR; needs Docker and AWS credentials
+training-image:
+	@command -v docker >/dev/null 2>&1 || { echo "make training-image needs Docker (it builds and pushes an image)"; exit 2; }
+	@set -euo pipefail; \
+	region="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(aws configure get region || true)}}"; \
+	test -n "$$region" || { echo "no AWS region: set AWS_REGION or configure one"; exit 2; }; \
+	account="$$(aws sts get-caller-identity --query Account --output text)"; \
+	registry="$$account.dkr.ecr.$$region.amazonaws.com"; \
+	uri="$$registry/$(TRAINING_IMAGE_REPOSITORY):$(TRAINING_IMAGE_TAG)"; \
+	aws ecr get-login-password --region "$$region" | docker login --username AWS --password-stdin "$(DLC_ACCOUNT).dkr.ecr.$$region.amazonaws.com"; \
+	docker build --platform linux/amd64 --build-arg REGION="$$region" -t "$$uri" training_jobs; \
+	aws ecr describe-repositories --region "$$region" --repository-names "$(TRAINING_IMAGE_REPOSITORY)" >/dev/null 2>&1 \
+		|| aws ecr create-repository --region "$$region" --repository-name "$(TRAINING_IMAGE_REPOSITORY)" \
+			--image-scanning-configuration scanOnPush=true >/dev/null; \
+	aws ecr get-login-password --region "$$region" | docker login --username AWS --password-stdin "$$registry"; \
+	docker push "$$uri"; \
+	echo "Pushed $$uri"; \
+	echo "Deploy with: make deploy CONTEXT=\"-c fineTune=true -c fineTuneTrainingImageUri=$$uri\""
 
 ## cli: install the operator CLI into .venv, then say how to run it
 cli: $(VENV)/.cli-installed

@@ -12,6 +12,7 @@ Examples::
     ladder finetune status
     ladder finetune models
     ladder finetune rollback
+    ladder finetune stop
     ladder finetune plan --base-model Qwen/Qwen2.5-7B-Instruct --instance-type ml.g5.4xlarge --strategy qlora
     ladder eval run --set sample_corpus/eval.jsonl
     ladder eval report eval-runs/<run>
@@ -237,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune_parser = commands.add_parser(
         "finetune",
-        help="finetune start|status|models|rollback|plan: run the pipeline, manage its models, size a run",
+        help="finetune start|status|stop|models|rollback|plan: run or stop the pipeline, manage its models, "
+        "size a run",
     )
     tune_commands = tune_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     start = _command(tune_commands, "start", cmd_finetune_start, parents=[aws])
@@ -253,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prep_options(start)
     status = _command(tune_commands, "status", cmd_finetune_status, parents=[aws])
     status.add_argument("--execution", metavar="ARN", help="execution ARN (default: running, else latest)")
+    stop = _command(tune_commands, "stop", cmd_finetune_stop, parents=[aws])
+    stop.add_argument(
+        "execution", nargs="?", metavar="EXECUTION", help="execution name or ARN (default: the running one)"
+    )
     listed = _command(tune_commands, "models", cmd_finetune_models, parents=[aws])
     listed.add_argument("--json", action="store_true", help="print the models as a JSON list")
     back = _command(tune_commands, "rollback", cmd_finetune_rollback, parents=[aws])
@@ -545,6 +551,32 @@ def cmd_finetune_status(args: argparse.Namespace, clients: ClientFactory) -> int
     else:
         print(finetune.format_status(finetune.describe_run(sfn, arn), _now()))
     print(finetune.format_model(model))
+    return 0
+
+
+def cmd_finetune_stop(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Stop a fine-tune execution and its SageMaker training job, and say what was stopped.
+
+    Without EXECUTION, the one running execution of this deployment. Stopping an execution in the Step
+    Functions console runs none of its failure handling and leaves the job running until its runtime cap;
+    pass that execution here to stop its job. Exit 1 when several run and none was named.
+    """
+    session = _session(args)
+    tune = outputs.read_fine_tune(clients(session, "cloudformation"), args.stack_prefix)
+    sfn = clients(session, "stepfunctions")
+    if args.execution:
+        arn = finetune.execution_arn_of(tune.state_machine_arn, args.execution)
+    else:
+        running = finetune.running_executions(sfn, tune.state_machine_arn)
+        if not running:
+            print("No fine-tune execution is running: nothing stopped (name one to stop its training job).")
+            return 0
+        if len(running) > 1:
+            names = ", ".join(running)
+            raise LadderError(f"{len(running)} fine-tune executions run; name the one to stop: {names}")
+        (arn,) = running
+    stopped = finetune.stop_run(sfn, clients(session, "sagemaker"), arn)
+    print("\n".join(stopped.lines()))
     return 0
 
 

@@ -240,3 +240,98 @@ def _pretty_json(text: str) -> str:
 
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+RUNNING = "RUNNING"
+JOB_RUNNING_STATUSES = frozenset({"InProgress"})
+JOB_NOT_FOUND_MESSAGE = "Requested resource not found"
+"""What SageMaker answers DescribeTrainingJob for a job that does not exist: a ValidationException with this
+message, not the ResourceNotFound its API model lists (aws/aws-sdk#165)."""
+
+
+@dataclass(frozen=True)
+class StoppedRun:
+    """What ``stop_run`` found and did: the execution's status before, and its training job's."""
+
+    execution_arn: str
+    execution_status: str
+    execution_stopped: bool
+    training_job: str
+    job_status: str | None
+    job_stopped: bool
+
+    def lines(self) -> list[str]:
+        """One line for the execution, one for its training job."""
+        if self.execution_stopped:
+            execution = f"Stopped execution {self.execution_arn}."
+        else:
+            execution = f"Execution {self.execution_arn} had already ended ({self.execution_status})."
+        if self.job_status is None:
+            job = f"No training job {self.training_job}: the execution ended before it started one."
+        elif self.job_stopped:
+            job = (
+                f"Stopping training job {self.training_job} (it was {self.job_status}; SageMaker stops it "
+                "within about two minutes, and billing ends then)."
+            )
+        elif self.job_status == "Stopping":
+            job = f"Training job {self.training_job} is already stopping."
+        else:
+            job = f"Training job {self.training_job} is not running ({self.job_status}): nothing to stop."
+        return [execution, job]
+
+
+def running_executions(sfn: Any, state_machine_arn: str) -> list[str]:
+    """ARNs of the state machine's running executions, newest first."""
+    arns: list[str] = []
+    request: dict[str, Any] = {"stateMachineArn": state_machine_arn, "statusFilter": RUNNING}
+    while True:
+        page = sfn.list_executions(**request)
+        arns += [str(execution["executionArn"]) for execution in page["executions"]]
+        if not page.get("nextToken"):
+            return arns
+        request["nextToken"] = page["nextToken"]
+
+
+def execution_arn_of(state_machine_arn: str, execution: str) -> str:
+    """The ARN of ``execution`` (an ARN or a name) of this state machine; LadderError for another one's."""
+    prefix = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":"
+    arn = execution if execution.startswith("arn:") else prefix + execution
+    if not arn.startswith(prefix) or len(arn) == len(prefix):
+        raise LadderError(
+            f"{execution} is not an execution of this deployment's pipeline: expected an execution name or "
+            f"an ARN starting with {prefix}"
+        )
+    return arn
+
+
+def stop_run(sfn: Any, sagemaker: Any, execution_arn: str) -> StoppedRun:
+    """Stop the execution if it still runs, then its training job (named after the execution) if that runs.
+
+    Stopping an execution runs none of its Catch states, so the job would otherwise bill until its runtime
+    cap. The job is looked at even when the execution had already ended: one stopped from the console leaves
+    its job running, and this is how to stop it.
+    """
+    status = str(sfn.describe_execution(executionArn=execution_arn)["status"])
+    if status == RUNNING:
+        sfn.stop_execution(executionArn=execution_arn)
+    job = execution_arn.rsplit(":", 1)[-1]
+    try:
+        described = sagemaker.describe_training_job(TrainingJobName=job)
+        job_status: str | None = str(described["TrainingJobStatus"])
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        if error.get("Code") == "ResourceNotFound" or JOB_NOT_FOUND_MESSAGE in str(error.get("Message", "")):
+            job_status = None
+        else:
+            raise
+    job_stopped = job_status in JOB_RUNNING_STATUSES
+    if job_stopped:
+        sagemaker.stop_training_job(TrainingJobName=job)
+    return StoppedRun(
+        execution_arn=execution_arn,
+        execution_status=status,
+        execution_stopped=status == RUNNING,
+        training_job=job,
+        job_status=job_status,
+        job_stopped=job_stopped,
+    )

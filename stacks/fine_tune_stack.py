@@ -20,8 +20,15 @@ from stacks.fine_tune.run_cost import (
     UNPRICED_WARNING,
     TrainingRun,
 )
-from stacks.fine_tune.training import COST_TAG_KEY, COST_TAG_VALUE, TrainingRole, training_image_uri
-from stacks.fine_tune.training_code import training_code_asset
+from stacks.fine_tune.training import (
+    COST_TAG_KEY,
+    COST_TAG_VALUE,
+    STOCK_IMAGE_WARNING,
+    TrainingRole,
+    stock_image_warning,
+    training_image_uri,
+)
+from stacks.fine_tune.training_code import REQUIREMENTS, TRAINING_JOBS_DIR, training_code_asset
 
 BASE_MODEL_STAGING_REQUIRED = "required"
 BASE_MODEL_STAGING_OPTIONAL = "optional"
@@ -80,6 +87,11 @@ class FineTuneStack(cdk.Stack):
         self.training_image_uri = training_image_uri(
             config.region, config.fine_tune_instance_type, config.fine_tune_training_image_uri
         )
+        image_warning = stock_image_warning(
+            config.fine_tune_training_image_uri, (TRAINING_JOBS_DIR / REQUIREMENTS).read_text()
+        )
+        if image_warning:
+            cdk.Annotations.of(self).add_warning_v2(STOCK_IMAGE_WARNING, image_warning)
         self.training_role = TrainingRole(
             self,
             "TrainingRole",

@@ -16,6 +16,18 @@ from typing import Any
 from stacks.fine_tune.verdict import REASON_METADATA_KEY
 
 ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
+ANNOTATIONS_PLUGIN = "Construct Annotations"
+"""How the validation report names synth warnings (``Annotations.add_warning_v2``): advice, not findings."""
+
+
+def failing_reports(validation: dict[str, Any]) -> list[Any]:
+    """The validation report's plugin reports that are findings: all but one holding only synth warnings."""
+    return [
+        report
+        for report in validation.get("pluginReports", [])
+        if report.get("pluginName") != ANNOTATIONS_PLUGIN
+        or any(violation.get("severity") != "warning" for violation in report.get("violations", []))
+    ]
 
 
 def acknowledged_findings(outdir: Path) -> list[tuple[str, str, str]]:
@@ -83,7 +95,7 @@ def _rate(value: Any) -> str:
 
 def write_report(outdir: Path) -> Path:
     validation = json.loads((outdir / "validation-report.json").read_text())
-    failing = validation.get("pluginReports", [])
+    failing = failing_reports(validation)
     rows = acknowledged_findings(outdir)
     lines = [
         "# cdk-nag report (AwsSolutions)",

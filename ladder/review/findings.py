@@ -10,6 +10,7 @@ from typing import Any
 
 from ladder.errors import SetupError
 from ladder.review.model import Assembly
+from stacks.nag_report import failing_reports
 
 CHECKOV = Path(".venv-checkov/bin/checkov")
 """Where ``make checkov-venv`` installs checkov (pinned in requirements-checkov.txt)."""
@@ -23,7 +24,7 @@ def cdk_nag(assembly: Assembly) -> dict[str, Any]:
     report_file = assembly.outdir / "validation-report.json"
     unacknowledged: list[Any] = []
     if report_file.is_file():
-        unacknowledged = json.loads(report_file.read_text()).get("pluginReports", [])
+        unacknowledged = failing_reports(json.loads(report_file.read_text()))
     return {
         "unacknowledged": unacknowledged,
         "acknowledged": [

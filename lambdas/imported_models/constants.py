@@ -5,7 +5,9 @@ from __future__ import annotations
 PIPELINE_TAG = "ladder:pipeline"
 """Tag the import step puts on each model, valued with the state machine's name."""
 QUOTA_SERVICE_CODE = "bedrock"
-QUOTA_NAME_PATTERN = r"imported models"
-"""How the Custom Model Import quota is found among Bedrock's quotas (codes are not documented)."""
+QUOTA_CODE = "L-45B04988"
+"""Amazon Bedrock's "Imported models per account" in Service Quotas (Bedrock endpoints and quotas, AWS
+General Reference: default 3 per supported Region). Read by code: ListServiceQuotas omits quotas with no
+applied value."""
 ACTIONS = ("ensure_capacity", "prune")
 AWS_MAX_ATTEMPTS = 5

@@ -4,7 +4,8 @@ Handler string in AWS: ``imported_models.handler.handler``. Environment: ``MODEL
 model's SSM parameter, never deleted) and ``KEEP_MODELS`` (how many of the pipeline's newest models stay).
 
 Input: ``{"action": "ensure_capacity" | "prune", "pipeline": "<state machine name>"}``. ``ensure_capacity``
-(before training) prunes, then raises ``NoImportCapacity`` when the quota leaves no room for one more model;
+(before training) prunes, then raises ``NoImportCapacity`` when the quota leaves no room for one more model
+and ``QuotaUnavailable`` when the quota cannot be read (the applied value, else the AWS default);
 ``prune`` (after a publish) deletes the pipeline's models beyond the newest ``KEEP_MODELS``.
 """
 
@@ -21,9 +22,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from . import constants
-from .housekeeping import NoImportCapacity, ensure_capacity, prune
+from .housekeeping import NoImportCapacity, QuotaUnavailable, ensure_capacity, prune
 
-__all__ = ["NoImportCapacity", "handler"]
+__all__ = ["NoImportCapacity", "QuotaUnavailable", "handler"]
 
 logger = Logger()
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": constants.AWS_MAX_ATTEMPTS})

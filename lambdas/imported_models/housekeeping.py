@@ -11,16 +11,21 @@ A model belongs to this pipeline when it carries the tag ``PIPELINE_TAG`` with t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from . import constants
 
 
 class NoImportCapacity(Exception):
     """The account's imported-model quota is reached even after pruning (Step Functions error name)."""
+
+
+class QuotaUnavailable(Exception):
+    """Neither the applied nor the default imported-model quota could be read (Step Functions error name)."""
 
 
 @dataclass(frozen=True)
@@ -62,18 +67,34 @@ def prune(bedrock: Any, *, pipeline: str, keep: int, published_arn: str | None) 
     return deleted
 
 
-def imported_model_quota(service_quotas: Any) -> int | None:
-    """The account's applied quota on imported models, found by name (Bedrock's quota codes are not
-    documented); None when Service Quotas lists no such quota."""
-    request: dict[str, Any] = {"ServiceCode": constants.QUOTA_SERVICE_CODE}
-    while True:
-        page = service_quotas.list_service_quotas(**request)
-        for quota in page.get("Quotas", []):
-            if re.search(constants.QUOTA_NAME_PATTERN, quota.get("QuotaName", ""), re.IGNORECASE):
-                return int(quota["Value"])
-        if not page.get("NextToken"):
-            return None
-        request["NextToken"] = page["NextToken"]
+def imported_model_quota(service_quotas: Any) -> tuple[int, str]:
+    """The account's imported-model quota and where it came from (``applied`` or ``default``).
+
+    GetServiceQuota returns the applied value; for a quota that has none it answers NoSuchResourceException
+    ("If the applied quota value is not available for a quota, the quota is not retrieved"), so the AWS
+    default (GetAWSDefaultServiceQuota) is read next. Neither answering raises QuotaUnavailable: a run that
+    cannot know whether its import fits must not pay for a GPU first.
+    """
+    request = {"ServiceCode": constants.QUOTA_SERVICE_CODE, "QuotaCode": constants.QUOTA_CODE}
+    reasons = []
+    for source, read in (
+        ("applied", service_quotas.get_service_quota),
+        ("default", service_quotas.get_aws_default_service_quota),
+    ):
+        try:
+            value = read(**request).get("Quota", {}).get("Value")
+        except ClientError as err:
+            reasons.append(f"{err.operation_name}: {err.response.get('Error', {}).get('Code', '?')}")
+            continue
+        if value is None:
+            reasons.append(f"{source} quota: no value")
+            continue
+        return int(value), source
+    raise QuotaUnavailable(
+        f"the imported-model quota ({constants.QUOTA_SERVICE_CODE} {constants.QUOTA_CODE}) could not be read "
+        f"({'; '.join(reasons)}): nothing was trained; check the function's servicequotas permissions and "
+        "start again"
+    )
 
 
 def ensure_capacity(
@@ -82,10 +103,10 @@ def ensure_capacity(
     """Prune, then make sure one more model can be imported; NoImportCapacity otherwise."""
     deleted = prune(bedrock, pipeline=pipeline, keep=keep, published_arn=published_arn)
     count = len(all_models(bedrock))
-    quota = imported_model_quota(service_quotas)
-    if quota is not None and count >= quota:
+    quota, source = imported_model_quota(service_quotas)
+    if count >= quota:
         raise NoImportCapacity(
             f"the account holds {count} imported models and its quota is {quota}: delete models that are "
             "not needed (ladder finetune models lists the pipeline's) or raise the quota, then start again"
         )
-    return {"importedModels": count, "quota": quota, "deleted": deleted}
+    return {"importedModels": count, "quota": quota, "quotaSource": source, "deleted": deleted}

@@ -10,10 +10,12 @@ from constructs import Construct
 from stacks.config import LadderConfig
 from stacks.constructs.alarm_topic import AlarmTopic
 
-BUDGETED_SERVICE = "Amazon SageMaker"
-"""Cost filter: the GPU training jobs are where fine-tuning spends. The filter works from the first day,
-unlike a cost-allocation tag, which the account owner must activate before Budgets can see it. It errs on
-the side of alerting: other SageMaker spend in the account counts too."""
+BUDGETED_SERVICES = ("Amazon SageMaker", "Amazon Bedrock")
+"""Cost filter (the SERVICE dimension, names as Cost Explorer shows them): the GPU training jobs bill under
+Amazon SageMaker; the imported model's inference (Custom Model Import, per model unit in 5-minute windows) and
+its storage bill under Amazon Bedrock. A service filter works from the first day, unlike a cost-allocation
+tag, which the account owner must activate before Budgets can see it. It errs on the side of alerting: other
+SageMaker and Bedrock spend in the account (the RAG API's model calls among it) counts too."""
 ACTUAL_ALERT_PERCENT = 80
 FORECAST_ALERT_PERCENT = 100
 
@@ -58,7 +60,13 @@ class FineTuneBudget(Construct):
                 budget_limit=budgets.CfnBudget.SpendProperty(
                     amount=config.fine_tune_monthly_budget_usd, unit="USD"
                 ),
-                cost_filters={"Service": [BUDGETED_SERVICE]},
+                # FilterExpression, not the CostFilters that the Budgets API marks deprecated; values of one
+                # dimension match any of them.
+                filter_expression=budgets.CfnBudget.ExpressionProperty(
+                    dimensions=budgets.CfnBudget.ExpressionDimensionValuesProperty(
+                        key="SERVICE", values=list(BUDGETED_SERVICES)
+                    )
+                ),
             ),
             notifications_with_subscribers=[
                 alert("ACTUAL", ACTUAL_ALERT_PERCENT),

@@ -3,7 +3,10 @@
 validate dataset -> make room for one more imported model (prune, quota check) -> SageMaker
 CreateTrainingJob -> poll DescribeTrainingJob -> Bedrock CreateModelImportJob -> poll GetModelImportJob ->
 publish the imported model's ARN to SSM -> prune imported models beyond the newest N -> notify. Every
-failure is caught, published to the notification topic and ends in a Fail state named after it.
+failure is caught, published to the notification topic and ends in a Fail state named after it. A failure
+while the training job may still run (the job can no longer be followed) first stops the job: nothing else
+would, and it would bill until its runtime cap. Stopping the execution itself (StopExecution, the console's
+"Stop execution") runs no Catch: ``ladder finetune stop`` stops the execution and its job together.
 
 Execution input: ``{"key": "uploads/<file>.jsonl"}`` plus, optionally, ``"baseModelS3Uri":
 "s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the ``model`` channel; the trailing ``/``
@@ -36,6 +39,7 @@ from stacks.fine_tune import layout
 from stacks.fine_tune.training import (
     describe_training_job,
     model_folder_s3_uri,
+    stop_training_job,
     training_job_state,
     training_job_statements,
 )
@@ -60,17 +64,25 @@ ERROR_BASE_MODEL_REQUIRED = "BaseModelRequired"
 ERROR_BASE_MODEL_LOCATION = "BaseModelOutsideArtifactsBucket"
 ERROR_TRAINING = "TrainingFailed"
 ERROR_TRAINING_JOB = "TrainingJobFailed"
+ERROR_TRAINING_LOST = "TrainingNotFollowed"
+ERROR_TRAINING_NOT_STOPPED = "TrainingJobNotStopped"
 ERROR_IMPORT = "ModelImportFailed"
 ERROR_IMPORT_JOB = "ModelImportJobFailed"
 ERROR_PUBLISH = "PublishFailed"
 ERROR_NO_IMPORT_CAPACITY = "NoImportCapacity"
 ERROR_CAPACITY_CHECK = "ImportCapacityCheckFailed"
 ERROR_PRUNE = "PruneFailed"
+IMPORT_QUOTA_SERVICE_CODE = "bedrock"
+IMPORT_QUOTA_CODE = "L-45B04988"
+"""Service Quotas code of Amazon Bedrock's "Imported models per account" (lambdas/imported_models/constants.py
+holds the same values)."""
 PIPELINE_TAG = "ladder:pipeline"
 """Tag on each imported model, valued with the state machine's name: what the housekeeping function may
 delete (lambdas/imported_models/constants.py holds the same name)."""
 
 _ERROR_PATH = "$.error"
+_STOP_ERROR_PATH = "$.stopError"
+PUBLISH_RETRY_ERROR = "Ssm.TooManyUpdatesException"
 _BEDROCK_TRANSIENT = ["Bedrock.ThrottlingException", "Bedrock.InternalServerException"]
 
 
@@ -144,8 +156,8 @@ class FineTunePipeline(Construct):
             self._failure(ERROR_CAPACITY_CHECK, "the imported-model quota could not be checked"),
             result_path=_ERROR_PATH,
         )
-        training_failed = self._failure(ERROR_TRAINING, "the training job could not be started or followed")
-        follow_training = self._follow_training(import_model, training_failed)
+        training_failed = self._failure(ERROR_TRAINING, "the training job could not be started")
+        follow_training = self._follow_training(import_model, self._stop_training())
 
         def train(construct_id: str, *, with_model_channel: bool) -> sfn.IChainable:
             state = training_job_state(
@@ -246,10 +258,29 @@ class FineTunePipeline(Construct):
         self._alarms(notifications)
         self._acknowledge()
 
-    def _follow_training(
-        self, import_model: sfn.IChainable, training_failed: sfn.IChainable
-    ) -> sfn.IChainable:
-        """Wait, DescribeTrainingJob, repeat while InProgress / Stopping; Completed goes on to the import."""
+    def _stop_training(self) -> sfn.IChainable:
+        """StopTrainingJob, then notify and fail; a stop that fails too is reported as such (the job may
+        still be running and billing). The caught error that led here stays at ``$.error``."""
+        stop = stop_training_job(self, "StopTrainingJob")
+        stop.add_retry(
+            errors=["States.TaskFailed"], interval=cdk.Duration.seconds(10), max_attempts=3, backoff_rate=2
+        )
+        stop.add_catch(
+            self._failure(
+                ERROR_TRAINING_NOT_STOPPED,
+                "the training job could not be followed, and stopping it failed: it may still be running and "
+                "billing; stop it with `ladder finetune stop <execution ARN>`",
+                details={"stopError": sfn.JsonPath.string_at(f"{_STOP_ERROR_PATH}.Cause")},
+            ),
+            result_path=_STOP_ERROR_PATH,
+        )
+        return stop.next(
+            self._failure(ERROR_TRAINING_LOST, "the training job could not be followed, so it was stopped")
+        )
+
+    def _follow_training(self, import_model: sfn.IChainable, stop_training: sfn.IChainable) -> sfn.IChainable:
+        """Wait, DescribeTrainingJob, repeat while InProgress / Stopping; Completed goes on to the import.
+        When the job can no longer be followed it is stopped (``stop_training``)."""
         wait = sfn.Wait(
             self, "WaitForTraining", time=sfn.WaitTime.duration(cdk.Duration.seconds(TRAINING_POLL_SECONDS))
         )
@@ -257,7 +288,7 @@ class FineTunePipeline(Construct):
         describe.add_retry(
             errors=["States.TaskFailed"], interval=cdk.Duration.seconds(30), max_attempts=3, backoff_rate=2
         )
-        describe.add_catch(training_failed, result_path=_ERROR_PATH)
+        describe.add_catch(stop_training, result_path=_ERROR_PATH)
         status = "$.trainingJob.TrainingJobStatus"
         return wait.next(describe).next(
             sfn.Choice(self, "TrainingStatus")
@@ -363,7 +394,10 @@ class FineTunePipeline(Construct):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
-        publish.add_retry(errors=["SSM.TooManyUpdatesException"], interval=cdk.Duration.seconds(5))
+        # SDK-integration errors are "<Service>.<Error>" in PascalCase, with an "Exception" suffix even where
+        # the API's own name lacks it (SSM's TooManyUpdates): Step Functions Developer Guide, AWS SDK
+        # service integrations.
+        publish.add_retry(errors=[PUBLISH_RETRY_ERROR], interval=cdk.Duration.seconds(5))
         publish.add_catch(
             self._failure(ERROR_PUBLISH, "the model was imported but its ARN was not published"),
             result_path=_ERROR_PATH,
@@ -525,11 +559,27 @@ class FineTunePipeline(Construct):
                 resources=[self._imported_models],
             )
         )
-        # ListImportedModels and ListServiceQuotas support no resource-level permissions.
+        # The imported-model quota, read by its code. GetServiceQuota takes the quota's ARN;
+        # ListImportedModels and GetAWSDefaultServiceQuota support no resource-level permissions (Service
+        # Authorization Reference, Service Quotas and Amazon Bedrock).
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="ListModelsAndQuotas",
-                actions=["bedrock:ListImportedModels", "servicequotas:ListServiceQuotas"],
+                sid="ReadImportQuota",
+                actions=["servicequotas:GetServiceQuota"],
+                resources=[
+                    stack.format_arn(
+                        service="servicequotas",
+                        resource=IMPORT_QUOTA_SERVICE_CODE,
+                        resource_name=IMPORT_QUOTA_CODE,
+                        arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListModelsAndDefaultQuota",
+                actions=["bedrock:ListImportedModels", "servicequotas:GetAWSDefaultServiceQuota"],
                 resources=["*"],
             )
         )
@@ -549,8 +599,9 @@ class FineTunePipeline(Construct):
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray, bedrock:ListImportedModels and servicequotas:ListServiceQuotas support no resource-level "
-            "permissions; deletion is limited to imported models and, in code, to this pipeline's tag.",
+            "X-Ray, bedrock:ListImportedModels and servicequotas:GetAWSDefaultServiceQuota support no "
+            "resource-level permissions; deletion is limited to imported models and, in code, to this "
+            "pipeline's tag.",
         )
         acknowledge(
             role,
@@ -607,6 +658,13 @@ class FineTunePipeline(Construct):
         metrics: Sequence[tuple[str, str, cloudwatch.Metric]] = (
             ("ExecutionsFailed", "failed", self.state_machine.metric_failed(period=period)),
             ("ExecutionsTimedOut", "timed out", self.state_machine.metric_timed_out(period=period)),
+            # A stopped execution runs no Catch, so nothing stopped a training job it had started.
+            (
+                "ExecutionsAborted",
+                "was stopped; unless `ladder finetune stop` did it, its training job may still run: "
+                "ladder finetune stop <execution>",
+                self.state_machine.metric_aborted(period=period),
+            ),
         )
         self.alarms = [
             notifications.alarm(self, alarm_id, metric, f"A Ladder fine-tune pipeline execution {what}")

@@ -32,6 +32,21 @@ from training_jobs import job_contract as contract
 HF_TRANSFORMERS_VERSION = "5.3.0"
 HF_BASE_FRAMEWORK_VERSION = "pytorch2.9.0"
 HF_PY_VERSION = "py312"
+STOCK_IMAGE_PACKAGES = {
+    "transformers": HF_TRANSFORMERS_VERSION,
+    "trl": "0.28.0",
+    "peft": "0.18.1",
+    "accelerate": "1.12.0",
+    "datasets": "4.5.0",
+}
+"""What the stock image ships, per its Dockerfile (training_jobs/README.md, "Packages and network isolation";
+transformers also from the image tag). Any other pin of training_jobs/requirements.txt counts as missing from
+it: the toolkit pip-installs the whole file anyway."""
+STOCK_IMAGE_WARNING = "ladder:stock-training-image"
+PREBUILT_IMAGE_HOWTO = (
+    "build the prebuilt image once (make training-image: training_jobs/Dockerfile, pushed to ECR) and deploy "
+    "with -c fineTuneTrainingImageUri=<the URI it prints>"
+)
 
 VOLUME_SIZE_GB = 100
 """ML storage of the instance. Every catalogued type (g4dn, g5, g6, g6e, p4d, p5) has local NVMe storage, on
@@ -45,6 +60,17 @@ TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 COST_TAG_KEY = "ladder:component"
 COST_TAG_VALUE = "fine-tune"
+HF_CACHE_DIR = "/tmp/huggingface"  # noqa: S108 (a folder inside the job's container, not on this machine)
+"""Hugging Face cache of the job (``HF_HOME``; the datasets cache below it). Without it the Hub download of an
+unstaged base model lands under the container's home directory, on the small system disk, and a large model
+fails "No space left on device" after the instances are paid for. SageMaker mounts its default paths, /tmp
+among them, on the job's EBS or NVMe storage and recommends /tmp as the scratch space for large objects
+(SageMaker Developer Guide, "Managing storage paths for different types of instance local storage": "We
+recommend that you use the /tmp directory as a scratch space for temporarily storing any large objects during
+training ... you must not use directories that are mounted to small disk space allocated for system, such as
+/user and /home"). Not /opt/ml/model, /opt/ml/output or /opt/ml/checkpoints: SageMaker uploads those to S3."""
+STOP_RESULT_PATH = "$.trainingJobStop"
+JOB_ENVIRONMENT = {"HF_HOME": HF_CACHE_DIR, "HF_DATASETS_CACHE": f"{HF_CACHE_DIR}/datasets"}
 
 
 @functools.cache
@@ -65,6 +91,38 @@ def training_image_uri(region: str, instance_type: str, configured: str = "") ->
             instance_type=instance_type,
             image_scope="training",
         )
+    )
+
+
+def pinned_requirements(text: str) -> dict[str, str]:
+    """``name==version`` lines of a requirements file (comments and blank lines skipped), by package name."""
+    pins = {}
+    for line in text.splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if "==" in requirement:
+            name, version = (part.strip() for part in requirement.split("==", 1))
+            pins[name.lower()] = version
+    return pins
+
+
+def stock_image_warning(configured_image: str, requirements: str) -> str | None:
+    """A synth warning when jobs run on the stock Hugging Face image with pins it does not ship (None with a
+    configured, prebuilt image, or when the image ships every pin)."""
+    if configured_image:
+        return None
+    missing = [
+        f"{name}=={version}"
+        + (f" (image: {STOCK_IMAGE_PACKAGES[name]})" if name in STOCK_IMAGE_PACKAGES else "")
+        for name, version in pinned_requirements(requirements).items()
+        if STOCK_IMAGE_PACKAGES.get(name) != version
+    ]
+    if not missing:
+        return None
+    return (
+        "the fine-tune jobs run on the stock Hugging Face training image, which lacks "
+        f"{len(missing)} pins of training_jobs/requirements.txt: {', '.join(missing)}. Every job start "
+        "pip-installs them on every instance and after every spot interruption (minutes of paid GPU time "
+        f"each), and a PyPI outage fails a job that already started. For real runs, {PREBUILT_IMAGE_HOWTO}."
     )
 
 
@@ -192,6 +250,9 @@ class TrainingRole(Construct):
                 resources=[code.bucket.bucket_arn],
                 conditions={"StringEquals": {"s3:prefix": [code.s3_object_key]}},
             ),
+            # No kms:Encrypt: the CreateTrainingJob API reference (OutputDataConfig.KmsKeyId) asks for it only
+            # "If you use a KMS key ID or an alias of your KMS key"; the job names the key by its ARN
+            # (training_job_state_json), and S3 encrypts each upload with a data key (GenerateDataKey).
             iam.PolicyStatement(
                 sid="UseBucketKey",
                 actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
@@ -382,8 +443,10 @@ def training_job_state_json(
         },
         "HyperParameters": hyperparameters(config, submit_directory=submit_directory),
         "InputDataConfig": channels,
+        "Environment": dict(JOB_ENVIRONMENT),
         "OutputDataConfig": {
             "S3OutputPath": f"s3://{artifacts_bucket_name}/{layout.MODELS_PREFIX}",
+            # The key's ARN, not its id or an alias: with those SageMaker needs kms:Encrypt on the role too.
             "KmsKeyId": key_arn,
             # Bedrock Custom Model Import reads the Hugging Face folder, not a model.tar.gz.
             "CompressionType": "NONE",
@@ -449,9 +512,30 @@ def describe_training_job(scope: Construct, construct_id: str, *, result_path: s
     )
 
 
+def stop_training_job(scope: Construct, construct_id: str) -> sfn.CustomState:
+    """``StopTrainingJob`` of the execution's job, for the failure paths on which the job may still run. Its
+    (empty) answer goes to ``$.trainingJobStop``, so the caught error stays at ``$.error`` (a null ResultPath
+    would say the same, but the CDK drops null values from a custom state)."""
+    return sfn.CustomState(
+        scope,
+        construct_id,
+        state_json={
+            "Type": "Task",
+            "Comment": "The job can no longer be followed: stop it, or it bills until its runtime cap",
+            "Resource": f"arn:{cdk.Aws.PARTITION}:states:::aws-sdk:sagemaker:stopTrainingJob",
+            "Parameters": {"TrainingJobName.$": "$$.Execution.Name"},
+            "ResultPath": STOP_RESULT_PATH,
+        },
+    )
+
+
 def training_job_statements(training_role: iam.IRole) -> list[iam.PolicyStatement]:
-    """What the state machine needs to start and follow a training job and pass the role to SageMaker
-    (``AddTags`` because CreateTrainingJob carries Tags)."""
+    """What the state machine needs to start, follow and stop a training job and pass the role to SageMaker
+    (``AddTags`` because CreateTrainingJob carries Tags).
+
+    The jobs carry no name prefix of their own (each is named after its execution, whatever name that was
+    started with), so training jobs of this account and region is the narrowest ARN pattern; the definition
+    only ever names ``$$.Execution.Name``."""
     stack = cdk.Stack.of(training_role)
     jobs = stack.format_arn(service="sagemaker", resource="training-job", resource_name="*")
     return [
@@ -460,6 +544,7 @@ def training_job_statements(training_role: iam.IRole) -> list[iam.PolicyStatemen
             actions=["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:AddTags"],
             resources=[jobs],
         ),
+        iam.PolicyStatement(sid="StopTrainingJobs", actions=["sagemaker:StopTrainingJob"], resources=[jobs]),
         iam.PolicyStatement(
             sid="PassTrainingRole",
             actions=["iam:PassRole"],

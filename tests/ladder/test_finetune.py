@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
-from ladder import finetune
+from ladder import cli, finetune
 from ladder.outputs import FineTuneOutputs
 
 from .conftest import ACCOUNT, REGION, write_jsonl
@@ -304,3 +306,176 @@ def test_start_run_passes_the_staged_base_model_to_the_pipeline(pipeline, tmp_pa
     # Then the execution input names them next to the uploaded data
     execution_input = json.loads(pipeline.sfn.describe_execution(executionArn=run.execution_arn)["input"])
     assert execution_input == {"bucket": TRAINING_BUCKET, "key": run.key, "baseModelS3Uri": staged}
+
+
+class TrainingJobs:
+    """SageMaker through a Stubber: moto has no StopTrainingJob. Each expected call is queued in order."""
+
+    def __init__(self) -> None:
+        self.client = boto3.client("sagemaker", region_name=REGION)
+        self.stub = Stubber(self.client)
+        self.stub.activate()
+
+    def described(self, name: str, status: str) -> None:
+        self.stub.add_response(
+            "describe_training_job",
+            {
+                "TrainingJobName": name,
+                "TrainingJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{name}",
+                "ModelArtifacts": {"S3ModelArtifacts": f"s3://ladder-artifacts/models/{name}/output/model"},
+                "TrainingJobStatus": status,
+                "SecondaryStatus": "Training" if status == "InProgress" else status,
+                "AlgorithmSpecification": {"TrainingInputMode": "File"},
+                "ResourceConfig": {
+                    "InstanceType": "ml.g5.2xlarge",
+                    "InstanceCount": 1,
+                    "VolumeSizeInGB": 100,
+                },
+                "StoppingCondition": {"MaxRuntimeInSeconds": 14400},
+                "CreationTime": datetime(2025, 3, 1, 9, 31, tzinfo=UTC),
+            },
+            {"TrainingJobName": name},
+        )
+
+    def missing(self, name: str) -> None:
+        """What SageMaker answers for a job that does not exist (aws/aws-sdk#165: a ValidationException,
+        "Requested resource not found.", not the ResourceNotFound its model lists)."""
+        self.stub.add_client_error(
+            "describe_training_job",
+            service_error_code="ValidationException",
+            service_message="Requested resource not found.",
+            http_status_code=400,
+            expected_params={"TrainingJobName": name},
+        )
+
+    def stopped(self, name: str) -> None:
+        self.stub.add_response("stop_training_job", {}, {"TrainingJobName": name})
+
+
+@pytest.fixture
+def training_jobs() -> Iterator[TrainingJobs]:
+    jobs = TrainingJobs()
+    yield jobs
+    jobs.stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def run_stop(stacks, pipeline, training_jobs, capsys) -> Any:
+    """``ladder finetune stop ...`` against the deployed pipeline, with SageMaker stubbed."""
+
+    def factory(session: boto3.session.Session, service: str) -> Any:
+        return training_jobs.client if service == "sagemaker" else stacks.client_factory(session, service)
+
+    def run(*argv: str) -> Any:
+        stacks.deployed("LadderFineTune", pipeline.outputs)
+        code = cli.main(["finetune", "stop", *argv], client_factory=factory)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def _start(pipeline: Pipeline, name: str) -> str:
+    return str(
+        pipeline.sfn.start_execution(stateMachineArn=pipeline.state_machine_arn, name=name, input="{}")[
+            "executionArn"
+        ]
+    )
+
+
+def _status(pipeline: Pipeline, arn: str) -> str:
+    return str(pipeline.sfn.describe_execution(executionArn=arn)["status"])
+
+
+def test_stop_without_an_execution_stops_the_running_one_and_its_training_job(
+    run_stop, pipeline, training_jobs
+):
+    # Given one running execution whose training job is in progress
+    arn = _start(pipeline, "ladder-20250301T093000Z")
+    training_jobs.described("ladder-20250301T093000Z", "InProgress")
+    training_jobs.stopped("ladder-20250301T093000Z")
+
+    # When the operator stops the run
+    code, out, err = run_stop()
+
+    # Then the execution is stopped, then its job, and both are named
+    assert code == 0, err
+    assert _status(pipeline, arn) == "ABORTED"
+    assert f"Stopped execution {arn}." in out
+    assert "Stopping training job ladder-20250301T093000Z (it was InProgress;" in out
+
+
+def test_stop_of_an_execution_stopped_in_the_console_stops_its_training_job(
+    run_stop, pipeline, training_jobs
+):
+    """Stopping an execution runs none of its Catch states: its job keeps running until its runtime cap."""
+    # Given an execution stopped from the console, its job still in progress
+    arn = _start(pipeline, "ladder-console")
+    pipeline.sfn.stop_execution(executionArn=arn)
+    training_jobs.described("ladder-console", "InProgress")
+    training_jobs.stopped("ladder-console")
+
+    # When that execution is named (by name)
+    code, out, err = run_stop("ladder-console")
+
+    # Then the job is stopped, and the execution is reported as already ended
+    assert code == 0, err
+    assert f"Execution {arn} had already ended (ABORTED)." in out
+    assert "Stopping training job ladder-console" in out
+
+
+@pytest.mark.parametrize(
+    ("job_status", "expected"),
+    [
+        (None, "No training job ladder-early: the execution ended before it started one."),
+        ("Completed", "Training job ladder-early is not running (Completed): nothing to stop."),
+        ("Stopping", "Training job ladder-early is already stopping."),
+    ],
+)
+def test_stop_leaves_a_job_that_does_not_run_alone(run_stop, pipeline, training_jobs, job_status, expected):
+    # Given a running execution whose job never started, already completed or is already stopping
+    arn = _start(pipeline, "ladder-early")
+    if job_status is None:
+        training_jobs.missing("ladder-early")
+    else:
+        training_jobs.described("ladder-early", job_status)
+
+    # When it is stopped by ARN
+    code, out, err = run_stop(arn)
+
+    # Then only the execution is stopped (the Stubber refuses any StopTrainingJob)
+    assert code == 0, err
+    assert _status(pipeline, arn) == "ABORTED"
+    assert expected in out
+
+
+def test_stop_with_nothing_running_stops_nothing(run_stop, pipeline):
+    finished = _start(pipeline, "ladder-finished")
+    pipeline.sfn.stop_execution(executionArn=finished)
+
+    code, out, err = run_stop()
+
+    assert code == 0, err
+    assert "No fine-tune execution is running: nothing stopped" in out
+
+
+def test_stop_with_several_running_asks_which(run_stop, pipeline):
+    first, second = _start(pipeline, "ladder-one"), _start(pipeline, "ladder-two")
+
+    code, _out, err = run_stop()
+
+    assert code == 1
+    assert "2 fine-tune executions run; name the one to stop" in err
+    assert first in err and second in err
+    assert _status(pipeline, first) == _status(pipeline, second) == "RUNNING"
+
+
+def test_stop_refuses_an_execution_of_another_state_machine(run_stop, pipeline):
+    other = pipeline.state_machine_arn.replace(":stateMachine:", ":execution:").rsplit(":", 1)[0]
+    foreign = f"{other}:SomeoneElsesPipeline:ladder-x"
+
+    code, out, err = run_stop(foreign)
+
+    assert code == 1
+    assert "is not an execution of this deployment's pipeline" in err
+    assert out == ""

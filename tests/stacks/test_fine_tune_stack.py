@@ -17,11 +17,20 @@ import pytest
 from stacks.config import ConfigError, from_context, is_gated_model
 from stacks.fine_tune.run_cost import RUN_METADATA_KEY, TrainingRun
 from stacks.fine_tune.training import (
+    HF_TRANSFORMERS_VERSION,
+    STOCK_IMAGE_PACKAGES,
     TORCH_DISTRIBUTED_HYPERPARAMETER,
     hyperparameters,
+    pinned_requirements,
+    stock_image_warning,
     training_image_uri,
 )
-from stacks.fine_tune.training_code import REQUIREMENTS, SOURCE_FILES, write_source_archive
+from stacks.fine_tune.training_code import (
+    REQUIREMENTS,
+    SOURCE_FILES,
+    TRAINING_JOBS_DIR,
+    write_source_archive,
+)
 from tests.stacks.conftest import COMBINATIONS, FINE_TUNE_ON
 from tests.support.synth import Synthesized, as_list, only, policy_statements, resources
 from training_jobs import job_contract as contract
@@ -29,6 +38,7 @@ from training_jobs.train import TrainArguments, parse_args
 
 FINE_TUNE_TYPES = ("AWS::SageMaker::", "AWS::StepFunctions::", "AWS::Budgets::")
 TRAINING_RESOURCE = ":states:::aws-sdk:sagemaker:createTrainingJob"
+STOP_RESOURCE = ":states:::aws-sdk:sagemaker:stopTrainingJob"
 UNGATED_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
 TRAINING_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ladder-training:2.9.0-pinned"
 SNS_PUBLISH_RESOURCE = ":states:::sns:publish"
@@ -139,6 +149,16 @@ def targets(state: dict[str, Any]) -> Iterator[str]:
 
 def is_notification(state: dict[str, Any]) -> bool:
     return state["Type"] == "Task" and state["Resource"].endswith(SNS_PUBLISH_RESOURCE)
+
+
+def is_stop(state: dict[str, Any]) -> bool:
+    return state["Type"] == "Task" and state["Resource"].endswith(STOP_RESOURCE)
+
+
+def fail_after(states: dict[str, Any], name: str) -> str:
+    """The Error of the Fail state the notification ``name`` leads to."""
+    assert is_notification(states[name]), name
+    return str(states[states[name]["Next"]]["Error"])
 
 
 def staged_asset(synthesized: Synthesized, object_key: str) -> Path:
@@ -586,10 +606,13 @@ def test_every_failure_publishes_a_notification_then_fails(request, combination:
         catches = state.get("Catch", [])
         assert any(c["ErrorEquals"] == ["States.ALL"] for c in catches), name
         for catch in catches:
-            # ... and a caught error leads to a notification, which leads to a Fail state
+            # ... and a caught error leads to a notification (after stopping a job that may still run),
+            # which leads to a Fail state; the stop's own error lands beside the one that led to it
             notify = states[catch["Next"]]
+            if is_stop(notify):
+                notify = states[notify["Next"]]
             assert is_notification(notify), (name, catch)
-            assert catch["ResultPath"] == "$.error"
+            assert catch["ResultPath"] == ("$.stopError" if is_stop(state) else "$.error")
             assert states[notify["Next"]]["Type"] == "Fail"
             assert [states[c["Next"]]["Type"] for c in notify["Catch"]] == ["Fail"]
     # And nothing reaches a Fail state without passing a notification first
@@ -597,6 +620,81 @@ def test_every_failure_publishes_a_notification_then_fails(request, combination:
         for target in targets(state):
             if states[target]["Type"] == "Fail":
                 assert is_notification(state), (name, target)
+
+
+def while_the_job_may_run(asl: dict[str, Any], training: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The states an execution passes after CreateTrainingJob answered and before the job is known to have
+    ended (DescribeTrainingJob said Completed, or neither InProgress nor Stopping), Catches aside."""
+    states = asl["States"]
+    seen: dict[str, dict[str, Any]] = {}
+    pending = [training["Next"]]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen[name] = state = states[name]
+        if state["Type"] == "Choice":
+            # Only the rules that keep polling: Completed goes to the import, the default reports an ended job
+            pending += [
+                rule["Next"]
+                for rule in state["Choices"]
+                if "Completed" not in json.dumps(rule) and "InProgress" in json.dumps(rule)
+            ]
+        elif "Next" in state:
+            pending.append(state["Next"])
+    return seen
+
+
+@pytest.mark.parametrize("combination", ["default", "custom", "no_spot", "isolated"])
+def test_every_failure_while_the_training_job_may_run_stops_it_first(request, combination: str) -> None:
+    """The job is started with the SDK integration, which returns once CreateTrainingJob answered: nothing in
+    Step Functions stops it afterwards ("SFN does absolutely nothing to stop a running task",
+    https://stackoverflow.com/questions/45596276), and it bills until MaxRuntimeInSeconds."""
+    asl = definition(request.getfixturevalue(combination).template("FineTune"))
+    states = asl["States"]
+    (stop_name,) = [n for n, s in states.items() if is_stop(s)]
+    stop = states[stop_name]
+    for training in training_states(asl).values():
+        # A job that could not be created needs no stop
+        for catch in training["Catch"]:
+            assert fail_after(states, catch["Next"]) == "TrainingFailed"
+        # Given every state passed while the job may still run (the polling loop)
+        running = while_the_job_may_run(asl, training)
+        tasks = {n: s for n, s in running.items() if s["Type"] == "Task"}
+        assert {s["Resource"].rsplit(":", 1)[-1] for s in tasks.values()} == {"describeTrainingJob"}
+        for name, state in tasks.items():
+            # Then each of its failures goes to StopTrainingJob first
+            assert [c["Next"] for c in state["Catch"]] == [stop_name], name
+    # And the stop names this execution's job, keeps the caught error, and then reports and fails
+    assert stop["Parameters"] == {"TrainingJobName.$": "$$.Execution.Name"}
+    assert stop["ResultPath"] not in ("$", "$.error")
+    assert fail_after(states, stop["Next"]) == "TrainingNotFollowed"
+    assert stop["Retry"][0]["ErrorEquals"] == ["States.TaskFailed"]
+    # And a stop that fails too says so, with both errors: the job may still be billing
+    (stop_failed,) = stop["Catch"]
+    assert stop_failed["ErrorEquals"] == ["States.ALL"]
+    assert fail_after(states, stop_failed["Next"]) == "TrainingJobNotStopped"
+    message = states[stop_failed["Next"]]["Parameters"]["Message"]
+    assert message["stopError.$"] == "$.stopError.Cause"
+    assert message["cause.$"] == "$.error.Cause"
+
+
+def test_ssm_errors_are_retried_by_the_name_step_functions_gives_them(default) -> None:
+    """Step Functions Developer Guide, AWS SDK service integrations: the error is "ServiceName.ErrorName",
+    "Both the service name and error name are in Pascal case", and "include the Exception suffix ... even if
+    the suffix isn't already part of the error name provided by the service"."""
+    import botocore.session
+
+    states = definition(default.template("FineTune"))["States"]
+    (publish,) = [s for s in states.values() if s.get("Resource", "").endswith(":aws-sdk:ssm:putParameter")]
+    model = botocore.session.get_session().get_service_model("ssm").operation_model("PutParameter")
+    errors = {
+        f"Ssm.{e.name}" if e.name.endswith("Exception") else f"Ssm.{e.name}Exception"
+        for e in model.error_shapes
+    }
+    retried = [name for retry in publish["Retry"] for name in retry["ErrorEquals"]]
+    assert retried == ["Ssm.TooManyUpdatesException"]
+    assert set(retried) <= errors
 
 
 def test_dataset_rejection_is_reported_as_such(default) -> None:
@@ -742,14 +840,17 @@ def test_state_machine_logs_without_execution_data_and_traces(default) -> None:
     assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-def test_failed_and_timed_out_executions_raise_alarms_to_the_topic(default) -> None:
+def test_failed_timed_out_and_stopped_executions_raise_alarms_to_the_topic(default) -> None:
     template = default.template("FineTune")
     topic_id, _ = only(template, "AWS::SNS::Topic")
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
     metrics = {
         a["Properties"]["MetricName"] for a in alarms if a["Properties"].get("Namespace") == "AWS/States"
     }
-    assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+    # A stopped execution ran no Catch: the alarm says how to stop the job it may have left running
+    (aborted,) = [a for a in alarms if a["Properties"].get("MetricName") == "ExecutionsAborted"]
+    assert "ladder finetune stop" in aborted["Properties"]["AlarmDescription"]
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
@@ -874,7 +975,7 @@ def test_budget_alerts_on_the_topic_when_no_email_is_configured(default) -> None
         "Unit": "USD",
     }
     assert props["Budget"]["TimeUnit"] == "MONTHLY"
-    assert props["Budget"]["CostFilters"] == {"Service": ["Amazon SageMaker"]}
+    assert "CostFilters" not in props["Budget"]
     alerts = {
         (n["Notification"]["NotificationType"], n["Notification"]["Threshold"]): n["Subscribers"]
         for n in props["NotificationsWithSubscribers"]
@@ -901,6 +1002,102 @@ def test_budget_uses_the_configured_limit_and_email(custom) -> None:
         assert notification["Subscribers"] == [
             {"SubscriptionType": "EMAIL", "Address": "ml-team@example.com"}
         ]
+
+
+def test_budget_counts_sagemaker_training_and_bedrock_import_spend(default) -> None:
+    """AWS::Budgets::Budget ExpressionDimensionValues: Key "SERVICE" is an allowed dimension; Cost Explorer
+    names the services "Amazon SageMaker" and "Amazon Bedrock" (Cost Explorer's Service filter). Custom Model
+    Import bills inference per model unit and storage under Amazon Bedrock (Amazon Bedrock pricing)."""
+    _, budget = only(default.template("FineTune"), "AWS::Budgets::Budget")
+    expression = budget["Properties"]["Budget"]["FilterExpression"]
+    assert expression == {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker", "Amazon Bedrock"]}}
+
+
+def test_training_job_keeps_the_hugging_face_cache_on_its_storage_volume(request) -> None:
+    """SageMaker Developer Guide, "Managing storage paths for different types of instance local storage": "We
+    recommend that you use the /tmp directory as a scratch space for temporarily storing any large objects
+    during training ... you must not use directories that are mounted to small disk space allocated for
+    system, such as /user and /home, to avoid out-of-space errors." /opt/ml/model, /opt/ml/output and
+    /opt/ml/checkpoints are uploaded to S3 ("SageMaker AI environment variables and the default paths")."""
+    for combination in ("default", "custom", "isolated"):
+        for state in training_states(
+            definition(request.getfixturevalue(combination).template("FineTune"))
+        ).values():
+            environment = state["Parameters"]["Environment"]
+            assert environment == {
+                "HF_HOME": "/tmp/huggingface",
+                "HF_DATASETS_CACHE": "/tmp/huggingface/datasets",
+            }
+            for path in environment.values():
+                assert not path.startswith(
+                    ("/opt/ml/model", "/opt/ml/output", "/opt/ml/checkpoints", "/home")
+                )
+
+
+def test_output_is_encrypted_with_the_key_s_arn_so_the_role_needs_no_encrypt(default) -> None:
+    """CreateTrainingJob, OutputDataConfig.KmsKeyId: "If you use a KMS key ID or an alias of your KMS key, the
+    SageMaker execution role must include permissions to call kms:Encrypt." The job passes the key's ARN."""
+    template = default.template("FineTune")
+    keys = resources(template, "AWS::KMS::Key")
+    for state in training_states(definition(template)).values():
+        key = re.fullmatch(r"\$\{(\w+)\.Arn\}", state["Parameters"]["OutputDataConfig"]["KmsKeyId"])
+        assert key and key.group(1) in keys
+    role = role_assumed_by(template, "sagemaker.amazonaws.com")
+    actions = {a for s in statements_of_role(template, role) for a in as_list(s["Action"])}
+    assert "kms:GenerateDataKey" in actions
+    assert "kms:Encrypt" not in actions
+
+
+def test_the_pipeline_may_stop_training_jobs_of_its_account_and_region_only(default) -> None:
+    template = default.template("FineTune")
+    stops = [s for _, s in policy_statements(template) if "sagemaker:StopTrainingJob" in as_list(s["Action"])]
+    assert len(stops) == 1
+    assert as_list(stops[0]["Action"]) == ["sagemaker:StopTrainingJob"]
+    (resource,) = as_list(stops[0]["Resource"])
+    assert json.dumps(resource).endswith(':training-job/*"]]}')
+    assert f"arn:aws:sagemaker:{default.config.region}:" in json.dumps(resource)
+    assert "AWS::AccountId" in json.dumps(resource)
+
+
+def test_the_import_quota_is_read_by_its_code_with_the_default_as_fallback(default) -> None:
+    """Service Authorization Reference, Service Quotas: GetServiceQuota requires the resource type quota
+    (arn:${Partition}:servicequotas:${Region}:${Account}:${ServiceCode}/${QuotaCode});
+    GetAWSDefaultServiceQuota has no resource type. ListServiceQuotas omits quotas with no applied value."""
+    template = default.template("FineTune")
+    statements = [s for _, s in policy_statements(template)]
+    actions = {a for s in statements for a in as_list(s["Action"])}
+    assert "servicequotas:ListServiceQuotas" not in actions
+    (applied,) = [s for s in statements if "servicequotas:GetServiceQuota" in as_list(s["Action"])]
+    assert as_list(applied["Action"]) == ["servicequotas:GetServiceQuota"]
+    (quota_arn,) = as_list(applied["Resource"])
+    assert json.dumps(quota_arn).endswith(':bedrock/L-45B04988"]]}')
+    (fallback,) = [s for s in statements if "servicequotas:GetAWSDefaultServiceQuota" in as_list(s["Action"])]
+    assert fallback["Resource"] == "*"
+
+
+def test_the_stock_image_with_pins_it_lacks_is_warned_about_at_synth(default) -> None:
+    # Given the default: no prebuilt image, so the toolkit pip-installs requirements.txt at every job start
+    pins = pinned_requirements((TRAINING_JOBS_DIR / REQUIREMENTS).read_text())
+    assert pins["transformers"] != HF_TRANSFORMERS_VERSION
+    (stack_name,) = [name for name in default.warnings if name.endswith("FineTune")]
+    (warning,) = [w for w in default.warnings[stack_name] if "stock Hugging Face training image" in w]
+    # Then synth names every pin the image lacks, the image's own transformers, and the way out
+    assert f"lacks {len(pins)} pins" in warning
+    assert f"transformers=={pins['transformers']} (image: {HF_TRANSFORMERS_VERSION})" in warning
+    for name, version in pins.items():
+        shipped = STOCK_IMAGE_PACKAGES.get(name)
+        assert f"{name}=={version}" + (f" (image: {shipped})" if shipped else "") in warning
+    assert "make training-image" in warning
+    assert "-c fineTuneTrainingImageUri=" in warning
+
+
+def test_a_prebuilt_image_or_an_image_with_every_pin_gets_no_warning(isolated) -> None:
+    assert not [
+        w for ws in isolated.warnings.values() for w in ws if "stock Hugging Face training image" in w
+    ]
+    shipped = f"# pins\ntransformers=={HF_TRANSFORMERS_VERSION}  # as in the image\n\n"
+    assert stock_image_warning("", shipped) is None
+    assert stock_image_warning("", shipped + "peft==0.21.2\n") is not None
 
 
 # --- The definition run on paper: every path, with what each state really receives and returns ---------
@@ -1140,6 +1337,9 @@ class Services:
                 )
             assert_valid("sagemaker", "DescribeTrainingJob", described, output=True)
             return described, {**polls, action: polls.get(action, 0) + 1}
+        if action == "aws-sdk:sagemaker:stopTrainingJob":
+            assert_valid("sagemaker", "StopTrainingJob", params)
+            return {}, polls
         if action == "aws-sdk:bedrock:createModelImportJob":
             assert_valid("bedrock", "CreateModelImportJob", params)
             self.imported_from = params["ModelDataSource"]["S3DataSource"]["S3Uri"]
@@ -1396,3 +1596,39 @@ def test_the_rag_function_may_read_the_imported_model_s_architecture_only_with_t
     assert len(granted) == 1
     assert json.dumps(granted[0]["Resource"]).endswith(':imported-model/*"]]}')
     assert "bedrock:InvokeModel" in as_list(granted[0]["Action"])
+
+
+@pytest.mark.usefixtures("aws_credentials")
+@pytest.mark.parametrize("combination", ["default", "isolated"])
+def test_a_training_job_that_can_no_longer_be_followed_is_stopped_and_reported(
+    request, combination: str
+) -> None:
+    synthesized = request.getfixturevalue(combination)
+    # Given every path of a run on staged weights, DescribeTrainingJob failing after its retries among them
+    paths, services = _walk(synthesized, "staged model", "completed")
+    lost = [
+        p
+        for p in paths
+        if "CheckTraining" in p.trail and p.trail[p.trail.index("CheckTraining") + 1] == "!States.ALL"
+    ]
+    assert lost
+    for path in lost:
+        # Then the job is stopped before anything is reported, and the run ends saying what happened to it
+        after = path.trail[path.trail.index("CheckTraining") + 2]
+        assert after == "StopTrainingJob", path.trail
+        assert path.end in {"TrainingNotFollowed", "TrainingJobNotStopped"}, path.trail
+        # And the error that led there is still the one the run reports
+        assert path.data["error"]["Cause"] == "why"
+    assert {p.end for p in lost} == {"TrainingNotFollowed", "TrainingJobNotStopped"}
+    # And the stop named the execution's own job (checked against SageMaker's StopTrainingJob model)
+    stops = [params for action, params in services.requests if action == "aws-sdk:sagemaker:stopTrainingJob"]
+    assert stops and all(params == {"TrainingJobName": EXECUTION_NAME} for params in stops)
+    # And a stop that failed too is published with both causes
+    not_stopped = [
+        params["Message"]
+        for action, params in services.requests
+        if action == "sns:publish" and params["Message"].get("error") == "TrainingJobNotStopped"
+    ]
+    assert not_stopped
+    for message in not_stopped:
+        assert message["stopError"] == message["cause"] == "why"

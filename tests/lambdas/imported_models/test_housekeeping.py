@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from lambdas.imported_models.constants import PIPELINE_TAG
 from lambdas.imported_models.handler import run
-from lambdas.imported_models.housekeeping import NoImportCapacity
+from lambdas.imported_models.housekeeping import NoImportCapacity, QuotaUnavailable
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -21,6 +21,9 @@ PIPELINE = "LadderFineTunePipeline"
 PARAMETER = "/ladder/fine-tune/model-arn"
 ENVIRON = {"MODEL_PARAMETER": PARAMETER, "KEEP_MODELS": "2"}
 LIST = {"sortBy": "CreationTime", "sortOrder": "Descending"}
+QUOTA_CODE = "L-45B04988"
+"""Amazon Bedrock quotas (AWS General Reference): "Imported models per account", Each supported Region: 3,
+console link services/bedrock/quotas/L-45B04988: service code ``bedrock``, quota code L-45B04988."""
 
 
 def model(day: int) -> dict[str, Any]:
@@ -57,11 +60,42 @@ class Services:
     def deletes(self, found: dict[str, Any]) -> None:
         self.bedrock_stub.add_response("delete_imported_model", {}, {"modelIdentifier": found["modelArn"]})
 
-    def quota(self, value: float | None) -> None:
-        quotas = [{"QuotaName": "On-demand model inference requests per minute for X", "Value": 100.0}]
-        if value is not None:
-            quotas.append({"QuotaName": "Imported models per account", "Value": value})
-        self.quota_stub.add_response("list_service_quotas", {"Quotas": quotas}, {"ServiceCode": "bedrock"})
+    def quota(self, applied: float | None, default: float | None = None) -> None:
+        """GetServiceQuota answers ``applied``, or NoSuchResourceException (a quota with no applied value);
+        then GetAWSDefaultServiceQuota answers ``default``, or AccessDeniedException when that is None too."""
+        request = {"ServiceCode": "bedrock", "QuotaCode": QUOTA_CODE}
+        if applied is not None:
+            self.quota_stub.add_response("get_service_quota", {"Quota": quota(applied)}, request)
+            return
+        self.quota_stub.add_client_error(
+            "get_service_quota",
+            "NoSuchResourceException",
+            "The request failed because the quota is not found",
+            400,
+            expected_params=request,
+        )
+        if default is not None:
+            self.quota_stub.add_response("get_aws_default_service_quota", {"Quota": quota(default)}, request)
+        else:
+            self.quota_stub.add_client_error(
+                "get_aws_default_service_quota",
+                "AccessDeniedException",
+                "not authorized",
+                400,
+                expected_params=request,
+            )
+
+
+def quota(value: float) -> dict[str, Any]:
+    return {
+        "ServiceCode": "bedrock",
+        "QuotaCode": QUOTA_CODE,
+        "QuotaName": "Imported models per account",
+        "QuotaArn": f"arn:aws:servicequotas:{REGION}:{ACCOUNT}:bedrock/{QUOTA_CODE}",
+        "Value": value,
+        "Adjustable": True,
+        "GlobalQuota": False,
+    }
 
 
 @pytest.fixture
@@ -105,7 +139,12 @@ def test_capacity_check_prunes_then_passes_when_one_more_model_fits(services):
 
     result = run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
 
-    assert result == {"importedModels": 2, "quota": 3, "deleted": [model(1)["modelName"]]}
+    assert result == {
+        "importedModels": 2,
+        "quota": 3,
+        "quotaSource": "applied",
+        "deleted": [model(1)["modelName"]],
+    }
 
 
 def test_capacity_check_refuses_to_train_when_the_quota_is_still_reached(services):
@@ -122,15 +161,48 @@ def test_capacity_check_refuses_to_train_when_the_quota_is_still_reached(service
         run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
 
 
-def test_capacity_check_passes_when_service_quotas_lists_no_such_quota(services):
+def test_capacity_check_reads_the_aws_default_when_no_quota_value_was_applied(services):
+    """GetServiceQuota (Service Quotas API Reference): "If the applied quota value is not available for a
+    quota, the quota is not retrieved"; GetAWSDefaultServiceQuota "Retrieves the default value"."""
+    # Given a full account: three models that are another pipeline's, and no applied quota value (default 3)
+    models = [model(3), model(2), model(1)]
+    services.models(*models)
+    for found in models:
+        services.tags(found, None)
+    services.models(*models)
+    services.quota(None, default=3)
+
+    # When the capacity is checked, Then the default quota decides, and training is refused
+    with pytest.raises(NoImportCapacity, match="holds 3 imported models and its quota is 3"):
+        run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+
+
+def test_capacity_check_passes_on_the_default_quota_when_one_more_model_fits(services):
     services.models(model(1))
     services.tags(model(1), PIPELINE)
     services.models(model(1))
-    services.quota(None)
+    services.quota(None, default=3)
 
     result = run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
 
-    assert result == {"importedModels": 1, "quota": None, "deleted": []}
+    assert result == {"importedModels": 1, "quota": 3, "quotaSource": "default", "deleted": []}
+
+
+def test_capacity_check_fails_closed_when_no_quota_can_be_read(services):
+    # Given neither the applied nor the default quota answers
+    services.models(model(1))
+    services.tags(model(1), PIPELINE)
+    services.models(model(1))
+    services.quota(None, default=None)
+
+    # When the capacity is checked, Then training is refused, naming the quota and both failed reads
+    with pytest.raises(QuotaUnavailable) as raised:
+        run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+    message = str(raised.value)
+    assert "bedrock L-45B04988" in message
+    assert "GetServiceQuota: NoSuchResourceException" in message
+    assert "GetAWSDefaultServiceQuota: AccessDeniedException" in message
+    assert "nothing was trained" in message
 
 
 @pytest.mark.parametrize("event", [{}, {"action": "delete_all", "pipeline": PIPELINE}, {"action": "prune"}])
