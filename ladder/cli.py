@@ -248,9 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     start.add_argument("--no-wait", action="store_true", help="start the run and return at once")
     start.add_argument(
-        "--base-model",
+        finetune.BASE_WEIGHTS_OPTION,
+        dest="base_weights",
         metavar="S3URI",
-        help="staged base-model weights, s3://<ArtifactsBucket>/base-models/<dir>/",
+        help="the configured base model's staged weights, s3://<ArtifactsBucket>/base-models/<dir>/",
+    )
+    start.add_argument(
+        "--base-model",
+        dest="base_model_uri",
+        metavar="S3URI",
+        help=f"the old name of {finetune.BASE_WEIGHTS_OPTION}, kept for scripts (elsewhere --base-model "
+        "names a model: a Hugging Face id or a local folder)",
     )
     _add_prep_options(start)
     status = _command(tune_commands, "status", cmd_finetune_status, parents=[aws])
@@ -513,6 +521,7 @@ def cmd_finetune_start(args: argparse.Namespace, clients: ClientFactory) -> int:
 
     Unusable data is refused (exit 1) before anything is uploaded.
     """
+    weights = _base_weights(args)
     report = _check(args)
     print(report.format())
     if not report.usable:
@@ -521,9 +530,7 @@ def cmd_finetune_start(args: argparse.Namespace, clients: ClientFactory) -> int:
     session = _session(args)
     tune = outputs.read_fine_tune(clients(session, "cloudformation"), args.stack_prefix)
     sfn = clients(session, "stepfunctions")
-    if args.base_model and not args.base_model.startswith("s3://"):
-        raise LadderError(f"--base-model {args.base_model}: expected an s3:// URI of the staged weights")
-    run = finetune.start_run(clients(session, "s3"), sfn, tune, args.file, _now(), args.base_model)
+    run = finetune.start_run(clients(session, "s3"), sfn, tune, args.file, _now(), weights)
     print(f"Uploaded s3://{run.bucket}/{run.key}")
     print(f"Started execution {run.execution_arn}")
     print(f"Console: {run.console_url}")
@@ -533,10 +540,30 @@ def cmd_finetune_start(args: argparse.Namespace, clients: ClientFactory) -> int:
     try:
         final = finetune.follow(sfn, run.execution_arn, sleep=time.sleep, on_change=_print_change)
     except KeyboardInterrupt:
-        print(f"\nStopped following. Check later: ladder finetune status --execution {run.execution_arn}")
+        later = hints.command("finetune", "status", "--execution", run.execution_arn)
+        print(f"\nStopped following. Check later: {later}")
         return EXIT_INTERRUPTED
     print(finetune.format_status(final, _now()))
     return 0 if final.status == "SUCCEEDED" else EXIT_FAILED
+
+
+def _base_weights(args: argparse.Namespace) -> str | None:
+    """The staged weights' S3 URI from --base-weights or its old name --base-model, checked before any AWS
+    call: both name the weights of the configured base model, never another model."""
+    option = finetune.BASE_WEIGHTS_OPTION
+    weights, old = args.base_weights, args.base_model_uri
+    if weights and old and weights != old:
+        raise SetupError(
+            f"two staged-weights locations given: {option} {weights} and --base-model {old}; pass one"
+        )
+    given, spelled = (weights, option) if weights else (old, "--base-model")
+    if given and not given.startswith("s3://"):
+        raise SetupError(
+            f"{spelled} {given}: expected the s3:// URI of the staged weights, such as "
+            f"s3://<ArtifactsBucketName>/{finetune.BASE_MODELS_PREFIX}<folder>/ (the run trains the "
+            "configured fineTuneBaseModelId; to train another model, change it in cdk.json and redeploy)"
+        )
+    return given
 
 
 def cmd_finetune_status(args: argparse.Namespace, clients: ClientFactory) -> int:
@@ -547,7 +574,8 @@ def cmd_finetune_status(args: argparse.Namespace, clients: ClientFactory) -> int
     model = finetune.published_model(clients(session, "ssm"), tune.model_parameter_name)
     arn = args.execution or finetune.latest_execution(sfn, tune.state_machine_arn)
     if arn is None:
-        print("No fine-tune execution yet: start one with `ladder finetune start --data FILE`.")
+        first = hints.command("finetune", "start", "--data", "FILE")
+        print(f"No fine-tune execution yet: start one with `{first}`.")
     else:
         print(finetune.format_status(finetune.describe_run(sfn, arn), _now()))
     print(finetune.format_model(model))
@@ -580,43 +608,66 @@ def cmd_finetune_stop(args: argparse.Namespace, clients: ClientFactory) -> int:
     return 0
 
 
+PLAN_SETTINGS = (
+    ("base_model", "fineTuneBaseModelId", "fine_tune_base_model_id", None),
+    ("instance_type", "fineTuneInstanceType", "fine_tune_instance_type", None),
+    ("instance_count", "fineTuneInstanceCount", "fine_tune_instance_count", 1),
+    ("strategy", "fineTuneStrategy", "fine_tune_strategy", finetune_plan.DEFAULT_STRATEGY),
+    (
+        "max_seq_length",
+        "fineTuneMaxSeqLength",
+        "fine_tune_max_seq_length",
+        finetune_plan.DEFAULT_MAX_SEQ_LENGTH,
+    ),
+    ("epochs", "fineTuneEpochs", "fine_tune_epochs", finetune_plan.DEFAULT_EPOCHS),
+)
+"""What ``finetune plan`` takes from the deployed configuration: (option dest, cdk.json key, config field,
+the default outside the project)."""
+
+
 def _add_plan_command(tune_commands: Any) -> None:
     sizing = _command(tune_commands, "plan", cmd_finetune_plan)
+    configured = "default: {key} of cdk.json with -c overrides"
     sizing.add_argument(
-        "--base-model", metavar="ID|DIR", help="catalogued Hugging Face id, or a folder with its config.json"
+        "--base-model",
+        metavar="ID|DIR",
+        help="catalogued Hugging Face id, or a folder with its config.json ("
+        + configured.format(key="fineTuneBaseModelId")
+        + ")",
     )
     sizing.add_argument(
         "--instance-type",
         type=_instance_type,
         metavar="TYPE",
-        help="SageMaker training instance, e.g. ml.g5.2xlarge",
+        help="SageMaker training instance, e.g. ml.g5.2xlarge ("
+        + configured.format(key="fineTuneInstanceType")
+        + ")",
     )
     sizing.add_argument(
         "--instance-count",
         type=_int_range(1, finetune_plan.MAX_INSTANCE_COUNT),
-        default=1,
         metavar="N",
-        help="default: %(default)s",
+        help=configured.format(key="fineTuneInstanceCount") + "; outside the project 1",
     )
     sizing.add_argument(
         "--strategy",
         choices=job_contract.STRATEGIES,
-        default=finetune_plan.DEFAULT_STRATEGY,
-        help="default: %(default)s",
+        help=configured.format(key="fineTuneStrategy")
+        + f"; outside the project {finetune_plan.DEFAULT_STRATEGY}",
     )
     sizing.add_argument(
         "--max-seq-length",
         type=_int_range(1, MAX_SEQ_LENGTH),
-        default=finetune_plan.DEFAULT_MAX_SEQ_LENGTH,
         metavar="N",
-        help="default: %(default)s",
+        help=configured.format(key="fineTuneMaxSeqLength")
+        + f"; outside the project {finetune_plan.DEFAULT_MAX_SEQ_LENGTH}",
     )
     sizing.add_argument(
         "--epochs",
         type=_int_range(1, MAX_EPOCHS),
-        default=finetune_plan.DEFAULT_EPOCHS,
         metavar="N",
-        help="default: %(default)s",
+        help=configured.format(key="fineTuneEpochs")
+        + f"; outside the project {finetune_plan.DEFAULT_EPOCHS}",
     )
     tokens = sizing.add_mutually_exclusive_group()
     tokens.add_argument(
@@ -630,31 +681,35 @@ def _add_plan_command(tune_commands: Any) -> None:
     )
     sizing.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     sizing.add_argument("--table", action="store_true", help="print the README's sizing table (Markdown)")
+    _add_context_options(sizing)
 
 
 def cmd_finetune_plan(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Size a fine-tune offline, before any GPU starts: memory per GPU, whether it fits, hours and cost.
 
-    --base-model is a catalogued Hugging Face id or a folder holding the model's config.json. Tokens come
-    from --data FILE (content characters / 4), --tokens N, else a typical run (2,000 conversations of
-    1,000 tokens). Every figure is an estimate from the assumptions the README lists. --table prints the
-    README's table of the cheapest instance per model size and strategy.
-    Exit 0 when the run fits, 1 when it does not (why, on stderr), 2 for unusable input.
+    Without options it plans the fine-tune the project deploys: base model, instance type and count,
+    strategy, max_seq_length and epochs come from cdk.json with -c overrides (as `make deploy` reads them),
+    each option given replacing its value; stderr names the configuration read. --base-model is a
+    catalogued Hugging Face id or a folder holding the model's config.json. Tokens come from --data FILE
+    (content characters / 4), --tokens N, else a typical run (2,000 conversations of 1,000 tokens). Every
+    figure is an estimate from the assumptions the README lists. --table prints the README's table of the
+    cheapest instance per model size and strategy.
+    Exit 0 when the run fits, 1 when it does not (why, on stderr) or the configuration is invalid, 2 for
+    unusable input.
     """
     if args.table:
         print(finetune_plan.markdown_table(), end="")
         return 0
-    if not args.base_model or not args.instance_type:
-        raise finetune_plan.PlanInputError(
-            "finetune plan needs --base-model ID|DIR and --instance-type TYPE (or --table)"
-        )
+    settings, source = _plan_settings(args)
+    if source:
+        _error(source)
     result = finetune_plan.plan(
-        args.base_model,
-        args.instance_type,
-        instance_count=args.instance_count,
-        strategy=args.strategy,
-        max_seq_length=args.max_seq_length,
-        epochs=args.epochs,
+        settings["base_model"],
+        settings["instance_type"],
+        instance_count=settings["instance_count"],
+        strategy=settings["strategy"],
+        max_seq_length=settings["max_seq_length"],
+        epochs=settings["epochs"],
         data=args.data,
         tokens=args.tokens,
         usd_per_hour=args.usd_per_hour,
@@ -664,6 +719,36 @@ def cmd_finetune_plan(args: argparse.Namespace, clients: ClientFactory) -> int:
         _error(f"Does not fit: {result.reason}")
         return EXIT_FAILED
     return 0
+
+
+def _plan_settings(args: argparse.Namespace) -> tuple[dict[str, Any], str | None]:
+    """Each plan setting: the option given, else the project's configured value, else the default outside
+    the project; and the line that names the configuration and the values taken from it (None if none)."""
+    cdk_json: Path = args.cdk_json
+    in_project = cdk_json.is_file()
+    if not in_project and (args.context or cdk_json != Path("cdk.json")):
+        raise SetupError(
+            f"{cdk_json} not found: -c and --cdk-json apply to the project's configuration; run from the "
+            "project folder or pass --cdk-json FILE"
+        )
+    config = doctor.load_config(cdk_json, args.context) if in_project else None
+    settings: dict[str, Any] = {}
+    taken: list[str] = []
+    for dest, key, field, default in PLAN_SETTINGS:
+        value = getattr(args, dest)
+        if value is None and config is not None:
+            value = getattr(config, field)
+            taken.append(f"{key}={value}")
+        settings[dest] = default if value is None else value
+    if not settings["base_model"] or not settings["instance_type"]:
+        raise finetune_plan.PlanInputError(
+            "finetune plan needs --base-model ID|DIR and --instance-type TYPE outside the project (no "
+            f"{cdk_json} here to read fineTuneBaseModelId and fineTuneInstanceType from), or --table"
+        )
+    if not taken:
+        return settings, None
+    overrides = f" with -c {' -c '.join(args.context)}" if args.context else ""
+    return settings, f"Planning with {cdk_json}{overrides}: {', '.join(taken)}"
 
 
 def _add_eval_commands(commands: Any, aws: argparse.ArgumentParser) -> None:

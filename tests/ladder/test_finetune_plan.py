@@ -375,7 +375,8 @@ def test_a_missing_data_file_is_bad_input(tmp_path):
         fp.tokens_from_file(tmp_path / "absent.jsonl", max_seq_length=2048)
 
 
-def test_cli_prints_a_fitting_plan_and_exits_0(capsys):
+def test_cli_prints_a_fitting_plan_and_exits_0(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # outside the project: only the options given and the built-in defaults
     code = cli.main(["finetune", "plan", "--base-model", LLAMA_1B, "--instance-type", "ml.g5.2xlarge"])
 
     captured = capsys.readouterr()
@@ -439,7 +440,8 @@ def test_cli_json_is_exactly_one_object_with_the_plan(capsys):
         ["--base-model", LLAMA_1B, "--instance-type", "ml.g5.2xlarge", "--data", "/nonexistent.jsonl"],
     ],
 )
-def test_cli_bad_input_exits_2_with_a_message_on_stderr(capsys, argv):
+def test_cli_bad_input_exits_2_with_a_message_on_stderr(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)  # no cdk.json to take the instance type from
     code = cli.main(["finetune", "plan", *argv])
 
     captured = capsys.readouterr()
