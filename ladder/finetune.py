@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from . import hints
 from .errors import EXIT_SETUP, LadderError
 from .outputs import FineTuneOutputs
 
@@ -26,13 +27,23 @@ NO_MODEL_VALUE = "none"
 """What earlier fine-tune stacks kept in the model parameter until a model was imported (the pipeline now
 creates the parameter on its first publish, so until then it does not exist)."""
 BASE_MODELS_PREFIX = "base-models/"
-STAGING_HELP = (
-    "stage the weights once where you have Hub access, then pass the folder:\n"
-    "  hf download <org>/<model> --local-dir base-model\n"
-    "      --include '*.json' '*.safetensors' '*.txt' '*.jinja' 'tokenizer.model'\n"
-    f"  aws s3 sync base-model s3://<ArtifactsBucketName>/{BASE_MODELS_PREFIX}<folder>/\n"
-    f"  ladder finetune start --data FILE --base-model s3://<ArtifactsBucketName>/{BASE_MODELS_PREFIX}<folder>/"
-)
+BASE_WEIGHTS_OPTION = "--base-weights"
+"""The ``finetune start`` option naming staged weights (``--base-model``, its old name, is kept as an
+alias)."""
+
+
+def staging_help() -> str:
+    """How to stage the base model's weights and start a run on them, as commands to paste."""
+    folder = f"s3://<ArtifactsBucketName>/{BASE_MODELS_PREFIX}<folder>/"
+    # The placeholders are left unquoted, as in the aws line: they are replaced before pasting.
+    start = f"{hints.program()} finetune start --data FILE {BASE_WEIGHTS_OPTION} {folder}"
+    return (
+        "stage the weights once where you have Hub access, then pass the folder:\n"
+        "  hf download <org>/<model> --local-dir base-model\n"
+        "      --include '*.json' '*.safetensors' '*.txt' '*.jinja' 'tokenizer.model'\n"
+        f"  aws s3 sync base-model {folder}\n"
+        f"  {start}"
+    )
 
 
 class BaseModelRequired(LadderError):
@@ -91,9 +102,9 @@ def start_run(
     """
     if outputs.base_model_required and not base_model_s3_uri:
         raise BaseModelRequired(
-            "--base-model is required: this fine-tune stack trains only from staged weights (its base model "
-            "is gated on the Hugging Face Hub, or network isolation is on); "
-            + STAGING_HELP
+            f"{BASE_WEIGHTS_OPTION} is required: this fine-tune stack trains only from staged weights (its "
+            "base model is gated on the Hugging Face Hub, or network isolation is on); "
+            + staging_help()
             + "\nNothing was uploaded."
         )
     stamp = now.astimezone(UTC).strftime(TIMESTAMP_FORMAT)

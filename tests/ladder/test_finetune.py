@@ -50,6 +50,13 @@ class Pipeline:
 
 
 @pytest.fixture
+def started_from_venv(tmp_path, monkeypatch) -> None:
+    """ladder started as the README's setup leaves it: .venv/bin/ladder, with no `ladder` on the PATH."""
+    monkeypatch.setattr("sys.argv", [".venv/bin/ladder"])
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+
+
+@pytest.fixture
 def pipeline(aws) -> Pipeline:
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=TRAINING_BUCKET)
@@ -191,7 +198,7 @@ def test_status_of_a_failed_execution_shows_the_last_state_and_the_error(
     assert f"published model: {MODEL_ARN}" in result.out
 
 
-def test_status_with_no_execution_yet_says_how_to_start_one(stacks, run_cli, pipeline):
+def test_status_with_no_execution_yet_says_how_to_start_one(stacks, run_cli, pipeline, started_from_venv):
     # Given a deployed pipeline that never ran
     stacks.deployed("LadderFineTune", pipeline.outputs)
 
@@ -200,7 +207,7 @@ def test_status_with_no_execution_yet_says_how_to_start_one(stacks, run_cli, pip
 
     # Then the user is told how to start a run
     assert result.code == 0, result.err
-    assert "ladder finetune start --data FILE" in result.out
+    assert "start one with `.venv/bin/ladder finetune start --data FILE`" in result.out
 
 
 def test_status_before_the_first_publish_says_no_model_yet(stacks, run_cli, pipeline):
@@ -217,36 +224,114 @@ def test_status_before_the_first_publish_says_no_model_yet(stacks, run_cli, pipe
 
 
 def test_start_without_staged_weights_on_a_stack_that_requires_them_uploads_nothing(
-    stacks, run_cli, pipeline, tmp_path
+    stacks, run_cli, pipeline, tmp_path, started_from_venv
 ):
     # Given a stack whose base model is gated (the default Llama): it trains only from staged weights
     stacks.deployed("LadderFineTune", {**pipeline.outputs, "BaseModelStaging": "required"})
     data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
 
-    # When a run is started without --base-model
+    # When a run is started without --base-weights, by a user who started ladder as .venv/bin/ladder
     result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait")
 
     # Then it is refused as a usage error with the staging commands, before any upload or execution
     assert result.code == 2
-    assert "--base-model is required" in result.err
+    assert "--base-weights is required" in result.err
     assert "aws s3 sync base-model s3://<ArtifactsBucketName>/base-models/<folder>/" in result.err
+    assert (
+        "  .venv/bin/ladder finetune start --data FILE --base-weights s3://<ArtifactsBucketName>/base-models/"
+        "<folder>/" in result.err
+    )
     assert pipeline.keys() == []
     assert pipeline.executions() == []
 
 
-def test_start_with_staged_weights_on_a_stack_that_requires_them_starts(stacks, run_cli, pipeline, tmp_path):
+@pytest.mark.parametrize("option", ["--base-weights", "--base-model"])
+def test_start_with_staged_weights_on_a_stack_that_requires_them_starts(
+    stacks, run_cli, pipeline, tmp_path, option
+):
+    """--base-model is the README's earlier name of --base-weights: scripts that use it keep working."""
     stacks.deployed("LadderFineTune", {**pipeline.outputs, "BaseModelStaging": "required"})
     data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
     staged = "s3://artifacts/base-models/llama-3.2-1b-instruct/"
 
     result = run_cli(
-        "finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait", "--base-model", staged
+        "finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait", option, staged
     )
 
     assert result.code == 0, result.err
     [execution] = pipeline.executions()
     described = pipeline.sfn.describe_execution(executionArn=execution["executionArn"])
     assert json.loads(described["input"])["baseModelS3Uri"] == staged
+
+
+@pytest.mark.parametrize("option", ["--base-weights", "--base-model"])
+def test_start_with_a_model_id_instead_of_staged_weights_is_refused_before_any_aws_call(
+    run_cli, pipeline, tmp_path, option
+):
+    # Given no stack answers (the Stubber fails on any CloudFormation call)
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
+
+    # When a Hugging Face id is passed where the staged weights' location goes
+    result = run_cli(
+        "finetune",
+        "start",
+        "--data",
+        str(data),
+        "--min-examples",
+        "5",
+        option,
+        "meta-llama/Llama-3.2-1B-Instruct",
+    )
+
+    # Then it is a usage error naming what is accepted and how to train another model
+    assert result.code == 2
+    assert (
+        f"{option} meta-llama/Llama-3.2-1B-Instruct: expected the s3:// URI of the staged weights"
+        in result.err
+    )
+    assert "change it in cdk.json and redeploy" in result.err
+    assert pipeline.keys() == []
+
+
+def test_two_different_staged_weights_locations_are_refused(run_cli, pipeline, tmp_path):
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
+
+    result = run_cli(
+        "finetune",
+        "start",
+        "--data",
+        str(data),
+        "--base-weights",
+        "s3://a/base-models/x/",
+        "--base-model",
+        "s3://b/y/",
+    )
+
+    assert result.code == 2
+    assert "two staged-weights locations given" in result.err
+    assert pipeline.keys() == []
+
+
+def test_stopping_to_follow_prints_the_status_command_in_the_form_ladder_was_started_with(
+    stacks, run_cli, pipeline, tmp_path, started_from_venv, monkeypatch
+):
+    # Given a run being followed, and Ctrl-C pressed while following
+    stacks.deployed("LadderFineTune", pipeline.outputs)
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
+
+    def interrupted(*args: Any, **kwargs: Any) -> finetune.RunStatus:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(finetune, "follow", interrupted)
+
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5")
+
+    # Then the run goes on and the command to check it works when pasted into the same shell
+    assert result.code == 130
+    [execution] = pipeline.executions()
+    assert (
+        f"Check later: .venv/bin/ladder finetune status --execution {execution['executionArn']}" in result.out
+    )
 
 
 def test_follow_reports_each_change_once_and_returns_the_final_status(pipeline):
