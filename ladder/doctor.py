@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lambdas.imported_models import constants as import_constants
 from stacks.config import (
     INFERENCE_PROFILE_REGIONS,
     POWERTOOLS_LAYER_PARAMETER,
@@ -455,18 +456,30 @@ def check_training_quota(quotas: Any, config: LadderConfig) -> Check:
     return passed(name, f"'{quota_name}' is {value:g} ({count} needed)")
 
 
+IMPORT_QUOTA_ACTIONS = ("servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota")
+
+
 def check_import_quota(quotas: Any, bedrock: Any) -> Check:
-    """Bedrock Custom Model Import has room for one more imported model."""
+    """Bedrock Custom Model Import has room for one more imported model.
+
+    The quota is read by its code, as the pipeline's capacity check reads it: the applied value, else the AWS
+    default. When neither can be read the check fails: a deploy that cannot know whether an import fits would
+    find out after paying for the GPU.
+    """
     name = "Custom Model Import quota"
-    value = find_quota(quotas, BEDROCK_SERVICE_CODE, IMPORTED_MODELS_QUOTA)
+    label = f"'{IMPORTED_MODELS_QUOTA}' ({import_constants.QUOTA_SERVICE_CODE} {import_constants.QUOTA_CODE})"
+    value, problems = read_import_quota(quotas)
+    if value is None:
+        return failed(
+            name,
+            f"could not read the quota {label}: {'; '.join(problems)}",
+            f"run doctor with credentials allowed {' and '.join(IMPORT_QUOTA_ACTIONS)} (read-only; e.g. the "
+            "ReadOnlyAccess managed policy)",
+        )
     fix = (
         f"request a higher '{IMPORTED_MODELS_QUOTA}' in Service Quotas (Amazon Bedrock), "
         "or delete unused imports"
     )
-    if value is None:
-        return failed(
-            name, f"no quota '{IMPORTED_MODELS_QUOTA}': Custom Model Import is not offered here", fix
-        )
     imported = sum(
         len(page.get("modelSummaries", []))
         for page in bedrock.get_paginator("list_imported_models").paginate()
@@ -476,6 +489,30 @@ def check_import_quota(quotas: Any, bedrock: Any) -> Check:
             name, f"{imported} of {value:g} imported models used; the pipeline imports one more", fix
         )
     return passed(name, f"{imported} of {value:g} imported models used")
+
+
+def read_import_quota(quotas: Any) -> tuple[float | None, list[str]]:
+    """The imported-model quota: GetServiceQuota's applied value, else GetAWSDefaultServiceQuota's default.
+
+    GetServiceQuota does not return a quota without an applied value, and the List APIs leave such quotas
+    out, so the default is read by code next. Returns the value (None when neither answered with one) and,
+    per call that did not, what it answered.
+    """
+    request = {"ServiceCode": import_constants.QUOTA_SERVICE_CODE, "QuotaCode": import_constants.QUOTA_CODE}
+    problems: list[str] = []
+    for operation, read in (
+        ("GetServiceQuota", quotas.get_service_quota),
+        ("GetAWSDefaultServiceQuota", quotas.get_aws_default_service_quota),
+    ):
+        try:
+            value = read(**request).get("Quota", {}).get("Value")
+        except ClientError as err:
+            problems.append(f"{operation} answered {_code(err) or 'an error'}")
+            continue
+        if value is not None:
+            return float(value), problems
+        problems.append(f"{operation} returned no value")
+    return None, problems
 
 
 def find_quota(quotas: Any, service_code: str, quota_name: str) -> float | None:

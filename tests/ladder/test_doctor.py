@@ -625,29 +625,6 @@ def test_training_quota_missing_altogether_fails():
     assert "no quota 'ml.p5.48xlarge for spot training job usage'" in check.detail
 
 
-@pytest.mark.parametrize(("imported", "status"), [(2, doctor.PASS), (3, doctor.FAIL)])
-def test_custom_model_import_quota_needs_room_for_one_more_model(imported, status):
-    # Given a quota of 3 imported models and some already imported
-    quotas = _quotas(("list_service_quotas", "bedrock", [quota("Imported models per account", 3)]))
-    bedrock, stubber = stubbed("bedrock")
-    models = [
-        {
-            "modelArn": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:imported-model/m{n}",
-            "modelName": f"m{n}",
-            "creationTime": CREATED,
-        }
-        for n in range(imported)
-    ]
-    stubber.add_response("list_imported_models", {"modelSummaries": models}, {})
-
-    # When the import quota is checked
-    check = doctor.check_import_quota(quotas, bedrock)
-
-    # Then it passes only while one more import fits
-    assert check.status == status
-    assert f"{imported} of 3 imported models used" in check.detail
-
-
 def _collections(*details: dict[str, Any]) -> Any:
     aoss, stubber = stubbed("opensearchserverless")
     stubber.add_response(
@@ -875,7 +852,9 @@ def test_doctor_with_fine_tune_checks_the_training_and_import_quotas(account, ca
         "list_service_quotas", {"Quotas": [quota("ml.g5.2xlarge for spot training job usage", 2)]}
     )
     account.quotas_stub.add_response(
-        "list_service_quotas", {"Quotas": [quota("Imported models per account", 3)]}
+        "get_service_quota",
+        {"Quota": quota("Imported models per account", 3)},
+        {"ServiceCode": "bedrock", "QuotaCode": "L-45B04988"},
     )
     account.bedrock.stubber.add_response("list_imported_models", {"modelSummaries": []})
     account.collection()
