@@ -98,9 +98,9 @@ destroy: $(VENV)/.app-installed node_modules/.installed
 doctor: $(VENV)/.cli-installed
 	$(BIN)/ladder doctor $(CONTEXT)
 
-## upload-sample: upload the sample corpus into the deployed documents bucket (needs AWS credentials)
+## upload-sample: upload the sample corpus into the deployed documents bucket (needs AWS credentials; the same CONTEXT as deploy)
 upload-sample: $(VENV)/.cli-installed
-	$(BIN)/ladder docs upload sample_corpus
+	$(BIN)/ladder docs upload sample_corpus $(CONTEXT)
 
 # The prebuilt training image: ECR repository, and a tag that changes with the pins and the Dockerfile.
 TRAINING_IMAGE_REPOSITORY ?= ladder-training
