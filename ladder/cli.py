@@ -13,6 +13,7 @@ Examples::
     ladder finetune models
     ladder finetune rollback
     ladder finetune stop
+    ladder finetune plan
     ladder finetune plan --base-model Qwen/Qwen2.5-7B-Instruct --instance-type ml.g5.4xlarge --strategy qlora
     ladder eval run --set sample_corpus/eval.jsonl
     ladder eval report eval-runs/<run>

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -564,3 +566,27 @@ def test_stop_refuses_an_execution_of_another_state_machine(run_stop, pipeline):
     assert code == 1
     assert "is not an execution of this deployment's pipeline" in err
     assert out == ""
+
+
+def readme_commands(*prefixes: str) -> list[list[str]]:
+    """Each `.venv/bin/ladder PREFIX ...` command of the README, continuation lines joined, comments cut."""
+    text = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    commands = []
+    for line in text.splitlines():
+        words = (
+            shlex.split(line.strip(), comments=True) if line.strip().startswith(".venv/bin/ladder ") else []
+        )
+        if words and any(words[1 : 1 + len(prefix.split())] == prefix.split() for prefix in prefixes):
+            commands.append(words[1:])
+    return commands
+
+
+def test_every_finetune_and_data_command_in_the_readme_parses():
+    """The README's commands are pasted as they are: each must be one the CLI accepts (placeholders aside)."""
+    commands = readme_commands("finetune", "data")
+    parser = cli.build_parser()
+
+    for words in commands:
+        parser.parse_args(words)  # exits 2, failing the test, on an unknown option or a bad value
+    assert ["finetune", "plan"] in commands
+    assert any("--base-weights" in words for words in commands)
