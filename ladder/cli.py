@@ -174,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--base-model",
         metavar="ID|DIR",
-        help="also render every clean record with this model's chat template, as the training job does",
+        help="a Hugging Face id or a local folder of the model's files: also render every clean record with "
+        "its chat template, as the training job does",
     )
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     render = _command(data_commands, "render", cmd_data_render, parents=[aws])

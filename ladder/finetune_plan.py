@@ -140,7 +140,9 @@ TABLE_MODELS: dict[str, str] = {
     "70B": "meta-llama/Llama-3.3-70B-Instruct",
 }
 TABLE_INSTANCE_COUNTS = (1, 2)
-TABLE_COMMAND = "python -m ladder finetune plan --table"
+TABLE_COMMAND = ".venv/bin/ladder finetune plan --table"
+"""How the README says to regenerate the table: the form its setup steps leave ladder in (not a hint, so not
+the form this process was started with: the README must not change with it)."""
 EMPTY = "| | | | |"
 """The empty cells of a table row that has no instance."""
 
