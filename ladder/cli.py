@@ -45,6 +45,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
+from ladder_core.api import DEFAULT_MODE, FINETUNED, MODES
 from lambdas.rag import constants as rag_constants
 from training_jobs import dataprep, job_contract
 
@@ -54,10 +55,9 @@ from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError, network_pr
 from .evaluation import commands as eval_commands
 from .evaluation import evalset, judge, rundir
 from .evaluation import runner as evaluation_runner
+from .evaluation.commands import DEFAULT_ARMS
 from .pricing import models as model_prices
 
-MODES = ("rag", "prompt", "finetuned")
-DEFAULT_MODE = "rag"
 MIN_TOP_K = 1
 MAX_TOP_K = 20
 AWS_MAX_ATTEMPTS = 5
@@ -192,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--json", action="store_true", help="print the manifest as JSON")
 
     justify = _command(commands, "justify", cmd_justify)
+    targets = justify_pkg.rules.Targets()
     justify.add_argument(
         "run_dir", nargs="?", type=Path, metavar="RUN_DIR", help="the `ladder eval run` folder to decide on"
     )
@@ -203,15 +204,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--queries-per-day", type=_int_range(1, 10**9), metavar="N", help="enables the scale case"
     )
     justify.add_argument(
-        "--target-correctness", type=_fraction, default=0.8, metavar="F", help="default %(default)s"
+        "--target-correctness",
+        type=_fraction,
+        default=targets.correctness,
+        metavar="F",
+        help="default %(default)s",
     )
     justify.add_argument(
-        "--target-format", type=_fraction, default=0.95, metavar="F", help="default %(default)s"
+        "--target-format",
+        type=_fraction,
+        default=targets.format_compliance,
+        metavar="F",
+        help="default %(default)s",
     )
     justify.add_argument(
         "--min-items",
         type=_int_range(1, 10**6),
-        default=30,
+        default=targets.min_items,
         metavar="N",
         help="scored items needed (default %(default)s)",
     )
@@ -223,18 +232,28 @@ def build_parser() -> argparse.ArgumentParser:
         f"is deployed; outside the project {dataprep.PrepOptions().min_examples})",
     )
     justify.add_argument(
-        "--valid-days", type=_int_range(1, 3650), default=90, metavar="DAYS", help="default %(default)s"
+        "--valid-days",
+        type=_int_range(1, 3650),
+        default=justify_pkg.rules.DEFAULT_VALID_DAYS,
+        metavar="DAYS",
+        help="default %(default)s",
     )
-    justify.add_argument("--seed", type=int, default=justify_pkg.command.DEFAULT_SEED, help="bootstrap seed")
+    justify.add_argument(
+        "--seed", type=int, default=justify_pkg.bootstrap.DEFAULT_SEED, help="bootstrap seed"
+    )
     justify.add_argument(
         "--resamples",
-        type=_int_range(2_000, 1_000_000),
-        default=2_000,
+        type=_int_range(justify_pkg.bootstrap.MIN_RESAMPLES, 1_000_000),
+        default=justify_pkg.bootstrap.DEFAULT_RESAMPLES,
         metavar="N",
         help="bootstrap resamples",
     )
     justify.add_argument(
-        "--out", type=Path, default=Path("ladder-verdict.json"), metavar="FILE", help="default %(default)s"
+        "--out",
+        type=Path,
+        default=justify_pkg.command.DEFAULT_OUT,
+        metavar="FILE",
+        help="default %(default)s",
     )
     justify.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
@@ -774,7 +793,8 @@ def _add_eval_commands(commands: Any, aws: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--arms",
         metavar="LIST",
-        help=f"comma-separated, from {','.join(MODES)} (default: prompt,rag, plus finetuned when published)",
+        help=f"comma-separated, from {','.join(MODES)} "
+        f"(default: {','.join(DEFAULT_ARMS)}, plus {FINETUNED} when published)",
     )
     run.add_argument("--url", help="POST /ask URL of any Ladder API (default: the RagApi stack's AskUrl)")
     run.add_argument(
@@ -837,9 +857,9 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
     url = chosen_url or rag_outputs["AskUrl"]
     setup = _judge_setup(rag_outputs, args.stack_prefix, judge_model) if judge_model else None
     if arms is None:
-        arms = list(eval_commands.DEFAULT_ARMS)
+        arms = list(DEFAULT_ARMS)
         if args.url is None and _fine_tuned_model_published(args, session, clients):
-            arms.append(eval_commands.FINETUNED_ARM)
+            arms.append(FINETUNED)
     region = _region(session)
 
     def send(body: dict[str, Any]) -> dict[str, Any]:

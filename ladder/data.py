@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladder_core.api import FINETUNED
 from lambdas.rag import prompts, retrieval
 from lambdas.rag import settings as rag_settings
 from training_jobs import dataprep
@@ -137,7 +138,7 @@ def check_chat_template(
 
 # --- ladder data render ------------------------------------------------------------------------------------
 
-RENDER_MODE = "finetuned"
+RENDER_MODE = FINETUNED
 """Records are rendered with the template the RAG function serves in this mode."""
 QA_KEYS = frozenset({"question", "answer"})
 MANIFEST_SUFFIX = ".render.json"

@@ -23,6 +23,8 @@ from stacks.rag.rerank import RERANK_WILDCARD_REASON, grant_rerank
 
 # API Gateway REST gives up after 29 s; the function stops its own work earlier to answer with a clean 504.
 DEADLINE_MARGIN_MS = 3_000
+# The API's modes and no-context answer live in ladder_core.api, which the CLI and the scoring rules read too.
+RAG_SHARED_FILES = ("ladder_core/__init__.py", "ladder_core/api.py")
 
 
 def generation_model_statements(config: LadderConfig) -> list[iam.PolicyStatement]:
@@ -115,6 +117,7 @@ class RagApiStack(cdk.Stack):
             memory_mb=config.rag_memory_mb,
             timeout=cdk.Duration.seconds(config.rag_timeout_seconds),
             reserved_concurrency=config.reserved_concurrency,
+            shared_files=RAG_SHARED_FILES,
         )
         role = self.rag.role
         role.add_to_principal_policy(

@@ -9,6 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ladder_core import metrics
+from ladder_core.api import PROMPT, RAG
+
 from ..errors import SetupError
 from ..pricing.models import PriceTable
 from . import judge, rundir
@@ -18,8 +21,14 @@ from .report import write_report
 from .runner import Runner, Send, pending_pairs, read_records
 from .summary import describe_causes, write_scores
 
-DEFAULT_ARMS = ("prompt", "rag")
-FINETUNED_ARM = "finetuned"
+DEFAULT_ARMS = (PROMPT, RAG)
+SUMMARY_TABLE = (
+    metrics.CORRECTNESS,
+    metrics.REFUSAL_ACCURACY,
+    metrics.SOURCE_HIT_RATE,
+    metrics.FORMAT_COMPLIANCE,
+)
+"""The rates ``ladder eval``'s terminal table shows, after the counts and before latency and cost."""
 
 
 @dataclass(frozen=True)
@@ -132,16 +141,14 @@ def format_summary(summary: dict[str, Any]) -> str:
     """A short table of the headline numbers per arm, for a terminal, labelled as the report labels them;
     ``answers`` is answers so far of the set's items, so an unfinished run shows what is missing."""
     total = (summary.get("run", {}).get("evalSet") or {}).get("items")
+    latency, cost = metrics.LATENCY, metrics.COST_PER_QUERY
     columns = (
         ("arm", 10),
         ("answers", 9),
         ("errors", 6),
-        ("correctness", 11),
-        ("refusal accuracy", 16),
-        ("source hit rate", 15),
-        ("format compliance", 17),
-        ("p50 ms", 7),
-        ("USD/query", 10),
+        *((metric.column, len(metric.column)) for metric in SUMMARY_TABLE),
+        (f"p50 {latency.scale.unit}", 7),
+        (f"{cost.scale.unit}/query", 10),
     )
     lines = [
         " ".join(
@@ -154,12 +161,9 @@ def format_summary(summary: dict[str, Any]) -> str:
             arm,
             answers,
             str(data["errors"]),
-            _pct(data["correctness"]),
-            _pct(data["refusalAccuracy"]),
-            _pct(data["sourceHitRate"]),
-            _pct(data["formatCompliance"]),
-            _int(data["latencyMs"]["p50"]),
-            _usd(data["costPerQueryUsd"]),
+            *(_pct(data[metric.summary_key]) for metric in SUMMARY_TABLE),
+            _int(data[latency.summary_key]["p50"]),
+            _usd(data[cost.summary_key]),
         )
         lines.append(
             " ".join(

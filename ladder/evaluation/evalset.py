@@ -12,33 +12,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from ladder_core.scoring import FORMAT_CHECKS, Item
 
 from ..errors import LadderError, SetupError
 
 MAX_QUESTION_CHARS = 2000
 MAX_ID_CHARS = 200
 ITEM_KEYS = ("id", "question", "answerable", "mustInclude", "reference", "sources", "format", "tags")
-FORMAT_CHECKS = ("maxWords", "regex", "startsWith", "jsonSchema", "noCitations")
 SHOWN_PROBLEMS = 50
-
-
-@dataclass(frozen=True)
-class Item:
-    """One question of the set and what a good answer to it looks like."""
-
-    id: str
-    question: str
-    answerable: bool = True
-    must_include: tuple[str, ...] = ()
-    reference: str | None = None
-    sources: tuple[str, ...] = ()
-    format: dict[str, Any] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

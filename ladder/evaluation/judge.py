@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladder_core.api import PROMPT
+
 from ..errors import LadderError, SetupError
 from . import rundir
 from .evalset import EvalSet
-from .metrics import PROMPT_ARM
 from .runner import read_records
 
 TASK_TYPE = "QuestionAndAnswer"
@@ -78,7 +79,7 @@ def dataset_lines(
         response = record["response"]
         answer = str(response.get("answer", ""))
         model = str(response.get("modelId") or arm)
-        if arm == PROMPT_ARM:
+        if arm == PROMPT:
             line: dict[str, Any] = {"prompt": item.question}
             if item.reference:
                 line["referenceResponse"] = item.reference
@@ -110,7 +111,7 @@ def job_request(
     setup: JudgeSetup, run_id: str, arm: str, dataset_uri: str, output_uri: str, rubric: str | None
 ) -> dict[str, Any]:
     """The ``CreateEvaluationJob`` parameters for one arm (shapes from botocore's ``bedrock`` model)."""
-    rag = arm != PROMPT_ARM
+    rag = arm != PROMPT
     metrics = list(RAG_METRICS if rag else MODEL_METRICS)
     automated: dict[str, Any] = {
         "datasetMetricConfigs": [

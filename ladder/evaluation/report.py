@@ -7,22 +7,27 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from ladder_core import metrics
+
 from . import rundir
 from .runner import read_records
 
 HEADLINE = (
-    ("correctness", "Correctness"),
-    ("mustIncludeRecall", "Must-include recall"),
-    ("refusalAccuracy", "Refusal accuracy"),
-    ("sourceHitRate", "Source hit rate"),
-    ("mrr", "MRR"),
-    ("formatCompliance", "Format compliance"),
-    ("citationValidity", "Citation validity"),
-    ("tokenF1", "Token F1"),
+    metrics.CORRECTNESS,
+    metrics.MUST_INCLUDE_RECALL,
+    metrics.REFUSAL_ACCURACY,
+    metrics.SOURCE_HIT_RATE,
+    metrics.MRR,
+    metrics.FORMAT_COMPLIANCE,
+    metrics.CITATION_VALIDITY,
+    metrics.TOKEN_F1,
 )
-"""Rates in 0..1, charted on the same scale; latency and cost get charts of their own."""
-SCORES_NOT_SHARES = ("mrr", "tokenF1")
-"""Means of scores in 0..1 rather than shares of items: shown as numbers, not percentages."""
+"""The rates in the order the report shows them, charted on the same 0..1 scale; latency and cost get
+charts of their own."""
+_CORRECT = metrics.CORRECTNESS.score_key
+_FORMAT_OK = metrics.FORMAT_COMPLIANCE.score_key
+_CITATIONS_VALID = metrics.CITATION_VALIDITY.score_key
+_RECALL = metrics.MUST_INCLUDE_RECALL.score_key
 WORST_PER_ARM = 5
 ANSWER_PREVIEW_CHARS = 300
 
@@ -74,13 +79,20 @@ def write_charts(folder: Path, summary: dict[str, Any]) -> list[tuple[str, Path]
 
     folder.mkdir(parents=True, exist_ok=True)
     arms = list(summary["arms"])
+    data = summary["arms"]
     specs: list[tuple[str, str, list[float | None], str]] = [
-        (key, title, [summary["arms"][a][key] for a in arms], "share of items") for key, title in HEADLINE
+        (m.summary_key, m.label, [data[a][m.summary_key] for a in arms], m.scale.unit) for m in HEADLINE
     ]
-    specs.append(("latencyP95", "Latency p95", [summary["arms"][a]["latencyMs"]["p95"] for a in arms], "ms"))
+    latency, cost = metrics.LATENCY, metrics.COST_PER_QUERY
     specs.append(
-        ("costPerQuery", "Cost per query", [summary["arms"][a]["costPerQueryUsd"] for a in arms], "USD")
+        (
+            "latencyP95",
+            f"{latency.label} p95",
+            [data[a][latency.summary_key]["p95"] for a in arms],
+            latency.scale.unit,
+        )
     )
+    specs.append(("costPerQuery", cost.label, [data[a][cost.summary_key] for a in arms], cost.scale.unit))
     written = []
     for key, title, values, unit in specs:
         if all(v is None for v in values):
@@ -91,7 +103,7 @@ def write_charts(folder: Path, summary: dict[str, Any]) -> list[tuple[str, Path]
         axes.bar_label(bars, labels=["n/a" if v is None else f"{v:.3g}" for v in values])
         axes.set_title(title)
         axes.set_ylabel(unit)
-        if unit == "share of items":
+        if unit == metrics.RATE.unit:
             axes.set_ylim(0, 1.1)
         figure.tight_layout()
         path = folder / f"{key}.png"
@@ -107,13 +119,19 @@ def _metric_rows(summary: dict[str, Any], arms: list[str]) -> list[list[str]]:
         ["Items", *[str(data[a]["n"]) for a in arms]],
         ["Errors", *[str(data[a]["errors"]) for a in arms]],
     ]
-    for key, title in HEADLINE:
-        show = _num if key in SCORES_NOT_SHARES else _pct
-        rows.append([title, *[show(data[a][key]) for a in arms]])
+    for metric in HEADLINE:
+        show = _pct if metric.scale.share else _num
+        rows.append([metric.label, *[show(data[a][metric.summary_key]) for a in arms]])
     judge_metrics = sorted({m for a in arms for m in (data[a]["judge"] or {})})
     rows += [[f"Judge: {m}", *[_num((data[a]["judge"] or {}).get(m)) for a in arms]] for m in judge_metrics]
-    rows.append(["Latency p50 / p95 (ms)", *[_latency(data[a]["latencyMs"]) for a in arms]])
-    rows.append(["Cost per query (USD)", *[_usd(data[a]["costPerQueryUsd"]) for a in arms]])
+    latency, cost = metrics.LATENCY, metrics.COST_PER_QUERY
+    rows.append(
+        [
+            f"{latency.label} p50 / p95 ({latency.scale.unit})",
+            *[_latency(data[a][latency.summary_key]) for a in arms],
+        ]
+    )
+    rows.append([f"{cost.label} ({cost.scale.unit})", *[_usd(data[a][cost.summary_key]) for a in arms]])
     rows.append(["Model", *[f"`{data[a]['modelId']}`" if data[a]["modelId"] else "-" for a in arms]])
     return rows
 
@@ -121,7 +139,7 @@ def _metric_rows(summary: dict[str, Any], arms: list[str]) -> list[list[str]]:
 def _disagreements(rows: list[dict[str, Any]], arms: list[str], questions: dict[str, str]) -> list[str]:
     by_item: dict[str, dict[str, Any]] = {}
     for row in rows:
-        by_item.setdefault(row["id"], {})[row["arm"]] = row["correct"]
+        by_item.setdefault(row["id"], {})[row["arm"]] = row[_CORRECT]
     table = [
         [item_id, _cell(questions.get(item_id, "")), *[_bool(verdicts.get(a)) for a in arms]]
         for item_id, verdicts in by_item.items()
@@ -136,15 +154,15 @@ def _worst(rows: list[dict[str, Any]], records: dict[tuple[str, str], dict[str, 
     """Errors first, then wrong answers, failed format checks and invalid citations, least recall first."""
 
     def is_bad(row: dict[str, Any]) -> bool:
-        return row["status"] != "ok" or False in (row["correct"], row["formatOk"], row["citationsValid"])
+        return row["status"] != "ok" or False in (row[_CORRECT], row[_FORMAT_OK], row[_CITATIONS_VALID])
 
     def badness(row: dict[str, Any]) -> tuple[float, float, float]:
         if row["status"] != "ok":
             return (-1.0, 0.0, 0.0)
-        recall = row["mustIncludeRecall"]
-        f1 = row["tokenF1"]
+        recall = row[_RECALL]
+        f1 = row[metrics.TOKEN_F1.score_key]
         return (
-            float(row["correct"] is not False),
+            float(row[_CORRECT] is not False),
             1.0 if recall is None else recall,
             1.0 if f1 is None else f1,
         )
@@ -163,9 +181,9 @@ def _worst(rows: list[dict[str, Any]], records: dict[tuple[str, str], dict[str, 
         table.append(
             [
                 row["id"],
-                _bool(row["correct"]),
-                _bool(row["formatOk"]),
-                _pct(row["mustIncludeRecall"]),
+                _bool(row[_CORRECT]),
+                _bool(row[_FORMAT_OK]),
+                _pct(row[_RECALL]),
                 _cell(answer),
             ]
         )

@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from ladder_core.scoring import Item
+
 from ..api import ApiError
-from .evalset import EvalSet, Item
+from .evalset import EvalSet
 
 THROTTLED = 429
 RETRY_STATUSES = (THROTTLED, 503)

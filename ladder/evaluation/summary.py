@@ -9,30 +9,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ladder_core.metrics import COST_PER_QUERY, LATENCY, RATES
+from ladder_core.scoring import score
+
 from ..pricing.models import PriceTable
 from . import rundir
 from .evalset import EvalSet
-from .metrics import score
 from .runner import read_records
 
-# summary.json arm key -> scores.jsonl key whose non-null values it averages.
-RATES = {
-    "correctness": "correct",
-    "mustIncludeRecall": "mustIncludeRecall",
-    "tokenF1": "tokenF1",
-    "refusalAccuracy": "refusalCorrect",
-    "sourceHitRate": "sourceHit",
-    "mrr": "reciprocalRank",
-    "formatCompliance": "formatOk",
-    "citationValidity": "citationsValid",
-}
 SUMMARY_ARM_KEYS = (
     "n",
     "errors",
-    *RATES,
+    *(metric.summary_key for metric in RATES),
     "judge",
-    "latencyMs",
-    "costPerQueryUsd",
+    LATENCY.summary_key,
+    COST_PER_QUERY.summary_key,
     "modelId",
     "errorCauses",
 )
@@ -80,12 +71,12 @@ def summarise(
         arm_rows = [row for row in rows if row["arm"] == arm]
         ok = [row for row in arm_rows if row["status"] == "ok"]
         entry: dict[str, Any] = {"n": len(arm_rows), "errors": len(arm_rows) - len(ok)}
-        for name, key in RATES.items():
-            entry[name] = mean(row[key] for row in arm_rows)
+        for metric in RATES:
+            entry[metric.summary_key] = mean(row[metric.score_key] for row in arm_rows)
         entry["judge"] = _judge_means(arm_rows)
-        latencies = sorted(row["latencyMs"] for row in ok if row["latencyMs"] is not None)
-        entry["latencyMs"] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
-        entry["costPerQueryUsd"] = mean(row["costUsd"] for row in ok)
+        latencies = sorted(row[LATENCY.score_key] for row in ok if row[LATENCY.score_key] is not None)
+        entry[LATENCY.summary_key] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
+        entry[COST_PER_QUERY.summary_key] = mean(row[COST_PER_QUERY.score_key] for row in ok)
         models = Counter(
             str(record["response"].get("modelId"))
             for (_, record_arm), record in records.items()

@@ -15,12 +15,11 @@ from training_jobs import dataprep
 from .. import data, hints
 from ..errors import LadderError
 from ..evaluation.summary import describe_causes
-from .bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
+from .bootstrap import CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from .economics import CLEARLY_CHEAPER
-from .rules import MAX_CORRECTNESS_DROP, Decision, Inputs, Targets, decide
+from .rules import DEFAULT_VALID_DAYS, MAX_CORRECTNESS_DROP, Decision, Inputs, Targets, decide
 from .runs import EvalRun, UnusableRunError, read_run
 
-DEFAULT_VALID_DAYS = 90
 DEFAULT_OUT = Path("ladder-verdict.json")
 
 
@@ -105,7 +104,7 @@ def build_verdict(
             "maxCorrectnessDrop": MAX_CORRECTNESS_DROP,
             "scaleSavingMin": CLEARLY_CHEAPER,
             "queriesPerDay": options.queries_per_day,
-            "bootstrap": {"resamples": options.resamples, "seed": options.seed, "confidence": 0.95},
+            "bootstrap": {"resamples": options.resamples, "seed": options.seed, "confidence": CONFIDENCE},
         },
         "arms": dict(run.raw_arms),
         "data": None if report is None else _data_counts(options.data, report),

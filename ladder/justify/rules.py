@@ -22,16 +22,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from ladder_core.api import FINETUNED, PROMPT, RAG
+from ladder_core.metrics import CORRECTNESS, FORMAT_COMPLIANCE, MRR, SOURCE_HIT_RATE, Metric
 from training_jobs import dataprep
 
 from .. import hints
 from ..evaluation.summary import describe_causes
-from .bootstrap import Interval, paired_bootstrap
+from .bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, paired_bootstrap
 from .economics import FineTuneEconomics, ScaleCase, scale_case
 from .runs import ArmSummary, EvalRun, Score
 
-PROMPT, RAG, FINETUNED = "prompt", "rag", "finetuned"
 MAX_CORRECTNESS_DROP = 0.05
+DEFAULT_VALID_DAYS = 90
+"""Days a verdict stays valid: base models keep improving, so a decision is measured again after it."""
 MISSED_ITEMS_SHOWN = 10
 
 MET, NOT_MET, DECIDES, UNDECIDED, SKIPPED = "met", "not met", "decides", "undecided", "skipped"
@@ -53,14 +56,16 @@ RULE_NAMES = {
 
 @dataclass(frozen=True)
 class Targets:
+    """What an arm must reach to meet the targets; the defaults are ``ladder justify``'s defaults."""
+
     correctness: float = 0.8
     format_compliance: float = 0.95
     min_items: int = 30
 
     def to_json(self) -> dict[str, float | int]:
         return {
-            "correctness": self.correctness,
-            "formatCompliance": self.format_compliance,
+            CORRECTNESS.summary_key: self.correctness,
+            FORMAT_COMPLIANCE.summary_key: self.format_compliance,
             "minItems": self.min_items,
         }
 
@@ -73,9 +78,9 @@ class Inputs:
     targets: Targets
     data: dataprep.Report | None = None
     queries_per_day: int | None = None
-    valid_days: int = 90
-    resamples: int = 2_000
-    seed: int = 20_240_601
+    valid_days: int = DEFAULT_VALID_DAYS
+    resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
     economics: FineTuneEconomics = field(default_factory=FineTuneEconomics)
 
 
@@ -233,7 +238,9 @@ class _Decider:
             text = self._knowledge_gap(best)
             self._rule(4, DECIDES, text)
             self._rule(5, SKIPPED, f"{best.name} meets the format target")
-            return self._measured(RAG, False, [f"Knowledge gap: {text}"], failed_metric="correct", best=best)
+            return self._measured(
+                RAG, False, [f"Knowledge gap: {text}"], failed_metric=CORRECTNESS, best=best
+            )
         self._rule(
             4,
             NOT_MET,
@@ -260,7 +267,7 @@ class _Decider:
                 f"{self.targets.correctness:.2f}; fine-tuning does not add knowledge: "
                 + self._knowledge_gap(best)
             )
-        return self._measured(rung, justified, conclusions, failed_metric="formatOk", best=best)
+        return self._measured(rung, justified, conclusions, failed_metric=FORMAT_COMPLIANCE, best=best)
 
     def _knowledge_gap(self, best: ArmSummary) -> str:
         rag = self.arms[RAG]
@@ -276,8 +283,8 @@ class _Decider:
             f"{best.name} correctness {_rate(best.correctness)} < target "
             f"{self.targets.correctness:.2f} while "
             f"format compliance {_rate(best.format_compliance)} meets {self.targets.format_compliance:.2f}; "
-            f"this is a knowledge problem, not a behaviour one. Retrieval: source hit rate "
-            f"{_rate(rag.source_hit_rate)}, MRR {_rate(rag.mrr)}; rag missed {len(missed)} items"
+            f"this is a knowledge problem, not a behaviour one. Retrieval: {SOURCE_HIT_RATE.column} "
+            f"{_rate(rag.source_hit_rate)}, {MRR.label} {_rate(rag.mrr)}; rag missed {len(missed)} items"
             + (f" ({shown})" if missed else "")
             + ". Try: chunking (chunkingStrategy, chunkMaxTokens), topK, reranking (rerankModelId), "
             "hybrid search (searchType), and documents missing from the corpus."
@@ -330,7 +337,7 @@ class _Decider:
         justified: bool,
         conclusions: list[str],
         *,
-        failed_metric: str | None,
+        failed_metric: Metric | None,
         best: ArmSummary,
     ) -> Decision:
         finetuned = self.arms.get(FINETUNED)
@@ -371,7 +378,7 @@ class _Decider:
             self._rule(7, DECIDES, text)
             return self._decision(best.name, False, [f"Fine-tuned model not needed: {text}.", *conclusions])
         interval = self._bootstrap(best.name, failed_metric)
-        metric_name = "format compliance" if failed_metric == "formatOk" else "correctness"
+        metric_name = failed_metric.label.lower()
         if interval is None:
             text = f"no items scored on {metric_name} in both {best.name} and finetuned"
             self._rule(7, DECIDES, f"{text}; switch the flag off (-c fineTune=false)")
@@ -404,7 +411,7 @@ class _Decider:
             ],
         )
 
-    def _bootstrap(self, baseline: str, metric: str) -> Interval | None:
+    def _bootstrap(self, baseline: str, metric: Metric) -> Interval | None:
         base = self.inputs.run.arm_scores(baseline)
         tuned = self.inputs.run.arm_scores(FINETUNED)
         pairs = []
@@ -465,8 +472,8 @@ class _Decider:
         )
 
 
-def _metric(score: Score, metric: str) -> bool | None:
-    return score.format_ok if metric == "formatOk" else score.correct
+def _metric(score: Score, metric: Metric) -> bool | None:
+    return score.format_ok if metric == FORMAT_COMPLIANCE else score.correct
 
 
 def _drop(best: ArmSummary, finetuned: ArmSummary) -> float | None:

@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladder_core.metrics import CORRECTNESS, COST_PER_QUERY, FORMAT_COMPLIANCE, MRR, SOURCE_HIT_RATE
+
 from .. import hints
 from ..errors import LadderError, SetupError
 
 SUMMARY_FILE = "summary.json"
 SCORES_FILE = "scores.jsonl"
 STATUSES = ("ok", "error")
-RATE_KEYS = ("correctness", "formatCompliance", "sourceHitRate", "mrr", "costPerQueryUsd")
-PER_ITEM_BOOLEANS = ("correct", "formatOk", "sourceHit")
+ARM_METRICS = (CORRECTNESS, FORMAT_COMPLIANCE, SOURCE_HIT_RATE, MRR, COST_PER_QUERY)
+"""The summary's per-arm metrics the rules read (checked: a number >= 0, at most 1 on a bounded scale)."""
+PER_ITEM_BOOLEANS = tuple(metric.score_key for metric in (CORRECTNESS, FORMAT_COMPLIANCE, SOURCE_HIT_RATE))
 
 
 class UnusableRunError(LadderError):
@@ -135,13 +138,13 @@ def _arm(path: Path, name: str, values: Any) -> ArmSummary:
         for key in ("n", "errors")
         if not _is_count(values.get(key))
     ]
-    for key in RATE_KEYS:
-        value = values.get(key)
+    for metric in ARM_METRICS:
+        key, value = metric.summary_key, values.get(metric.summary_key)
         if value is not None and not (_is_number(value) and value >= 0):
             problems.append(f"arms.{name}.{key} must be a number >= 0 or null, got {value!r}")
-    for key in ("correctness", "formatCompliance", "sourceHitRate", "mrr"):
-        value = values.get(key)
-        if value is not None and _is_number(value) and value > 1:
+    for metric in ARM_METRICS:
+        key, value = metric.summary_key, values.get(metric.summary_key)
+        if metric.scale.bounded and value is not None and _is_number(value) and value > 1:
             problems.append(f"arms.{name}.{key} is a rate from 0 to 1, got {value!r}")
     causes = values.get("errorCauses") or []
     if not isinstance(causes, list):
@@ -152,11 +155,11 @@ def _arm(path: Path, name: str, values: Any) -> ArmSummary:
         name=name,
         n=values["n"],
         errors=values["errors"],
-        correctness=values.get("correctness"),
-        format_compliance=values.get("formatCompliance"),
-        source_hit_rate=values.get("sourceHitRate"),
-        mrr=values.get("mrr"),
-        cost_per_query_usd=values.get("costPerQueryUsd"),
+        correctness=values.get(CORRECTNESS.summary_key),
+        format_compliance=values.get(FORMAT_COMPLIANCE.summary_key),
+        source_hit_rate=values.get(SOURCE_HIT_RATE.summary_key),
+        mrr=values.get(MRR.summary_key),
+        cost_per_query_usd=values.get(COST_PER_QUERY.summary_key),
         error_causes=tuple(cause for cause in causes if isinstance(cause, dict)),
     )
 
@@ -187,10 +190,10 @@ def _read_scores(path: Path) -> tuple[Score, ...]:
                 id=line["id"],
                 arm=line["arm"],
                 ok=line["status"] == "ok",
-                correct=line["correct"],
-                format_ok=line["formatOk"],
-                source_hit=line["sourceHit"],
-                reciprocal_rank=line["reciprocalRank"],
+                correct=line[CORRECTNESS.score_key],
+                format_ok=line[FORMAT_COMPLIANCE.score_key],
+                source_hit=line[SOURCE_HIT_RATE.score_key],
+                reciprocal_rank=line[MRR.score_key],
             )
         )
     if problems:
@@ -212,9 +215,9 @@ def _score_problem(line: Any) -> str | None:
             return f"missing key {key!r}"
         if line[key] is not None and not isinstance(line[key], bool):
             return f"{key} must be true, false or null, got {line[key]!r}"
-    rank = line.get("reciprocalRank", "missing")
+    rank = line.get(MRR.score_key, "missing")
     if rank is not None and not (_is_number(rank) and 0 <= rank <= 1):
-        return f"reciprocalRank must be a number from 0 to 1 or null, got {rank!r}"
+        return f"{MRR.score_key} must be a number from 0 to 1 or null, got {rank!r}"
     return None
 
 

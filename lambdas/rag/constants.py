@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# The modes and the no-context answer are the API's contract with its callers: the CLI and the scoring rules
+# read the same module, which the function's asset bundles (stacks/rag_api_stack.py RAG_SHARED_FILES).
+from ladder_core.api import DEFAULT_MODE as DEFAULT_MODE
+from ladder_core.api import MODES as MODES
+from ladder_core.api import NO_CONTEXT_ANSWER as NO_CONTEXT_ANSWER
+
 ROUTE_ASK = "/ask"
 ALLOWED_METHODS = ("POST",)
 
@@ -20,8 +26,6 @@ DEFAULT_TOP_K = 5
 MIN_TOP_K = 1
 MAX_TOP_K = 20
 
-MODES = ("rag", "prompt", "finetuned")
-DEFAULT_MODE = "rag"
 SEARCH_TYPES = ("HYBRID", "SEMANTIC")
 FINETUNED_MODEL_APIS = ("converse", "invoke_model")
 DEFAULT_FINETUNED_MODEL_API = "converse"
@@ -65,9 +69,6 @@ GROUNDING_RESPONSE_MAX_CHARS = 5_000
 GROUNDING_CHARS_PER_TOKEN = 4
 GROUNDING_MAX_TOKENS = GROUNDING_RESPONSE_MAX_CHARS // GROUNDING_CHARS_PER_TOKEN
 PROMPT_VERSION_HEX_CHARS = 12
-NO_CONTEXT_ANSWER = (
-    "I could not find the answer to that question in the documents, so I cannot answer it from them."
-)
 
 FILTER_LEAF_OPERATORS = (
     "equals",

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ladder_core.metrics import CORRECTNESS, FORMAT_COMPLIANCE
 from stacks.config import ConfigError, LadderConfig
 
 RUNGS = ("none", "prompt", "rag", "finetune")
@@ -41,7 +42,7 @@ EVAL_RUN_KEYS = ("dir", "id", "evalSetSha256", "items")
 REASON_METADATA_KEY = "Ladder::FineTuneReason"
 """Template Metadata key under which the fine-tune stack records why it exists (read by reviews)."""
 REASON_TAG_KEY = "ladder:fine-tune-reason"
-HEADLINE_METRICS = ("correctness", "formatCompliance")
+HEADLINE_METRICS = (CORRECTNESS.summary_key, FORMAT_COMPLIANCE.summary_key)
 REASONS_IN_REFUSAL = 3
 TAG_VALUE_MAX_CHARS = 256
 

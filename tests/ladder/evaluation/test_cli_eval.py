@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from ladder.evaluation import commands
-from ladder.evaluation.metrics import SCORE_KEYS
 from ladder.evaluation.progress import progress_bar
 from ladder.evaluation.runner import STOP_AFTER_IDENTICAL
 from ladder.evaluation.summary import SUMMARY_ARM_KEYS
+from ladder_core.scoring import SCORE_KEYS
 
 from .conftest import items, write_set
 from .loopback import LoopbackApi, serve

@@ -11,7 +11,7 @@ import pytest
 
 from ladder.errors import LadderError, SetupError
 from ladder.evaluation.evalset import InvalidSetError, load_set, parse_item
-from ladder.evaluation.metrics import contains
+from ladder_core.scoring import contains
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_SET = ROOT / "sample_corpus" / "eval.jsonl"

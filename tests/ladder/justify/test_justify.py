@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from ladder import cli
+from ladder.justify import JustifyOptions
 from ladder.justify.bootstrap import paired_bootstrap
 from ladder.justify.economics import FineTuneEconomics, scale_case
+from ladder.justify.rules import Targets
 from stacks.config import from_context
 from stacks.fine_tune.verdict import VERDICT_KEYS, fine_tune_reason, validate
 from tests.ladder.conftest import write_jsonl
@@ -597,3 +599,24 @@ def test_an_unfinished_run_is_continued_not_measured_again(tmp_path: Path, justi
     first = result.verdict["reasons"][0]
     assert "The run is unfinished (rag has 4 of 45 answers): continue it with: ladder eval run --out" in first
     assert "Measure first" not in first
+
+
+def test_the_cli_defaults_are_the_rules_defaults() -> None:
+    # Given no option but the run folder
+    args = cli.build_parser().parse_args(["justify", "RUN"])
+    # Then every default is the one the objects that apply it declare
+    targets, options = Targets(), JustifyOptions(eval_dir=Path("RUN"))
+    assert (args.target_correctness, args.target_format, args.min_items) == (
+        targets.correctness,
+        targets.format_compliance,
+        targets.min_items,
+    )
+    assert (args.valid_days, args.resamples, args.seed, args.out) == (
+        options.valid_days,
+        options.resamples,
+        options.seed,
+        options.out,
+    )
+    # And the documented defaults are what they were: 0.8, 0.95, 30 items, 90 days, 2,000 resamples
+    assert (targets.correctness, targets.format_compliance, targets.min_items) == (0.8, 0.95, 30)
+    assert (options.valid_days, options.resamples) == (90, 2_000)

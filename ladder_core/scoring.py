@@ -1,4 +1,6 @@
 """Scores one API answer against one item of the evaluation set: deterministic, documented rules only.
+Standard library only (``jsonschema`` is imported by the one check that needs it), so the CLI and a
+Lambda can run the same rules.
 
 Normalisation (for ``mustInclude``, token F1 and refusal phrases): Unicode NFKC, lower case, thousands
 separators dropped between digits (``10,000`` = ``10 000`` = ``10000``), every other punctuation
@@ -12,17 +14,31 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
+from . import metrics
+from .api import NO_CONTEXT_ANSWER, PROMPT
 
-from .evalset import Item
+FORMAT_CHECKS = ("maxWords", "regex", "startsWith", "jsonSchema", "noCitations")
+"""The checks an item's ``format`` may ask for (see :func:`format_failures`)."""
+SCHEMA_VERSION = 1
+"""``schemaVersion`` of a ``scores.jsonl`` line: raised when a key changes meaning, not when one is added."""
 
-PROMPT_ARM = "prompt"
-NO_CONTEXT_ANSWER = (
-    "I could not find the answer to that question in the documents, so I cannot answer it from them."
-)
-"""The API's fixed answer when retrieval finds nothing relevant (``lambdas/rag/constants.py``)."""
+
+@dataclass(frozen=True)
+class Item:
+    """One question of the set and what a good answer to it looks like."""
+
+    id: str
+    question: str
+    answerable: bool = True
+    must_include: tuple[str, ...] = ()
+    reference: str | None = None
+    sources: tuple[str, ...] = ()
+    format: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+
 
 REFUSAL_PHRASES = (
     "not in the documents",
@@ -56,25 +72,28 @@ REFUSAL_PHRASES = (
 """A normalised answer containing one of these declines to answer (``refusal``)."""
 
 SCORE_KEYS = (
+    "schemaVersion",
     "id",
     "arm",
     "status",
-    "correct",
-    "mustIncludeRecall",
-    "tokenF1",
+    metrics.CORRECTNESS.score_key,
+    metrics.MUST_INCLUDE_RECALL.score_key,
+    metrics.TOKEN_F1.score_key,
     "refusal",
-    "refusalCorrect",
-    "sourceHit",
-    "reciprocalRank",
-    "formatOk",
-    "citationsValid",
+    metrics.REFUSAL_ACCURACY.score_key,
+    metrics.SOURCE_HIT_RATE.score_key,
+    metrics.MRR.score_key,
+    metrics.FORMAT_COMPLIANCE.score_key,
+    metrics.CITATION_VALIDITY.score_key,
     "judge",
-    "latencyMs",
+    metrics.LATENCY.score_key,
     "inputTokens",
     "outputTokens",
-    "costUsd",
+    metrics.COST_PER_QUERY.score_key,
+    "missingFacts",
+    "formatFailures",
 )
-"""The keys of one ``scores.jsonl`` line, in order (a public contract)."""
+"""The keys of one ``scores.jsonl`` line, in order (a public contract: keys are added, never renamed)."""
 
 _THOUSANDS = re.compile(r"(?<=\d)[,\s\u00a0\u202f](?=\d{3}(?!\d))")
 _CITATION = re.compile(r"\[(\d+)\]")
@@ -106,11 +125,16 @@ def contains(answer: str, fact: str) -> bool:
     return bool(needle) and f" {needle} " in f" {normalise(answer)} "
 
 
+def missing_facts(answer: str, facts: tuple[str, ...]) -> list[str]:
+    """The ``facts`` the answer does not state, in the item's order."""
+    return [fact for fact in facts if not contains(answer, fact)]
+
+
 def must_include_recall(answer: str, facts: tuple[str, ...]) -> float | None:
     """The share of ``facts`` the answer states; None when there are none."""
     if not facts:
         return None
-    return sum(contains(answer, fact) for fact in facts) / len(facts)
+    return (len(facts) - len(missing_facts(answer, facts))) / len(facts)
 
 
 def token_f1(answer: str, reference: str | None) -> float | None:
@@ -180,6 +204,9 @@ def format_failures(answer: str, checks: dict[str, Any]) -> list[str]:
 
 
 def _valid_json(answer: str, schema: dict[str, Any]) -> bool:
+    # Imported here: only a set with a jsonSchema check needs it, and the rest of the rules stay stdlib-only.
+    import jsonschema
+
     text = answer.strip()
     fenced = _FENCE.match(text)
     if fenced:
@@ -195,9 +222,20 @@ def score(item: Item, arm: str, record: dict[str, Any], *, cost_usd: float | Non
     """One ``scores.jsonl`` line for ``item`` answered by ``arm``; ``record`` is a ``responses.jsonl`` line.
 
     An error record gets null metrics (``refusal`` false) so it counts in ``errors``, not in the rates.
+    ``missingFacts`` and ``formatFailures`` say why an answer failed: the ``mustInclude`` facts it does not
+    state and the names of the ``format`` checks it fails (null when the item has none).
     """
     row: dict[str, Any] = dict.fromkeys(SCORE_KEYS)
-    row.update(id=item.id, arm=arm, status=record["status"], refusal=False, latencyMs=record.get("latencyMs"))
+    row.update(
+        {
+            "schemaVersion": SCHEMA_VERSION,
+            "id": item.id,
+            "arm": arm,
+            "status": record["status"],
+            "refusal": False,
+            metrics.LATENCY.score_key: record.get("latencyMs"),
+        }
+    )
     response = record.get("response")
     if record["status"] != "ok" or not isinstance(response, dict):
         return row
@@ -205,27 +243,32 @@ def score(item: Item, arm: str, record: dict[str, Any], *, cost_usd: float | Non
     citations = [c for c in response.get("citations") or [] if isinstance(c, dict)]
     usage = response.get("usage") or {}
     refusal = is_refusal(response)
-    recall = must_include_recall(answer, item.must_include)
+    missing = missing_facts(answer, item.must_include) if item.must_include else None
+    failures = format_failures(answer, item.format) if item.format else None
     if not item.answerable:
         correct: bool | None = refusal
-    elif item.must_include:
-        correct = recall == 1.0 and not refusal
+    elif missing is not None:
+        correct = not missing and not refusal
     else:
         correct = None
-    retrieval = bool(item.sources) and arm != PROMPT_ARM
+    retrieval = bool(item.sources) and arm != PROMPT
     rank = reciprocal_rank(citations, item.sources) if retrieval else None
     row.update(
-        correct=correct,
-        mustIncludeRecall=recall,
-        tokenF1=token_f1(answer, item.reference),
-        refusal=refusal,
-        refusalCorrect=refusal == (not item.answerable),
-        sourceHit=None if rank is None else rank > 0,
-        reciprocalRank=rank,
-        formatOk=not format_failures(answer, item.format) if item.format else None,
-        citationsValid=citations_valid(answer, citations),
-        inputTokens=usage.get("inputTokens"),
-        outputTokens=usage.get("outputTokens"),
-        costUsd=cost_usd,
+        {
+            metrics.CORRECTNESS.score_key: correct,
+            metrics.MUST_INCLUDE_RECALL.score_key: must_include_recall(answer, item.must_include),
+            metrics.TOKEN_F1.score_key: token_f1(answer, item.reference),
+            "refusal": refusal,
+            metrics.REFUSAL_ACCURACY.score_key: refusal == (not item.answerable),
+            metrics.SOURCE_HIT_RATE.score_key: None if rank is None else rank > 0,
+            metrics.MRR.score_key: rank,
+            metrics.FORMAT_COMPLIANCE.score_key: None if failures is None else not failures,
+            metrics.CITATION_VALIDITY.score_key: citations_valid(answer, citations),
+            "inputTokens": usage.get("inputTokens"),
+            "outputTokens": usage.get("outputTokens"),
+            metrics.COST_PER_QUERY.score_key: cost_usd,
+            "missingFacts": missing,
+            "formatFailures": failures,
+        }
     )
     return row

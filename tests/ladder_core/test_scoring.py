@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ladder.evaluation.evalset import Item
-from ladder.evaluation.metrics import (
-    NO_CONTEXT_ANSWER,
+from ladder_core.api import NO_CONTEXT_ANSWER
+from ladder_core.scoring import (
+    SCHEMA_VERSION,
     SCORE_KEYS,
+    Item,
     citations_valid,
     contains,
     format_failures,
@@ -21,6 +25,7 @@ from ladder.evaluation.metrics import (
     token_f1,
 )
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LEAVE = "s3://docs-bucket/docs/handbook/leave.md"
 PLANS = "s3://docs-bucket/docs/pricing/plans.md"
 
@@ -198,6 +203,48 @@ def test_an_error_record_scores_nothing_but_is_kept() -> None:
     item = Item(id="a", question="q", must_include=("x",), format={"maxWords": 3})
     row = score(item, "rag", {"status": "error", "latencyMs": 30, "error": {"httpStatus": 429}})
     assert row["status"] == "error" and row["refusal"] is False and row["latencyMs"] == 30
-    assert all(
-        row[key] is None for key in SCORE_KEYS if key not in ("id", "arm", "status", "refusal", "latencyMs")
+    assert row["schemaVersion"] == SCHEMA_VERSION
+    kept = ("schemaVersion", "id", "arm", "status", "refusal", "latencyMs")
+    assert all(row[key] is None for key in SCORE_KEYS if key not in kept)
+
+
+def test_a_score_line_says_which_facts_are_missing_and_which_format_checks_failed() -> None:
+    # Given an item with two facts and two format checks
+    item = Item(
+        id="a",
+        question="q",
+        must_include=("27 days", "31 March"),
+        format={"maxWords": 5, "startsWith": "Yes"},
     )
+    # When the answer states one fact and fails both checks
+    row = score(item, "rag", ok(response("You get 27 days of leave.")))
+    # Then the line names the missing fact and the failed checks, in the item's order
+    assert row["missingFacts"] == ["31 March"]
+    assert row["formatFailures"] == ["maxWords", "startsWith"]
+    assert row["correct"] is False and row["formatOk"] is False and row["schemaVersion"] == SCHEMA_VERSION
+    # And an answer that passes everything has empty lists, not nulls
+    good = score(item, "rag", ok(response("Yes: 27 days, 31 March.")))
+    assert good["missingFacts"] == [] and good["formatFailures"] == []
+    assert good["correct"] is True and good["formatOk"] is True
+
+
+def test_why_is_null_where_the_item_asks_for_nothing() -> None:
+    row = score(Item(id="a", question="q"), "rag", ok(response("anything")))
+    assert row["missingFacts"] is None and row["formatFailures"] is None
+
+
+def test_the_rules_load_jsonschema_only_for_a_json_schema_check() -> None:
+    # A fresh interpreter: this test process has imported jsonschema already.
+    script = (
+        "import sys\n"
+        "from ladder_core.scoring import format_failures\n"
+        "format_failures('short', {'maxWords': 3})\n"
+        "before = 'jsonschema' in sys.modules\n"
+        "failed = format_failures('{\"a\": 1}', {'jsonSchema': {'type': 'object', 'required': ['b']}})\n"
+        "print(before, 'jsonschema' in sys.modules, failed)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "['jsonSchema']"]

@@ -1,0 +1,20 @@
+"""What the RAG API promises its callers and the evaluation scores against: the request modes and the
+fixed answer when retrieval finds nothing relevant.
+
+The RAG function bundles this module with its asset (``lambdas/rag/constants.py`` re-exports it); the CLI
+and the scoring rules import it, so the API and whoever reads its answers cannot drift apart.
+"""
+
+from __future__ import annotations
+
+PROMPT = "prompt"
+"""No retrieval: the ladder's first rung and the baseline of an evaluation."""
+RAG = "rag"
+FINETUNED = "finetuned"
+MODES = (RAG, PROMPT, FINETUNED)
+DEFAULT_MODE = RAG
+
+NO_CONTEXT_ANSWER = (
+    "I could not find the answer to that question in the documents, so I cannot answer it from them."
+)
+"""The answer the API gives instead of calling the model when no passage is relevant enough."""
