@@ -54,9 +54,11 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 ## checkov-venv: install checkov (requirements-checkov.txt) into its own .venv-checkov
 checkov-venv: $(CHECKOV_VENV)/.installed
 
+# --prefer-offline takes packages from npm's cache (~/.npm) when it has them; the lock file's integrity
+# hashes are checked either way, and anything missing comes from the registry.
 node_modules/.installed: package.json package-lock.json
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || (echo "Node 20+ is required" && exit 1)
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## synth: synthesize every stack into cdk.out/ and write the cdk-nag report (no AWS credentials needed)
@@ -64,12 +66,20 @@ synth: $(VENV)/.app-installed node_modules/.installed
 	$(CDK) synth --quiet $(CONTEXT)
 	$(BIN)/python -m stacks.nag_report cdk.out
 
+# The three installs make test needs are independent: they run side by side (pip keeps its download and
+# wheel cache, npm its package cache, in the user's cache folders).
+.PHONY: test-setup
+test-setup: $(VENV)/.dev-installed node_modules/.installed $(CHECKOV_VENV)/.installed
+# pytest-xdist workers; each test module (or class) runs whole on one worker, heaviest first (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 ## test: lint, type-check and run every test (templates, Lambdas, training on a tiny CPU model)
-test: $(VENV)/.dev-installed node_modules/.installed $(CHECKOV_VENV)/.installed
+test:
+	@$(MAKE) --no-print-directory -j3 test-setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 ## review: synthesize, then write cdk.out/review/{index.html,REVIEW.md,review.json} (AGAINST=old review.json)
 review: $(VENV)/.review-installed node_modules/.installed $(CHECKOV_VENV)/.installed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import re
@@ -1264,10 +1265,16 @@ def _python_regex(pattern: str) -> bool:
     return True
 
 
-def _shape(service: str, operation: str, *, output: bool = False) -> Any:
+@functools.cache
+def _service_model(service: str) -> Any:
+    """Each service's model, loaded once per run (a new botocore session re-reads the JSON every time)."""
     import botocore.session
 
-    model = botocore.session.get_session().get_service_model(service).operation_model(operation)
+    return botocore.session.get_session().get_service_model(service)
+
+
+def _shape(service: str, operation: str, *, output: bool = False) -> Any:
+    model = _service_model(service).operation_model(operation)
     return model.output_shape if output else model.input_shape
 
 

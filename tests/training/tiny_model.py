@@ -71,15 +71,20 @@ def build_tokenizer(chat_template: str = CHATML_TEMPLATE) -> Any:
 
 
 def save_tiny_model(directory: Path) -> Path:
-    """Save a 2-layer, hidden-32 Llama and the tokenizer above, as a SageMaker model channel holds them."""
+    """Save a 2-layer, hidden-64 Llama and the tokenizer above, as a SageMaker model channel holds them.
+
+    64 is the smallest width QLoRA runs at on every CPU: on one with AVX512-BF16, bitsandbytes repacks each
+    4-bit weight for its CPU kernel in blocks of 64 inputs and 32 outputs (so the key/value projections,
+    2 heads of 16, are 32 wide); narrower layers fail there with "shape '[32, 0]' is invalid".
+    """
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     tokenizer = build_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
+        hidden_size=64,
+        intermediate_size=128,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
