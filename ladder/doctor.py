@@ -21,8 +21,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ladder_core.catalog.bedrock import foundation_model_id, inference_profile_geo
 from stacks.config import (
-    INFERENCE_PROFILE_REGIONS,
     POWERTOOLS_LAYER_PARAMETER,
     ConfigError,
     LadderConfig,
@@ -284,7 +284,7 @@ def check_model(bedrock: Any, purpose: str, model_id: str) -> Check:
     name = f"Bedrock {purpose} model"
     foundation_id = model_id
     via = ""
-    if _inference_profile_geo(model_id):
+    if inference_profile_geo(model_id):
         try:
             profile = bedrock.get_inference_profile(inferenceProfileIdentifier=model_id)
         except ClientError as err:
@@ -295,7 +295,7 @@ def check_model(bedrock: Any, purpose: str, model_id: str) -> Check:
                 f"inference profile {model_id} is not offered in this region",
                 "pick a profile listed by `aws bedrock list-inference-profiles` (-c generationModelId=...)",
             )
-        foundation_id = model_id.split(".", 1)[1]
+        foundation_id = foundation_model_id(model_id)
         via = f" via {profile['inferenceProfileId']}"
     try:
         details = bedrock.get_foundation_model(modelIdentifier=foundation_id)["modelDetails"]
@@ -574,10 +574,6 @@ def _stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
             raise
         return {}
     return {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs", []) if stacks else [])}
-
-
-def _inference_profile_geo(model_id: str) -> bool:
-    return model_id.split(".", 1)[0] in INFERENCE_PROFILE_REGIONS
 
 
 def _client_error(name: str, iam_prefix: str, err: ClientError) -> Check:

@@ -1,7 +1,8 @@
 """SageMaker GPU training instances the fine-tune stack accepts: GPUs, memory, speed and price.
 
-Standard library only: ``stacks.config`` validates ``fineTuneInstanceType`` / ``fineTuneInstanceCount`` /
-``fineTuneStrategy`` against this catalogue, and ``ladder finetune plan`` sizes runs with it.
+``stacks.config`` validates ``fineTuneInstanceType`` / ``fineTuneInstanceCount`` / ``fineTuneStrategy``
+against this catalogue, synth prices a run's cap with it, ``ladder finetune plan`` sizes runs with it and
+``ladder justify`` prices the configured training run with it.
 
 Hardware figures are AWS's instance specifications, except each GPU's memory, which is what the driver
 reports (``nvidia-smi``). ``peak_tflops`` is the dense (no sparsity) tensor-core peak at the precision
@@ -168,6 +169,13 @@ def instance(name: str) -> TrainingInstance:
     except KeyError:
         known = ", ".join(INSTANCES)
         raise KeyError(f"{name} is not a catalogued GPU training instance; known: {known}") from None
+
+
+def run_cost_usd(name: str, count: int, hours: float) -> float | None:
+    """On-demand price of ``count`` instances ``name`` for ``hours``; None when the catalogue has no price
+    (KeyError naming the known instances when ``name`` is not catalogued)."""
+    price = instance(name).usd_per_hour
+    return None if price is None else price * count * hours
 
 
 def min_gpus(strategy: str) -> int:
