@@ -311,7 +311,7 @@ def check_model(bedrock: Any, purpose: str, model_id: str) -> Check:
         return failed(
             name,
             f"{foundation_id} cannot be called on demand in this region",
-            "use its cross-region inference profile (us./eu./apac. prefix) instead",
+            "use one of its cross-region inference profiles (us., eu., apac., global., ... prefix) instead",
         )
     availability = bedrock.get_foundation_model_availability(modelId=foundation_id)
     problem = _availability_problem(availability)

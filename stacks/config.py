@@ -18,13 +18,20 @@ from typing import Any
 from ladder_core.catalog.bedrock import (
     CMI_NO_CONVERSE_BASE_MODELS,
     EMBEDDING_MODELS,
+    GUARDRAIL_PII_ENTITY_TYPES,
     INFERENCE_PROFILE_REGIONS,
     RERANK_MODEL_REGIONS,
     foundation_model_id,
     inference_profile_geo,
 )
 from ladder_core.catalog.bedrock import model as bedrock_model
-from ladder_core.catalog.training import INSTANCES, MAX_INSTANCE_COUNT, min_gpus
+from ladder_core.catalog.training import (
+    CUDA13_UNSUPPORTED_FAMILIES,
+    GPU_FAMILIES,
+    INSTANCES,
+    MAX_INSTANCE_COUNT,
+    min_gpus,
+)
 from lambdas.rag.constants import (
     GROUNDING_CHARS_PER_TOKEN,
     GROUNDING_MAX_TOKENS,
@@ -41,41 +48,6 @@ DEFAULT_SEARCH_TYPE = {"opensearch": "HYBRID", "s3vectors": "SEMANTIC"}
 FINETUNED_MODEL_APIS = ("converse", "invoke_model")
 FILTER_STRENGTHS = ("NONE", "LOW", "MEDIUM", "HIGH")
 PII_ACTIONS = ("BLOCK", "ANONYMIZE", "NONE")
-
-# PII types a Bedrock guardrail detects (CloudFormation AWS::Bedrock::Guardrail PiiEntityConfig.Type).
-PII_ENTITY_TYPES = (
-    "ADDRESS",
-    "AGE",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "CA_HEALTH_NUMBER",
-    "CA_SOCIAL_INSURANCE_NUMBER",
-    "CREDIT_DEBIT_CARD_CVV",
-    "CREDIT_DEBIT_CARD_EXPIRY",
-    "CREDIT_DEBIT_CARD_NUMBER",
-    "DRIVER_ID",
-    "EMAIL",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    "IP_ADDRESS",
-    "LICENSE_PLATE",
-    "MAC_ADDRESS",
-    "NAME",
-    "PASSWORD",
-    "PHONE",
-    "PIN",
-    "SWIFT_CODE",
-    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
-    "UK_NATIONAL_INSURANCE_NUMBER",
-    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
-    "URL",
-    "USERNAME",
-    "US_BANK_ACCOUNT_NUMBER",
-    "US_BANK_ROUTING_NUMBER",
-    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
-    "US_PASSPORT_NUMBER",
-    "US_SOCIAL_SECURITY_NUMBER",
-    "VEHICLE_IDENTIFICATION_NUMBER",
-)
 
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
 """SSM public parameter with the ARN of AWS's Powertools layer (read by the stacks and by ladder doctor)."""
@@ -106,11 +78,7 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 
-# SageMaker training instance families with an NVIDIA GPU.
-GPU_INSTANCE_PATTERN = re.compile(r"^ml\.(g4dn|g5|g6|g6e|p3|p3dn|p4d|p4de|p5|p5e|p5en)\.[0-9]*x?large$")
-# Families whose GPU the training image cannot drive: the Hugging Face image is built for CUDA 13, which
-# dropped Volta (V100, compute capability 7.0); T4 (g4dn, 7.5) and newer remain supported.
-CUDA13_UNSUPPORTED_FAMILIES = {"p3": "V100", "p3dn": "V100"}
+GPU_INSTANCE_PATTERN = re.compile(rf"^ml\.({'|'.join(GPU_FAMILIES)})\.[0-9]*x?large$")
 CUDA13_ALTERNATIVES = ("ml.g5.2xlarge", "ml.g6.xlarge", "ml.g6e.xlarge", "ml.p4d.24xlarge")
 # Hub organisations whose models are gated (a licence to accept, then a token to download): the job gets no
 # Hub token, so their weights must be staged in S3.
@@ -205,7 +173,8 @@ class LadderConfig:
     log_content: bool
     """Debug only: log question and answer text from the RAG function (off: never logged)."""
     evaluation_judge_model_ids: tuple[str, ...]
-    """Models the evaluation role may invoke as LLM judge (``ladder eval run --judge``); ids or profiles."""
+    """Models the evaluation role may invoke as LLM judge (``ladder eval run --judge``): model ids, or
+    ``us.``/``eu.``/``apac.`` inference profiles (the role names their regions)."""
 
     # --- fine-tune
     fine_tune_instance_type: str
@@ -390,11 +359,11 @@ def _model_ids(value: Any) -> tuple[str, ...]:
 
 def _pii_entities(value: Any) -> tuple[str, ...]:
     items = _list_items(value)
-    unknown = [v for v in items if v not in PII_ENTITY_TYPES]
+    unknown = [v for v in items if v not in GUARDRAIL_PII_ENTITY_TYPES]
     if unknown:
         raise ValueError(
             f"unknown PII type(s) {', '.join(unknown)}; expected a comma-separated list of: "
-            + ", ".join(PII_ENTITY_TYPES)
+            + ", ".join(GUARDRAIL_PII_ENTITY_TYPES)
         )
     return tuple(dict.fromkeys(items))
 

@@ -25,6 +25,10 @@ SOURCES = {
     "inference profiles": "https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html",
     "rerank regions": "https://docs.aws.amazon.com/bedrock/latest/userguide/rerank-supported.html",
     "embedding dimensions": "https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-supported.html",
+    "guardrail PII types": (
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
+        "aws-properties-bedrock-guardrail-piientityconfig.html"
+    ),
 }
 MS_PER_MINUTE = 60_000
 
@@ -126,6 +130,41 @@ GUARDRAIL_TEXT_UNITS: dict[str, UnitPrice] = {
     "contextualGroundingCheck": UnitPrice(0.10, "1,000 text units"),
 }
 """A text unit is up to 1,000 characters; word filters and regex PII filters are free."""
+
+GUARDRAIL_PII_ENTITY_TYPES = (
+    "ADDRESS",
+    "AGE",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "CA_HEALTH_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER",
+    "CREDIT_DEBIT_CARD_CVV",
+    "CREDIT_DEBIT_CARD_EXPIRY",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "DRIVER_ID",
+    "EMAIL",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "IP_ADDRESS",
+    "LICENSE_PLATE",
+    "MAC_ADDRESS",
+    "NAME",
+    "PASSWORD",
+    "PHONE",
+    "PIN",
+    "SWIFT_CODE",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+    "URL",
+    "USERNAME",
+    "US_BANK_ACCOUNT_NUMBER",
+    "US_BANK_ROUTING_NUMBER",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "US_PASSPORT_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER",
+    "VEHICLE_IDENTIFICATION_NUMBER",
+)
+"""PII types a Bedrock guardrail detects (``AWS::Bedrock::Guardrail`` ``PiiEntityConfig.Type``)."""
 
 CUSTOM_MODEL_IMPORT = CustomModelImportPrice(usd_per_cmu_minute=0.0785, cmus_per_copy=2)
 CUSTOM_MODEL_IMPORT_STORAGE = UnitPrice(1.95, "CMU-month", source=BEDROCK_PRICING_URL)

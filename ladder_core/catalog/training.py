@@ -162,6 +162,14 @@ INSTANCES: dict[str, TrainingInstance] = {
 """Every instance type ``fineTuneInstanceType`` accepts, by name."""
 
 
+CUDA13_UNSUPPORTED_FAMILIES: dict[str, str] = {"p3": "V100", "p3dn": "V100"}
+"""SageMaker GPU training families left out of :data:`INSTANCES`, with their GPU: the Hugging Face training
+image is built for CUDA 13, which dropped Volta (V100, compute capability 7.0); the config names them to say
+why they are refused."""
+GPU_FAMILIES = (*dict.fromkeys(name.split(".")[1] for name in INSTANCES), *CUDA13_UNSUPPORTED_FAMILIES)
+"""Every SageMaker training instance family with an NVIDIA GPU that Ladder knows of."""
+
+
 def instance(name: str) -> TrainingInstance:
     """The catalogued instance ``name``; KeyError names the known ones."""
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from ladder.pricing.models import load_prices
 from ladder_core.catalog import bedrock
@@ -96,3 +97,11 @@ def test_the_catalogued_generation_models_are_served_by_converse() -> None:
     assert {model_id: m.converse for model_id, m in bedrock.MODELS.items()} == dict.fromkeys(
         bedrock.MODELS, True
     )
+
+
+def test_the_guardrail_pii_types_are_the_ones_cloudformation_accepts() -> None:
+    """CloudFormation resource schema of ``AWS::Bedrock::Guardrail`` (as cfn-lint ships it):
+    ``PiiEntityType`` is an enum, "The currently supported PII entities"."""
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::Bedrock::Guardrail").schema
+
+    assert set(bedrock.GUARDRAIL_PII_ENTITY_TYPES) == set(schema["definitions"]["PiiEntityType"]["enum"])

@@ -28,3 +28,9 @@ def test_every_price_correction_is_of_a_catalogued_priced_instance() -> None:
     for name in training.PRICE_CORRECTIONS:
         assert training.instance(name).usd_per_hour is not None
         assert training.PRICE_CORRECTIONS[name].startswith(f"{training.instance(name).usd_per_hour}")
+
+
+def test_a_family_the_training_image_cannot_drive_is_not_catalogued() -> None:
+    families = {name.split(".")[1] for name in training.INSTANCES}
+
+    assert not families & set(training.CUDA13_UNSUPPORTED_FAMILIES)
