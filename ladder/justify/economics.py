@@ -47,7 +47,7 @@ class FineTuneEconomics:
     training_run_usd: float | None = None
     """One training run's on-demand cost, spot savings ignored; None when it is unknown (no configured run,
     or no catalogued price for its instance): the scale case then says so and claims no saving."""
-    training_run: str = "no training run configured (no cdk.json context)"
+    training_run: str = "no training run configured (no fineTune* settings: no cdk.json here)"
     """What ``training_run_usd`` is the cost of, as the verdict's assumptions say it."""
 
     @classmethod
@@ -63,27 +63,27 @@ class FineTuneEconomics:
             return cls()
         if not isinstance(instance_type, str) or not instance_type:
             return cls()
-        run = f"{count} x {instance_type} for {hours} h (fineTuneMaxRuntimeHours) on demand"
+        run = f"{count} x {instance_type} for {hours} h, the fineTuneMaxRuntimeHours cap, on demand"
         if instance_type not in training.INSTANCES:
-            return cls(training_run=f"{run}: not a catalogued training instance, so its price is unknown")
+            return cls(training_run=f"{run}; {instance_type} is not a catalogued training instance")
         cost = training.run_cost_usd(instance_type, count, hours)
         if cost is None:
-            return cls(training_run=f"{run}: the catalog has no price for {instance_type}")
+            return cls(training_run=f"{run}; the catalog has no price for {instance_type}")
         rate = training.instance(instance_type).usd_per_hour
         return cls(
             training_run_usd=cost,
             training_run=(
-                f"{run} at ${rate}/h (SageMaker training, us-east-1, as of {training.PRICES_AS_OF}, "
-                f"{training.PRICES_SOURCE})"
+                f"{run} at ${rate}/h; SageMaker training, us-east-1, as of {training.PRICES_AS_OF}: "
+                f"{training.PRICES_SOURCE}"
             ),
         )
 
     def describe(self) -> list[str]:
         training_cost = (
-            f"one training run costs ${self.training_run_usd:.2f} ({self.training_run}), spread over the "
-            "verdict's lifetime."
+            f"one training run costs ${self.training_run_usd:.2f}, spread over the verdict's lifetime: "
+            f"{self.training_run}."
             if self.training_run_usd is not None
-            else f"the cost of a training run is unknown ({self.training_run}), so no saving is claimed."
+            else f"the cost of a training run is unknown, so no saving is claimed: {self.training_run}."
         )
         return [
             f"Assumption: Custom Model Import bills ${self.cmu_price_per_minute_usd}/CMU/minute in "

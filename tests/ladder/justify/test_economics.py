@@ -50,7 +50,10 @@ def test_the_default_configuration_prices_its_own_instance_and_runtime() -> None
     ("context", "said"),
     [
         (_context(fineTuneInstanceType="ml.p5.48xlarge"), "the catalog has no price for ml.p5.48xlarge"),
-        (_context(fineTuneInstanceType="ml.g5.3xlarge"), "not a catalogued training instance"),
+        (
+            _context(fineTuneInstanceType="ml.g5.3xlarge"),
+            "ml.g5.3xlarge is not a catalogued training instance",
+        ),
         ({}, "no training run configured"),
     ],
 )
