@@ -500,6 +500,7 @@ def cmd_justify(args: argparse.Namespace, clients: ClientFactory) -> int:
         valid_days=args.valid_days,
         resamples=args.resamples,
         seed=args.seed,
+        economics=justify_pkg.economics.FineTuneEconomics.configured(_configured_context(args)),
     )
     result = justify_pkg.run_justify(options, now=_now())
     if args.json:
@@ -1079,16 +1080,21 @@ def _check(args: argparse.Namespace) -> dataprep.Report:
 def _configured_min_examples(args: argparse.Namespace) -> int | None:
     """``fineTuneMinExamples`` as the pipeline is deployed with it (cdk.json and -c); None outside the
     project, so the training code's default applies."""
-    cdk_json: Path = getattr(args, "cdk_json", Path("cdk.json"))
-    overrides: list[str] = getattr(args, "context", [])
-    context = doctor.read_context(cdk_json if cdk_json.is_file() else None, overrides)
-    value = context.get("fineTuneMinExamples")
+    value = _configured_context(args).get("fineTuneMinExamples")
     if value is None:
         return None
     try:
         return int(value)
     except (TypeError, ValueError):
         raise LadderError(f"fineTuneMinExamples {value!r}: expected a whole number") from None
+
+
+def _configured_context(args: argparse.Namespace) -> dict[str, Any]:
+    """cdk.json's context with the -c overrides, as the app reads it; only the overrides outside the
+    project."""
+    cdk_json: Path = getattr(args, "cdk_json", Path("cdk.json"))
+    overrides: list[str] = getattr(args, "context", [])
+    return doctor.read_context(cdk_json if cdk_json.is_file() else None, overrides)
 
 
 def _session(args: argparse.Namespace) -> boto3.session.Session:

@@ -21,9 +21,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ladder_core.catalog.bedrock import foundation_model_id, inference_profile_geo
 from lambdas.imported_models import constants as import_constants
 from stacks.config import (
-    INFERENCE_PROFILE_REGIONS,
     POWERTOOLS_LAYER_PARAMETER,
     ConfigError,
     LadderConfig,
@@ -285,7 +285,7 @@ def check_model(bedrock: Any, purpose: str, model_id: str) -> Check:
     name = f"Bedrock {purpose} model"
     foundation_id = model_id
     via = ""
-    if _inference_profile_geo(model_id):
+    if inference_profile_geo(model_id):
         try:
             profile = bedrock.get_inference_profile(inferenceProfileIdentifier=model_id)
         except ClientError as err:
@@ -296,7 +296,7 @@ def check_model(bedrock: Any, purpose: str, model_id: str) -> Check:
                 f"inference profile {model_id} is not offered in this region",
                 "pick a profile listed by `aws bedrock list-inference-profiles` (-c generationModelId=...)",
             )
-        foundation_id = model_id.split(".", 1)[1]
+        foundation_id = foundation_model_id(model_id)
         via = f" via {profile['inferenceProfileId']}"
     try:
         details = bedrock.get_foundation_model(modelIdentifier=foundation_id)["modelDetails"]
@@ -312,7 +312,7 @@ def check_model(bedrock: Any, purpose: str, model_id: str) -> Check:
         return failed(
             name,
             f"{foundation_id} cannot be called on demand in this region",
-            "use its cross-region inference profile (us./eu./apac. prefix) instead",
+            "use one of its cross-region inference profiles (us., eu., apac., global., ... prefix) instead",
         )
     availability = bedrock.get_foundation_model_availability(modelId=foundation_id)
     problem = _availability_problem(availability)
@@ -611,10 +611,6 @@ def _stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
             raise
         return {}
     return {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs", []) if stacks else [])}
-
-
-def _inference_profile_geo(model_id: str) -> bool:
-    return model_id.split(".", 1)[0] in INFERENCE_PROFILE_REGIONS
 
 
 def _client_error(name: str, iam_prefix: str, err: ClientError) -> Check:

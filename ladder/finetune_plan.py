@@ -2,7 +2,7 @@
 
 ``ladder finetune plan`` is this module; ``ladder finetune plan --table`` prints :func:`markdown_table`,
 the table in the README. Standard library only (no torch, no CDK): every figure is arithmetic on the base
-model's shape (:class:`ModelShape`) and the instance catalogue (``stacks.fine_tune.instances``).
+model's shape (:class:`ModelShape`) and the instance catalogue (``ladder_core.catalog.training``).
 
 Memory per training process (one per GPU), as ``training_jobs/train.py`` trains with the pinned libraries:
 
@@ -49,8 +49,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from stacks.fine_tune import instances
-from stacks.fine_tune.instances import INSTANCES, MAX_INSTANCE_COUNT, TrainingInstance, min_gpus
+from ladder_core.catalog import training
+from ladder_core.catalog.training import INSTANCES, MAX_INSTANCE_COUNT, TrainingInstance, min_gpus
 from training_jobs import dataprep, job_contract
 
 from .errors import EXIT_SETUP, LadderError
@@ -94,14 +94,14 @@ MODEL_FLOPS_UTILISATION: dict[str, float] = {"lora": 0.35, "qlora": 0.20, "fsdp-
 """ASSUMED share of the GPU's dense peak a run achieves: qlora pays for dequantizing every weight on every
 pass, fsdp-lora for gathering the shards."""
 GPU_UTILISATION: dict[str, float] = {
-    instances.T4.name: 0.8,
-    instances.A10G.name: 1.0,
-    instances.L4.name: 0.6,
-    instances.L40S.name: 0.7,
-    instances.A100_40.name: 1.0,
-    instances.A100_80.name: 1.0,
-    instances.H100.name: 0.75,
-    instances.H200.name: 0.8,
+    training.T4.name: 0.8,
+    training.A10G.name: 1.0,
+    training.L4.name: 0.6,
+    training.L40S.name: 0.7,
+    training.A100_40.name: 1.0,
+    training.A100_80.name: 1.0,
+    training.H100.name: 0.75,
+    training.H200.name: 0.8,
 }
 """ASSUMED factor on :data:`MODEL_FLOPS_UTILISATION` per GPU (nothing measured): the L4 (72 W) does not hold
 the boost clock its datasheet peak assumes under a training load; on the L40S, H100 and H200 the peak is so
@@ -295,7 +295,7 @@ def load_model(base_model: str) -> ModelShape:
 def load_instance(name: str) -> TrainingInstance:
     """The catalogued training instance ``name``; PlanInputError naming the known ones."""
     try:
-        return instances.instance(name)
+        return training.instance(name)
     except KeyError as err:
         raise PlanInputError(str(err.args[0])) from None
 
@@ -852,8 +852,8 @@ def markdown_table() -> str:
         f"Typical run: {TYPICAL_CONVERSATIONS:,} conversations x {TYPICAL_TOKENS_PER_CONVERSATION:,} tokens, "
         f"{DEFAULT_EPOCHS} epochs; candidates are the catalogue instances x "
         f"{' or '.join(map(str, TABLE_INSTANCE_COUNTS))}. {assumptions()} Prices: SageMaker training "
-        f"on demand, us-east-1, as of {instances.PRICES_AS_OF}, from {instances.PRICES_SOURCE}, with the "
-        f"corrections listed in stacks/fine_tune/instances.py; p4de, p5, p5e and p5en have no catalogued "
+        f"on demand, us-east-1, as of {training.PRICES_AS_OF}, from {training.PRICES_SOURCE}, with the "
+        f"corrections listed in ladder_core/catalog/training.py; p4de, p5, p5e and p5en have no catalogued "
         f"price. Regenerate with `{TABLE_COMMAND}`."
     )
     return "\n".join([*rows, "", footer]) + "\n"

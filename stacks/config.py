@@ -15,13 +15,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ladder_core.catalog.bedrock import (
+    CMI_NO_CONVERSE_BASE_MODELS,
+    EMBEDDING_MODELS,
+    GUARDRAIL_PII_ENTITY_TYPES,
+    INFERENCE_PROFILE_REGIONS,
+    RERANK_MODEL_REGIONS,
+    foundation_model_id,
+    inference_profile_geo,
+)
+from ladder_core.catalog.bedrock import model as bedrock_model
+from ladder_core.catalog.training import (
+    CUDA13_UNSUPPORTED_FAMILIES,
+    GPU_FAMILIES,
+    INSTANCES,
+    MAX_INSTANCE_COUNT,
+    min_gpus,
+)
 from lambdas.rag.constants import (
     GROUNDING_CHARS_PER_TOKEN,
     GROUNDING_MAX_TOKENS,
     GROUNDING_RESPONSE_MAX_CHARS,
     VECTOR_STORES,
 )
-from stacks.fine_tune.instances import INSTANCES, MAX_INSTANCE_COUNT, min_gpus
 from training_jobs.job_contract import STRATEGIES
 
 PROFILES = ("sandbox", "prod")
@@ -32,80 +48,6 @@ DEFAULT_SEARCH_TYPE = {"opensearch": "HYBRID", "s3vectors": "SEMANTIC"}
 FINETUNED_MODEL_APIS = ("converse", "invoke_model")
 FILTER_STRENGTHS = ("NONE", "LOW", "MEDIUM", "HIGH")
 PII_ACTIONS = ("BLOCK", "ANONYMIZE", "NONE")
-
-# Embedding models a Bedrock Knowledge Base accepts, with the vector dimensions each can produce.
-EMBEDDING_MODELS: dict[str, tuple[int, ...]] = {
-    "amazon.titan-embed-text-v2:0": (256, 512, 1024),
-    "amazon.titan-embed-text-v1": (1536,),
-    "cohere.embed-english-v3": (1024,),
-    "cohere.embed-multilingual-v3": (1024,),
-}
-
-# Regions a cross-region inference profile routes to, by its geography prefix. The RAG role may invoke the
-# foundation model in exactly these regions (plus the profile itself).
-INFERENCE_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
-    "us": ("us-east-1", "us-east-2", "us-west-2"),
-    "eu": ("eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1"),
-    "apac": ("ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2"),
-}
-
-# Rerank models Bedrock offers, and the regions that offer each (single-region support), as listed on
-# "Supported Regions and models for reranking in Amazon Bedrock"
-# (docs.aws.amazon.com/bedrock/latest/userguide/rerank-supported.html), checked 2026-12-01.
-# amazon.rerank-v1:0 is not offered in us-east-1.
-RERANK_MODEL_REGIONS: dict[str, tuple[str, ...]] = {
-    "amazon.rerank-v1:0": ("ap-northeast-1", "ca-central-1", "eu-central-1", "us-west-2"),
-    "cohere.rerank-v3-5:0": ("ap-northeast-1", "ca-central-1", "eu-central-1", "us-east-1", "us-west-2"),
-}
-
-# Largest maxTokens (output tokens per request) each generation model accepts, from the Bedrock model cards,
-# checked 2026-12-01. Keys are foundation-model ids (an inference profile's geography prefix is stripped).
-# A model not listed here is accepted as configured: maxTokens is then only held to 1..8192 and Bedrock
-# itself rejects a larger value on the first request (ValidationException, answered as a 503).
-GENERATION_MAX_OUTPUT_TOKENS: dict[str, int] = {
-    "amazon.nova-micro-v1:0": 5_000,
-    "amazon.nova-lite-v1:0": 5_000,
-    "amazon.nova-pro-v1:0": 5_000,
-    "anthropic.claude-3-haiku-20240307-v1:0": 4_096,
-    "anthropic.claude-3-5-haiku-20241022-v1:0": 8_192,
-    "anthropic.claude-3-5-sonnet-20240620-v1:0": 8_192,
-    "anthropic.claude-3-5-sonnet-20241022-v2:0": 8_192,
-}
-
-# PII types a Bedrock guardrail detects (CloudFormation AWS::Bedrock::Guardrail PiiEntityConfig.Type).
-PII_ENTITY_TYPES = (
-    "ADDRESS",
-    "AGE",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "CA_HEALTH_NUMBER",
-    "CA_SOCIAL_INSURANCE_NUMBER",
-    "CREDIT_DEBIT_CARD_CVV",
-    "CREDIT_DEBIT_CARD_EXPIRY",
-    "CREDIT_DEBIT_CARD_NUMBER",
-    "DRIVER_ID",
-    "EMAIL",
-    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    "IP_ADDRESS",
-    "LICENSE_PLATE",
-    "MAC_ADDRESS",
-    "NAME",
-    "PASSWORD",
-    "PHONE",
-    "PIN",
-    "SWIFT_CODE",
-    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
-    "UK_NATIONAL_INSURANCE_NUMBER",
-    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
-    "URL",
-    "USERNAME",
-    "US_BANK_ACCOUNT_NUMBER",
-    "US_BANK_ROUTING_NUMBER",
-    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
-    "US_PASSPORT_NUMBER",
-    "US_SOCIAL_SECURITY_NUMBER",
-    "VEHICLE_IDENTIFICATION_NUMBER",
-)
 
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
 """SSM public parameter with the ARN of AWS's Powertools layer (read by the stacks and by ladder doctor)."""
@@ -136,11 +78,7 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 
-# SageMaker training instance families with an NVIDIA GPU.
-GPU_INSTANCE_PATTERN = re.compile(r"^ml\.(g4dn|g5|g6|g6e|p3|p3dn|p4d|p4de|p5|p5e|p5en)\.[0-9]*x?large$")
-# Families whose GPU the training image cannot drive: the Hugging Face image is built for CUDA 13, which
-# dropped Volta (V100, compute capability 7.0); T4 (g4dn, 7.5) and newer remain supported.
-CUDA13_UNSUPPORTED_FAMILIES = {"p3": "V100", "p3dn": "V100"}
+GPU_INSTANCE_PATTERN = re.compile(rf"^ml\.({'|'.join(GPU_FAMILIES)})\.[0-9]*x?large$")
 CUDA13_ALTERNATIVES = ("ml.g5.2xlarge", "ml.g6.xlarge", "ml.g6e.xlarge", "ml.p4d.24xlarge")
 # Hub organisations whose models are gated (a licence to accept, then a token to download): the job gets no
 # Hub token, so their weights must be staged in S3.
@@ -206,7 +144,7 @@ class LadderConfig:
 
     # --- rag api
     generation_model_id: str
-    """Model id or cross-region inference profile id (``us.``/``eu.``/``apac.`` prefix) used by Converse."""
+    """Model id or cross-region inference profile id (``us.``, ``eu.``, ``global.``...) used by Converse."""
     max_question_chars: int
     max_tokens: int
     temperature: float
@@ -235,11 +173,12 @@ class LadderConfig:
     log_content: bool
     """Debug only: log question and answer text from the RAG function (off: never logged)."""
     evaluation_judge_model_ids: tuple[str, ...]
-    """Models the evaluation role may invoke as LLM judge (``ladder eval run --judge``); ids or profiles."""
+    """Models the evaluation role may invoke as LLM judge (``ladder eval run --judge``): model ids, or
+    ``us.``/``eu.``/``apac.`` inference profiles (the role names their regions)."""
 
     # --- fine-tune
     fine_tune_instance_type: str
-    """SageMaker GPU training instance (one of ``stacks.fine_tune.instances.INSTANCES``)."""
+    """SageMaker GPU training instance (one of ``ladder_core.catalog.training.INSTANCES``)."""
     fine_tune_instance_count: int
     """Training instances of the job; with several GPUs in total the job runs one process per GPU."""
     fine_tune_strategy: str
@@ -299,15 +238,13 @@ class LadderConfig:
 
     @property
     def inference_profile_geo(self) -> str | None:
-        geo = self.generation_model_id.split(".", 1)[0]
-        return geo if geo in INFERENCE_PROFILE_REGIONS else None
+        """The geography of ``generation_model_id`` when it is a cross-region inference profile, else None."""
+        return inference_profile_geo(self.generation_model_id)
 
     @property
     def foundation_generation_model_id(self) -> str:
         """The foundation model behind ``generation_model_id`` (strips an inference profile prefix)."""
-        if self.inference_profile_geo:
-            return self.generation_model_id.split(".", 1)[1]
-        return self.generation_model_id
+        return foundation_model_id(self.generation_model_id)
 
 
 def short_hash(inputs: Mapping[str, Any], length: int = 8) -> str:
@@ -422,11 +359,11 @@ def _model_ids(value: Any) -> tuple[str, ...]:
 
 def _pii_entities(value: Any) -> tuple[str, ...]:
     items = _list_items(value)
-    unknown = [v for v in items if v not in PII_ENTITY_TYPES]
+    unknown = [v for v in items if v not in GUARDRAIL_PII_ENTITY_TYPES]
     if unknown:
         raise ValueError(
             f"unknown PII type(s) {', '.join(unknown)}; expected a comma-separated list of: "
-            + ", ".join(PII_ENTITY_TYPES)
+            + ", ".join(GUARDRAIL_PII_ENTITY_TYPES)
         )
     return tuple(dict.fromkeys(items))
 
@@ -641,12 +578,21 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
             f"-c fineTuneMaxWaitHours={values['fine_tune_max_wait_hours']} is invalid: with spot training it "
             f"must be at least fineTuneMaxRuntimeHours ({values['fine_tune_max_runtime_hours']})"
         )
-    geo = values["generation_model_id"].split(".", 1)[0]
-    if geo in INFERENCE_PROFILE_REGIONS and values["region"] not in INFERENCE_PROFILE_REGIONS[geo]:
+    geo = inference_profile_geo(values["generation_model_id"])
+    profile_regions = INFERENCE_PROFILE_REGIONS.get(geo or "")
+    if profile_regions and values["region"] not in profile_regions:
         problems.append(
             f"-c generationModelId={values['generation_model_id']} is invalid in region {values['region']}: "
-            f"a '{geo}.' inference profile is called from one of {', '.join(INFERENCE_PROFILE_REGIONS[geo])}"
+            f"a '{geo}.' inference profile is called from one of {', '.join(profile_regions)}"
         )
+    for judge in values["evaluation_judge_model_ids"]:
+        judge_geo = inference_profile_geo(judge)
+        if judge_geo is not None and judge_geo not in INFERENCE_PROFILE_REGIONS:
+            problems.append(
+                f"-c evaluationJudgeModelIds: {judge} is a '{judge_geo}.' inference profile, whose "
+                "destination regions the evaluation role cannot name; use a "
+                f"{', '.join(f'{g}.' for g in INFERENCE_PROFILE_REGIONS)} profile or a model id"
+            )
     rerank = values["rerank_model_id"]
     if rerank and values["region"] not in RERANK_MODEL_REGIONS[rerank]:
         problems.append(
@@ -660,8 +606,8 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
             )
         )
     model = values["generation_model_id"]
-    foundation = model.split(".", 1)[1] if geo in INFERENCE_PROFILE_REGIONS else model
-    output_limit = GENERATION_MAX_OUTPUT_TOKENS.get(foundation)
+    facts = bedrock_model(model)
+    output_limit = facts.max_output_tokens if facts else None
     if output_limit is not None and values["max_tokens"] > output_limit:
         problems.append(
             f"-c maxTokens={values['max_tokens']} is invalid for {model}: the model writes at most "
@@ -681,18 +627,12 @@ def _cross_check(values: dict[str, Any], problems: list[str]) -> None:
         )
 
 
-NO_CONVERSE_BASE_MODELS = re.compile(r"qwen2\.5|qwen2-vl|gpt-oss", re.IGNORECASE)
-"""Base models whose Custom Model Import has no Converse API (Bedrock user guide, "Invoke your imported
-model": "Converse API is not supported for Qwen2.5, Qwen2-VL, Qwen2.5-VL, and GPT-OSS models"), matched in
-the Hugging Face id."""
-
-
 def _check_fine_tune(values: dict[str, Any], problems: list[str]) -> None:
     base_model = values["fine_tune_base_model_id"]
     if (
         values["fine_tune"]
         and values["fine_tuned_model_api"] == "converse"
-        and NO_CONVERSE_BASE_MODELS.search(base_model)
+        and CMI_NO_CONVERSE_BASE_MODELS.search(base_model)
     ):
         problems.append(
             f"-c fineTunedModelApi=converse is invalid with -c fineTuneBaseModelId={base_model}: Bedrock "

@@ -10,7 +10,7 @@ Amazon, DeepSeek, Mistral AI, Meta, Qwen and OpenAI are not sold through AWS Mar
 
 from __future__ import annotations
 
-from stacks.config import INFERENCE_PROFILE_REGIONS
+from ladder_core.catalog.bedrock import foundation_model_id
 
 MARKETPLACE_PROVIDERS = ("anthropic", "cohere", "ai21", "stability", "writer", "twelvelabs")
 """Model-id prefixes of the providers whose Bedrock models are AWS Marketplace products."""
@@ -34,12 +34,6 @@ MARKETPLACE_PRODUCT_IDS: dict[str, str] = {
 """Foundation-model id -> AWS Marketplace product id, from Bedrock's "Use product ID condition keys to
 control access" (checked 2026-12-03; the page names models, the ids here are the Bedrock model ids of those
 names)."""
-
-
-def foundation_model_id(model_id: str) -> str:
-    """The foundation model behind ``model_id`` (a cross-region inference profile loses its geo prefix)."""
-    geo, _, rest = model_id.partition(".")
-    return rest if geo in INFERENCE_PROFILE_REGIONS and rest else model_id
 
 
 def is_marketplace_model(model_id: str) -> bool:

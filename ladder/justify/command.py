@@ -16,7 +16,7 @@ from .. import data, hints
 from ..errors import LadderError
 from ..evaluation.summary import describe_causes
 from .bootstrap import CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
-from .economics import CLEARLY_CHEAPER
+from .economics import CLEARLY_CHEAPER, FineTuneEconomics
 from .rules import DEFAULT_VALID_DAYS, MAX_CORRECTNESS_DROP, Decision, Inputs, Targets, decide
 from .runs import EvalRun, UnusableRunError, read_run
 
@@ -34,6 +34,7 @@ class JustifyOptions:
     valid_days: int = DEFAULT_VALID_DAYS
     resamples: int = DEFAULT_RESAMPLES
     seed: int = DEFAULT_SEED
+    economics: FineTuneEconomics = field(default_factory=FineTuneEconomics)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def run_justify(options: JustifyOptions, *, now: datetime) -> JustifyResult:
             valid_days=options.valid_days,
             resamples=options.resamples,
             seed=options.seed,
+            economics=options.economics,
         )
     )
     document = build_verdict(options, run, decision, report, now=now)

@@ -7,16 +7,20 @@ per month while imported. A training run is a one-off cost, spread over the verd
 the decision (and the model) is re-measured when the verdict expires.
 
 Every number here is an assumption, dated, with its source; the verdict repeats them in its reasons. The
-Custom Model Import price itself comes from the one price table, ``ladder/pricing/models.py``, which
-``ladder eval`` prices imported-model answers with too.
+prices come from the catalog (``ladder_core.catalog``): Custom Model Import's (which ``ladder eval`` prices
+imported-model answers with too) and the training instance's, for the run the configuration describes
+(``fineTuneInstanceType`` x ``fineTuneInstanceCount`` x ``fineTuneMaxRuntimeHours``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from ..pricing.models import CUSTOM_MODEL_IMPORT
+from ladder_core.catalog import training
+from ladder_core.catalog.bedrock import CUSTOM_MODEL_IMPORT, CUSTOM_MODEL_IMPORT_STORAGE
 
 DAYS_PER_MONTH = 30
 MINUTES_PER_DAY = 24 * 60
@@ -35,16 +39,52 @@ class FineTuneEconomics:
     cmus_per_copy: int = CUSTOM_MODEL_IMPORT.cmus_per_copy
     """CMUs per model copy for a Llama 3.1 8B-class model (Bedrock sets it at import; GetImportedModel's
     ``customModelUnits.customModelUnitsPerModelCopy`` gives the real value). Smaller models need fewer."""
-    storage_per_cmu_month_usd: float = 1.95
-    """Imported-model storage per CMU per month (same source and date as the CMU price)."""
+    storage_per_cmu_month_usd: float = CUSTOM_MODEL_IMPORT_STORAGE.usd
+    """Imported-model storage per CMU per month, us-east-1: the catalog's entry."""
     queries_per_copy_minute: float = 30.0
     """Queries one model copy serves per minute (assumed: ~2 s per answer, one request at a time per
     copy, half a copy's minute busy) - the throughput a load test of the imported model should confirm."""
-    training_run_usd: float = 6.06
-    """One training run: 4 hours (the default fineTuneMaxRuntimeHours) of ml.g5.2xlarge on demand at
-    $1.515/h (SageMaker training, us-east-1, pricing page as quoted 2026-12-01), spot savings ignored."""
+    training_run_usd: float | None = None
+    """One training run's on-demand cost, spot savings ignored; None when it is unknown (no configured run,
+    or no catalogued price for its instance): the scale case then says so and claims no saving."""
+    training_run: str = "no training run configured (no fineTune* settings: no cdk.json here)"
+    """What ``training_run_usd`` is the cost of, as the verdict's assumptions say it."""
+
+    @classmethod
+    def configured(cls, context: Mapping[str, Any]) -> FineTuneEconomics:
+        """The assumptions with the training run of the configuration's ``fineTuneInstanceType``,
+        ``fineTuneInstanceCount`` and ``fineTuneMaxRuntimeHours`` (cdk.json with -c overrides), priced on
+        demand from the catalog for the full runtime cap (the most one run may bill)."""
+        instance_type = context.get("fineTuneInstanceType")
+        try:
+            count = int(context.get("fineTuneInstanceCount", 1))
+            hours = int(context["fineTuneMaxRuntimeHours"])
+        except (KeyError, TypeError, ValueError):
+            return cls()
+        if not isinstance(instance_type, str) or not instance_type:
+            return cls()
+        run = f"{count} x {instance_type} for {hours} h, the fineTuneMaxRuntimeHours cap, on demand"
+        if instance_type not in training.INSTANCES:
+            return cls(training_run=f"{run}; {instance_type} is not a catalogued training instance")
+        cost = training.run_cost_usd(instance_type, count, hours)
+        if cost is None:
+            return cls(training_run=f"{run}; the catalog has no price for {instance_type}")
+        rate = training.instance(instance_type).usd_per_hour
+        return cls(
+            training_run_usd=cost,
+            training_run=(
+                f"{run} at ${rate}/h; SageMaker training, us-east-1, as of {training.PRICES_AS_OF}: "
+                f"{training.PRICES_SOURCE}"
+            ),
+        )
 
     def describe(self) -> list[str]:
+        training_cost = (
+            f"one training run costs ${self.training_run_usd:.2f}, spread over the verdict's lifetime: "
+            f"{self.training_run}."
+            if self.training_run_usd is not None
+            else f"the cost of a training run is unknown, so no saving is claimed: {self.training_run}."
+        )
         return [
             f"Assumption: Custom Model Import bills ${self.cmu_price_per_minute_usd}/CMU/minute in "
             f"{BILLING_WINDOW_MINUTES}-minute windows while a copy is active (us-east-1, price as of "
@@ -53,8 +93,7 @@ class FineTuneEconomics:
             f"${self.storage_per_cmu_month_usd}/CMU/month storage.",
             f"Assumption: one model copy serves {self.queries_per_copy_minute:g} queries per minute; queries "
             "arrive evenly over 24 hours.",
-            f"Assumption: one training run costs ${self.training_run_usd:.2f} (4 h of ml.g5.2xlarge on "
-            "demand), spread over the verdict's lifetime.",
+            f"Assumption: {training_cost}",
             "Assumption: retrieval (embedding the question, the knowledge base) costs the same with either "
             "model and is left out of both sides.",
         ]
@@ -71,11 +110,13 @@ class ScaleCase:
     active_minutes_per_day: float
     serving_monthly_usd: float
     storage_monthly_usd: float
-    training_monthly_usd: float
+    training_monthly_usd: float | None
+    """None when a training run's cost is unknown."""
 
     @property
     def fine_tuned_monthly_usd(self) -> float:
-        return self.serving_monthly_usd + self.storage_monthly_usd + self.training_monthly_usd
+        """Serving, storage and training; without a known training cost, a lower bound."""
+        return self.serving_monthly_usd + self.storage_monthly_usd + (self.training_monthly_usd or 0.0)
 
     @property
     def saving(self) -> float:
@@ -86,16 +127,21 @@ class ScaleCase:
 
     @property
     def clearly_cheaper(self) -> bool:
-        return self.saving >= CLEARLY_CHEAPER
+        """At least :data:`CLEARLY_CHEAPER` saved, counting a training run whose cost is known."""
+        return self.training_monthly_usd is not None and self.saving >= CLEARLY_CHEAPER
 
     def describe(self) -> str:
+        known = self.training_monthly_usd is not None
+        training_text = f"${self.training_monthly_usd:,.2f}" if known else "unknown, left out"
         return (
             f"at {self.queries_per_day:,} queries/day the {self.arm} arm costs "
             f"${self.arm_monthly_usd:,.2f}/month; "
-            f"a fine-tuned small model ${self.fine_tuned_monthly_usd:,.2f}/month ({self.copies} copy x "
-            f"{self.active_minutes_per_day:,.0f} active min/day = ${self.serving_monthly_usd:,.2f}, storage "
-            f"${self.storage_monthly_usd:,.2f}, training ${self.training_monthly_usd:,.2f}): "
-            f"{_saving_text(self.saving)} (clearly cheaper needs >= {CLEARLY_CHEAPER:.0%})"
+            f"a fine-tuned small model {'' if known else 'at least '}"
+            f"${self.fine_tuned_monthly_usd:,.2f}/month "
+            f"({self.copies} copy x {self.active_minutes_per_day:,.0f} active min/day = "
+            f"${self.serving_monthly_usd:,.2f}, storage ${self.storage_monthly_usd:,.2f}, training "
+            f"{training_text}): {_saving_text(self.saving)} (clearly cheaper needs >= {CLEARLY_CHEAPER:.0%}"
+            f"{'' if known else ' and a known training cost'})"
         )
 
 
@@ -131,7 +177,9 @@ def scale_case(
         active_minutes_per_day=active_minutes,
         serving_monthly_usd=serving,
         storage_monthly_usd=storage,
-        training_monthly_usd=economics.training_run_usd / months,
+        training_monthly_usd=(
+            None if economics.training_run_usd is None else economics.training_run_usd / months
+        ),
     )
 
 

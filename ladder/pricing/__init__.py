@@ -1,1 +1,1 @@
-"""Dated price tables: per-request model prices (``models``) and the idle monthly floor (``idle``)."""
+"""The prices an evaluation run uses: the catalog's (``ladder_core.catalog``) with a user file on top."""

@@ -1,11 +1,6 @@
-"""Per-request Bedrock prices: model id -> USD per 1,000 input / output tokens, plus the embedding,
-guardrail and Custom Model Import prices that a query also pays. ``ladder eval`` turns a response's
-token usage into ``costUsd`` with :func:`query_cost`.
-
-List prices in USD for on-demand use in us-east-1 (N. Virginia); cross-region inference profiles
-(``us.``/``eu.``/``apac.``) are billed at the source region's price of the model they route to, so the
-profile prefix is stripped before lookup. Every entry carries the date it was taken and its source page.
-A user JSON file overrides or extends the table (``ladder eval run --prices FILE``)::
+"""The prices one evaluation run uses: the catalog's Bedrock prices (``ladder_core.catalog.bedrock``), with a
+user JSON file's entries on top (``ladder eval run --prices FILE``). ``ladder eval`` turns a response's
+token usage into ``costUsd`` with :meth:`PriceTable.query_cost`. The file overrides or extends the table::
 
     {"models": {"amazon.nova-lite-v1:0": {"inputPer1k": 0.00006, "outputPer1k": 0.00024,
                                           "asOf": "2026-12-01", "source": "https://..."}},
@@ -19,89 +14,26 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ladder_core.catalog import bedrock
+from ladder_core.catalog.bedrock import (
+    CUSTOM_MODEL_IMPORT,
+    IMPORTED_MODEL_PREFIX,
+    CustomModelImportPrice,
+    ModelPrice,
+    foundation_model_id,
+)
+
 from ..errors import SetupError
 
-BEDROCK_PRICING_URL = "https://aws.amazon.com/bedrock/pricing/"
-CMI_COST_URL = "https://docs.aws.amazon.com/bedrock/latest/userguide/import-model-calculate-cost.html"
-AS_OF = "2026-12-01"
-_GEO_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "global.")
-IMPORTED_MODEL_PREFIX = "imported-model/"
-MS_PER_MINUTE = 60_000
 
-
-@dataclass(frozen=True)
-class ModelPrice:
-    """USD per 1,000 input and output tokens of one model, on ``as_of`` from ``source``."""
-
-    input_per_1k: float
-    output_per_1k: float
-    as_of: str = AS_OF
-    source: str = BEDROCK_PRICING_URL
-
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        return input_tokens / 1000 * self.input_per_1k + output_tokens / 1000 * self.output_per_1k
-
-
-@dataclass(frozen=True)
-class UnitPrice:
-    """A price per unit that is not a generation token (embedding tokens, guardrail text units)."""
-
-    usd: float
-    unit: str
-    as_of: str = AS_OF
-    source: str = BEDROCK_PRICING_URL
-
-
-@dataclass(frozen=True)
-class CustomModelImportPrice:
-    """Custom Model Import bills running model copies per Custom Model Unit (CMU) per minute, in 5-minute
-    windows. ``cmus_per_copy`` depends on the imported model (``GetImportedModel`` ->
-    ``customModelUnitsPerModelCopy``); the default suits an 8B-parameter Llama."""
-
-    usd_per_cmu_minute: float
-    cmus_per_copy: int
-    as_of: str = AS_OF
-    source: str = BEDROCK_PRICING_URL
-
-    def cost(self, latency_ms: float) -> float:
-        """The copy's price for the time one request held it: a lower bound (billing uses 5-min windows)."""
-        return self.usd_per_cmu_minute * self.cmus_per_copy * latency_ms / MS_PER_MINUTE
-
-
-MODELS: dict[str, ModelPrice] = {
-    "amazon.nova-micro-v1:0": ModelPrice(0.000035, 0.00014),
-    "amazon.nova-lite-v1:0": ModelPrice(0.00006, 0.00024),
-    "amazon.nova-pro-v1:0": ModelPrice(0.0008, 0.0032),
-    "anthropic.claude-3-haiku-20240307-v1:0": ModelPrice(0.00025, 0.00125),
-    "anthropic.claude-3-5-haiku-20241022-v1:0": ModelPrice(0.0008, 0.004),
-    "anthropic.claude-3-5-sonnet-20241022-v2:0": ModelPrice(0.003, 0.015),
-    "anthropic.claude-3-7-sonnet-20250219-v1:0": ModelPrice(0.003, 0.015),
-    "meta.llama3-1-8b-instruct-v1:0": ModelPrice(0.00022, 0.00022),
-    "meta.llama3-1-70b-instruct-v1:0": ModelPrice(0.00072, 0.00072),
-    "mistral.mistral-large-2402-v1:0": ModelPrice(0.004, 0.012),
-}
-"""Generation models by foundation-model id (profile prefix stripped)."""
-
-EMBEDDINGS: dict[str, UnitPrice] = {
-    "amazon.titan-embed-text-v2:0": UnitPrice(0.00002, "1,000 input tokens"),
-    "cohere.embed-english-v3": UnitPrice(0.0001, "1,000 input tokens"),
-    "cohere.embed-multilingual-v3": UnitPrice(0.0001, "1,000 input tokens"),
-}
-
-GUARDRAIL_TEXT_UNITS: dict[str, UnitPrice] = {
-    "contentFilters": UnitPrice(0.15, "1,000 text units"),
-    "deniedTopics": UnitPrice(0.15, "1,000 text units"),
-    "sensitiveInformationFilters": UnitPrice(0.10, "1,000 text units"),
-    "contextualGroundingCheck": UnitPrice(0.10, "1,000 text units"),
-}
-"""A text unit is up to 1,000 characters; word filters and regex PII filters are free."""
-
-CUSTOM_MODEL_IMPORT = CustomModelImportPrice(usd_per_cmu_minute=0.0785, cmus_per_copy=2)
+def catalog_prices() -> dict[str, ModelPrice]:
+    """The catalog's token prices by foundation-model id (models without a catalogued price left out)."""
+    return {model_id: m.price for model_id, m in bedrock.MODELS.items() if m.price is not None}
 
 
 @dataclass(frozen=True)
 class PriceTable:
-    """The prices in effect for one run: the defaults above, with a user file's entries on top."""
+    """The prices in effect for one run: the catalog's, with a user file's entries on top."""
 
     models: dict[str, ModelPrice]
     custom_model_import: CustomModelImportPrice
@@ -130,17 +62,9 @@ class PriceTable:
         return price.cost(input_tokens, output_tokens)
 
 
-def foundation_model_id(model_id: str) -> str:
-    """``us.amazon.nova-lite-v1:0`` -> ``amazon.nova-lite-v1:0``; other ids unchanged."""
-    for prefix in _GEO_PREFIXES:
-        if model_id.startswith(prefix):
-            return model_id[len(prefix) :]
-    return model_id
-
-
 def load_prices(path: Path | None = None) -> PriceTable:
     """The default table, overridden by the JSON file at ``path``; SetupError naming what is wrong in it."""
-    table = PriceTable(models=dict(MODELS), custom_model_import=CUSTOM_MODEL_IMPORT)
+    table = PriceTable(models=catalog_prices(), custom_model_import=CUSTOM_MODEL_IMPORT)
     if path is None:
         return table
     try:

@@ -1,5 +1,5 @@
 """The idle monthly floor, computed from the templates with the dated price table in
-``ladder.pricing.idle``, and the per-query cost of the latest evaluation run when there is one."""
+``ladder_core.catalog.idle``, and the per-query cost of the latest evaluation run when there is one."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ladder.pricing import idle
 from ladder.review.model import Assembly
+from ladder_core.catalog import idle
 
 
 def _line(

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ladder_core.catalog.training import PRICES_AS_OF, PRICES_SOURCE, instance, run_cost_usd
 from stacks.config import LadderConfig
-from stacks.fine_tune.instances import PRICES_AS_OF, PRICES_SOURCE, instance
 
 RUN_METADATA_KEY = "Ladder::TrainingRun"
 OVER_BUDGET_WARNING = "ladder:training-run-over-budget"
@@ -47,9 +47,8 @@ class TrainingRun:
     @property
     def max_cost_usd(self) -> float | None:
         """On-demand price x instances x the runtime cap; None when the catalogue has no price."""
-        if self.usd_per_hour is None:
-            return None
-        return round(self.usd_per_hour * self.instance_count * self.max_runtime_hours, 2)
+        cost = run_cost_usd(self.instance_type, self.instance_count, self.max_runtime_hours)
+        return None if cost is None else round(cost, 2)
 
     def to_metadata(self) -> dict[str, Any]:
         """Template metadata; amounts are decimal strings (CloudFormation metadata holds no floats), ''

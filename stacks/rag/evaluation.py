@@ -8,7 +8,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.config import INFERENCE_PROFILE_REGIONS, LadderConfig
+from ladder_core.catalog.bedrock import INFERENCE_PROFILE_REGIONS, foundation_model_id, inference_profile_geo
+from stacks.config import LadderConfig
 from stacks.constructs.bedrock_principal import bedrock_service_principal
 from stacks.constructs.buckets import access_logs_bucket, data_bucket
 from stacks.knowledge.knowledge_base import foundation_model_arn
@@ -23,13 +24,15 @@ EVALUATION_RUN_DAYS = 90
 
 def judge_model_resources(model_id: str) -> list[str]:
     """InvokeModel resources of one judge: the model, or an inference profile and the models it routes to."""
-    geo, _, rest = model_id.partition(".")
-    if geo not in INFERENCE_PROFILE_REGIONS:
+    geo = inference_profile_geo(model_id)
+    if geo is None:
         return [foundation_model_arn(model_id)]
     profile = (
         f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:inference-profile/{model_id}"
     )
-    return [profile, *(foundation_model_arn(rest, region) for region in INFERENCE_PROFILE_REGIONS[geo])]
+    # The config refuses a judge profile whose geography has no catalogued regions.
+    regions = INFERENCE_PROFILE_REGIONS[geo]
+    return [profile, *(foundation_model_arn(foundation_model_id(model_id), region) for region in regions)]
 
 
 class Evaluation(Construct):

@@ -13,7 +13,7 @@ import pytest
 
 from ladder import cli
 from ladder import finetune_plan as fp
-from stacks.fine_tune.instances import INSTANCES
+from ladder_core.catalog.training import INSTANCES
 
 README = Path(__file__).parents[2] / "README.md"
 TABLE_BLOCK = re.compile(

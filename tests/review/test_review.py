@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ladder.pricing import idle
 from ladder.review import diff, main, unexplained
+from ladder_core.catalog import idle
 from tests.stacks.conftest import COMBINATIONS
 from tests.stacks.test_rag_api_stack import rag_function
 from tests.support.synth import only

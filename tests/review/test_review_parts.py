@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ladder.errors import EXIT_SETUP, SetupError
-from ladder.pricing import idle
 from ladder.review import cost, findings, inventory, main, model, render
+from ladder_core.catalog import idle
 
 
 def _assembly(tmp_path: Path, templates: dict[str, dict]) -> model.Assembly:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
+from ladder_core.catalog import bedrock
 from lambdas.rag import constants as rag_constants
-from stacks.config import GENERATION_MAX_OUTPUT_TOKENS, INFERENCE_PROFILE_REGIONS
 from tests.stacks.conftest import COMBINATIONS
 from tests.support.synth import Synthesized, comes_before, references, resources
 
@@ -320,10 +320,10 @@ def test_generation_and_grounding_stay_within_the_model_and_the_guardrail_limits
         if f["Properties"].get("Handler") == "rag.handler.handler"
     ]
     env = function["Properties"]["Environment"]["Variables"]
-    geo, _, rest = env["MODEL_ID"].partition(".")
-    foundation = rest if geo in INFERENCE_PROFILE_REGIONS else env["MODEL_ID"]
-    assert foundation in GENERATION_MAX_OUTPUT_TOKENS, f"no known output limit for {foundation}"
-    assert int(env["MAX_TOKENS"]) <= GENERATION_MAX_OUTPUT_TOKENS[foundation]
+    model = bedrock.model(env["MODEL_ID"])
+    limit = model.max_output_tokens if model else None
+    assert limit is not None, f"no known output limit for {env['MODEL_ID']}"
+    assert int(env["MAX_TOKENS"]) <= limit
     applied = {
         part: getattr(rag_constants, f"GROUNDING_{part}_MAX_CHARS")
         for part in GROUNDING_LIMITS_CHARS

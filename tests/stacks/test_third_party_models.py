@@ -22,12 +22,9 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Annotations, Match, Template
 
+from ladder_core.catalog.bedrock import foundation_model_id
 from lambdas.rag.settings import load_settings
-from stacks.marketplace_products import (
-    foundation_model_id,
-    is_marketplace_model,
-    marketplace_product_id,
-)
+from stacks.marketplace_products import is_marketplace_model, marketplace_product_id
 from stacks.rag.marketplace import grant_marketplace_subscription
 from tests.support.synth import Synthesized, references, resources
 

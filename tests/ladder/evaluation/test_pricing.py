@@ -8,23 +8,25 @@ from pathlib import Path
 import pytest
 
 from ladder.errors import SetupError
-from ladder.pricing import models
-from ladder.pricing.models import foundation_model_id, load_prices
+from ladder.pricing.models import catalog_prices, load_prices
+from ladder_core.catalog import bedrock
+from ladder_core.catalog.bedrock import foundation_model_id
 
 
 def test_every_entry_is_dated_and_names_its_source() -> None:
     for price in [
-        *models.MODELS.values(),
-        *models.EMBEDDINGS.values(),
-        *models.GUARDRAIL_TEXT_UNITS.values(),
+        *catalog_prices().values(),
+        *bedrock.EMBEDDING_PRICES.values(),
+        *bedrock.GUARDRAIL_TEXT_UNITS.values(),
+        bedrock.CUSTOM_MODEL_IMPORT_STORAGE,
     ]:
         assert price.as_of and price.source.startswith("https://")
-    assert models.CUSTOM_MODEL_IMPORT.as_of and models.CUSTOM_MODEL_IMPORT.source.startswith("https://")
+    assert bedrock.CUSTOM_MODEL_IMPORT.as_of and bedrock.CUSTOM_MODEL_IMPORT.source.startswith("https://")
 
 
 def test_token_cost_uses_the_price_per_thousand_tokens() -> None:
     table = load_prices()
-    lite = models.MODELS["amazon.nova-lite-v1:0"]
+    lite = catalog_prices()["amazon.nova-lite-v1:0"]
     expected = 1200 / 1000 * lite.input_per_1k + 300 / 1000 * lite.output_per_1k
     assert table.query_cost("amazon.nova-lite-v1:0", 1200, 300, 900) == pytest.approx(expected)
     # A cross-region inference profile is billed at its foundation model's price.
@@ -43,7 +45,7 @@ def test_unknown_models_and_missing_usage_cost_nothing_rather_than_a_guess() -> 
 
 
 def test_an_imported_model_is_priced_by_the_copy_time_the_request_held() -> None:
-    cmi = models.CUSTOM_MODEL_IMPORT
+    cmi = bedrock.CUSTOM_MODEL_IMPORT
     cost = load_prices().query_cost("imported-model/abc123def456", 100, 10, 30_000)
     assert cost == pytest.approx(cmi.usd_per_cmu_minute * cmi.cmus_per_copy * 0.5)
 
@@ -67,7 +69,7 @@ def test_a_user_file_overrides_and_extends_the_table(tmp_path: Path) -> None:
     assert table.query_cost("acme.model-v1:0", 2000, 0, 0) == pytest.approx(1.0)
     assert table.models["amazon.nova-lite-v1:0"].as_of == "2027-01-01"
     assert table.query_cost("imported-model/x", 0, 0, 60_000) == pytest.approx(0.1)
-    assert models.MODELS["amazon.nova-lite-v1:0"].input_per_1k != 1.0  # the defaults are untouched
+    assert catalog_prices()["amazon.nova-lite-v1:0"].input_per_1k != 1.0  # the defaults are untouched
 
 
 @pytest.mark.parametrize(

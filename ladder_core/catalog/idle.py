@@ -1,5 +1,6 @@
 """What a deployed Ladder costs per month while nobody uses it: the fixed prices of the resource types it
-creates, dated, for one region. ``ladder.review.cost`` multiplies these by what the templates declare.
+creates, dated, for one region. ``ladder review``'s cost section multiplies these by what the templates
+declare.
 
 Prices are AWS list prices in USD for us-east-1 (N. Virginia), checked on ``PRICES_AS_OF``; other regions
 differ by a few percent. Free tiers are ignored on purpose: a reviewer signs for the account that already

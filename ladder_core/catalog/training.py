@@ -1,7 +1,8 @@
 """SageMaker GPU training instances the fine-tune stack accepts: GPUs, memory, speed and price.
 
-Standard library only: ``stacks.config`` validates ``fineTuneInstanceType`` / ``fineTuneInstanceCount`` /
-``fineTuneStrategy`` against this catalogue, and ``ladder finetune plan`` sizes runs with it.
+``stacks.config`` validates ``fineTuneInstanceType`` / ``fineTuneInstanceCount`` / ``fineTuneStrategy``
+against this catalogue, synth prices a run's cap with it, ``ladder finetune plan`` sizes runs with it and
+``ladder justify`` prices the configured training run with it.
 
 Hardware figures are AWS's instance specifications, except each GPU's memory, which is what the driver
 reports (``nvidia-smi``). ``peak_tflops`` is the dense (no sparsity) tensor-core peak at the precision
@@ -161,6 +162,14 @@ INSTANCES: dict[str, TrainingInstance] = {
 """Every instance type ``fineTuneInstanceType`` accepts, by name."""
 
 
+CUDA13_UNSUPPORTED_FAMILIES: dict[str, str] = {"p3": "V100", "p3dn": "V100"}
+"""SageMaker GPU training families left out of :data:`INSTANCES`, with their GPU: the Hugging Face training
+image is built for CUDA 13, which dropped Volta (V100, compute capability 7.0); the config names them to say
+why they are refused."""
+GPU_FAMILIES = (*dict.fromkeys(name.split(".")[1] for name in INSTANCES), *CUDA13_UNSUPPORTED_FAMILIES)
+"""Every SageMaker training instance family with an NVIDIA GPU that Ladder knows of."""
+
+
 def instance(name: str) -> TrainingInstance:
     """The catalogued instance ``name``; KeyError names the known ones."""
     try:
@@ -168,6 +177,13 @@ def instance(name: str) -> TrainingInstance:
     except KeyError:
         known = ", ".join(INSTANCES)
         raise KeyError(f"{name} is not a catalogued GPU training instance; known: {known}") from None
+
+
+def run_cost_usd(name: str, count: int, hours: float) -> float | None:
+    """On-demand price of ``count`` instances ``name`` for ``hours``; None when the catalogue has no price
+    (KeyError naming the known instances when ``name`` is not catalogued)."""
+    price = instance(name).usd_per_hour
+    return None if price is None else price * count * hours
 
 
 def min_gpus(strategy: str) -> int:
