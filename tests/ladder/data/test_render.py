@@ -21,9 +21,9 @@ from ladder import cli
 from lambdas.rag.prompts import Passage, load_templates
 from training_jobs import dataprep
 
-from .conftest import REGION, Stacks
+from ..conftest import REGION, Stacks
 
-EVENTS = Path(__file__).resolve().parents[1] / "events" / "rag"
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "rag"
 FUNCTION = "LadderRagApi-RagFunction-abc123"
 RERANKER = f"arn:aws:bedrock:{REGION}::foundation-model/amazon.rerank-v1:0"
 FUNCTION_ENV = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import conversation, write_jsonl
+from ..conftest import conversation, write_jsonl
 
 WRONG_ORDER = json.dumps(
     {"messages": [{"role": "assistant", "content": "Hi"}, {"role": "user", "content": "Hello"}]}
