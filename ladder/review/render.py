@@ -71,212 +71,21 @@ def _statement_cells(statement: dict[str, Any]) -> list[str]:
 
 
 def blocks(review: dict[str, Any]) -> list[Block]:
-    """The whole report, in reading order."""
+    """The whole report, in reading order: one step per section of the page."""
     out: list[Block] = [Heading("Ladder review", 1), Bullets(list(review["summary"]))]
     if review.get("diff"):
         out += _diff_blocks(review["diff"], review.get("against", ""))
-    out += [
-        Heading("Architecture"),
-        Paragraph(
-            "Derived from the synthesized templates: the stacks and what links them, then one diagram per "
-            "stack. Dashed boxes belong to another stack. A diagram wider than the page scrolls sideways."
-        ),
-    ]
-    for graph in review["diagrams"]:
-        out += [Heading(graph["title"], 3), Diagram(graph["source"])]
-
-    out.append(Heading("What gets created, what survives cdk destroy"))
-    for stack in review["stacks"]:
-        out.append(Heading(f"{stack['name']} — {len(stack['resources'])} resources", 3))
-        if stack["description"]:
-            out.append(Paragraph(stack["description"]))
-        out.append(Table(["resource type", "count"], [[t, str(n)] for t, n in stack["countsByType"].items()]))
-        kept = stack["survivesDestroy"]
-        if kept:
-            out.append(
-                Paragraph(
-                    f"{len(kept)} resource(s) survive `cdk destroy` and keep billing until deleted by hand:"
-                )
-            )
-            out.append(
-                Table(
-                    ["resource", "type", "deletion policy", "construct"],
-                    [[r["logicalId"], r["type"], r["deletionPolicy"], r["path"]] for r in kept],
-                )
-            )
-        else:
-            out.append(Paragraph("Nothing in this stack survives `cdk destroy`."))
-
-    out.append(Heading("Permissions"))
-    rows = []
-    for role in review["permissions"]["roles"]:
-        trust = "; ".join(
-            ", ".join(t["principals"]) + (f" when {'; '.join(t['conditions'])}" if t["conditions"] else "")
-            for t in role["trust"]
-        )
-        name = f"{role['stack']}/{role['logicalId']}"
-        used = ", ".join(role["usedBy"]) or "—"
-        rows.append([f"**{name}** (used by {used})", f"assumed by {trust}", "", ""])
-        for managed in role["managedPolicies"]:
-            rows.append(["", f"managed policy {managed}", "", ""])
-        for statement in role["statements"]:
-            rows.append(["", *_statement_cells(statement)])
-    out.append(Table(["role", "actions", "resources", "conditions"], rows))
-    out.append(Heading("Resource policies", 3))
-    policy_rows = []
-    for policy in review["permissions"]["resourcePolicies"]:
-        name = f"{policy['stack']}/{policy['logicalId']} ({policy['type']}) on {policy['on']}"
-        for statement in policy.get("statements", []):
-            principals = ", ".join(statement["principals"]) or "—"
-            policy_rows.append([name, principals, *_statement_cells(statement)])
-        for rule_set in policy.get("rules", []):
-            for rule in rule_set["rules"]:
-                policy_rows.append(
-                    [
-                        name,
-                        ", ".join(rule_set["principals"]),
-                        ", ".join(rule["permissions"]),
-                        f"{rule['resourceType']}: {', '.join(rule['resources'])}",
-                        "—",
-                    ]
-                )
-        if "raw" in policy:
-            policy_rows.append([name, "—", policy["raw"], "", ""])
-    out.append(Table(["policy", "principals", "actions", "resources", "conditions"], policy_rows))
-
-    cost = review["cost"]
-    out.append(Heading("Cost"))
-    out.append(
-        Paragraph(
-            f"Idle monthly floor: **{_usd(cost['idleMonthlyUsd'])}** (list prices for {cost['priceRegion']} "
-            f"as of {cost['pricesAsOf']}, free tiers ignored). Each line names the resource it comes from."
-        )
-    )
-    out.append(
-        Table(
-            ["stack", "resource", "type", "quantity", "unit price", "monthly", "detail"],
-            [
-                [
-                    line["stack"],
-                    line["logicalId"],
-                    line["type"],
-                    f"{line['quantity']:g}",
-                    f"{_usd(line['unitUsd'])} per {line['unit']}",
-                    _usd(line["monthlyUsd"]),
-                    line["detail"],
-                ]
-                for line in cost["lines"]
-            ],
-        )
-    )
-    for item in cost["noIdlePrice"]:
-        out.append(
-            Paragraph(f"{item['stack']}/{item['logicalId']} ({item['type']}): $0 idle — {item['why']}.")
-        )
-    out.append(
-        Table(
-            ["usage price (not in the floor)", "price"],
-            [[p["what"], f"{_usd(p['usd'])} per {p['unit']}"] for p in cost["usagePrices"]],
-        )
-    )
-    per_query = cost["perQuery"]
-    if per_query and per_query["costPerQueryUsd"]:
-        out.append(Paragraph(f"Per-query cost from the latest evaluation run ({per_query['summary']}):"))
-        out.append(
-            Table(
-                ["arm", "cost per query"], [[a, f"${v:.6f}"] for a, v in per_query["costPerQueryUsd"].items()]
-            )
-        )
-    else:
-        out.append(Paragraph("Per-query cost: no evaluation run yet (eval-runs/*/summary.json)."))
-
-    findings = review["findings"]
-    out.append(Heading("Findings"))
-    nag = findings["cdkNag"]
-    out.append(
-        Heading(
-            f"cdk-nag (AwsSolutions): {len(nag['unacknowledged'])} unacknowledged, "
-            f"{len(nag['acknowledged'])} acknowledged",
-            3,
-        )
-    )
-    out.append(
-        Table(
-            ["construct", "finding", "reason"],
-            [[a["path"], a["finding"], a["reason"]] for a in nag["acknowledged"]],
-        )
-    )
-    lint = findings["cfnLint"]
-    problems = [row for row in lint if not row["tolerated"]]
-    out.append(Heading(f"cfn-lint: {len(problems)} problem(s), {len(lint) - len(problems)} tolerated", 3))
-    if lint:
-        out.append(
-            Table(
-                ["stack", "rule", "where", "message", "status"],
-                [
-                    [
-                        r["stack"],
-                        r["rule"],
-                        r["path"],
-                        r["message"],
-                        "tolerated (aws-cdk-lib)" if r["tolerated"] else "problem",
-                    ]
-                    for r in lint
-                ],
-            )
-        )
-    checkov = findings["checkov"]
-    out.append(
-        Heading(
-            f"checkov {checkov['version']}: {checkov['passed']} passed, {len(checkov['failed'])} failed, "
-            f"{len(checkov['skipped'])} skipped with a reason",
-            3,
-        )
-    )
-    if checkov["failed"]:
-        out.append(
-            Table(
-                ["stack", "check", "resource", "what"],
-                [
-                    [c["stack"], c["id"], f"{c['logicalId']} ({c['type']})", c["name"]]
-                    for c in checkov["failed"]
-                ],
-            )
-        )
-    out.append(
-        Table(
-            ["stack", "check", "resource", "why it is accepted"],
-            [
-                [c["stack"], c["id"], f"{c['logicalId']} ({c['type']})", c["reason"]]
-                for c in checkov["skipped"]
-            ],
-        )
-    )
-
-    out.append(Heading("Why the optional stacks exist"))
-    for row in review["optionalStacks"]:
-        if not row["on"]:
-            out.append(Paragraph("Fine-tune stack: off (`-c fineTune=true` switches it on)."))
-        elif row["reason"] is None:
-            out.append(
-                Paragraph(f"{row['stack']}: on, but its template records no reason (Ladder::FineTuneReason).")
-            )
-        else:
-            reason = row["reason"]
-            details = ", ".join(
-                f"{key} {reason[key]}" for key in ("rung", "verdictCreatedAt", "expiresAt") if reason.get(key)
-            )
-            headline = f" — {reason['headline']}" if reason.get("headline") else ""
-            out.append(
-                Paragraph(
-                    f"{row['stack']}: on by {reason.get('kind', '?')}: {reason.get('reason', '')}{headline}"
-                    + (f" ({details})" if details else "")
-                )
-            )
+    out += _architecture_blocks(review["diagrams"])
+    out += _stack_blocks(review["stacks"])
+    out += _permission_blocks(review["permissions"])
+    out += _cost_blocks(review["cost"])
+    out += _finding_blocks(review["findings"])
+    out += _optional_stack_blocks(review["optionalStacks"])
     return out
 
 
 def _diff_blocks(diff: dict[str, Any], against: str) -> list[Block]:
+    """What changed since the earlier review ``against``: the idle floor, resources, permissions."""
     out: list[Block] = [
         Heading(f"Changes since {against}"),
         Paragraph(
@@ -296,6 +105,253 @@ def _diff_blocks(diff: dict[str, Any], against: str) -> list[Block]:
         for g in diff[key]
     ]
     out.append(Table(["permission", "role", "action", "resource"], grant_rows))
+    return out
+
+
+def _architecture_blocks(diagrams: list[dict[str, Any]]) -> list[Block]:
+    """The diagrams derived from the templates: the stacks and their links, then one per stack."""
+    out: list[Block] = [
+        Heading("Architecture"),
+        Paragraph(
+            "Derived from the synthesized templates: the stacks and what links them, then one diagram per "
+            "stack. Dashed boxes belong to another stack. A diagram wider than the page scrolls sideways."
+        ),
+    ]
+    for graph in diagrams:
+        out += [Heading(graph["title"], 3), Diagram(graph["source"])]
+    return out
+
+
+def _stack_blocks(stacks: list[dict[str, Any]]) -> list[Block]:
+    """Per stack: its resources by type, and what survives ``cdk destroy``."""
+    out: list[Block] = [Heading("What gets created, what survives cdk destroy")]
+    for stack in stacks:
+        out.append(Heading(f"{stack['name']} — {len(stack['resources'])} resources", 3))
+        if stack["description"]:
+            out.append(Paragraph(stack["description"]))
+        out.append(Table(["resource type", "count"], [[t, str(n)] for t, n in stack["countsByType"].items()]))
+        kept = stack["survivesDestroy"]
+        if kept:
+            out.append(
+                Paragraph(
+                    f"{len(kept)} resource(s) survive `cdk destroy` and keep billing until deleted by hand:"
+                )
+            )
+            out.append(
+                Table(
+                    ["resource", "type", "deletion policy", "construct"],
+                    [[r["logicalId"], r["type"], r["deletionPolicy"], r["path"]] for r in kept],
+                )
+            )
+        else:
+            out.append(Paragraph("Nothing in this stack survives `cdk destroy`."))
+    return out
+
+
+def _permission_blocks(permissions: dict[str, Any]) -> list[Block]:
+    """Every role with what it may do, then every resource policy."""
+    return [
+        Heading("Permissions"),
+        Table(["role", "actions", "resources", "conditions"], _role_rows(permissions["roles"])),
+        Heading("Resource policies", 3),
+        Table(
+            ["policy", "principals", "actions", "resources", "conditions"],
+            _resource_policy_rows(permissions["resourcePolicies"]),
+        ),
+    ]
+
+
+def _role_rows(roles: list[dict[str, Any]]) -> list[list[str]]:
+    """A role's line (who assumes it, what uses it), then one line per managed policy and statement."""
+    rows = []
+    for role in roles:
+        trust = "; ".join(
+            ", ".join(t["principals"]) + (f" when {'; '.join(t['conditions'])}" if t["conditions"] else "")
+            for t in role["trust"]
+        )
+        name = f"{role['stack']}/{role['logicalId']}"
+        used = ", ".join(role["usedBy"]) or "—"
+        rows.append([f"**{name}** (used by {used})", f"assumed by {trust}", "", ""])
+        for managed in role["managedPolicies"]:
+            rows.append(["", f"managed policy {managed}", "", ""])
+        for statement in role["statements"]:
+            rows.append(["", *_statement_cells(statement)])
+    return rows
+
+
+def _resource_policy_rows(policies: list[dict[str, Any]]) -> list[list[str]]:
+    """One line per statement or access rule of each resource policy; a policy not parsed, as written."""
+    rows = []
+    for policy in policies:
+        name = f"{policy['stack']}/{policy['logicalId']} ({policy['type']}) on {policy['on']}"
+        for statement in policy.get("statements", []):
+            principals = ", ".join(statement["principals"]) or "—"
+            rows.append([name, principals, *_statement_cells(statement)])
+        for rule_set in policy.get("rules", []):
+            for rule in rule_set["rules"]:
+                rows.append(
+                    [
+                        name,
+                        ", ".join(rule_set["principals"]),
+                        ", ".join(rule["permissions"]),
+                        f"{rule['resourceType']}: {', '.join(rule['resources'])}",
+                        "—",
+                    ]
+                )
+        if "raw" in policy:
+            rows.append([name, "—", policy["raw"], "", ""])
+    return rows
+
+
+def _cost_blocks(cost: dict[str, Any]) -> list[Block]:
+    """The idle monthly floor line by line, the usage prices outside it, and the measured per-query cost."""
+    out: list[Block] = [
+        Heading("Cost"),
+        Paragraph(
+            f"Idle monthly floor: **{_usd(cost['idleMonthlyUsd'])}** (list prices for {cost['priceRegion']} "
+            f"as of {cost['pricesAsOf']}, free tiers ignored). Each line names the resource it comes from."
+        ),
+        Table(
+            ["stack", "resource", "type", "quantity", "unit price", "monthly", "detail"],
+            [
+                [
+                    line["stack"],
+                    line["logicalId"],
+                    line["type"],
+                    f"{line['quantity']:g}",
+                    f"{_usd(line['unitUsd'])} per {line['unit']}",
+                    _usd(line["monthlyUsd"]),
+                    line["detail"],
+                ]
+                for line in cost["lines"]
+            ],
+        ),
+    ]
+    for item in cost["noIdlePrice"]:
+        out.append(
+            Paragraph(f"{item['stack']}/{item['logicalId']} ({item['type']}): $0 idle — {item['why']}.")
+        )
+    out.append(
+        Table(
+            ["usage price (not in the floor)", "price"],
+            [[p["what"], f"{_usd(p['usd'])} per {p['unit']}"] for p in cost["usagePrices"]],
+        )
+    )
+    return out + _per_query_blocks(cost["perQuery"])
+
+
+def _per_query_blocks(per_query: dict[str, Any] | None) -> list[Block]:
+    """Each arm's cost per query from the latest evaluation run, or a line saying there is none yet."""
+    if per_query and per_query["costPerQueryUsd"]:
+        return [
+            Paragraph(f"Per-query cost from the latest evaluation run ({per_query['summary']}):"),
+            Table(
+                ["arm", "cost per query"], [[a, f"${v:.6f}"] for a, v in per_query["costPerQueryUsd"].items()]
+            ),
+        ]
+    return [Paragraph("Per-query cost: no evaluation run yet (eval-runs/*/summary.json).")]
+
+
+def _finding_blocks(findings: dict[str, Any]) -> list[Block]:
+    """What each checker found: cdk-nag, cfn-lint, checkov."""
+    return [
+        Heading("Findings"),
+        *_cdk_nag_blocks(findings["cdkNag"]),
+        *_cfn_lint_blocks(findings["cfnLint"]),
+        *_checkov_blocks(findings["checkov"]),
+    ]
+
+
+def _cdk_nag_blocks(nag: dict[str, Any]) -> list[Block]:
+    return [
+        Heading(
+            f"cdk-nag (AwsSolutions): {len(nag['unacknowledged'])} unacknowledged, "
+            f"{len(nag['acknowledged'])} acknowledged",
+            3,
+        ),
+        Table(
+            ["construct", "finding", "reason"],
+            [[a["path"], a["finding"], a["reason"]] for a in nag["acknowledged"]],
+        ),
+    ]
+
+
+def _cfn_lint_blocks(lint: list[dict[str, Any]]) -> list[Block]:
+    problems = [row for row in lint if not row["tolerated"]]
+    out: list[Block] = [
+        Heading(f"cfn-lint: {len(problems)} problem(s), {len(lint) - len(problems)} tolerated", 3)
+    ]
+    if lint:
+        out.append(
+            Table(
+                ["stack", "rule", "where", "message", "status"],
+                [
+                    [
+                        r["stack"],
+                        r["rule"],
+                        r["path"],
+                        r["message"],
+                        "tolerated (aws-cdk-lib)" if r["tolerated"] else "problem",
+                    ]
+                    for r in lint
+                ],
+            )
+        )
+    return out
+
+
+def _checkov_blocks(checkov: dict[str, Any]) -> list[Block]:
+    out: list[Block] = [
+        Heading(
+            f"checkov {checkov['version']}: {checkov['passed']} passed, {len(checkov['failed'])} failed, "
+            f"{len(checkov['skipped'])} skipped with a reason",
+            3,
+        )
+    ]
+    if checkov["failed"]:
+        out.append(
+            Table(
+                ["stack", "check", "resource", "what"],
+                [
+                    [c["stack"], c["id"], f"{c['logicalId']} ({c['type']})", c["name"]]
+                    for c in checkov["failed"]
+                ],
+            )
+        )
+    out.append(
+        Table(
+            ["stack", "check", "resource", "why it is accepted"],
+            [
+                [c["stack"], c["id"], f"{c['logicalId']} ({c['type']})", c["reason"]]
+                for c in checkov["skipped"]
+            ],
+        )
+    )
+    return out
+
+
+def _optional_stack_blocks(optional_stacks: list[dict[str, Any]]) -> list[Block]:
+    """Whether each optional stack is on, and the reason its template records for it."""
+    out: list[Block] = [Heading("Why the optional stacks exist")]
+    for row in optional_stacks:
+        if not row["on"]:
+            out.append(Paragraph("Fine-tune stack: off (`-c fineTune=true` switches it on)."))
+        elif row["reason"] is None:
+            out.append(
+                Paragraph(f"{row['stack']}: on, but its template records no reason (Ladder::FineTuneReason).")
+            )
+        else:
+            reason = row["reason"]
+            details = ", ".join(
+                f"{key} {reason[key]}" for key in ("rung", "verdictCreatedAt", "expiresAt") if reason.get(key)
+            )
+            headline = f" — {reason['headline']}" if reason.get("headline") else ""
+            out.append(
+                Paragraph(
+                    f"{row['stack']}: on by {reason.get('kind', '?')}: {reason.get('reason', '')}{headline}"
+                    + (f" ({details})" if details else "")
+                )
+            )
     return out
 
 
