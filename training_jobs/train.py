@@ -349,19 +349,65 @@ def main(args: TrainArguments) -> TrainResult:
     only the first process of the job (rank 0) prints metrics, merges and writes the model and summary.
     """
     import torch
-    from datasets import Dataset
-    from transformers import AutoConfig, AutoTokenizer
-    from trl import SFTTrainer
 
     world = Processes.from_environment()
     on_gpu = torch.cuda.is_available()
-    if args.strategy == "fsdp-lora" and not (on_gpu and world.size > 1):
+    _check_strategy(args.strategy, world, on_gpu=on_gpu)
+    source = _model_source(args)
+    _check_architecture(source)
+    tokenizer = _load_tokenizer(source)
+    data = _load_data(args, tokenizer, world)
+
+    bf16 = on_gpu and torch.cuda.is_bf16_supported()
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    trainer = _build_trainer(
+        args, source, tokenizer, data, dtype=dtype, bf16=bf16, on_gpu=on_gpu, world=world
+    )
+    result = _train(args, trainer, data, world)
+    # Nothing after this point is collective: the other processes leave while the first one merges, so no
+    # process waits at a barrier for a merge that can outlast the process group's timeout (a 70B merge on
+    # the CPU runs for tens of minutes). torchrun's agent keeps waiting for the first process: it reports
+    # success only once every local worker has exited 0 (see the training README, "More than one GPU").
+    if world.is_main:
+        _merge(args, trainer, source, tokenizer, dtype=dtype)
+        world.info(f"merged model saved to {args.output_model_dir}")
+        _write_summary(args, result, source, world)
+    # The data-parallel model is freed while the process group still exists (a DDP model freed after
+    # the group is destroyed deadlocks in gloo's destructor), then the group is destroyed. Here, not in a
+    # step: this frame holds the last reference to the trainer.
+    accelerator = trainer.accelerator
+    accelerator.free_memory()
+    del trainer
+    gc.collect()
+    accelerator.end_training()
+    return result
+
+
+@dataclass(frozen=True)
+class _EncodedData:
+    """The encoded train and eval rows, and how many conversations truncation left without an answer."""
+
+    train_rows: list[dict[str, list[int]]]
+    eval_rows: list[dict[str, list[int]]]
+    dropped: int
+
+
+def _check_strategy(strategy: str, world: Processes, *, on_gpu: bool) -> None:
+    """ValueError, before anything is loaded, when ``fsdp-lora`` has fewer than two CUDA processes."""
+    import torch
+
+    if strategy == "fsdp-lora" and not (on_gpu and world.size > 1):
         raise ValueError(
             "--strategy fsdp-lora shards the model across several CUDA GPUs started by torchrun; this "
             f"process sees {torch.cuda.device_count()} GPU(s) and WORLD_SIZE={world.size}. "
             "Use lora or qlora on one GPU"
         )
-    source = _model_source(args)
+
+
+def _check_architecture(source: str) -> None:
+    """ValueError, from the model's config alone, when Custom Model Import cannot take its architecture."""
+    from transformers import AutoConfig
+
     architecture = _architecture(AutoConfig.from_pretrained(source))
     if architecture not in contract.TRAINABLE_ARCHITECTURES:
         raise ValueError(
@@ -369,12 +415,21 @@ def main(args: TrainArguments) -> TrainResult:
             f"Bedrock Custom Model Import accepts: {sorted(contract.TRAINABLE_ARCHITECTURES)}"
         )
 
+
+def _load_tokenizer(source: str) -> PreTrainedTokenizerBase:
+    """The base model's tokenizer, with a chat template and a padding token (its end-of-sequence one)."""
+    from transformers import AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(source)
     if not tokenizer.chat_template:
         raise ChatTemplateError(f"the tokenizer of {source!r} has no chat template; use an instruct model")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
 
+
+def _load_data(args: TrainArguments, tokenizer: PreTrainedTokenizerBase, world: Processes) -> _EncodedData:
+    """The train and eval conversations, encoded; ValueError when no training conversation is usable."""
     train_rows, train_dropped = _encode_all(
         tokenizer, read_conversations(args.train_dir, contract.TRAIN_FILE), args.max_seq_length
     )
@@ -388,74 +443,90 @@ def main(args: TrainArguments) -> TrainResult:
         f"eval_examples {len(eval_rows)}, dropped (no assistant token within max_seq_length) "
         f"{train_dropped + eval_dropped}"
     )
+    return _EncodedData(train_rows=train_rows, eval_rows=eval_rows, dropped=train_dropped + eval_dropped)
 
-    bf16 = on_gpu and torch.cuda.is_bf16_supported()
-    dtype = torch.bfloat16 if bf16 else torch.float32
-    has_eval = bool(eval_rows)
+
+def _build_trainer(
+    args: TrainArguments,
+    source: str,
+    tokenizer: PreTrainedTokenizerBase,
+    data: _EncodedData,
+    *,
+    dtype: Any,
+    bf16: bool,
+    on_gpu: bool,
+    world: Processes,
+) -> Any:
+    """The run's ``SFTTrainer``: its config, the base model as the strategy holds it, the LoRA adapter."""
+    from datasets import Dataset
+    from trl import SFTTrainer
+
+    has_eval = bool(data.eval_rows)
     # Built before the model is loaded: with fsdp-lora it sets up the process group and tells
     # from_pretrained to load real weights on rank 0 only (the others receive their shards).
     config = trainer_config(args, on_gpu=on_gpu, bf16=bf16, has_eval=has_eval, world=world)
     model = _load_base_model(source, args.strategy, dtype, on_gpu=on_gpu, local_rank=world.local_rank)
-    trainer = SFTTrainer(
+    return SFTTrainer(
         model=model,
         args=config,
-        train_dataset=Dataset.from_list(train_rows),
-        eval_dataset=Dataset.from_list(eval_rows) if has_eval else None,
+        train_dataset=Dataset.from_list(data.train_rows),
+        eval_dataset=Dataset.from_list(data.eval_rows) if has_eval else None,
         processing_class=tokenizer,
         peft_config=_lora_config(args),
         callbacks=[_metric_printer()],
     )
 
+
+def _train(args: TrainArguments, trainer: Any, data: _EncodedData, world: Processes) -> TrainResult:
+    """Trains (from the checkpoint every process has, if any), evaluates and saves the adapter."""
     resumed_from = agreed_checkpoint(args.checkpoint_dir)
     if resumed_from:
         world.info(f"resuming from {resumed_from}")
     trainer.train(resume_from_checkpoint=resumed_from)
-    eval_loss = _final_eval_loss(trainer) if has_eval else None
-
-    adapter_dir = str(Path(args.output_data_dir) / ADAPTER_DIR)
+    eval_loss = _final_eval_loss(trainer) if data.eval_rows else None
     # Every process takes part (FSDP gathers the adapter's shards here); only the first one writes it.
-    trainer.save_model(adapter_dir)
-    result = TrainResult(
+    trainer.save_model(_adapter_dir(args))
+    return TrainResult(
         global_step=trainer.state.global_step,
         resumed_from=resumed_from,
-        train_examples=len(train_rows),
-        eval_examples=len(eval_rows),
-        dropped_examples=train_dropped + eval_dropped,
+        train_examples=len(data.train_rows),
+        eval_examples=len(data.eval_rows),
+        dropped_examples=data.dropped,
         eval_loss=eval_loss,
         model_dir=args.output_model_dir,
     )
-    # Nothing after this point is collective: the other processes leave while the first one merges, so no
-    # process waits at a barrier for a merge that can outlast the process group's timeout (a 70B merge on
-    # the CPU runs for tens of minutes). torchrun's agent keeps waiting for the first process: it reports
-    # success only once every local worker has exited 0 (see the training README, "More than one GPU").
-    if world.is_main:
-        if args.strategy == "lora":
-            # Every process holds the full-precision base: the first merges the adapter in memory.
-            merged: Any = trainer.model
-            _save_merged(merged.merge_and_unload(), tokenizer, args.output_model_dir)
-        else:
-            # 4-bit or sharded weights cannot take the adapter in place: the first process reloads the
-            # base in full precision on the CPU and applies the adapter it has just written.
-            merge_saved_adapter(source, adapter_dir, tokenizer, args.output_model_dir, dtype=dtype)
-        world.info(f"merged model saved to {args.output_model_dir}")
-        summary = {
-            "arguments": asdict(args),
-            "result": asdict(result),
-            "base_model": source,
-            "processes": world.size,
-        }
-        Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
-        (Path(args.output_data_dir) / SUMMARY_FILE).write_text(
-            json.dumps(summary, indent=2) + "\n", encoding="utf-8"
-        )
-    # The data-parallel model is freed while the process group still exists (a DDP model freed after
-    # the group is destroyed deadlocks in gloo's destructor), then the group is destroyed.
-    accelerator = trainer.accelerator
-    accelerator.free_memory()
-    del trainer
-    gc.collect()
-    accelerator.end_training()
-    return result
+
+
+def _adapter_dir(args: TrainArguments) -> str:
+    return str(Path(args.output_data_dir) / ADAPTER_DIR)
+
+
+def _merge(
+    args: TrainArguments, trainer: Any, source: str, tokenizer: PreTrainedTokenizerBase, *, dtype: Any
+) -> None:
+    """Merges the trained adapter into the base weights and saves the model Custom Model Import reads."""
+    if args.strategy == "lora":
+        # Every process holds the full-precision base: the first merges the adapter in memory.
+        merged: Any = trainer.model
+        _save_merged(merged.merge_and_unload(), tokenizer, args.output_model_dir)
+    else:
+        # 4-bit or sharded weights cannot take the adapter in place: the first process reloads the
+        # base in full precision on the CPU and applies the adapter it has just written.
+        merge_saved_adapter(source, _adapter_dir(args), tokenizer, args.output_model_dir, dtype=dtype)
+
+
+def _write_summary(args: TrainArguments, result: TrainResult, source: str, world: Processes) -> None:
+    """``training_summary.json`` in the output data folder: the arguments, the result, the base model."""
+    summary = {
+        "arguments": asdict(args),
+        "result": asdict(result),
+        "base_model": source,
+        "processes": world.size,
+    }
+    Path(args.output_data_dir).mkdir(parents=True, exist_ok=True)
+    (Path(args.output_data_dir) / SUMMARY_FILE).write_text(
+        json.dumps(summary, indent=2) + "\n", encoding="utf-8"
+    )
 
 
 def trainer_config(
