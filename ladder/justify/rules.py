@@ -208,9 +208,9 @@ class _Decider:
             )
         return f"Measure first: {hints.command('eval', 'run', '--set', 'EVAL.jsonl')}"
 
-    # --- rules 4-6 ----------------------------------------------------------------------------------------
-
     def _targets_met(self, meeting: ArmSummary) -> Decision:
+        """An arm meets the targets: no knowledge or behaviour gap (rules 4, 5); the scale case (rule 6) may
+        still justify fine-tuning; then rule 7."""
         self._rule(4, SKIPPED, f"{meeting.name} meets the targets")
         self._rule(5, SKIPPED, f"{meeting.name} meets the targets")
         rung = meeting.name
@@ -231,6 +231,8 @@ class _Decider:
         return self._measured(rung, justified, conclusions, failed_metric=None, best=meeting)
 
     def _gap(self, best: ArmSummary) -> Decision:
+        """No arm meets the targets: a knowledge gap (rule 4) or a behaviour gap (rule 5) decides, the scale
+        case (rule 6) has nothing to replace; then rule 7."""
         self._rule(6, SKIPPED, "no arm meets the targets, so there is nothing cheaper to replace")
         correctness_ok = best.correctness is not None and best.correctness >= self.targets.correctness
         format_ok = best.format_compliance is None or best.format_compliance >= self.targets.format_compliance
@@ -329,8 +331,6 @@ class _Decider:
         self._rule(6, DECIDES, f"{text}; {data_text}")
         return True, f"{text}; {data_text}"
 
-    # --- rule 7 -------------------------------------------------------------------------------------------
-
     def _measured(
         self,
         rung: str,
@@ -340,6 +340,8 @@ class _Decider:
         failed_metric: Metric | None,
         best: ArmSummary,
     ) -> Decision:
+        """Rule 7: the fine-tuned arm, where the run measured it, confirms or overturns the decision so far
+        (``rung``, ``justified``); ``failed_metric`` is the target ``best`` missed, None when it met both."""
         finetuned = self.arms.get(FINETUNED)
         if finetuned is None:
             self._rule(7, SKIPPED, "the run has no finetuned arm")
@@ -430,8 +432,6 @@ class _Decider:
             resamples=self.inputs.resamples,
             seed=self.inputs.seed,
         )
-
-    # --- helpers ------------------------------------------------------------------------------------------
 
     def _best_non_fine_tuned(self) -> ArmSummary:
         candidates = [self.arms[name] for name in (PROMPT, RAG) if name in self.arms]
