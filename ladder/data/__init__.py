@@ -1,9 +1,7 @@
 """Fine-tuning data: :mod:`~ladder.data.check` runs the pipeline's own validation locally;
-:mod:`~ladder.data.render` writes chat records with the prompt the RAG function serves in ``finetuned`` mode
-(its own retrieval and template code).
-
-Callers use the names below (``data.check_file``, ``data.render``). ``ladder.data.render`` is therefore the
-function, not its module: import from the module by its full name (``from ladder.data.render import ...``).
+:mod:`~ladder.data.rendering` writes chat records with the prompt the RAG function serves in ``finetuned``
+mode (its own retrieval and template code). Callers use the names below (``data.check_file``,
+``data.render``).
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from .check import (
     load_tokenizer,
     prep_options,
 )
-from .render import (
+from .rendering import (
     MANIFEST_SUFFIX,
     QA_KEYS,
     RENDER_MODE,
