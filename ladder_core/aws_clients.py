@@ -12,7 +12,7 @@ from typing import Any
 
 RETRY_MODE = "standard"
 """botocore's standard retry mode: exponential backoff with jitter, retrying throttling, transient and
-timeout errors (the adaptive mode adds client-side rate limiting, which short-lived callers gain nothing from)."""
+timeout errors (the adaptive mode adds client-side rate limiting, which short-lived callers do not need)."""
 
 DEFAULT_TOTAL_ATTEMPTS = 5
 """Calls per request, the first one included."""

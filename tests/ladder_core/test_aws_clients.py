@@ -80,5 +80,5 @@ def test_timeouts_reach_the_client_and_default_to_botocores_own() -> None:
 
 
 def test_fewer_than_one_attempt_is_refused_naming_the_value() -> None:
-    with pytest.raises(ValueError, match="at least 1.*got 0"):
+    with pytest.raises(ValueError, match=r"at least 1.*got 0"):
         client_config(total_attempts=0)
