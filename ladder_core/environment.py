@@ -47,13 +47,16 @@ def matching(environ: Mapping[str, str], variable: str, pattern: str, accepted: 
 
 
 def integer(
-    environ: Mapping[str, str], variable: str, default: int, low: int, high: int | None = None
+    environ: Mapping[str, str], variable: str, default: int | None, low: int, high: int | None = None
 ) -> int:
-    """A whole number from ``low`` to ``high`` (no upper bound when None); unset or blank is ``default``."""
+    """A whole number from ``low`` to ``high`` (no upper bound when None); unset or blank is ``default``, an
+    error when ``default`` is None."""
     raw = optional(environ, variable)
-    if raw is None:
-        return default
     accepted = f"an integer from {low} to {high}" if high is not None else f"an integer of at least {low}"
+    if raw is None:
+        if default is None:
+            raise SettingsError(variable, environ.get(variable), accepted)
+        return default
     try:
         value = int(raw)
     except ValueError:

@@ -40,6 +40,7 @@ def test_values_are_read_stripped_and_typed() -> None:
         (lambda e: environment.integer(e, "V", 1, 1, 10), "11", "an integer from 1 to 10"),
         (lambda e: environment.integer(e, "V", 1, 1, 10), "1.5", "an integer from 1 to 10"),
         (lambda e: environment.integer(e, "V", 1, 1), "0", "an integer of at least 1"),
+        (lambda e: environment.integer(e, "V", None, 1), None, "an integer of at least 1"),
         (lambda e: environment.number(e, "V", 0.5, 0.0, 1.0), "nan", "a number from 0.0 to 1.0"),
         (lambda e: environment.number(e, "V", 0.5, 0.0, 1.0), "half", "a number from 0.0 to 1.0"),
         (lambda e: environment.choice(e, "V", ("A", "B"), None), "a", "unset, empty or one of A, B"),
