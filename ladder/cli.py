@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from ladder_core.api import DEFAULT_MODE, FINETUNED, MODES
@@ -51,6 +50,7 @@ from training_jobs import dataprep, job_contract
 
 from . import api, data, docs, doctor, finetune, finetune_plan, hints, knowledge_ops, models, outputs
 from . import justify as justify_pkg
+from .aws_clients import create_client
 from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, SetupError, network_problem
 from .evaluation import commands as eval_commands
 from .evaluation import evalset, judge, rundir
@@ -60,7 +60,6 @@ from .pricing import models as model_prices
 
 MIN_TOP_K = 1
 MAX_TOP_K = 20
-AWS_MAX_ATTEMPTS = 5
 AWS_REGION_ENV = "AWS_REGION"
 EXIT_INTERRUPTED = 130
 MAX_EVAL_CONCURRENCY = 32
@@ -1117,12 +1116,6 @@ def _region(session: boto3.session.Session) -> str:
             "(aws configure set region us-east-1)"
         )
     return session.region_name
-
-
-def create_client(session: boto3.session.Session, service: str) -> Any:
-    """The standard boto3 client of ``service`` with standard-mode retries."""
-    config = Config(retries={"mode": "standard", "max_attempts": AWS_MAX_ATTEMPTS})
-    return session.client(service, config=config)
 
 
 def _int_range(low: int, high: int) -> Callable[[str], int]:

@@ -17,6 +17,8 @@ from aws_cdk import aws_lambda as lambda_
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "README.md")
+RUNTIME_SHARED_FILES = ("ladder_core/__init__.py", "ladder_core/aws_clients.py", "ladder_core/environment.py")
+"""What every function imports from ladder_core: its boto3 client configuration and environment readers."""
 
 
 @jsii.implements(cdk.ILocalBundling)
@@ -37,8 +39,15 @@ class _CopyBundler:
         return True
 
 
+def bundled_files(shared_files: Sequence[str] = ()) -> tuple[str, ...]:
+    """The repo-relative files an asset carries besides its package: every function's runtime files, then
+    ``shared_files``, each once."""
+    return tuple(dict.fromkeys((*RUNTIME_SHARED_FILES, *shared_files)))
+
+
 def function_code(name: str, *, shared_files: Sequence[str] = ()) -> lambda_.Code:
-    """Asset for ``lambdas/<name>``; ``shared_files`` are repo-relative files copied at the same paths."""
+    """Asset for ``lambdas/<name>``; ``shared_files`` and the runtime files are copied at their repo-relative
+    paths."""
     if not (LAMBDAS_DIR / name / "handler.py").is_file():
         raise FileNotFoundError(f"lambdas/{name}/handler.py does not exist")
     return lambda_.Code.from_asset(
@@ -47,7 +56,7 @@ def function_code(name: str, *, shared_files: Sequence[str] = ()) -> lambda_.Cod
         bundling=cdk.BundlingOptions(
             # Never pulled: local bundling always succeeds, so Docker is not needed.
             image=cdk.DockerImage.from_registry("local-bundling-only"),
-            local=_CopyBundler(name, shared_files),
+            local=_CopyBundler(name, bundled_files(shared_files)),
         ),
     )
 

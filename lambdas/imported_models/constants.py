@@ -10,4 +10,3 @@ QUOTA_CODE = "L-45B04988"
 General Reference: default 3 per supported Region). Read by code: ListServiceQuotas omits quotas with no
 applied value."""
 ACTIONS = ("ensure_capacity", "prune")
-AWS_MAX_ATTEMPTS = 5

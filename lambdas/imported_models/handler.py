@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -21,13 +22,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ladder_core.aws_clients import client_config
+
 from . import constants
 from .housekeeping import NoImportCapacity, QuotaUnavailable, ensure_capacity, prune
+from .settings import load_settings
 
 __all__ = ["NoImportCapacity", "QuotaUnavailable", "handler"]
 
 logger = Logger()
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": constants.AWS_MAX_ATTEMPTS})
+_CONFIG = Config(**client_config())
 
 
 @functools.cache
@@ -45,12 +49,13 @@ def published_arn(ssm: Any, name: str) -> str | None:
     return value if value.startswith("arn:") else None
 
 
-def run(event: dict[str, Any], environ: dict[str, str], clients: Any = client) -> dict[str, Any]:
+def run(event: dict[str, Any], environ: Mapping[str, str], clients: Any = client) -> dict[str, Any]:
     action, pipeline = event.get("action"), event.get("pipeline")
     if action not in constants.ACTIONS or not isinstance(pipeline, str) or not pipeline:
         raise ValueError(f"expected {{'action': one of {constants.ACTIONS}, 'pipeline': name}}, got {event}")
-    keep = int(environ["KEEP_MODELS"])
-    current = published_arn(clients("ssm"), environ["MODEL_PARAMETER"])
+    settings = load_settings(environ)
+    keep = settings.keep_models
+    current = published_arn(clients("ssm"), settings.model_parameter)
     if action == "prune":
         return {"deleted": prune(clients("bedrock"), pipeline=pipeline, keep=keep, published_arn=current)}
     return ensure_capacity(

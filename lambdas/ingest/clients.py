@@ -8,13 +8,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from ladder_core.aws_clients import client_config
+
 from .constants import BEDROCK_CONNECT_TIMEOUT_S, BEDROCK_MAX_ATTEMPTS, BEDROCK_READ_TIMEOUT_S
 
-# ``total_max_attempts`` counts the first call; botocore reads a ``max_attempts`` here as retries (one more).
 _BEDROCK_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": BEDROCK_MAX_ATTEMPTS},
-    connect_timeout=BEDROCK_CONNECT_TIMEOUT_S,
-    read_timeout=BEDROCK_READ_TIMEOUT_S,
+    **client_config(
+        total_attempts=BEDROCK_MAX_ATTEMPTS,
+        connect_timeout_s=BEDROCK_CONNECT_TIMEOUT_S,
+        read_timeout_s=BEDROCK_READ_TIMEOUT_S,
+    )
 )
 
 

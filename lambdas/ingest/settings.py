@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ladder_core import environment as env
+from ladder_core.environment import SettingsError as SettingsError
+
 from .constants import DEFAULT_LOOKBACK_MINUTES, DEFAULT_METRICS_NAMESPACE, RESOURCE_ID_PATTERN
-
-
-class ConfigurationError(ValueError):
-    """An environment variable is missing or invalid; the message names it and says what is accepted."""
 
 
 @dataclass(frozen=True)
@@ -38,48 +36,30 @@ class MonitorSettings:
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
 
 
-def _resource_id(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigurationError(f"Environment variable {name} is required and must not be empty.")
-    if not re.fullmatch(RESOURCE_ID_PATTERN, value):
-        raise ConfigurationError(
-            f"Environment variable {name}={value!r} is invalid: expected 10 letters or digits."
-        )
-    return value
+def _resource_id(environ: Mapping[str, str], name: str) -> str:
+    return env.matching(environ, name, RESOURCE_ID_PATTERN, "10 letters or digits")
 
 
-def _namespace(env: Mapping[str, str]) -> str:
-    return env.get("POWERTOOLS_METRICS_NAMESPACE", "").strip() or DEFAULT_METRICS_NAMESPACE
+def _namespace(environ: Mapping[str, str]) -> str:
+    return env.optional(environ, "POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE
 
 
-def load_ingest_settings(env: Mapping[str, str]) -> IngestSettings:
+def load_ingest_settings(environ: Mapping[str, str]) -> IngestSettings:
     """Build the ingestion trigger's settings from an environment mapping (``os.environ`` in Lambda)."""
     return IngestSettings(
-        knowledge_base_id=_resource_id(env, "KNOWLEDGE_BASE_ID"),
-        data_source_id=_resource_id(env, "DATA_SOURCE_ID"),
-        documents_prefix=env.get("DOCUMENTS_PREFIX", ""),
-        metrics_namespace=_namespace(env),
+        knowledge_base_id=_resource_id(environ, "KNOWLEDGE_BASE_ID"),
+        data_source_id=_resource_id(environ, "DATA_SOURCE_ID"),
+        # Not stripped: a prefix is matched against S3 keys as written, and a key may start with a space.
+        documents_prefix=environ.get("DOCUMENTS_PREFIX", ""),
+        metrics_namespace=_namespace(environ),
     )
 
 
-def load_monitor_settings(env: Mapping[str, str]) -> MonitorSettings:
+def load_monitor_settings(environ: Mapping[str, str]) -> MonitorSettings:
     """Build the monitor's settings from an environment mapping (``os.environ`` in Lambda)."""
-    raw = env.get("LOOKBACK_MINUTES", "").strip()
-    lookback = DEFAULT_LOOKBACK_MINUTES
-    if raw:
-        try:
-            lookback = int(raw)
-        except ValueError:
-            lookback = 0
-        if lookback <= 0:
-            raise ConfigurationError(
-                f"Environment variable LOOKBACK_MINUTES={raw!r} is invalid: expected a positive integer "
-                f"(default {DEFAULT_LOOKBACK_MINUTES})."
-            )
     return MonitorSettings(
-        knowledge_base_id=_resource_id(env, "KNOWLEDGE_BASE_ID"),
-        data_source_id=_resource_id(env, "DATA_SOURCE_ID"),
-        lookback_minutes=lookback,
-        metrics_namespace=_namespace(env),
+        knowledge_base_id=_resource_id(environ, "KNOWLEDGE_BASE_ID"),
+        data_source_id=_resource_id(environ, "DATA_SOURCE_ID"),
+        lookback_minutes=env.integer(environ, "LOOKBACK_MINUTES", DEFAULT_LOOKBACK_MINUTES, 1),
+        metrics_namespace=_namespace(environ),
     )

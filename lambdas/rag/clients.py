@@ -8,6 +8,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from ladder_core.aws_clients import client_config
+
 from . import constants
 from .deadline import guard_attempts
 from .settings import Settings
@@ -25,13 +27,13 @@ class Clients:
 
 
 def create_clients(settings: Settings) -> Clients:
-    def config(read_timeout_s: int, max_attempts: int) -> Config:
+    def config(read_timeout_s: int, attempts: int) -> Config:
         return Config(
-            connect_timeout=constants.CONNECT_TIMEOUT_S,
-            read_timeout=read_timeout_s,
-            # total_max_attempts counts the first try, as BEDROCK_MAX_ATTEMPTS and AWS_MAX_ATTEMPTS do;
-            # botocore's max_attempts would count retries only.
-            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            **client_config(
+                total_attempts=attempts,
+                connect_timeout_s=constants.CONNECT_TIMEOUT_S,
+                read_timeout_s=read_timeout_s,
+            )
         )
 
     attempts = settings.bedrock_max_attempts

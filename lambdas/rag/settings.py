@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ladder_core import environment as env
+from ladder_core.environment import SettingsError as SettingsError
+
 from . import constants
 
-_GUARDRAIL_VERSION = re.compile(r"^(DRAFT|[1-9][0-9]{0,7})$")
-
-
-class SettingsError(ValueError):
-    """An environment variable is missing or holds a value the function cannot use."""
-
-    def __init__(self, variable: str, value: str | None, accepted: str) -> None:
-        shown = "unset" if value is None else repr(value)
-        super().__init__(f"environment variable {variable} is {shown}; accepted: {accepted}")
-        self.variable = variable
+_GUARDRAIL_VERSION = r"DRAFT|[1-9][0-9]{0,7}"
 
 
 @dataclass(frozen=True)
@@ -58,47 +50,49 @@ class Settings:
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Builds settings from ``environ``; raises SettingsError naming the first bad variable."""
     for variable in ("POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME"):
-        _required(environ, variable)
-    guardrail_version = _required(environ, "GUARDRAIL_VERSION")
-    if not _GUARDRAIL_VERSION.match(guardrail_version):
-        raise SettingsError("GUARDRAIL_VERSION", guardrail_version, "DRAFT or a version number such as 1")
+        env.required(environ, variable)
+    guardrail_version = env.matching(
+        environ, "GUARDRAIL_VERSION", _GUARDRAIL_VERSION, "DRAFT or a version number such as 1"
+    )
     return Settings(
-        knowledge_base_id=_required(environ, "KNOWLEDGE_BASE_ID"),
-        model_id=_required(environ, "MODEL_ID"),
-        guardrail_id=_required(environ, "GUARDRAIL_ID"),
+        knowledge_base_id=env.required(environ, "KNOWLEDGE_BASE_ID"),
+        model_id=env.required(environ, "MODEL_ID"),
+        guardrail_id=env.required(environ, "GUARDRAIL_ID"),
         guardrail_version=guardrail_version,
-        max_question_chars=_integer(
+        max_question_chars=env.integer(
             environ, "MAX_QUESTION_CHARS", constants.DEFAULT_MAX_QUESTION_CHARS, 1, 20_000
         ),
-        max_body_bytes=_integer(environ, "MAX_BODY_BYTES", constants.DEFAULT_MAX_BODY_BYTES, 256, 1_048_576),
+        max_body_bytes=env.integer(
+            environ, "MAX_BODY_BYTES", constants.DEFAULT_MAX_BODY_BYTES, 256, 1_048_576
+        ),
         max_tokens=_max_tokens(environ),
-        temperature=_number(environ, "TEMPERATURE", constants.DEFAULT_TEMPERATURE, 0.0, 1.0),
-        min_relevance_score=_number(
+        temperature=env.number(environ, "TEMPERATURE", constants.DEFAULT_TEMPERATURE, 0.0, 1.0),
+        min_relevance_score=env.number(
             environ, "MIN_RELEVANCE_SCORE", constants.DEFAULT_MIN_RELEVANCE_SCORE, 0.0, 1.0
         ),
-        search_type=_choice(environ, "SEARCH_TYPE", constants.SEARCH_TYPES, default=None),
-        rerank_model_arn=_optional(environ, "RERANK_MODEL_ARN"),
-        deadline_ms=_integer(
+        search_type=env.choice(environ, "SEARCH_TYPE", constants.SEARCH_TYPES, default=None),
+        rerank_model_arn=env.optional(environ, "RERANK_MODEL_ARN"),
+        deadline_ms=env.integer(
             environ, "DEADLINE_MS", constants.DEFAULT_DEADLINE_MS, 1_000, constants.MAX_DEADLINE_MS
         ),
-        bedrock_max_attempts=_integer(
+        bedrock_max_attempts=env.integer(
             environ,
             "BEDROCK_MAX_ATTEMPTS",
             constants.DEFAULT_BEDROCK_MAX_ATTEMPTS,
             1,
             constants.MAX_BEDROCK_MAX_ATTEMPTS,
         ),
-        finetuned_model_parameter=_optional(environ, "FINETUNED_MODEL_PARAMETER"),
-        finetuned_model_api=_choice(
+        finetuned_model_parameter=env.optional(environ, "FINETUNED_MODEL_PARAMETER"),
+        finetuned_model_api=env.choice(
             environ,
             "FINETUNED_MODEL_API",
             constants.FINETUNED_MODEL_APIS,
             default=constants.DEFAULT_FINETUNED_MODEL_API,
         )
         or constants.DEFAULT_FINETUNED_MODEL_API,
-        log_content=_boolean(environ, "LOG_CONTENT", default=False),
+        log_content=env.boolean(environ, "LOG_CONTENT", default=False),
         cors_allow_origins=cors_origins(environ),
-        vector_store=_choice(
+        vector_store=env.choice(
             environ, "VECTOR_STORE", constants.VECTOR_STORES, default=constants.DEFAULT_VECTOR_STORE
         )
         or constants.DEFAULT_VECTOR_STORE,
@@ -114,7 +108,7 @@ def _max_tokens(environ: Mapping[str, str]) -> int:
         f"most {constants.GROUNDING_RESPONSE_MAX_CHARS} characters (about "
         f"{constants.GROUNDING_CHARS_PER_TOKEN} per token)"
     )
-    value = _integer(environ, "MAX_TOKENS", constants.DEFAULT_MAX_TOKENS, 1, 100_000)
+    value = env.integer(environ, "MAX_TOKENS", constants.DEFAULT_MAX_TOKENS, 1, 100_000)
     if value > limit:
         raise SettingsError("MAX_TOKENS", environ.get("MAX_TOKENS"), accepted)
     return value
@@ -123,63 +117,3 @@ def _max_tokens(environ: Mapping[str, str]) -> int:
 def cors_origins(environ: Mapping[str, str]) -> tuple[str, ...]:
     """CORS_ALLOW_ORIGINS as a tuple; unset or empty means CORS is off."""
     return tuple(o.strip() for o in environ.get("CORS_ALLOW_ORIGINS", "").split(",") if o.strip())
-
-
-def _optional(environ: Mapping[str, str], variable: str) -> str | None:
-    value = environ.get(variable, "").strip()
-    return value or None
-
-
-def _required(environ: Mapping[str, str], variable: str) -> str:
-    value = _optional(environ, variable)
-    if value is None:
-        raise SettingsError(variable, environ.get(variable), "a non-empty string")
-    return value
-
-
-def _integer(environ: Mapping[str, str], variable: str, default: int, low: int, high: int) -> int:
-    raw = _optional(environ, variable)
-    if raw is None:
-        return default
-    accepted = f"an integer from {low} to {high}"
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(variable, raw, accepted) from None
-    if not low <= value <= high:
-        raise SettingsError(variable, raw, accepted)
-    return value
-
-
-def _number(environ: Mapping[str, str], variable: str, default: float, low: float, high: float) -> float:
-    raw = _optional(environ, variable)
-    if raw is None:
-        return default
-    accepted = f"a number from {low} to {high}"
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(variable, raw, accepted) from None
-    if math.isnan(value) or not low <= value <= high:
-        raise SettingsError(variable, raw, accepted)
-    return value
-
-
-def _choice(
-    environ: Mapping[str, str], variable: str, choices: tuple[str, ...], default: str | None
-) -> str | None:
-    raw = _optional(environ, variable)
-    if raw is None:
-        return default
-    if raw not in choices:
-        raise SettingsError(variable, raw, "unset, empty or one of " + ", ".join(choices))
-    return raw
-
-
-def _boolean(environ: Mapping[str, str], variable: str, default: bool) -> bool:
-    raw = _optional(environ, variable)
-    if raw is None:
-        return default
-    if raw.lower() not in ("true", "false"):
-        raise SettingsError(variable, raw, "true or false")
-    return raw.lower() == "true"

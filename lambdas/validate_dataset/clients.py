@@ -8,12 +8,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from ladder_core.aws_clients import client_config
+
 from . import constants
 
 _S3_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": constants.S3_MAX_ATTEMPTS},
-    connect_timeout=constants.S3_CONNECT_TIMEOUT_S,
-    read_timeout=constants.S3_READ_TIMEOUT_S,
+    **client_config(
+        total_attempts=constants.S3_MAX_ATTEMPTS,
+        connect_timeout_s=constants.S3_CONNECT_TIMEOUT_S,
+        read_timeout_s=constants.S3_READ_TIMEOUT_S,
+    )
 )
 
 

@@ -25,6 +25,7 @@ client token (Bedrock: not ending with a hyphen). Refusing any other name here s
 GPU job is paid for, instead of at the import after it."""
 
 S3_MAX_ATTEMPTS = 5
+"""Calls per S3 request, the first one included (ladder_core/aws_clients.py counts them so everywhere)."""
 S3_CONNECT_TIMEOUT_S = 5
 S3_READ_TIMEOUT_S = 60
 
