@@ -13,7 +13,7 @@ from aws_cdk.assertions import Match, Template
 from stacks.knowledge.vector_store import METADATA_FIELD, TEXT_FIELD, VECTOR_FIELD
 from tests.support.synth import Synthesized, comes_before, only, references, resources
 
-EVENTS = Path(__file__).resolve().parents[1] / "events" / "ingest"
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "ingest"
 
 
 def knowledge(synthesized: Synthesized) -> dict[str, Any]:

@@ -423,7 +423,7 @@ def test_training_code_arrives_as_a_channel_the_toolkit_unpacks(default) -> None
 def test_source_archive_is_reproducible(tmp_path: Path) -> None:
     # Given the same sources packed twice
     first, second = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz"
-    source = Path(__file__).resolve().parents[2] / "training_jobs"
+    source = Path(__file__).resolve().parents[3] / "training_jobs"
     write_source_archive(source, first)
     write_source_archive(source, second)
     # Then the bytes (and so the asset hash and the template) are identical
@@ -492,7 +492,7 @@ def test_a_configured_training_image_is_used_and_gets_no_requirements_to_install
 
 
 def _context(**overrides: str) -> dict[str, Any]:
-    context = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
+    context = json.loads((Path(__file__).resolve().parents[3] / "cdk.json").read_text())["context"]
     return {**context, **FINE_TUNE_ON, **overrides}
 
 
@@ -1103,8 +1103,8 @@ def test_a_prebuilt_image_or_an_image_with_every_pin_gets_no_warning(isolated) -
 
 # --- The definition run on paper: every path, with what each state really receives and returns ---------
 
-EVENTS_DIR = Path(__file__).resolve().parents[1] / "events" / "fine_tune"
-DATASET = Path(__file__).resolve().parents[1] / "events" / "validate_dataset" / "support_chats.jsonl"
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "fine_tune"
+DATASET = Path(__file__).resolve().parents[2] / "events" / "validate_dataset" / "support_chats.jsonl"
 ACCOUNT = "123456789012"
 EXECUTION_NAME = "ladder-20250301T093000Z"  # as `ladder finetune start` names executions
 STATE_MACHINE_NAME = "PipelineStateMachine1A2B3C4D-Ab12Cd34Ef56"
