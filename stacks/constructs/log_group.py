@@ -11,7 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.config import LOG_RETENTION_DAYS, LadderConfig
+from ladder_core.catalog.logs import LOG_RETENTION_DAYS
+from stacks.config import LadderConfig
 
 LOGS_KEY_ID = "LogsKey"
 

@@ -10,7 +10,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from stacks.config import POWERTOOLS_LAYER_PARAMETER, LadderConfig
+from ladder_core.catalog.powertools import POWERTOOLS_LAYER_PARAMETER
+from stacks.config import LadderConfig
 from stacks.constructs.log_group import log_group
 from stacks.lambda_code import function_code, handler_path
 from stacks.nag import acknowledge

@@ -18,7 +18,8 @@ any other (``ladder finetune start`` names executions ``ladder-<UTC timestamp>``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -86,6 +87,18 @@ PUBLISH_RETRY_ERROR = "Ssm.TooManyUpdatesException"
 _BEDROCK_TRANSIENT = ["Bedrock.ThrottlingException", "Bedrock.InternalServerException"]
 
 
+@dataclass(frozen=True)
+class TrainingJobInputs:
+    """What every training-job state of the pipeline is built from."""
+
+    config: LadderConfig
+    role: iam.IRole
+    artifacts_bucket: s3.IBucket
+    key: kms.IKey
+    code: s3_assets.Asset
+    image_uri: str
+
+
 class FineTunePipeline(Construct):
     """State machine, its validation function, the Bedrock import role and the pipeline alarms."""
 
@@ -118,6 +131,31 @@ class FineTunePipeline(Construct):
         self.housekeeping = self._housekeeping_function(config)
         self.import_role = self._import_role(artifacts_bucket, key)
 
+        validate = self._validate_dataset(training_data_bucket)
+        import_model = self._import_chain(artifacts_bucket, model_parameter_name)
+        make_room = self._make_room()
+        train = self._training(
+            TrainingJobInputs(
+                config=config,
+                role=training_role,
+                artifacts_bucket=artifacts_bucket,
+                key=key,
+                code=code,
+                image_uri=image_uri,
+            ),
+            import_model,
+        )
+        choose_base_model = self._choose_base_model(config, artifacts_bucket, train)
+
+        self.log_group = log_group(self, "Logs", config=config)
+        self.state_machine = self._state_machine(config, validate.next(make_room).next(choose_base_model))
+        self._depend_on_policy_only()
+        self._grant(training_role)
+        self._alarms(notifications)
+        self._acknowledge()
+
+    def _validate_dataset(self, training_data_bucket: s3.IBucket) -> tasks.LambdaInvoke:
+        """The first state: the validation function checks the upload and writes the train/eval channels."""
         validate = tasks.LambdaInvoke(
             self,
             "ValidateDataset",
@@ -142,8 +180,10 @@ class FineTunePipeline(Construct):
             self._failure(ERROR_VALIDATION, "dataset validation failed"),
             result_path=_ERROR_PATH,
         )
+        return validate
 
-        import_model = self._import_chain(artifacts_bucket, model_parameter_name)
+    def _make_room(self) -> tasks.LambdaInvoke:
+        """Before any GPU is paid for: room for one more imported model (prune, then the quota check)."""
         make_room = self._housekeeping_task("MakeRoomForModel", "ensure_capacity")
         make_room.add_catch(
             self._failure(
@@ -156,25 +196,43 @@ class FineTunePipeline(Construct):
             self._failure(ERROR_CAPACITY_CHECK, "the imported-model quota could not be checked"),
             result_path=_ERROR_PATH,
         )
+        return make_room
+
+    def _training(
+        self, inputs: TrainingJobInputs, import_model: sfn.IChainable
+    ) -> Callable[[str, bool], sfn.IChainable]:
+        """A maker of training-job states (with or without the model channel). Each is followed until the
+        job ends, then ``import_model``; all share the failure for a job that could not be started and the
+        stop for a job that can no longer be followed."""
         training_failed = self._failure(ERROR_TRAINING, "the training job could not be started")
         follow_training = self._follow_training(import_model, self._stop_training())
 
-        def train(construct_id: str, *, with_model_channel: bool) -> sfn.IChainable:
+        def train(construct_id: str, with_model_channel: bool) -> sfn.IChainable:
             state = training_job_state(
                 self,
                 construct_id,
-                config=config,
-                role=training_role,
-                artifacts_bucket=artifacts_bucket,
-                key=key,
-                code=code,
-                image_uri=image_uri,
+                config=inputs.config,
+                role=inputs.role,
+                artifacts_bucket=inputs.artifacts_bucket,
+                key=inputs.key,
+                code=inputs.code,
+                image_uri=inputs.image_uri,
                 with_model_channel=with_model_channel,
                 result_path="$.training",
             )
             state.add_catch(training_failed, result_path=_ERROR_PATH)
             return state.next(follow_training)
 
+        return train
+
+    def _choose_base_model(
+        self,
+        config: LadderConfig,
+        artifacts_bucket: s3.IBucket,
+        train: Callable[[str, bool], sfn.IChainable],
+    ) -> sfn.IChainable:
+        """Train from staged weights (the ``model`` channel) when the execution names them, else from the
+        Hub where the base model may be downloaded, else fail saying the weights must be staged."""
         # The job gets no Hub token: a gated model (the default Llama) downloads nothing but a 401 once the
         # GPU is paid for, and an isolated job reaches no Hub at all. Both need staged weights.
         reason = (
@@ -193,7 +251,7 @@ class FineTunePipeline(Construct):
                 static=True,
             )
             if reason
-            else train("TrainFromHub", with_model_channel=False)
+            else train("TrainFromHub", False)
         )
         # Two Choice states, not one And: a comparison on an absent path fails the execution at once
         # (States.Runtime, which no Catch sees), so the location is only compared once it is known to exist.
@@ -209,7 +267,7 @@ class FineTunePipeline(Construct):
                     sfn.Condition.is_string("$.baseModelS3Uri"),
                     sfn.Condition.string_matches("$.baseModelS3Uri", staged_folder),
                 ),
-                train("TrainWithStagedModel", with_model_channel=True),
+                train("TrainWithStagedModel", True),
             )
             .otherwise(
                 self._failure(
@@ -220,30 +278,32 @@ class FineTunePipeline(Construct):
                 )
             )
         )
-        choose_base_model = (
+        return (
             sfn.Choice(self, "BaseModelStaged", comment="Staged weights (model channel) or the Hub")
             .when(sfn.Condition.is_present("$.baseModelS3Uri"), check_location)
             .otherwise(without_staged_model)
         )
 
-        self.log_group = log_group(self, "Logs", config=config)
+    def _state_machine(self, config: LadderConfig, definition: sfn.IChainable) -> sfn.StateMachine:
+        """The state machine, timed out after the training job's own cap plus the import allowance."""
         training_hours = (
             config.fine_tune_max_wait_hours if config.fine_tune_spot else config.fine_tune_max_runtime_hours
         )
-        self.state_machine = sfn.StateMachine(
+        return sfn.StateMachine(
             self,
             "StateMachine",
             comment="Ladder fine-tune: validate -> train (SageMaker) -> import (Bedrock) -> publish (SSM)",
-            definition_body=sfn.DefinitionBody.from_chainable(
-                validate.next(make_room).next(choose_base_model)
-            ),
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=cdk.Duration.hours(training_hours + IMPORT_ALLOWANCE_HOURS),
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
             ),
         )
-        self._depend_on_policy_only()
+
+    def _grant(self, training_role: iam.IRole) -> None:
+        """What the state machine's own role needs beyond its tasks: the training job calls, passing the
+        import role to Bedrock, and the notification topic's key."""
         for statement in training_job_statements(training_role):
             self.state_machine.add_to_role_policy(statement)
         self.state_machine.add_to_role_policy(
@@ -254,9 +314,7 @@ class FineTunePipeline(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
             )
         )
-        notifications.key.grant(self.state_machine, "kms:Decrypt", "kms:GenerateDataKey")
-        self._alarms(notifications)
-        self._acknowledge()
+        self._notifications.key.grant(self.state_machine, "kms:Decrypt", "kms:GenerateDataKey")
 
     def _stop_training(self) -> sfn.IChainable:
         """StopTrainingJob, then notify and fail; a stop that fails too is reported as such (the job may

@@ -8,7 +8,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from stacks.checkov import CheckovSuppressions
-from tests.stacks.test_rag_api_stack import rag_function
+from tests.stacks.rag.templates import rag_function
 from tests.support.synth import only, resources
 
 

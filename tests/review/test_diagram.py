@@ -14,7 +14,7 @@ import pytest
 from ladder.review import diagram, model, render
 from tests.review.test_review_parts import _minimal_review
 from tests.stacks.conftest import COMBINATIONS
-from tests.stacks.test_rag_api_stack import rag_function
+from tests.stacks.rag.templates import rag_function
 from tests.support.synth import only
 
 NODE = re.compile(r'^\s+(\w+)\["(.*)"\](:::outside)?$')

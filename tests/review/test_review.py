@@ -9,7 +9,7 @@ import pytest
 from ladder.review import diff, main, unexplained
 from ladder_core.catalog import idle
 from tests.stacks.conftest import COMBINATIONS
-from tests.stacks.test_rag_api_stack import rag_function
+from tests.stacks.rag.templates import rag_function
 from tests.support.synth import only
 
 pytestmark = pytest.mark.synth

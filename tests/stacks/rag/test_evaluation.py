@@ -10,11 +10,8 @@ import pytest
 from stacks.config import ConfigError, from_context
 from stacks.rag.evaluation import EVALUATION_PREFIX, EVALUATION_RUN_DAYS
 from stacks.rag.marketplace import MARKETPLACE_SIDS
+from tests.stacks.rag.templates import rag
 from tests.support.synth import Synthesized, as_list, default_context, references, resources
-
-
-def rag(synthesized: Synthesized) -> dict[str, Any]:
-    return synthesized.template("RagApi")
 
 
 def evaluation_role(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
