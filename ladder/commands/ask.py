@@ -10,14 +10,24 @@ from ladder_core.api import DEFAULT_MODE, MODES
 from .. import api, hints, outputs
 from ..console import print_json
 from ..errors import SetupError
-from .common import MAX_TOP_K, MIN_TOP_K, ClientFactory, aws_options, command, int_range, region, session
+from .common import (
+    MAX_TOP_K,
+    MIN_TOP_K,
+    URL_HELP,
+    ClientFactory,
+    aws_options,
+    command,
+    int_range,
+    region,
+    session,
+)
 
 
 def register(commands: Any) -> None:
     """Add ``ask`` to the root's subparsers."""
     ask = command(commands, "ask", cmd_ask, parents=[aws_options()])
     ask.add_argument("question", nargs="+", help="the question, in quotes")
-    ask.add_argument("--url", help="POST /ask URL of any Ladder API (default: the RagApi stack's AskUrl)")
+    ask.add_argument("--url", help=URL_HELP)
     ask.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help="default: %(default)s")
     ask.add_argument(
         "--top-k",

@@ -20,6 +20,8 @@ from ..errors import LadderError, SetupError
 MIN_TOP_K = 1
 MAX_TOP_K = 20
 AWS_REGION_ENV = "AWS_REGION"
+URL_HELP = "POST /ask URL of any Ladder API (default: the RagApi stack's AskUrl)"
+PROFILE_HELP = "AWS profile to use (default: the default credential chain)"
 
 ClientFactory = Callable[[boto3.session.Session, str], Any]
 """Makes the boto3 client of a service from a session; tests pass one that hands out stubbed clients."""
@@ -51,7 +53,7 @@ def aws_options() -> argparse.ArgumentParser:
         help="AWS region of the stacks (default: the region `make deploy` uses, cdk.json's with -c "
         "overrides; without a cdk.json here, $AWS_REGION or your AWS configuration)",
     )
-    aws.add_argument("--profile", help="AWS profile to use (default: the default credential chain)")
+    aws.add_argument("--profile", help=PROFILE_HELP)
     aws.add_argument(
         "--stack-prefix",
         help=f"prefix of the stack names (default: -c stackPrefix, else ${outputs.STACK_PREFIX_ENV}, else "

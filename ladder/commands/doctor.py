@@ -10,7 +10,7 @@ import boto3
 from .. import doctor
 from ..console import print_json
 from ..errors import EXIT_FAILED
-from .common import ClientFactory, add_context_options, command
+from .common import PROFILE_HELP, ClientFactory, add_context_options, command
 
 
 def register(commands: Any) -> None:
@@ -18,7 +18,7 @@ def register(commands: Any) -> None:
     doctor_parser = command(commands, "doctor", cmd_doctor)
     add_context_options(doctor_parser)
     doctor_parser.add_argument("--region", help="check this region (the same as -c region=REGION)")
-    doctor_parser.add_argument("--profile", help="AWS profile to use (default: the default credential chain)")
+    doctor_parser.add_argument("--profile", help=PROFILE_HELP)
     doctor_parser.add_argument("--json", action="store_true", help="print the checks as JSON (for CI)")
 
 

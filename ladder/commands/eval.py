@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +10,13 @@ import boto3
 
 from ladder_core.api import FINETUNED, MODES
 
-from ..console import print_json
+from ..console import error, print_json
 from ..evaluation import commands as eval_commands
 from ..evaluation import judge, rundir
 from ..evaluation import runner as evaluation_runner
 from ..evaluation.commands import DEFAULT_ARMS
 from ..pricing import models as model_prices
-from .common import ClientFactory, aws_options, command, int_range, now, region, session
+from .common import URL_HELP, ClientFactory, aws_options, command, int_range, now, region, session
 
 MAX_EVAL_CONCURRENCY = 32
 
@@ -48,7 +47,7 @@ def register(commands: Any) -> None:
         help=f"comma-separated, from {','.join(MODES)} "
         f"(default: {','.join(DEFAULT_ARMS)}, plus {FINETUNED} when published)",
     )
-    run.add_argument("--url", help="POST /ask URL of any Ladder API (default: the RagApi stack's AskUrl)")
+    run.add_argument("--url", help=URL_HELP)
     run.add_argument(
         "--concurrency",
         type=int_range(1, MAX_EVAL_CONCURRENCY),
@@ -138,5 +137,5 @@ def cmd_eval_report(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Rewrite scores.jsonl, summary.json, report.md and charts/ of a run folder from its responses."""
     summary = eval_commands.refresh(args.folder, model_prices.load_prices(args.prices))
     eval_commands.print_summary(summary, as_json=args.json)
-    print(f"Report: {args.folder / rundir.REPORT}", file=sys.stderr)
+    error(f"Report: {args.folder / rundir.REPORT}")
     return 0

@@ -131,17 +131,17 @@ def run_command(
         style=None if style is None else str(style),
     )
     print_summary(result.summary, as_json=request.as_json)
-    print(f"Report: {result.folder / rundir.REPORT}", file=sys.stderr)
+    error(f"Report: {result.folder / rundir.REPORT}")
     resume = hints.command("eval", "run", "--out", str(folder), *request.resume_options)
     if result.interrupted:
-        print(f"Interrupted; continue with: {resume}", file=sys.stderr)
+        error(f"Interrupted; continue with: {resume}")
         return EXIT_INTERRUPTED
     judged = (folder / rundir.JUDGE_JOBS).exists()
     if setup is not None and not result.not_sent and (result.sent or not judged):
         jobs = start_judge(clients(session, "bedrock"), clients(session, "s3"), folder, setup, rubric)
         for arn in jobs:
-            print(f"Started judge job {arn}", file=sys.stderr)
-        print(f"Follow them with: {hints.command('eval', 'status', str(folder))}", file=sys.stderr)
+            error(f"Started judge job {arn}")
+        error(f"Follow them with: {hints.command('eval', 'status', str(folder))}")
     if result.errors or result.not_sent:
         for line in describe_errors(result):
             error(line)
