@@ -41,8 +41,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from . import doctor, outputs
+from .aws import ClientFactory
 from .commands import GROUPS
-from .commands.common import ClientFactory
 from .console import error
 from .errors import EXIT_FAILED, EXIT_SETUP, LadderError, network_problem
 

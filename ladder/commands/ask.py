@@ -8,19 +8,10 @@ from typing import Any
 from ladder_core.api import DEFAULT_MODE, MODES
 
 from .. import api, hints, outputs
+from ..aws import ClientFactory, region, session
 from ..console import print_json
 from ..errors import SetupError
-from .common import (
-    MAX_TOP_K,
-    MIN_TOP_K,
-    URL_HELP,
-    ClientFactory,
-    aws_options,
-    command,
-    int_range,
-    region,
-    session,
-)
+from .common import MAX_TOP_K, MIN_TOP_K, URL_HELP, aws_options, command, int_range
 
 
 def register(commands: Any) -> None:

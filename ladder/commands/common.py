@@ -1,30 +1,25 @@
-"""What several command groups share: the command builder, the AWS and configuration options, the session."""
+"""What several command groups share: the command builder, the AWS and configuration options."""
 
 from __future__ import annotations
 
 import argparse
 import inspect
-import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from training_jobs import dataprep
 
 from .. import data, doctor, outputs
-from ..errors import LadderError, SetupError
+from ..aws import ClientFactory
+from ..errors import LadderError
 
 MIN_TOP_K = 1
 MAX_TOP_K = 20
-AWS_REGION_ENV = "AWS_REGION"
 URL_HELP = "POST /ask URL of any Ladder API (default: the RagApi stack's AskUrl)"
 PROFILE_HELP = "AWS profile to use (default: the default credential chain)"
 
-ClientFactory = Callable[[boto3.session.Session, str], Any]
-"""Makes the boto3 client of a service from a session; tests pass one that hands out stubbed clients."""
 Command = Callable[[argparse.Namespace, ClientFactory], int]
 
 
@@ -127,30 +122,6 @@ def configured_context(args: argparse.Namespace) -> dict[str, Any]:
     cdk_json: Path = getattr(args, "cdk_json", Path("cdk.json"))
     overrides: list[str] = getattr(args, "context", [])
     return doctor.read_context(cdk_json if cdk_json.is_file() else None, overrides)
-
-
-def session(args: argparse.Namespace) -> boto3.session.Session:
-    """The boto3 session of ``--profile`` in the command's region; a missing region is a setup error."""
-    made = boto3.session.Session(profile_name=args.profile, region_name=region_name(args))
-    region(made)
-    return made
-
-
-def region_name(args: argparse.Namespace) -> str | None:
-    """``--region``, else ``$AWS_REGION``, else None (boto3's own chain: ``$AWS_DEFAULT_REGION``, then the
-    profile). boto3 reads only ``AWS_DEFAULT_REGION``; the AWS CLI v2 and CI systems set ``AWS_REGION``,
-    which the AWS CLI lets override ``AWS_DEFAULT_REGION``, so Ladder does the same."""
-    return args.region or os.environ.get(AWS_REGION_ENV) or None
-
-
-def region(made: boto3.session.Session) -> str:
-    """The session's region, or a setup error that says how to set one."""
-    if not made.region_name:
-        raise SetupError(
-            f"no AWS region: pass --region, set {AWS_REGION_ENV}, or set a region in your AWS profile "
-            "(aws configure set region us-east-1)"
-        )
-    return made.region_name
 
 
 def int_range(low: int, high: int) -> Callable[[str], int]:

@@ -11,19 +11,10 @@ from lambdas.rag import constants as rag_constants
 from training_jobs import dataprep
 
 from .. import data, outputs
+from ..aws import ClientFactory, session
 from ..console import error, print_json
 from ..errors import EXIT_FAILED, SetupError
-from .common import (
-    MAX_TOP_K,
-    MIN_TOP_K,
-    ClientFactory,
-    add_prep_options,
-    aws_options,
-    check_data,
-    command,
-    int_range,
-    session,
-)
+from .common import MAX_TOP_K, MIN_TOP_K, add_prep_options, aws_options, check_data, command, int_range
 
 
 def register(commands: Any) -> None:

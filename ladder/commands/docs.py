@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import docs, hints, knowledge_ops, outputs
+from ..aws import ClientFactory, session
 from ..console import print_json
 from ..errors import EXIT_FAILED, EXIT_INTERRUPTED
-from .common import ClientFactory, aws_options, command, now, session
+from .common import aws_options, command, now
 
 
 def register(commands: Any) -> None:

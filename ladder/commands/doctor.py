@@ -8,9 +8,10 @@ from typing import Any
 import boto3
 
 from .. import doctor
+from ..aws import ClientFactory
 from ..console import print_json
 from ..errors import EXIT_FAILED
-from .common import PROFILE_HELP, ClientFactory, add_context_options, command
+from .common import PROFILE_HELP, add_context_options, command
 
 
 def register(commands: Any) -> None:

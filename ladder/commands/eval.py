@@ -10,13 +10,14 @@ import boto3
 
 from ladder_core.api import FINETUNED, MODES
 
+from ..aws import ClientFactory, region, session
 from ..console import error, print_json
 from ..evaluation import commands as eval_commands
 from ..evaluation import judge, rundir
 from ..evaluation import runner as evaluation_runner
 from ..evaluation.commands import DEFAULT_ARMS
 from ..pricing import models as model_prices
-from .common import URL_HELP, ClientFactory, aws_options, command, int_range, now, region, session
+from .common import URL_HELP, aws_options, command, int_range, now
 
 MAX_EVAL_CONCURRENCY = 32
 

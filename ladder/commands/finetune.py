@@ -12,19 +12,10 @@ from typing import Any
 from training_jobs import dataprep, job_contract
 
 from .. import doctor, finetune, finetune_plan, hints, models, outputs
+from ..aws import ClientFactory, session
 from ..console import error, print_json
 from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, LadderError, SetupError
-from .common import (
-    ClientFactory,
-    add_context_options,
-    add_prep_options,
-    aws_options,
-    check_data,
-    command,
-    int_range,
-    now,
-    session,
-)
+from .common import add_context_options, add_prep_options, aws_options, check_data, command, int_range, now
 
 MAX_SEQ_LENGTH = 131_072
 MAX_EPOCHS = 100

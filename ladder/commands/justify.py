@@ -10,9 +10,10 @@ from training_jobs import dataprep
 
 from .. import hints
 from .. import justify as justify_pkg
+from ..aws import ClientFactory
 from ..console import error, print_json
 from ..errors import SetupError
-from .common import ClientFactory, command, configured_context, configured_min_examples, int_range, now
+from .common import command, configured_context, configured_min_examples, int_range, now
 
 
 def register(commands: Any) -> None:

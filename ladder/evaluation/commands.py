@@ -16,6 +16,7 @@ from ladder_core import metrics
 from ladder_core.api import FINETUNED, MODES, PROMPT, RAG
 
 from .. import api, finetune, hints, outputs
+from ..aws import ClientFactory
 from ..console import error, print_json
 from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, SetupError
 from ..pricing import models as model_prices
@@ -59,8 +60,6 @@ class RunRequest:
 
 Connect = Callable[[], tuple[boto3.session.Session, str]]
 """Opens the AWS session and its region; called only after the offline checks passed."""
-Clients = Callable[[boto3.session.Session, str], Any]
-"""Makes the boto3 client of a service from a session (stubbed clients in tests)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ class RunResult:
 
 
 def run_command(
-    request: RunRequest, *, connect: Connect, clients: Clients, now: Callable[[], datetime]
+    request: RunRequest, *, connect: Connect, clients: ClientFactory, now: Callable[[], datetime]
 ) -> int:
     """Run ``ladder eval run``: settle the set, URL, arms and judge (a continued run's from its run.json),
     send and score, print the summary, start the judge jobs; the exit code (0 done, 1 some answers ended
@@ -158,7 +157,9 @@ def print_summary(summary: dict[str, Any], *, as_json: bool) -> None:
         print(format_summary(summary))
 
 
-def _fine_tuned_model_published(stack_prefix: str, session: boto3.session.Session, clients: Clients) -> bool:
+def _fine_tuned_model_published(
+    stack_prefix: str, session: boto3.session.Session, clients: ClientFactory
+) -> bool:
     try:
         tune = outputs.read_fine_tune(clients(session, "cloudformation"), stack_prefix)
     except SetupError:
