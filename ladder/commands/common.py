@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lambdas.rag import constants as rag_constants
 from training_jobs import dataprep
 
 from .. import data, doctor, outputs
 from ..aws import ClientFactory
 from ..errors import LadderError
 
-MIN_TOP_K = 1
-MAX_TOP_K = 20
+MIN_TOP_K = rag_constants.MIN_TOP_K
+MAX_TOP_K = rag_constants.MAX_TOP_K
+"""The API's topK range, which ``--top-k`` checks before any request."""
 URL_HELP = "POST /ask URL of any Ladder API (default: the RagApi stack's AskUrl)"
 PROFILE_HELP = "AWS profile to use (default: the default credential chain)"
 
