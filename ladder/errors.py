@@ -9,6 +9,8 @@ EXIT_FAILED = 1
 """The command ran and the answer is no: an API error, unusable data, a failed execution."""
 EXIT_SETUP = 2
 """The command could not run: a missing stack or output, file, region or credentials."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C stopped the command (128 + SIGINT, as shells report it); what it started goes on."""
 
 
 class LadderError(Exception):

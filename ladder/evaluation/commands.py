@@ -1,4 +1,5 @@
-"""What ``ladder eval run / status / report`` do; ``ladder/cli.py`` only parses arguments and calls these."""
+"""What ``ladder eval run / status / report`` do; ``ladder/commands/eval.py`` only parses arguments and calls
+these."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ladder_core import metrics
-from ladder_core.api import PROMPT, RAG
+import boto3
 
-from ..errors import SetupError
+from ladder_core import metrics
+from ladder_core.api import FINETUNED, MODES, PROMPT, RAG
+
+from .. import api, finetune, hints, outputs
+from ..aws import ClientFactory
+from ..console import error, print_json
+from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, SetupError
+from ..pricing import models as model_prices
 from ..pricing.models import PriceTable
+from . import evalset as evalsets
 from . import judge, rundir
 from .evalset import EvalSet
 from .progress import progress_bar
@@ -32,6 +40,29 @@ SUMMARY_TABLE = (
 
 
 @dataclass(frozen=True)
+class RunRequest:
+    """What ``ladder eval run`` was asked, as typed: None where an option was not given."""
+
+    set_file: Path | None
+    out: Path | None
+    arms: str | None
+    url: str | None
+    judge: str | None
+    style: Path | None
+    concurrency: int
+    prices: Path | None
+    stack_prefix: str
+    as_json: bool
+    resume_options: tuple[str, ...] = ()
+    """The ``--region`` / ``--profile`` / ``--stack-prefix`` words the user typed, for the command that
+    continues the run."""
+
+
+Connect = Callable[[], tuple[boto3.session.Session, str]]
+"""Opens the AWS session and its region; called only after the offline checks passed."""
+
+
+@dataclass(frozen=True)
 class RunResult:
     folder: Path
     summary: dict[str, Any]
@@ -41,6 +72,110 @@ class RunResult:
     stopped: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Arms stopped early by a run of identical 4xx answers, with that error."""
     not_sent: int = 0
+
+
+def run_command(
+    request: RunRequest, *, connect: Connect, clients: ClientFactory, now: Callable[[], datetime]
+) -> int:
+    """Run ``ladder eval run``: settle the set, URL, arms and judge (a continued run's from its run.json),
+    send and score, print the summary, start the judge jobs; the exit code (0 done, 1 some answers ended
+    in an error, 130 after Ctrl-C)."""
+    saved = rundir.existing(request.out)
+    if request.set_file is not None:
+        evaluation_set = evalsets.load_set(request.set_file)
+    elif saved is not None and request.out is not None:
+        evaluation_set = rundir.load_run_set(request.out)
+    else:
+        raise SetupError("eval run needs --set FILE for a new run (or --out RUN_DIR of a run to continue)")
+    arms = parse_arms(request.arms, MODES)
+    if arms is None and saved is not None:
+        arms = list(saved.arms)
+    judge_model = request.judge or (saved.judge if saved else None)
+    style = request.style or (Path(saved.style) if saved and saved.style else None)
+    if style and not judge_model:
+        raise SetupError("--style needs --judge MODEL_ID")
+    rubric = read_rubric(style)
+    prices = model_prices.load_prices(request.prices)
+    session, region = connect()
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise SetupError("no AWS credentials found: configure a profile (aws configure / aws sso login)")
+    chosen_url = request.url or (saved.url if saved else None)
+    rag_outputs: dict[str, str] = {}
+    if chosen_url is None or judge_model:
+        rag_outputs = outputs.stack_outputs(
+            clients(session, "cloudformation"), request.stack_prefix, outputs.RAG_API_STACK, ("AskUrl",)
+        )
+    url = chosen_url or rag_outputs["AskUrl"]
+    setup = _judge_setup(rag_outputs, request.stack_prefix, judge_model) if judge_model else None
+    if arms is None:
+        arms = list(DEFAULT_ARMS)
+        if request.url is None and _fine_tuned_model_published(request.stack_prefix, session, clients):
+            arms.append(FINETUNED)
+
+    def send(body: dict[str, Any]) -> dict[str, Any]:
+        return api.post_signed_json(url, body, credentials=credentials, region=region)
+
+    folder = request.out or rundir.default_folder(evaluation_set, now())
+    result = run(
+        evaluation_set,
+        url=url,
+        arms=arms,
+        folder=folder,
+        send=send,
+        concurrency=request.concurrency,
+        prices=prices,
+        now=now(),
+        judge_model=judge_model,
+        style=None if style is None else str(style),
+    )
+    print_summary(result.summary, as_json=request.as_json)
+    error(f"Report: {result.folder / rundir.REPORT}")
+    resume = hints.command("eval", "run", "--out", str(folder), *request.resume_options)
+    if result.interrupted:
+        error(f"Interrupted; continue with: {resume}")
+        return EXIT_INTERRUPTED
+    judged = (folder / rundir.JUDGE_JOBS).exists()
+    if setup is not None and not result.not_sent and (result.sent or not judged):
+        jobs = start_judge(clients(session, "bedrock"), clients(session, "s3"), folder, setup, rubric)
+        for arn in jobs:
+            error(f"Started judge job {arn}")
+        error(f"Follow them with: {hints.command('eval', 'status', str(folder))}")
+    if result.errors or result.not_sent:
+        for line in describe_errors(result):
+            error(line)
+        error(f"Retry them with: {resume}")
+        return EXIT_FAILED
+    return 0
+
+
+def print_summary(summary: dict[str, Any], *, as_json: bool) -> None:
+    """Print a run's summary: summary.json for ``--json``, else the terminal table."""
+    if as_json:
+        print_json(summary)
+    else:
+        print(format_summary(summary))
+
+
+def _fine_tuned_model_published(
+    stack_prefix: str, session: boto3.session.Session, clients: ClientFactory
+) -> bool:
+    try:
+        tune = outputs.read_fine_tune(clients(session, "cloudformation"), stack_prefix)
+    except SetupError:
+        return False
+    return finetune.published_model(clients(session, "ssm"), tune.model_parameter_name) is not None
+
+
+def _judge_setup(values: dict[str, str], stack_prefix: str, model_id: str) -> judge.JudgeSetup:
+    missing = [key for key in judge.SETUP_OUTPUTS if not values.get(key)]
+    if missing:
+        raise SetupError(
+            f"stack {stack_prefix}{outputs.RAG_API_STACK} lacks output {', '.join(missing)}: "
+            "redeploy it with `make deploy` from this version of Ladder"
+        )
+    ensure_judge_allowed(model_id, values["EvaluationJudgeModelIds"])
+    return judge.setup_from_outputs(values, model_id)
 
 
 def run(

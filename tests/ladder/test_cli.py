@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import runpy
 import sys
 
 import pytest
 
-from ladder import cli
+from ladder import cli, commands, console
 
 
 def test_help_lists_every_command(capsys):
@@ -178,3 +179,54 @@ def test_data_check_needs_as_many_examples_as_the_project_configures(tmp_path, c
 
     assert outside == 1, "outside the project the training code's default of 200 applies"
     assert inside == 0, "cdk.json's fineTuneMinExamples is what the deployed pipeline needs"
+
+
+def _handlers(parser: argparse.ArgumentParser):
+    """Every subcommand handler reachable from ``parser``."""
+    handler = parser.get_default("command")
+    if handler is not None:
+        yield handler
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _handlers(sub)
+
+
+@pytest.mark.parametrize("group", commands.GROUPS, ids=lambda group: group.__name__.rsplit(".", 1)[-1])
+def test_each_command_group_registers_only_its_own_handlers(group):
+    # Given a root parser that only one command group registers into
+    parser = argparse.ArgumentParser(prog="ladder")
+    group.register(parser.add_subparsers())
+
+    # Then it added commands, and each runs a handler defined in that group's module (beside register)
+    handlers = list(_handlers(parser))
+    assert handlers
+    assert {handler.__module__ for handler in handlers} == {group.__name__}
+
+
+def test_the_root_parser_lists_the_groups_in_registry_order(capsys):
+    # When the top-level help is printed
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+
+    # Then the commands appear in the order of the registry, none missing
+    listed = out[out.index("COMMAND\n") :]
+    names = [group.__name__.rsplit(".", 1)[-1] for group in commands.GROUPS]
+    positions = [listed.index(f"    {name} ") for name in names]
+    assert positions == sorted(positions)
+    assert names == ["ask", "docs", "doctor", "data", "justify", "finetune", "eval"]
+
+
+def test_json_output_is_indented_and_keeps_non_ascii_text(capsys):
+    # Given a document with text outside ASCII, as answers and file names often are
+    document = {"answer": "Jahresurlaub: 30 Tage, café", "items": [1, 2]}
+
+    # When it is printed for --json
+    console.print_json(document)
+
+    # Then it is indented JSON that reads back the same, the text as written rather than \u escapes
+    out = capsys.readouterr().out
+    assert json.loads(out) == document
+    assert "café" in out
+    assert '\n  "answer"' in out
