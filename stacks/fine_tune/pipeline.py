@@ -31,6 +31,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from lambdas.imported_models import constants as import_constants
 from stacks.config import LadderConfig, is_gated_model
 from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.bedrock_principal import bedrock_service_principal
@@ -73,10 +74,6 @@ ERROR_PUBLISH = "PublishFailed"
 ERROR_NO_IMPORT_CAPACITY = "NoImportCapacity"
 ERROR_CAPACITY_CHECK = "ImportCapacityCheckFailed"
 ERROR_PRUNE = "PruneFailed"
-IMPORT_QUOTA_SERVICE_CODE = "bedrock"
-IMPORT_QUOTA_CODE = "L-45B04988"
-"""Service Quotas code of Amazon Bedrock's "Imported models per account" (lambdas/imported_models/constants.py
-holds the same values)."""
 PIPELINE_TAG = "ladder:pipeline"
 """Tag on each imported model, valued with the state machine's name: what the housekeeping function may
 delete (lambdas/imported_models/constants.py holds the same name)."""
@@ -627,8 +624,8 @@ class FineTunePipeline(Construct):
                 resources=[
                     stack.format_arn(
                         service="servicequotas",
-                        resource=IMPORT_QUOTA_SERVICE_CODE,
-                        resource_name=IMPORT_QUOTA_CODE,
+                        resource=import_constants.QUOTA_SERVICE_CODE,
+                        resource_name=import_constants.QUOTA_CODE,
                         arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
                     )
                 ],
