@@ -32,7 +32,7 @@ from stacks.fine_tune.training_code import REQUIREMENTS, TRAINING_JOBS_DIR, trai
 
 BASE_MODEL_STAGING_REQUIRED = "required"
 BASE_MODEL_STAGING_OPTIONAL = "optional"
-"""Values of the BaseModelStaging output: ``ladder finetune start`` refuses to start without --base-model
+"""Values of the BaseModelStaging output: ``ladder finetune start`` refuses to start without --base-weights
 when staged weights are required (gated base model or network isolation)."""
 
 
@@ -141,7 +141,7 @@ class FineTuneStack(cdk.Stack):
             self,
             "BaseModelStaging",
             value=BASE_MODEL_STAGING_OPTIONAL if self.pipeline.hub_download else BASE_MODEL_STAGING_REQUIRED,
-            description="'required': start runs with staged weights (ladder finetune start --base-model)",
+            description="'required': start runs with staged weights (ladder finetune start --base-weights)",
         )
         cdk.CfnOutput(self, "FineTunedModelParameterName", value=config.fine_tuned_model_parameter)
         cdk.CfnOutput(self, "TrainingImageUri", value=self.training_image_uri)

@@ -329,7 +329,7 @@ def test_an_isolated_job_or_a_gated_base_model_requires_staged_weights(
     job = next(iter(states.values()))["Parameters"]
     assert job["EnableNetworkIsolation"] is synthesized.config.fine_tune_network_isolation
     assert "model" in {c["ChannelName"] for c in job["InputDataConfig"]}
-    # And the stack tells `ladder finetune start` that --base-model is required
+    # And the stack tells `ladder finetune start` that --base-weights is required
     assert synthesized.template("FineTune")["Outputs"]["BaseModelStaging"]["Value"] == "required"
     # And an execution without baseModelS3Uri is told so and fails (after validation and the quota check)
     make_room = asl["States"][asl["States"][asl["StartAt"]]["Next"]]
