@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ladder_core.catalog.bedrock import foundation_model_id, inference_profile_geo
 from lambdas.imported_models import constants as import_constants
+from lambdas.imported_models.housekeeping import read_imported_model_quota
 from stacks.config import (
     POWERTOOLS_LAYER_PARAMETER,
     ConfigError,
@@ -468,7 +469,7 @@ def check_import_quota(quotas: Any, bedrock: Any) -> Check:
     """
     name = "Custom Model Import quota"
     label = f"'{IMPORTED_MODELS_QUOTA}' ({import_constants.QUOTA_SERVICE_CODE} {import_constants.QUOTA_CODE})"
-    value, problems = read_import_quota(quotas)
+    value, _, problems = read_imported_model_quota(quotas)
     if value is None:
         return failed(
             name,
@@ -489,30 +490,6 @@ def check_import_quota(quotas: Any, bedrock: Any) -> Check:
             name, f"{imported} of {value:g} imported models used; the pipeline imports one more", fix
         )
     return passed(name, f"{imported} of {value:g} imported models used")
-
-
-def read_import_quota(quotas: Any) -> tuple[float | None, list[str]]:
-    """The imported-model quota: GetServiceQuota's applied value, else GetAWSDefaultServiceQuota's default.
-
-    GetServiceQuota does not return a quota without an applied value, and the List APIs leave such quotas
-    out, so the default is read by code next. Returns the value (None when neither answered with one) and,
-    per call that did not, what it answered.
-    """
-    request = {"ServiceCode": import_constants.QUOTA_SERVICE_CODE, "QuotaCode": import_constants.QUOTA_CODE}
-    problems: list[str] = []
-    for operation, read in (
-        ("GetServiceQuota", quotas.get_service_quota),
-        ("GetAWSDefaultServiceQuota", quotas.get_aws_default_service_quota),
-    ):
-        try:
-            value = read(**request).get("Quota", {}).get("Value")
-        except ClientError as err:
-            problems.append(f"{operation} answered {_code(err) or 'an error'}")
-            continue
-        if value is not None:
-            return float(value), problems
-        problems.append(f"{operation} returned no value")
-    return None, problems
 
 
 def find_quota(quotas: Any, service_code: str, quota_name: str) -> float | None:

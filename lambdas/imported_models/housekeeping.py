@@ -67,34 +67,44 @@ def prune(bedrock: Any, *, pipeline: str, keep: int, published_arn: str | None) 
     return deleted
 
 
-def imported_model_quota(service_quotas: Any) -> tuple[int, str]:
-    """The account's imported-model quota and where it came from (``applied`` or ``default``).
+def read_imported_model_quota(service_quotas: Any) -> tuple[float | None, str | None, list[str]]:
+    """The account's imported-model quota, where it came from (``applied`` or ``default``) and, per call that
+    gave no value, what it answered; the value and its source are None when neither call gave one.
 
     GetServiceQuota returns the applied value; for a quota that has none it answers NoSuchResourceException
     ("If the applied quota value is not available for a quota, the quota is not retrieved"), so the AWS
-    default (GetAWSDefaultServiceQuota) is read next. Neither answering raises QuotaUnavailable: a run that
-    cannot know whether its import fits must not pay for a GPU first.
+    default (GetAWSDefaultServiceQuota) is read next. ``ladder doctor`` reads the quota with this function
+    too.
     """
     request = {"ServiceCode": constants.QUOTA_SERVICE_CODE, "QuotaCode": constants.QUOTA_CODE}
-    reasons = []
-    for source, read in (
-        ("applied", service_quotas.get_service_quota),
-        ("default", service_quotas.get_aws_default_service_quota),
+    reasons: list[str] = []
+    for source, operation, read in (
+        ("applied", "GetServiceQuota", service_quotas.get_service_quota),
+        ("default", "GetAWSDefaultServiceQuota", service_quotas.get_aws_default_service_quota),
     ):
         try:
             value = read(**request).get("Quota", {}).get("Value")
         except ClientError as err:
-            reasons.append(f"{err.operation_name}: {err.response.get('Error', {}).get('Code', '?')}")
+            reasons.append(f"{operation} answered {err.response.get('Error', {}).get('Code') or 'an error'}")
             continue
-        if value is None:
-            reasons.append(f"{source} quota: no value")
-            continue
-        return int(value), source
-    raise QuotaUnavailable(
-        f"the imported-model quota ({constants.QUOTA_SERVICE_CODE} {constants.QUOTA_CODE}) could not be read "
-        f"({'; '.join(reasons)}): nothing was trained; check the function's servicequotas permissions and "
-        "start again"
-    )
+        if value is not None:
+            return float(value), source, reasons
+        reasons.append(f"{operation} returned no value")
+    return None, None, reasons
+
+
+def imported_model_quota(service_quotas: Any) -> tuple[int, str]:
+    """The account's imported-model quota and where it came from (``applied`` or ``default``). Neither call
+    answering raises QuotaUnavailable: a run that cannot know whether its import fits must not pay for a GPU
+    first."""
+    value, source, reasons = read_imported_model_quota(service_quotas)
+    if value is None or source is None:
+        raise QuotaUnavailable(
+            f"the imported-model quota ({constants.QUOTA_SERVICE_CODE} {constants.QUOTA_CODE}) could not be "
+            f"read ({'; '.join(reasons)}): nothing was trained; check the function's servicequotas "
+            "permissions and start again"
+        )
+    return int(value), source
 
 
 def ensure_capacity(

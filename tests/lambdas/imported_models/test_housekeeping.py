@@ -200,8 +200,8 @@ def test_capacity_check_fails_closed_when_no_quota_can_be_read(services):
         run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
     message = str(raised.value)
     assert "bedrock L-45B04988" in message
-    assert "GetServiceQuota: NoSuchResourceException" in message
-    assert "GetAWSDefaultServiceQuota: AccessDeniedException" in message
+    assert "GetServiceQuota answered NoSuchResourceException" in message
+    assert "GetAWSDefaultServiceQuota answered AccessDeniedException" in message
     assert "nothing was trained" in message
 
 
