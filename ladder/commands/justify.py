@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ladder_core import stats
 from training_jobs import dataprep
 
 from .. import hints
@@ -65,13 +66,11 @@ def register(commands: Any) -> None:
         metavar="DAYS",
         help="default %(default)s",
     )
-    justify.add_argument(
-        "--seed", type=int, default=justify_pkg.bootstrap.DEFAULT_SEED, help="bootstrap seed"
-    )
+    justify.add_argument("--seed", type=int, default=stats.DEFAULT_SEED, help="bootstrap seed")
     justify.add_argument(
         "--resamples",
-        type=int_range(justify_pkg.bootstrap.MIN_RESAMPLES, 1_000_000),
-        default=justify_pkg.bootstrap.DEFAULT_RESAMPLES,
+        type=int_range(stats.MIN_RESAMPLES, 1_000_000),
+        default=stats.DEFAULT_RESAMPLES,
         metavar="N",
         help="bootstrap resamples",
     )

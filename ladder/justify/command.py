@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ladder_core.stats import CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from stacks.fine_tune import verdict
 from training_jobs import dataprep
 
 from .. import data, hints
 from ..errors import LadderError
 from ..evaluation.summary import describe_causes
-from .bootstrap import CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from .economics import CLEARLY_CHEAPER, FineTuneEconomics
 from .rules import DEFAULT_VALID_DAYS, MAX_CORRECTNESS_DROP, Decision, Inputs, Targets, decide
 from .runs import EvalRun, UnusableRunError, read_run

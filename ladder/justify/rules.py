@@ -24,11 +24,11 @@ from dataclasses import dataclass, field, replace
 
 from ladder_core.api import FINETUNED, PROMPT, RAG
 from ladder_core.metrics import CORRECTNESS, FORMAT_COMPLIANCE, MRR, SOURCE_HIT_RATE, Metric
+from ladder_core.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, paired_bootstrap
 from training_jobs import dataprep
 
 from .. import hints
 from ..evaluation.summary import describe_causes
-from .bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, paired_bootstrap
 from .economics import FineTuneEconomics, ScaleCase, scale_case
 from .runs import ArmSummary, EvalRun, Score
 

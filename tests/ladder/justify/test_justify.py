@@ -12,9 +12,9 @@ import pytest
 
 from ladder import cli
 from ladder.justify import JustifyOptions
-from ladder.justify.bootstrap import paired_bootstrap
 from ladder.justify.economics import FineTuneEconomics, scale_case
 from ladder.justify.rules import Targets
+from ladder_core.stats import paired_bootstrap
 from stacks.config import from_context
 from stacks.fine_tune.verdict import VERDICT_KEYS, fine_tune_reason, validate
 from tests.ladder.conftest import write_jsonl

@@ -1,4 +1,5 @@
-"""Paired bootstrap of the difference in a per-item metric between two arms of one evaluation run."""
+"""Seeded bootstrap intervals over the items of one evaluation run: the one copy that `ladder eval`'s
+summary and `ladder justify` both use."""
 
 from __future__ import annotations
 
