@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ladder_core.catalog import training
 from training_jobs import dataprep, job_contract
 
 from .. import doctor, finetune, finetune_plan, hints, models, outputs
@@ -17,8 +18,6 @@ from ..console import error, print_json
 from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, LadderError, SetupError
 from .common import add_context_options, add_prep_options, aws_options, check_data, command, int_range, now
 
-MAX_SEQ_LENGTH = 131_072
-MAX_EPOCHS = 100
 MAX_TOKENS = 10**13
 
 PLAN_SETTINGS = (
@@ -114,14 +113,14 @@ def _register_plan(tune_commands: Any) -> None:
     )
     sizing.add_argument(
         "--max-seq-length",
-        type=int_range(1, MAX_SEQ_LENGTH),
+        type=int_range(*training.MAX_SEQ_LENGTH_RANGE),
         metavar="N",
         help=configured.format(key="fineTuneMaxSeqLength")
         + f"; outside the project {finetune_plan.DEFAULT_MAX_SEQ_LENGTH}",
     )
     sizing.add_argument(
         "--epochs",
-        type=int_range(1, MAX_EPOCHS),
+        type=int_range(*training.EPOCHS_RANGE),
         metavar="N",
         help=configured.format(key="fineTuneEpochs")
         + f"; outside the project {finetune_plan.DEFAULT_EPOCHS}",

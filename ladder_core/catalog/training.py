@@ -19,6 +19,11 @@ from dataclasses import dataclass
 
 MAX_INSTANCE_COUNT = 16
 """Most instances one training job may use (``fineTuneInstanceCount``, ``ladder finetune plan``)."""
+EPOCHS_RANGE = (1, 20)
+"""Epochs one training run may take (``fineTuneEpochs``, ``ladder finetune plan --epochs``)."""
+MAX_SEQ_LENGTH_RANGE = (128, 32_768)
+"""Tokens per training example (``fineTuneMaxSeqLength``, ``ladder finetune plan --max-seq-length``): below
+128 no chat turn fits; above 32,768 the small models the project trains run out of their trained context."""
 MIN_GPUS = {"fsdp-lora": 2}
 """GPUs a job needs in total, by strategy (``fsdp-lora`` shards the model across them); others need one."""
 

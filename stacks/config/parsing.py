@@ -15,7 +15,12 @@ from typing import Any
 
 from ladder_core.catalog.bedrock import EMBEDDING_MODELS, GUARDRAIL_PII_ENTITY_TYPES, RERANK_MODEL_REGIONS
 from ladder_core.catalog.logs import LOG_RETENTION_DAYS
-from ladder_core.catalog.training import GPU_FAMILIES, MAX_INSTANCE_COUNT
+from ladder_core.catalog.training import (
+    EPOCHS_RANGE,
+    GPU_FAMILIES,
+    MAX_INSTANCE_COUNT,
+    MAX_SEQ_LENGTH_RANGE,
+)
 from lambdas.rag.constants import VECTOR_STORES
 from stacks.config.checks import cross_check
 from stacks.config.settings import ConfigError, LadderConfig
@@ -254,12 +259,12 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "fine_tune_base_model_id",
         _pattern(re.compile(r"^[\w.\-]+/[\w.\-]+$"), "org/name"),
     ),
-    "fineTuneEpochs": ("fine_tune_epochs", _int(1, 20)),
+    "fineTuneEpochs": ("fine_tune_epochs", _int(*EPOCHS_RANGE)),
     "fineTuneLearningRate": ("fine_tune_learning_rate", _float(1e-7, 1e-2)),
     "fineTuneLoraR": ("fine_tune_lora_r", _int(1, 256)),
     "fineTuneLoraAlpha": ("fine_tune_lora_alpha", _int(1, 512)),
     "fineTuneLoraDropout": ("fine_tune_lora_dropout", _float(0.0, 0.5)),
-    "fineTuneMaxSeqLength": ("fine_tune_max_seq_length", _int(128, 32768)),
+    "fineTuneMaxSeqLength": ("fine_tune_max_seq_length", _int(*MAX_SEQ_LENGTH_RANGE)),
     "fineTuneMonthlyBudgetUsd": ("fine_tune_monthly_budget_usd", _int(1, 100_000)),
     "fineTuneNetworkIsolation": ("fine_tune_network_isolation", _bool),
     "fineTuneTrainingImageUri": (

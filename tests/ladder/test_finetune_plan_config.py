@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 
 from ladder import cli
+from ladder_core.catalog import training
+from stacks.config.parsing import from_context
+from stacks.config.settings import ConfigError
 
 PROJECT_CDK_JSON = Path(__file__).parents[2] / "cdk.json"
 QWEN_7B = "Qwen/Qwen2.5-7B-Instruct"
@@ -127,3 +130,34 @@ def test_dash_c_outside_the_project_is_refused_rather_than_ignored(tmp_path, mon
     assert code == 2
     assert captured.out == ""
     assert "cdk.json not found: -c and --cdk-json apply to the project's configuration" in captured.err
+
+
+def synth_accepts(key: str, value: int) -> bool:
+    context = json.loads(PROJECT_CDK_JSON.read_text(encoding="utf-8"))["context"]
+    try:
+        from_context({**context, key: value})
+    except ConfigError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("option", "key", "limits"),
+    [
+        ("--epochs", "fineTuneEpochs", training.EPOCHS_RANGE),
+        ("--max-seq-length", "fineTuneMaxSeqLength", training.MAX_SEQ_LENGTH_RANGE),
+    ],
+)
+def test_plan_and_synth_accept_the_same_range(project, capsys, option, key, limits):
+    """A plan for a run the stack would refuse to deploy is no plan: both read one range."""
+    low, high = limits
+    for value, accepted in ((low, True), (high, True), (low - 1, False), (high + 1, False)):
+        assert synth_accepts(key, value) is accepted, (key, value)
+        if accepted:
+            _, document, _ = plan(capsys, option, str(value))
+            assert document[option.removeprefix("--").replace("-", "_")] == value
+        else:
+            with pytest.raises(SystemExit) as exit_info:
+                cli.main(["finetune", "plan", "--json", option, str(value)])
+            assert exit_info.value.code == 2
+            assert f"{low}" in capsys.readouterr().err
