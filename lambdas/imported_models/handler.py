@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -26,7 +25,7 @@ from ladder_core.aws_clients import client_config
 
 from . import constants
 from .housekeeping import NoImportCapacity, QuotaUnavailable, ensure_capacity, prune
-from .settings import load_settings
+from .settings import Settings, load_settings
 
 __all__ = ["NoImportCapacity", "QuotaUnavailable", "handler"]
 
@@ -49,11 +48,17 @@ def published_arn(ssm: Any, name: str) -> str | None:
     return value if value.startswith("arn:") else None
 
 
-def run(event: dict[str, Any], environ: Mapping[str, str], clients: Any = client) -> dict[str, Any]:
+@functools.cache
+def container_settings() -> Settings:
+    """The settings, read from the environment once per container (its first invocation) as the other
+    functions do; a bad variable fails each invocation the same way, naming it, before any AWS call."""
+    return load_settings(os.environ)
+
+
+def run(event: dict[str, Any], settings: Settings, clients: Any = client) -> dict[str, Any]:
     action, pipeline = event.get("action"), event.get("pipeline")
     if action not in constants.ACTIONS or not isinstance(pipeline, str) or not pipeline:
         raise ValueError(f"expected {{'action': one of {constants.ACTIONS}, 'pipeline': name}}, got {event}")
-    settings = load_settings(environ)
     keep = settings.keep_models
     current = published_arn(clients("ssm"), settings.model_parameter)
     if action == "prune":
@@ -65,6 +70,6 @@ def run(event: dict[str, Any], environ: Mapping[str, str], clients: Any = client
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = run(event, dict(os.environ))
+    result = run(event, container_settings())
     logger.info("Imported models checked", extra={"action": event.get("action"), **result})
     return result

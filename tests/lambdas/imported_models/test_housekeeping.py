@@ -14,12 +14,13 @@ from moto import mock_aws
 from lambdas.imported_models.constants import PIPELINE_TAG
 from lambdas.imported_models.handler import run
 from lambdas.imported_models.housekeeping import NoImportCapacity, QuotaUnavailable
+from lambdas.imported_models.settings import load_settings
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 PIPELINE = "LadderFineTunePipeline"
 PARAMETER = "/ladder/fine-tune/model-arn"
-ENVIRON = {"MODEL_PARAMETER": PARAMETER, "KEEP_MODELS": "2"}
+SETTINGS = load_settings({"MODEL_PARAMETER": PARAMETER, "KEEP_MODELS": "2"})
 LIST = {"sortBy": "CreationTime", "sortOrder": "Descending"}
 QUOTA_CODE = "L-45B04988"
 """Amazon Bedrock quotas (AWS General Reference): "Imported models per account", Each supported Region: 3,
@@ -122,7 +123,7 @@ def test_prune_keeps_the_newest_two_of_this_pipeline_and_never_the_published_one
     services.deletes(third)
 
     # When pruning after a publish
-    result = run({"action": "prune", "pipeline": PIPELINE}, ENVIRON, services.clients)
+    result = run({"action": "prune", "pipeline": PIPELINE}, SETTINGS, services.clients)
 
     # Then only our third-newest is deleted: the newest two stay, the other pipeline's and the published stay
     assert result == {"deleted": [third["modelName"]]}
@@ -137,7 +138,7 @@ def test_capacity_check_prunes_then_passes_when_one_more_model_fits(services):
     services.models(*kept)
     services.quota(3)
 
-    result = run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+    result = run({"action": "ensure_capacity", "pipeline": PIPELINE}, SETTINGS, services.clients)
 
     assert result == {
         "importedModels": 2,
@@ -158,7 +159,7 @@ def test_capacity_check_refuses_to_train_when_the_quota_is_still_reached(service
 
     # When the capacity is checked before training, Then training is refused with what to do
     with pytest.raises(NoImportCapacity, match="holds 3 imported models and its quota is 3"):
-        run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+        run({"action": "ensure_capacity", "pipeline": PIPELINE}, SETTINGS, services.clients)
 
 
 def test_capacity_check_reads_the_aws_default_when_no_quota_value_was_applied(services):
@@ -174,7 +175,7 @@ def test_capacity_check_reads_the_aws_default_when_no_quota_value_was_applied(se
 
     # When the capacity is checked, Then the default quota decides, and training is refused
     with pytest.raises(NoImportCapacity, match="holds 3 imported models and its quota is 3"):
-        run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+        run({"action": "ensure_capacity", "pipeline": PIPELINE}, SETTINGS, services.clients)
 
 
 def test_capacity_check_passes_on_the_default_quota_when_one_more_model_fits(services):
@@ -183,7 +184,7 @@ def test_capacity_check_passes_on_the_default_quota_when_one_more_model_fits(ser
     services.models(model(1))
     services.quota(None, default=3)
 
-    result = run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+    result = run({"action": "ensure_capacity", "pipeline": PIPELINE}, SETTINGS, services.clients)
 
     assert result == {"importedModels": 1, "quota": 3, "quotaSource": "default", "deleted": []}
 
@@ -197,7 +198,7 @@ def test_capacity_check_fails_closed_when_no_quota_can_be_read(services):
 
     # When the capacity is checked, Then training is refused, naming the quota and both failed reads
     with pytest.raises(QuotaUnavailable) as raised:
-        run({"action": "ensure_capacity", "pipeline": PIPELINE}, ENVIRON, services.clients)
+        run({"action": "ensure_capacity", "pipeline": PIPELINE}, SETTINGS, services.clients)
     message = str(raised.value)
     assert "bedrock L-45B04988" in message
     assert "GetServiceQuota answered NoSuchResourceException" in message
@@ -208,4 +209,4 @@ def test_capacity_check_fails_closed_when_no_quota_can_be_read(services):
 @pytest.mark.parametrize("event", [{}, {"action": "delete_all", "pipeline": PIPELINE}, {"action": "prune"}])
 def test_a_malformed_request_is_refused(services, event):
     with pytest.raises(ValueError, match="expected"):
-        run(event, ENVIRON, services.clients)
+        run(event, SETTINGS, services.clients)
