@@ -131,6 +131,9 @@ _COMMA_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _DOT_GROUPED = re.compile(r"[1-9]\d{0,2}(?:(?:\.\d{3}){2,}(?:,\d+)?|(?:\.\d{3})+,\d+)")
 _DECIMAL = re.compile(r"\d+[.,]\d+")
 _PER_CENT = re.compile(r"(?<!\S)per cent(?!\S)")
+# Every character but a letter, a digit or white space; after _canonical_number, a "." between digits is
+# the one decimal point of a number and stays.
+_PUNCTUATION = re.compile(r"_|(?!(?<=\d)\.\d)[^\w\s]")
 # A marker lists numbers and ranges: [1], [1, 3], [1-2], [1\u20132] (any dash).
 _CITATION = re.compile(
     r"\[\s*(\d+(?:\s*[-\u2010-\u2014]\s*\d+)?(?:\s*[,;]\s*\d+(?:\s*[-\u2010-\u2014]\s*\d+)?)*)\s*\]"
@@ -169,8 +172,7 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = _SPACE_GROUPED.sub(lambda match: match.group().replace(" ", ""), text)
     text = _NUMBER.sub(_canonical_number, text).replace("%", " percent ")
-    kept = (char if _kept(text, index) else " " for index, char in enumerate(text))
-    return _PER_CENT.sub("percent", " ".join("".join(kept).split()))
+    return _PER_CENT.sub("percent", " ".join(_PUNCTUATION.sub(" ", text).split()))
 
 
 def _canonical_number(match: re.Match[str]) -> str:
@@ -186,18 +188,6 @@ def _canonical_number(match: re.Match[str]) -> str:
     whole, _, fraction = number.partition(".")
     fraction = fraction.rstrip("0")
     return f"{whole}.{fraction}" if fraction else whole
-
-
-def _kept(text: str, index: int) -> bool:
-    char = text[index]
-    if char.isalnum() or char.isspace():
-        return True
-    # After _canonical_number, a "." between digits is the one decimal point of a number.
-    return char == "." and _digit_at(text, index - 1) and _digit_at(text, index + 1)
-
-
-def _digit_at(text: str, index: int) -> bool:
-    return 0 <= index < len(text) and text[index].isdigit()
 
 
 def contains(answer: str, fact: str) -> bool:
