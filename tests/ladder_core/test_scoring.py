@@ -144,7 +144,7 @@ def test_refusal_rules(resp: dict[str, Any], refused: bool) -> None:
         ("A [1][3].", [1, 3]),
         ("A [1-3], B [5\u20136], C [4 \u2014 2].", [1, 2, 3, 5, 6, 2, 3, 4]),
         ("Founded in [2016]; see [99].", [99]),
-        ("Years [1, 2016] and [1-100].", []),
+        ("Years [1, 2016] and [1-100] and [1-999999999].", []),
         ("Not markers: [a], [], [1.5], [#1].", []),
     ],
 )
@@ -179,6 +179,11 @@ def test_reciprocal_rank_matches_sources_as_uri_suffixes() -> None:
         ("Alcohol is not reimbursed.", {"regex": r"^\s*(Yes|No)\b"}, ["regex"]),
         ("  laptops lock after 5 minutes.", {"startsWith": "Laptops lock after"}, []),
         ("They lock after 5 minutes.", {"startsWith": "Laptops lock after"}, ["startsWith"]),
+        ("**Yes**, you can.", {"startsWith": "Yes,"}, []),
+        ("> _No_: never.", {"startsWith": "no:", "regex": r"^No\b"}, []),
+        ("# Summary\nShort.", {"startsWith": "# Summary"}, []),
+        ("Summary: **yes**.", {"startsWith": "**"}, ["startsWith"]),
+        ("Yes, **always**.", {"regex": r"^\*\*"}, ["regex"]),
         ('{"answer": "2 days", "source": "faq.md"}', {"jsonSchema": {"required": ["answer", "source"]}}, []),
         (
             '```json\n{"answer": "2 days", "source": "faq.md"}\n```',
