@@ -192,8 +192,11 @@ def _canonical_number(match: re.Match[str]) -> str:
 
 def contains(answer: str, fact: str) -> bool:
     """Whether the normalised ``fact`` occurs in the normalised ``answer`` as whole words."""
-    needle = normalise(fact)
-    return bool(needle) and f" {needle} " in f" {normalise(answer)} "
+    return _occurs(normalise(fact), normalise(answer))
+
+
+def _occurs(needle: str, text: str) -> bool:
+    return bool(needle) and f" {needle} " in f" {text} "
 
 
 def missing_facts(answer: str, facts: tuple[str, ...]) -> list[str]:
@@ -248,20 +251,31 @@ def opening_sentence(answer: str) -> str:
 
 def declines(answer: str) -> bool:
     """The answer's opening sentence matches one of :data:`REFUSAL_PATTERNS`."""
-    return bool(_DECLINES.search(f" {normalise(opening_sentence(answer))} "))
+    return bool(_declining_phrases(answer))
+
+
+def _declining_phrases(answer: str) -> list[str]:
+    return [match.group() for match in _DECLINES.finditer(f" {normalise(opening_sentence(answer))} ")]
 
 
 def is_refusal(response: dict[str, Any], facts: tuple[str, ...] = ()) -> bool:
     """The answer declines: the API's no-context answer, a guardrail intervention, or an opening sentence
     that declines (:func:`declines`) in an answer that states none of ``facts`` (the item's
-    ``mustInclude``): "I don't know the exact date, but the office opened in 2023." answers "2023"."""
+    ``mustInclude``): "I don't know the exact date, but the office opened in 2023." answers "2023". The
+    declining words themselves state nothing: "There is no information about it." does not state "No"."""
     answer = str(response.get("answer", ""))
     if answer.strip() == NO_CONTEXT_ANSWER:
         return True
     guardrail = response.get("guardrail")
     if isinstance(guardrail, dict) and guardrail.get("action") == "INTERVENED":
         return True
-    return declines(answer) and not any(contains(answer, fact) for fact in facts)
+    phrases = _declining_phrases(answer)
+    if not phrases:
+        return False
+    rest = normalise(answer)
+    for phrase in phrases:
+        rest = rest.replace(phrase.strip(), " | ", 1)
+    return not any(_occurs(normalise(fact), rest) for fact in facts)
 
 
 def cited_numbers(answer: str) -> list[int]:

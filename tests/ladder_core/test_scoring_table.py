@@ -110,6 +110,12 @@ CASES = {
     "hedge-with-part-of-the-facts": Case(
         "I'm not sure, but parental leave is 20 weeks.", False, facts=("20 weeks", "full pay")
     ),
+    "declining-words-state-no-fact": Case(
+        "There is no information about cards in the documents.", False, refusal=True, facts=("No",)
+    ),
+    "no-is-an-answer": Case(
+        "No, no card is needed [1].", True, citations_valid=True, facts=("No",), citations=1
+    ),
     "hedge-after-the-facts": Case("It is 27 days, but I'm not sure.", True, facts=("27 days",)),
     "partial-answer": Case(
         "Parental leave is 20 weeks [1].",
