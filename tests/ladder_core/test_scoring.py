@@ -15,6 +15,7 @@ from ladder_core.scoring import (
     SCORE_KEYS,
     Item,
     citations_valid,
+    cited_numbers,
     contains,
     format_failures,
     is_refusal,
@@ -79,9 +80,27 @@ def test_facts_match_only_as_whole_words_never_fuzzily(answer: str, fact: str) -
     assert not contains(answer, fact)
 
 
-def test_normalise_keeps_decimals_and_drops_other_punctuation() -> None:
-    assert normalise("It's 2.5%, OK?  Yes!") == "it s 2.5 ok yes"
-    assert normalise("1,5 and 1,500") == "1,5 and 1500"
+def test_normalise_keeps_decimals_and_percent_and_drops_other_punctuation() -> None:
+    assert normalise("It's 2.5%, OK?  Yes!") == "it s 2.5 percent ok yes"
+    assert normalise("1,5 and 1,500") == "1.5 and 1500"
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("In 2023 100 employees joined", "in 2023 100 employees joined"),
+        ("1 500 000 and 10 000", "1500000 and 10000"),
+        ("1,500,000.50", "1500000.5"),
+        ("1.500.000 and 1.234,56", "1500000 and 1234.56"),
+        ("1.200 and 1,20 and 0,500", "1.2 and 1.2 and 0.5"),
+        ("$1,200.00", "1200"),
+        ("31.03.2024 and 1,2,3", "31 03 2024 and 1 2 3"),
+        ("0 500 and 1000 000", "0 500 and 1000 000"),
+        ("20% or 20 per cent", "20 percent or 20 percent"),
+    ],
+)
+def test_numbers_are_read_once_thousands_groups_only_when_well_formed(text: str, normalised: str) -> None:
+    assert normalise(text) == normalised
 
 
 def test_must_include_recall_is_the_share_of_facts_present() -> None:
@@ -106,13 +125,33 @@ def test_token_f1_compares_normalised_words() -> None:
         (response("The answer is not in the documents."), True),
         (response("I don't know the share price."), True),
         (response("I'm not sure; the documents do not contain it."), True),
-        (response("The passages do not say."), False),
+        (response("The passages do not say."), True),
+        (response("The passages do not say it, but it is 27 days."), True),
+        (response("27 days. The passages do not say more."), False),
         (response("You get 27 days [1]."), False),
         (response("You know, it's 27 days."), False),
     ],
 )
 def test_refusal_rules(resp: dict[str, Any], refused: bool) -> None:
     assert is_refusal(resp) is refused
+
+
+@pytest.mark.parametrize(
+    ("answer", "numbers"),
+    [
+        ("A [1], B [2].", [1, 2]),
+        ("A [1, 3] and [ 2 ; 4 ].", [1, 3, 2, 4]),
+        ("A [1][3].", [1, 3]),
+        ("A [1-3], B [5\u20136], C [4 \u2014 2].", [1, 2, 3, 5, 6, 2, 3, 4]),
+        ("Founded in [2016]; see [99].", [99]),
+        ("Years [1, 2016] and [1-100] and [1-999999999].", []),
+        ("Not markers: [a], [], [1.5], [#1].", []),
+    ],
+)
+def test_cited_numbers_read_lists_ranges_and_adjacent_markers_but_not_years(
+    answer: str, numbers: list[int]
+) -> None:
+    assert cited_numbers(answer) == numbers
 
 
 def test_citations_are_valid_only_when_every_marker_points_to_a_citation() -> None:
@@ -140,6 +179,11 @@ def test_reciprocal_rank_matches_sources_as_uri_suffixes() -> None:
         ("Alcohol is not reimbursed.", {"regex": r"^\s*(Yes|No)\b"}, ["regex"]),
         ("  laptops lock after 5 minutes.", {"startsWith": "Laptops lock after"}, []),
         ("They lock after 5 minutes.", {"startsWith": "Laptops lock after"}, ["startsWith"]),
+        ("**Yes**, you can.", {"startsWith": "Yes,"}, []),
+        ("> _No_: never.", {"startsWith": "no:", "regex": r"^No\b"}, []),
+        ("# Summary\nShort.", {"startsWith": "# Summary"}, []),
+        ("Summary: **yes**.", {"startsWith": "**"}, ["startsWith"]),
+        ("Yes, **always**.", {"regex": r"^\*\*"}, ["regex"]),
         ('{"answer": "2 days", "source": "faq.md"}', {"jsonSchema": {"required": ["answer", "source"]}}, []),
         (
             '```json\n{"answer": "2 days", "source": "faq.md"}\n```',
@@ -179,7 +223,11 @@ def test_an_answerable_item_is_correct_when_every_fact_is_present_and_it_does_no
     assert partial["correct"] is False and partial["mustIncludeRecall"] == 0.5
     assert partial["sourceHit"] is False and partial["reciprocalRank"] == 0.0
     hedged = score(item, "rag", ok(response("27 days until 31 March, but I'm not sure.")))
-    assert hedged["correct"] is False and hedged["refusalCorrect"] is False
+    assert hedged["correct"] is True and hedged["refusal"] is False
+    declined = score(item, "rag", ok(response("I'm not sure, sorry.")))
+    assert (
+        declined["correct"] is False and declined["refusal"] is True and declined["refusalCorrect"] is False
+    )
 
 
 def test_an_unanswerable_item_is_correct_when_the_answer_declines() -> None:
