@@ -23,7 +23,8 @@ from .api import NO_CONTEXT_ANSWER, PROMPT
 FORMAT_CHECKS = ("maxWords", "regex", "startsWith", "jsonSchema", "noCitations")
 """The checks an item's ``format`` may ask for (see :func:`format_failures`)."""
 SCHEMA_VERSION = 2
-"""``schemaVersion`` of a ``scores.jsonl`` line: raised when a key changes meaning, not when one is added."""
+"""``schemaVersion`` of a ``scores.jsonl`` line: raised when a key changes meaning, not when one is added.
+2: a line is one (id, arm, repeat), so an (id, arm) has one line per repeat."""
 
 
 @dataclass(frozen=True)

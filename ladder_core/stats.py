@@ -26,10 +26,12 @@ of the mean; only the random stream differs.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 DEFAULT_RESAMPLES = 2_000
@@ -143,11 +145,18 @@ def paired_bootstrap(
 def item_means(values: Iterable[tuple[str, float | None]]) -> dict[str, float]:
     """Per item id, the mean of its non-null values (its repeats), in the order items first appear;
     an item whose every value is null is left out."""
-    sums: dict[str, list[float]] = {}
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
     for item, value in values:
-        if value is not None:
-            sums.setdefault(item, []).append(float(value))
-    return {item: math.fsum(found) / len(found) for item, found in sums.items()}
+        if value is None:
+            continue
+        if item in counts:
+            sums[item] += value
+            counts[item] += 1
+        else:
+            sums[item] = float(value)
+            counts[item] = 1
+    return {item: total if counts[item] == 1 else total / counts[item] for item, total in sums.items()}
 
 
 def bootstrap_items(
@@ -174,15 +183,32 @@ def paired_items(
     confidence: float = CONFIDENCE,
 ) -> Interval | None:
     """:func:`paired_bootstrap` of two arms' ``(item id, value)`` rows with repeats: each item's repeats
-    are averaged per arm first, then the items that have a value in both arms are paired. None when no
-    item does."""
-    tuned, base = item_means(candidate), item_means(baseline)
-    paired = [item for item in tuned if item in base]
+    are averaged per arm first (:func:`item_means`), then :func:`paired_means`."""
+    return paired_means(
+        item_means(candidate),
+        item_means(baseline),
+        resamples=resamples,
+        seed=seed,
+        confidence=confidence,
+    )
+
+
+def paired_means(
+    candidate: Mapping[str, float],
+    baseline: Mapping[str, float],
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = CONFIDENCE,
+) -> Interval | None:
+    """:func:`paired_bootstrap` over the items (ids) that have a value in both arms' per-item means;
+    None when no item does."""
+    paired = [item for item in candidate if item in baseline]
     if not paired:
         return None
     return paired_bootstrap(
-        [tuned[item] for item in paired],
-        [base[item] for item in paired],
+        [candidate[item] for item in paired],
+        [baseline[item] for item in paired],
         resamples=resamples,
         seed=seed,
         confidence=confidence,
@@ -201,7 +227,8 @@ def _resampled_means(
     rng = random.Random(seed)
     levels = sorted(Counter(values).items())
     if len(levels) * _DRAWS_PER_LEVEL <= n:
-        means = [_multinomial_mean(rng, levels, n) for _ in range(resamples)]
+        first = _binomial_table(n, levels[0][1] / n)
+        means = [_multinomial_mean(rng, levels, n, first) for _ in range(resamples)]
     else:
         ordered = sorted(values)
         means = [math.fsum(rng.choices(ordered, k=n)) / n for _ in range(resamples)]
@@ -209,17 +236,51 @@ def _resampled_means(
     return means, (1 - confidence) / 2
 
 
-def _multinomial_mean(rng: random.Random, levels: list[tuple[float, int]], n: int) -> float:
+def _multinomial_mean(
+    rng: random.Random, levels: list[tuple[float, int]], n: int, first: tuple[int, list[float]]
+) -> float:
     """The mean of one resample of ``n`` items drawn from ``levels`` (value, count): the count drawn of
-    each level, one binomial at a time, conditional on the levels before it."""
+    each level, one binomial at a time, conditional on the levels before it. The first level's binomial
+    is the same in every resample: ``first`` is its table (:func:`_binomial_table`)."""
     left, remaining_weight, total = n, n, 0.0
-    for value, count in levels[:-1]:
-        drawn = _binomial(rng, left, count / remaining_weight) if left else 0
+    for index, (value, count) in enumerate(levels[:-1]):
+        if index == 0:
+            low, cumulative = first
+            drawn = low + bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
+        else:
+            drawn = _binomial(rng, left, count / remaining_weight) if left else 0
         total += value * drawn
         left -= drawn
         remaining_weight -= count
     total += levels[-1][0] * left
     return total / n
+
+
+def _binomial_table(n: int, p: float) -> tuple[int, list[float]]:
+    """Binomial(n, p) for drawing by inversion with a bisection: the lowest outcome kept and the
+    cumulative probabilities from it on. Outcomes less likely than 1e-20 times the mode are left out (a
+    share of the whole below 1e-15); a draw scales its uniform by the kept total."""
+    if p <= 0 or p >= 1:
+        outcome = 0 if p <= 0 else n
+        return outcome, [1.0]
+    mode = min(n, int((n + 1) * p))
+    odds = p / (1 - p)
+    below: list[float] = []
+    pmf = 1.0
+    for k in range(mode, 0, -1):
+        pmf *= k / ((n - k + 1) * odds)
+        if pmf < 1e-20:
+            break
+        below.append(pmf)
+    above: list[float] = []
+    pmf = 1.0
+    for k in range(mode, n):
+        pmf *= (n - k) / (k + 1) * odds
+        if pmf < 1e-20:
+            break
+        above.append(pmf)
+    weights = [*reversed(below), 1.0, *above]
+    return mode - len(below), list(itertools.accumulate(weights))
 
 
 def _binomial(rng: random.Random, n: int, p: float) -> int:

@@ -77,12 +77,13 @@ def summarise(
     item's mean over its repeats), with their intervals and the differences between arms
     (:mod:`.uncertainty`)."""
     arms: dict[str, Any] = {}
+    measured = uncertainty.measure(rows, info.arms, info.repeat)
     for arm in info.arms:
         arm_rows = [row for row in rows if row["arm"] == arm]
         ok = [row for row in arm_rows if row["status"] == "ok"]
         entry: dict[str, Any] = {"n": len(arm_rows), "errors": len(arm_rows) - len(ok)}
         for metric in RATES:
-            entry[metric.summary_key] = uncertainty.rate(arm_rows, metric)
+            entry[metric.summary_key] = measured.rates[arm][metric.summary_key]
         entry["judge"] = _judge_means(arm_rows)
         latencies = sorted(row[LATENCY.score_key] for row in ok if row[LATENCY.score_key] is not None)
         entry[LATENCY.summary_key] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
@@ -96,8 +97,8 @@ def summarise(
         entry["errorCauses"] = error_causes(
             record for (_, record_arm, _), record in records.items() if record_arm == arm
         )
-        entry["ci95"] = uncertainty.intervals(arm_rows)
-        entry["repeatSpread"] = uncertainty.repeat_spread(arm_rows, info.repeat)
+        entry["ci95"] = measured.ci95[arm]
+        entry["repeatSpread"] = measured.repeat_spread[arm]
         arms[arm] = entry
     generation = next(
         (arms[a]["modelId"] for a in ("rag", *info.arms) if a in arms and arms[a]["modelId"]), None
@@ -113,7 +114,7 @@ def summarise(
             "repeat": info.repeat,
         },
         "arms": arms,
-        "differences": uncertainty.differences(rows, info.arms),
+        "differences": measured.differences,
     }
 
 

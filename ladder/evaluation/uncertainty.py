@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
@@ -21,49 +22,72 @@ Row = dict[str, Any]
 """A ``scores.jsonl`` line."""
 
 
+@dataclass(frozen=True)
+class Measured:
+    """What :func:`measure` found, in the shapes ``summary.json`` writes."""
+
+    rates: dict[str, dict[str, float | None]]
+    """arm -> summary key -> the arm's rate (None when the metric applies to no item)."""
+    ci95: dict[str, dict[str, list[float]]]
+    """arm -> ``ci95``."""
+    repeat_spread: dict[str, dict[str, float] | None]
+    """arm -> ``repeatSpread``."""
+    differences: dict[str, dict[str, dict[str, Any]]]
+    """``differences``."""
+
+
 def repeat_of(row: Row) -> int:
     """The line's repeat (0-based); lines written before repeats existed have none: repeat 0."""
     return int(row.get("repeat") or 0)
 
 
-def _values(rows: Sequence[Row], metric: Metric) -> list[tuple[str, float | None]]:
-    return [(row["id"], row[metric.score_key]) for row in rows]
-
-
-def rate(rows: Sequence[Row], metric: Metric) -> float | None:
-    """The arm's rate: the mean over its items of each item's mean over repeats (non-null values only);
-    None when the metric applies to no item. Without repeats it is the plain mean of the lines."""
-    means = stats.item_means(_values(rows, metric))
-    return math.fsum(means.values()) / len(means) if means else None
-
-
-def intervals(rows: Sequence[Row]) -> dict[str, list[float]]:
-    """``ci95``: ``{summary key: [low, high]}`` for each rate that applies to some item of the arm."""
-    found = {}
-    for metric in RATES:
-        estimate = stats.bootstrap_items(_values(rows, metric))
-        if estimate is not None:
-            found[metric.summary_key] = [estimate.low, estimate.high]
-    return found
-
-
-def differences(rows: Sequence[Row], arms: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
-    """``differences``: for each pair of arms A, B (A before B in the run's order) under the key
-    ``"B-A"``, per rate ``{"diff": B - A, "ci95": [low, high], "n": paired items}`` over the items where
-    the rate applies in both arms; a rate that applies to no shared item is left out."""
+def measure(rows: Sequence[Row], arms: Sequence[str], repeats: int) -> Measured:
+    """Everything ``summary.json`` says about uncertainty, for the run's ``arms`` in order."""
     by_arm: dict[str, list[Row]] = {arm: [] for arm in arms}
     for row in rows:
         if row["arm"] in by_arm:
             by_arm[row["arm"]].append(row)
+    means = {arm: _item_means(by_arm[arm]) for arm in arms}
+    return Measured(
+        rates={arm: {key: _mean(found) for key, found in means[arm].items()} for arm in arms},
+        ci95={arm: intervals(means[arm]) for arm in arms},
+        repeat_spread={arm: repeat_spread(by_arm[arm], repeats) for arm in arms},
+        differences=differences(means, arms),
+    )
+
+
+def rate(rows: Sequence[Row], metric: Metric) -> float | None:
+    """The rate of ``rows``: the mean over the items of each item's mean over repeats (non-null values
+    only); None when the metric applies to no item. Without repeats it is the plain mean of the lines."""
+    return _mean(stats.item_means((row["id"], row[metric.score_key]) for row in rows))
+
+
+def intervals(means: dict[str, dict[str, float]]) -> dict[str, list[float]]:
+    """``ci95`` from an arm's per-item means (summary key -> item -> mean): ``{summary key: [low,
+    high]}`` for each rate that applies to some item of the arm."""
+    found = {}
+    for key, items in means.items():
+        if items:
+            estimate = stats.bootstrap_mean(list(items.values()))
+            found[key] = [estimate.low, estimate.high]
+    return found
+
+
+def differences(
+    means: dict[str, dict[str, dict[str, float]]], arms: Sequence[str]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``differences`` from each arm's per-item means: for each pair of arms A, B (A before B in the run's
+    order) under the key ``"B-A"``, per rate ``{"diff": B - A, "ci95": [low, high], "n": paired items}``
+    over the items where the rate applies in both arms; a rate that applies to no shared item is left
+    out."""
     found: dict[str, dict[str, dict[str, Any]]] = {}
     for baseline, candidate in combinations(arms, 2):
         pair: dict[str, dict[str, Any]] = {}
         for metric in RATES:
-            interval = stats.paired_items(
-                _values(by_arm[candidate], metric), _values(by_arm[baseline], metric)
-            )
+            key = metric.summary_key
+            interval = stats.paired_means(means[candidate][key], means[baseline][key])
             if interval is not None:
-                pair[metric.summary_key] = {
+                pair[key] = {
                     "diff": interval.mean,
                     "ci95": [interval.low, interval.high],
                     "n": interval.items,
@@ -88,3 +112,15 @@ def repeat_spread(rows: Sequence[Row], repeats: int) -> dict[str, float] | None:
         if len(rates) >= 2:
             found[metric.summary_key] = statistics.stdev(rates)
     return found
+
+
+def _item_means(rows: Sequence[Row]) -> dict[str, dict[str, float]]:
+    """Summary key -> item -> the item's mean over its repeats, for every rate."""
+    return {
+        metric.summary_key: stats.item_means((row["id"], row[metric.score_key]) for row in rows)
+        for metric in RATES
+    }
+
+
+def _mean(means: dict[str, float]) -> float | None:
+    return math.fsum(means.values()) / len(means) if means else None

@@ -3,6 +3,7 @@ averaged per item first."""
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 
@@ -65,13 +66,21 @@ def test_many_items_draw_level_counts_and_match_the_normal_interval() -> None:
     assert interval.high == pytest.approx(-0.1 + half, abs=0.0015)
 
 
+@pytest.mark.parametrize("method", ["walk", "table"])
 @pytest.mark.parametrize(("n", "p"), [(10, 0.3), (40, 0.5), (400, 0.85), (5_000, 0.02)])
-def test_the_binomial_draw_follows_the_binomial_distribution(n: int, p: float) -> None:
+def test_the_binomial_draw_follows_the_binomial_distribution(n: int, p: float, method: str) -> None:
     rng = random.Random(3)
     draws = 20_000
+    low, cumulative = stats._binomial_table(n, p)
+
+    def draw() -> int:
+        if method == "walk":
+            return stats._binomial(rng, n, p)
+        return low + bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
+
     counts: dict[int, int] = {}
     for _ in range(draws):
-        k = stats._binomial(rng, n, p)
+        k = draw()
         assert 0 <= k <= n
         counts[k] = counts.get(k, 0) + 1
     exact = {

@@ -31,12 +31,15 @@ def test_a_rate_averages_each_items_repeats_first() -> None:
     rows += [row("b", "rag", False, 0)]  # b's other repeats ended in errors (null)
     assert uncertainty.rate(rows, CORRECTNESS) == pytest.approx((2 / 3 + 0) / 2)
     assert uncertainty.rate(rows, FORMAT_COMPLIANCE) is None
+    rates = uncertainty.measure(rows, ["rag"], repeats=3).rates["rag"]
+    assert rates[CORRECTNESS.summary_key] == pytest.approx(1 / 3)
+    assert rates[FORMAT_COMPLIANCE.summary_key] is None
 
 
 def test_intervals_cover_every_rate_that_applies_and_no_other() -> None:
     rows = [row(f"q{n}", "rag", n % 4 != 0, sourceHit=True) for n in range(40)]
 
-    found = uncertainty.intervals(rows)
+    found = uncertainty.measure(rows, ["rag"], repeats=1).ci95["rag"]
 
     assert set(found) == {CORRECTNESS.summary_key, SOURCE_HIT_RATE.summary_key}
     low, high = found[CORRECTNESS.summary_key]
@@ -54,7 +57,7 @@ def test_differences_name_each_pair_later_minus_earlier_over_the_shared_items() 
     rows += [row(f"q{n}", "finetuned", n < 20) for n in range(20)]  # half the items only
     rows += [row("q0", "finetuned", None, formatOk=True)]
 
-    found = uncertainty.differences(rows, arms)
+    found = uncertainty.measure(rows, arms, repeats=1).differences
 
     assert list(found) == ["rag-prompt", "finetuned-prompt", "finetuned-rag"]
     rag_prompt = found["rag-prompt"][CORRECTNESS.summary_key]
