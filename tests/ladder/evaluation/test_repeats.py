@@ -171,3 +171,31 @@ def test_a_repeat_outside_1_to_10_is_refused_before_anything_is_sent(
     )
     assert f"argument --repeat: {expected}" in err
     assert api.received == []
+
+
+def test_a_run_folder_from_before_repeats_is_scored_as_one_repeat(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    assert run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out)).code == 0
+    # As an older version wrote them: no "repeat" in run.json nor in the responses.
+    info = json.loads((out / "run.json").read_text())
+    del info["repeat"]
+    (out / "run.json").write_text(json.dumps(info))
+    old = [
+        {key: value for key, value in record.items() if key != "repeat"}
+        for record in lines(out / "responses.jsonl")
+    ]
+    (out / "responses.jsonl").write_text("".join(json.dumps(record) + "\n" for record in old))
+
+    report = run_cli("eval", "report", str(out), "--json")
+    again = run_cli("eval", "run", "--out", str(out))
+
+    assert report.code == 0, report.err
+    summary = json.loads(report.out)
+    assert summary["run"]["repeat"] == 1 and summary["arms"]["rag"]["repeatSpread"] is None
+    assert summary["arms"]["rag"]["ci95"]["correctness"] == [1.0, 1.0]
+    assert [line["repeat"] for line in lines(out / "scores.jsonl")] == [0, 0, 0, 0]
+    assert again.code == 0 and "0 answers to fetch" in again.err
+    assert len(api.received) == 4

@@ -86,3 +86,30 @@ def test_repeat_spread_is_the_std_of_the_per_repeat_rates() -> None:
     }
     # Only one repeat answered so far: nothing to measure a spread from yet.
     assert uncertainty.repeat_spread(rows[:4], repeats=3) == {}
+
+
+def test_the_readmes_worked_example() -> None:
+    """README, "Intervals, differences and repeats": 40 items, 3 repeats; rag right on 30 items every
+    time, on 4 items 2 times of 3, on 2 items once; prompt right on 20 items every time."""
+    right_in = {n: {0, 1, 2} for n in range(30)}
+    right_in |= {30: {0, 1}, 31: {0, 2}, 32: {1, 2}, 33: {1, 2}, 34: {0}, 35: {2}}
+    rows = [row(f"q{n}", "prompt", n < 20, r) for n in range(40) for r in range(3)]
+    rows += [row(f"q{n}", "rag", r in right_in.get(n, set()), r) for n in range(40) for r in range(3)]
+
+    found = uncertainty.measure(rows, ["prompt", "rag"], repeats=3)
+
+    key = CORRECTNESS.summary_key
+    assert found.rates["rag"][key] == pytest.approx(0.8333, abs=5e-5)
+    assert found.ci95["prompt"][key] == [pytest.approx(0.35), pytest.approx(0.65)]
+    assert found.ci95["rag"][key] == [pytest.approx(0.7333, abs=5e-5), pytest.approx(0.925)]
+    assert found.repeat_spread["rag"] == {key: pytest.approx(0.0144, abs=5e-5)}
+    assert found.repeat_spread["prompt"] == {key: 0.0}
+    assert found.differences == {
+        "rag-prompt": {
+            key: {
+                "diff": pytest.approx(0.3333, abs=5e-5),
+                "ci95": [pytest.approx(0.2083, abs=5e-5), 0.475],
+                "n": 40,
+            }
+        }
+    }
