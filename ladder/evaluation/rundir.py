@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -75,14 +75,14 @@ def start(
     """
     info = existing(folder)
     if info is not None:
-        given = RunInfo(info.id, info.createdAt, url, list(arms), info.evalSet, judge, style, repeat)
+        given = replace(info, url=url, arms=list(arms), judge=judge, style=style, repeat=repeat)
         problems = contradictions(info, given, evalset)
         if problems:
             raise SetupError(
                 f"{folder} holds a run with other settings: {'; '.join(problems)}. Continue it without "
                 "those options (it keeps its own), or pass a new --out for a new run"
             )
-        info = RunInfo(info.id, info.createdAt, info.url, info.arms, info.evalSet, judge, style, repeat)
+        info = replace(info, judge=judge, style=style, repeat=repeat)
     else:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(evalset.path, folder / SET_COPY)

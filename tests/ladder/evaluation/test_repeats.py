@@ -100,6 +100,8 @@ def test_each_item_is_sent_n_times_and_the_repeats_are_averaged_per_item(
     assert summary["differences"]["rag-prompt"]["correctness"]["n"] == 2
     rag_line = next(line for line in result.out.splitlines() if line.startswith("rag"))
     assert rag_line.split()[1:4] == ["6", "of", "6"]  # answers of 2 items x 3 repeats
+    status = run_cli("eval", "status", str(out), "--json")
+    assert json.loads(status.out)["answers"]["rag"] == {"ok": 6, "error": 0, "pending": 0}
 
 
 def test_a_killed_repeated_run_resumes_with_only_the_missing_answers(
