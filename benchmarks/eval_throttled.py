@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.ladder.evaluation.loopback import LoopbackApi, serve
 
     credentials = botocore.session.get_session().get_credentials()
-    pairs = [(Item(id=f"q{n}", question=f"Question {n}?"), arm) for n in range(args.items) for arm in ARMS]
+    pairs = [(Item(id=f"q{n}", question=f"Question {n}?"), arm, 0) for n in range(args.items) for arm in ARMS]
     floor_s = len(pairs) / args.rate
     with (
         serve(LoopbackApi(rate_per_second=args.rate, retry_after="1")) as loop,

@@ -23,8 +23,9 @@ from .api import NO_CONTEXT_ANSWER, PROMPT
 
 FORMAT_CHECKS = ("maxWords", "regex", "startsWith", "jsonSchema", "noCitations")
 """The checks an item's ``format`` may ask for (see :func:`format_failures`)."""
-SCHEMA_VERSION = 1
-"""``schemaVersion`` of a ``scores.jsonl`` line: raised when a key changes meaning, not when one is added."""
+SCHEMA_VERSION = 2
+"""``schemaVersion`` of a ``scores.jsonl`` line: raised when a key changes meaning, not when one is added.
+2: a line is one (id, arm, repeat), so an (id, arm) has one line per repeat."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ SCORE_KEYS = (
     "schemaVersion",
     "id",
     "arm",
+    "repeat",
     "status",
     metrics.CORRECTNESS.score_key,
     metrics.MUST_INCLUDE_RECALL.score_key,
@@ -369,6 +371,7 @@ def score(item: Item, arm: str, record: dict[str, Any], *, cost_usd: float | Non
             "schemaVersion": SCHEMA_VERSION,
             "id": item.id,
             "arm": arm,
+            "repeat": record.get("repeat") or 0,
             "status": record["status"],
             "refusal": False,
             metrics.LATENCY.score_key: record.get("latencyMs"),

@@ -64,6 +64,13 @@ def register(commands: Any) -> None:
         help="run folder; an existing one is continued with its own set, URL, arms and judge",
     )
     run.add_argument(
+        "--repeat",
+        type=int_range(1, rundir.MAX_REPEAT),
+        metavar="N",
+        help=f"send each item N times per arm, 1-{rundir.MAX_REPEAT}, to measure how much answers vary "
+        "(default: 1; a continued run keeps its own, or raises it)",
+    )
+    run.add_argument(
         "--judge", metavar="MODEL_ID", help="also score with a Bedrock evaluation job (LLM judge)"
     )
     run.add_argument("--style", type=Path, metavar="RUBRIC.md", help="house-style rubric for the judge")
@@ -74,7 +81,8 @@ def register(commands: Any) -> None:
 
 
 def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
-    """Send every item of the set once per arm to POST /ask, score the answers and write the run folder.
+    """Send every item of the set once per arm (--repeat N: N times) to POST /ask, score the answers and
+    write the run folder.
 
     The folder (default eval-runs/<UTC time>-<set sha256[:8]>) gets run.json, responses.jsonl,
     scores.jsonl, summary.json, report.md and charts/. Rerunning with the same --out continues where it
@@ -89,6 +97,7 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
         judge=args.judge,
         style=args.style,
         concurrency=args.concurrency,
+        repeat=args.repeat,
         prices=args.prices,
         stack_prefix=args.stack_prefix,
         as_json=args.json,

@@ -26,7 +26,7 @@ from . import judge, rundir
 from .evalset import EvalSet
 from .progress import progress_bar
 from .report import write_report
-from .runner import Runner, Send, pending_pairs, read_records
+from .runner import Runner, Send, pending_pairs, read_answers
 from .summary import describe_causes, write_scores
 
 DEFAULT_ARMS = (PROMPT, RAG)
@@ -53,6 +53,8 @@ class RunRequest:
     prices: Path | None
     stack_prefix: str
     as_json: bool
+    repeat: int | None = None
+    """``--repeat``: None when not given (a new run sends each item once, a continued run keeps its own)."""
     resume_options: tuple[str, ...] = ()
     """The ``--region`` / ``--profile`` / ``--stack-prefix`` words the user typed, for the command that
     continues the run."""
@@ -92,6 +94,7 @@ def run_command(
         arms = list(saved.arms)
     judge_model = request.judge or (saved.judge if saved else None)
     style = request.style or (Path(saved.style) if saved and saved.style else None)
+    repeat = request.repeat or (saved.repeat if saved else 1)
     if style and not judge_model:
         raise SetupError("--style needs --judge MODEL_ID")
     rubric = read_rubric(style)
@@ -128,6 +131,7 @@ def run_command(
         now=now(),
         judge_model=judge_model,
         style=None if style is None else str(style),
+        repeat=repeat,
     )
     print_summary(result.summary, as_json=request.as_json)
     error(f"Report: {result.folder / rundir.REPORT}")
@@ -190,18 +194,21 @@ def run(
     now: datetime,
     judge_model: str | None = None,
     style: str | None = None,
+    repeat: int = 1,
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
 ) -> RunResult:
-    """Send what the folder does not have yet, then rewrite its scores, summary and report.
+    """Send what the folder does not have yet (each item ``repeat`` times per arm), then rewrite its
+    scores, summary and report.
 
     KeyboardInterrupt is caught: what finished is kept and scored, and ``interrupted`` is set.
     """
-    rundir.start(folder, evalset, url=url, arms=arms, now=now, judge=judge_model, style=style)
-    done = read_records(folder / rundir.RESPONSES)
-    pairs = pending_pairs(evalset, arms, done)
-    skipped = len(evalset.items) * len(arms) - len(pairs)
+    rundir.start(folder, evalset, url=url, arms=arms, now=now, judge=judge_model, style=style, repeat=repeat)
+    done = read_answers(folder / rundir.RESPONSES)
+    pairs = pending_pairs(evalset, arms, done, repeat)
+    skipped = len(evalset.items) * len(arms) * repeat - len(pairs)
     log(
         f"{folder}: {len(pairs)} answers to fetch ({len(evalset.items)} items x {len(arms)} arms"
+        + (f" x {repeat} repeats" if repeat > 1 else "")
         + (f", {skipped} already done" if skipped else "")
         + ")"
     )
@@ -246,13 +253,17 @@ def refresh(folder: Path, prices: PriceTable) -> dict[str, Any]:
 
 
 def progress_counts(folder: Path) -> dict[str, dict[str, int]]:
-    """Per arm: ``ok``, ``error`` and ``pending`` pairs of the run."""
+    """Per arm: ``ok``, ``error`` and ``pending`` answers of the run (items x repeats)."""
     info = rundir.load_info(folder)
     evalset = rundir.load_run_set(folder)
-    records = read_records(folder / rundir.RESPONSES)
+    records = read_answers(folder / rundir.RESPONSES)
     counts = {}
     for arm in info.arms:
-        statuses = [records.get((item.id, arm), {}).get("status") for item in evalset.items]
+        statuses = [
+            records.get((item.id, arm, repeat), {}).get("status")
+            for repeat in range(info.repeat)
+            for item in evalset.items
+        ]
         counts[arm] = {
             "ok": statuses.count("ok"),
             "error": statuses.count("error"),
@@ -274,8 +285,11 @@ def parse_arms(text: str | None, choices: tuple[str, ...]) -> list[str] | None:
 
 def format_summary(summary: dict[str, Any]) -> str:
     """A short table of the headline numbers per arm, for a terminal, labelled as the report labels them;
-    ``answers`` is answers so far of the set's items, so an unfinished run shows what is missing."""
+    ``answers`` is answers so far of the set's items (times the run's repeats), so an unfinished run shows
+    what is missing."""
     total = (summary.get("run", {}).get("evalSet") or {}).get("items")
+    if total is not None:
+        total *= summary["run"].get("repeat") or 1
     latency, cost = metrics.LATENCY, metrics.COST_PER_QUERY
     columns = (
         ("arm", 10),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,8 @@ CHARTS = "charts"
 JUDGE_JOBS = "judge-jobs.json"
 JUDGE_SCORES = "judge-scores.jsonl"
 SHA_PREFIX_CHARS = 8
+MAX_REPEAT = 10
+"""``--repeat`` at most: every repeat is another full pass of paid model calls."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class RunInfo:
     """``--judge`` model id, or null (older run folders lack the key: no judge)."""
     style: str | None = None
     """``--style`` rubric path as given, or null."""
+    repeat: int = 1
+    """``--repeat``: how many times each item is sent per arm (older run folders lack the key: 1)."""
 
 
 def default_folder(evalset: EvalSet, now: datetime, root: Path = DEFAULT_ROOT) -> Path:
@@ -60,23 +64,25 @@ def start(
     now: datetime,
     judge: str | None = None,
     style: str | None = None,
+    repeat: int = 1,
 ) -> RunInfo:
     """Create the folder, or continue the run in it.
 
     A run is continued only with its own settings: SetupError, naming both values, when the set, the URL
     or the arms differ from ``run.json`` (the caller reads them from there with :func:`existing`). A
-    judge may be added to a run that had none.
+    judge may be added to a run that had none, and repeats to a run (``repeat`` above the run's: the
+    missing repeats are sent), never taken away (the answers of those repeats exist).
     """
     info = existing(folder)
     if info is not None:
-        given = RunInfo(info.id, info.createdAt, url, list(arms), info.evalSet, judge, style)
+        given = replace(info, url=url, arms=list(arms), judge=judge, style=style, repeat=repeat)
         problems = contradictions(info, given, evalset)
         if problems:
             raise SetupError(
                 f"{folder} holds a run with other settings: {'; '.join(problems)}. Continue it without "
                 "those options (it keeps its own), or pass a new --out for a new run"
             )
-        info = RunInfo(info.id, info.createdAt, info.url, info.arms, info.evalSet, judge, style)
+        info = replace(info, judge=judge, style=style, repeat=repeat)
     else:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(evalset.path, folder / SET_COPY)
@@ -88,6 +94,7 @@ def start(
             evalSet={"path": str(evalset.path), "sha256": evalset.sha256, "items": len(evalset.items)},
             judge=judge,
             style=style,
+            repeat=repeat,
         )
     (folder / RUN).write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")
     return info
@@ -120,6 +127,11 @@ def contradictions(saved: RunInfo, given: RunInfo, evalset: EvalSet) -> list[str
         problems.append(f"--judge {given.judge or '(none)'} vs the run's {saved.judge}")
     if saved.style is not None and (given.style is None or Path(given.style) != Path(saved.style)):
         problems.append(f"--style {given.style or '(none)'} vs the run's {saved.style}")
+    if given.repeat < saved.repeat:
+        problems.append(
+            f"--repeat {given.repeat} vs the run's {saved.repeat} (repeats can be added to a run, not "
+            "taken away)"
+        )
     return problems
 
 
@@ -131,6 +143,7 @@ def load_info(folder: Path) -> RunInfo:
             **{key: data[key] for key in ("id", "createdAt", "url", "arms", "evalSet")},
             judge=data.get("judge"),
             style=data.get("style"),
+            repeat=int(data.get("repeat") or 1),
         )
     except (OSError, ValueError, KeyError, TypeError):
         raise SetupError(f"{folder} is not an evaluation run folder (no readable {RUN})") from None

@@ -1,10 +1,12 @@
-"""Sends every item of the set once per arm, with bounded concurrency, retries and resume.
+"""Sends every item of the set once per arm (``--repeat N``: N times), with bounded concurrency, retries and
+resume.
 
 - 429 and 503 are retried; the request waits its ``Retry-After`` (seconds or an HTTP date), else an
   exponential backoff with jitter. A 429 also paces every worker at the rate the API just accepted
   (:class:`Pacer`), so a throttled run settles near the API's limit instead of hammering it.
-- Every finished answer (or final error) is appended to ``responses.jsonl`` at once; a rerun with the same
-  folder sends only the pairs that have no ``ok`` record yet, so nothing is sent twice or lost.
+- Every finished answer (or final error) is appended to ``responses.jsonl`` at once, with its ``repeat``
+  (0-based); a rerun with the same folder sends only the (item, arm, repeat) triples that have no ``ok``
+  record yet, so nothing is sent twice or lost.
 - A network failure or missing credentials stop the whole run with one error (what finished is kept).
 """
 
@@ -37,6 +39,9 @@ BASE_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 60.0
 STOP_AFTER_IDENTICAL = 5
 """An arm stops after this many answers in a row ended in the same 4xx (not 429): retrying cannot fix them."""
+
+Task = tuple[Item, str, int]
+"""One answer to fetch: the item, the arm and the repeat (0-based)."""
 
 Send = Callable[[dict[str, Any]], dict[str, Any]]
 """Posts one ``/ask`` body and returns the JSON response; raises ApiError (status) or LadderError."""
@@ -145,9 +150,10 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def read_records(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """The latest record per (id, arm) in ``responses.jsonl``; a torn line (crash mid-write) is ignored."""
-    records: dict[tuple[str, str], dict[str, Any]] = {}
+def read_answers(path: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The latest record per (id, arm, repeat) in ``responses.jsonl`` (a record without ``repeat``, from
+    before repeats existed, is repeat 0); a torn line (crash mid-write) is ignored."""
+    records: dict[tuple[str, str, int], dict[str, Any]] = {}
     if not path.exists():
         return records
     with path.open(encoding="utf-8") as fp:
@@ -157,25 +163,37 @@ def read_records(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
             except ValueError:
                 continue
             if isinstance(record, dict) and "id" in record and "arm" in record:
-                records[(record["id"], record["arm"])] = record
+                records[(record["id"], record["arm"], int(record.get("repeat") or 0))] = record
     return records
 
 
+def read_records(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """The latest record per (id, arm) of the first repeat (repeat 0): the one answer per item and arm
+    that the judge and the report's answer previews use."""
+    return {(item, arm): record for (item, arm, repeat), record in read_answers(path).items() if repeat == 0}
+
+
 def pending_pairs(
-    evalset: EvalSet, arms: Iterable[str], done: dict[tuple[str, str], dict[str, Any]]
-) -> list[tuple[Item, str]]:
-    """Every (item, arm) without an ``ok`` record, item by item so a partial run covers every arm."""
+    evalset: EvalSet,
+    arms: Iterable[str],
+    done: dict[tuple[str, str, int], dict[str, Any]],
+    repeats: int = 1,
+) -> list[Task]:
+    """Every (item, arm, repeat) without an ``ok`` record: repeat by repeat, and within one item by item,
+    so a partial run covers every arm and finishes a whole pass over the set before the next repeat."""
     arms = tuple(arms)
     return [
-        (item, arm)
+        (item, arm, repeat)
+        for repeat in range(repeats)
         for item in evalset.items
         for arm in arms
-        if done.get((item.id, arm), {}).get("status") != "ok"
+        if done.get((item.id, arm, repeat), {}).get("status") != "ok"
     ]
 
 
 class Runner:
-    """Sends pairs with ``concurrency`` workers and appends each result to ``responses_path``."""
+    """Sends (item, arm, repeat) tasks with ``concurrency`` workers and appends each result to
+    ``responses_path``."""
 
     def __init__(
         self,
@@ -197,14 +215,14 @@ class Runner:
         self._streaks: dict[str, tuple[tuple[int, str], int]] = {}
         self._stopped: dict[str, dict[str, Any]] = {}
 
-    def run(self, pairs: list[tuple[Item, str]], progress: Progress | None = None) -> Outcome:
-        """Send every pair; KeyboardInterrupt and fatal errors stop new sends and propagate after the
+    def run(self, tasks: list[Task], progress: Progress | None = None) -> Outcome:
+        """Send every task; KeyboardInterrupt and fatal errors stop new sends and propagate after the
         requests in flight have finished and been written."""
         errors = not_sent = 0
         self._path.parent.mkdir(parents=True, exist_ok=True)
         with self._path.open("a", encoding="utf-8") as out, ThreadPoolExecutor(self._concurrency) as pool:
             futures: set[Future[dict[str, Any] | None]] = {
-                pool.submit(self._ask, item, arm, out) for item, arm in pairs
+                pool.submit(self._ask, item, arm, repeat, out) for item, arm, repeat in tasks
             }
             try:
                 while futures:
@@ -223,10 +241,10 @@ class Runner:
                     future.cancel()
                 raise
         return Outcome(
-            sent=len(pairs) - not_sent, errors=errors, stopped=dict(self._stopped), not_sent=not_sent
+            sent=len(tasks) - not_sent, errors=errors, stopped=dict(self._stopped), not_sent=not_sent
         )
 
-    def _ask(self, item: Item, arm: str, out: Any) -> dict[str, Any] | None:
+    def _ask(self, item: Item, arm: str, repeat: int, out: Any) -> dict[str, Any] | None:
         if self._stop.is_set():
             raise Stopped
         if arm in self._stopped:
@@ -259,11 +277,11 @@ class Runner:
             self.pacer.accepted(started)
             latency_ms = round((self._clock() - started) * 1000)
             self._count(arm, None)
-            return self._write(out, _record(item, arm, "ok", attempt, latency_ms, response=response))
+            return self._write(out, _record(item, arm, repeat, "ok", attempt, latency_ms, response=response))
         assert error is not None
         failure = {"httpStatus": error.status, "code": error.code, "message": error.api_message}
         self._count(arm, failure)
-        return self._write(out, _record(item, arm, "error", attempt, latency_ms, error=failure))
+        return self._write(out, _record(item, arm, repeat, "error", attempt, latency_ms, error=failure))
 
     def _count(self, arm: str, failure: dict[str, Any] | None) -> None:
         """Track the arm's run of identical client errors; stop the arm when it reaches the limit."""
@@ -291,6 +309,7 @@ class Runner:
 def _record(
     item: Item,
     arm: str,
+    repeat: int,
     status: str,
     attempts: int,
     latency_ms: int,
@@ -301,6 +320,7 @@ def _record(
     return {
         "id": item.id,
         "arm": arm,
+        "repeat": repeat,
         "status": status,
         "attempts": attempts,
         "latencyMs": latency_ms,

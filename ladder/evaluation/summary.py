@@ -13,9 +13,13 @@ from ladder_core.metrics import COST_PER_QUERY, LATENCY, RATES
 from ladder_core.scoring import score
 
 from ..pricing.models import PriceTable
-from . import rundir
+from . import rundir, uncertainty
 from .evalset import EvalSet
-from .runner import read_records
+from .runner import read_answers
+
+SCHEMA_VERSION = 2
+"""``schemaVersion`` of ``summary.json``: 2 added ``ci95``, ``repeatSpread`` and ``differences`` (rates
+became means over items of each item's mean over repeats); raised when a key changes meaning."""
 
 SUMMARY_ARM_KEYS = (
     "n",
@@ -26,21 +30,25 @@ SUMMARY_ARM_KEYS = (
     COST_PER_QUERY.summary_key,
     "modelId",
     "errorCauses",
+    "ci95",
+    "repeatSpread",
 )
 
 
 def score_rows(
     evalset: EvalSet,
-    records: dict[tuple[str, str], dict[str, Any]],
+    records: dict[tuple[str, str, int], dict[str, Any]],
     arms: list[str],
     prices: PriceTable,
     judge: dict[tuple[str, str], dict[str, float]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One score row per (item, arm) that has a record, in set order then arm order."""
+    """One score row per (item, arm, repeat) that has a record, in set order, then arm, then repeat; the
+    judge's scores (of repeat 0, the answer it was given) go on the repeat-0 row."""
+    repeats = 1 + max((repeat for _, _, repeat in records), default=0)
     rows = []
     for item in evalset.items:
-        for arm in arms:
-            record = records.get((item.id, arm))
+        for arm, repeat in ((arm, repeat) for arm in arms for repeat in range(repeats)):
+            record = records.get((item.id, arm, repeat))
             if record is None:
                 continue
             response = record.get("response") or {}
@@ -56,49 +64,57 @@ def score_rows(
                 else None
             )
             row = score(item, arm, record, cost_usd=cost)
-            if judge and (item.id, arm) in judge:
+            if judge and repeat == 0 and (item.id, arm) in judge:
                 row["judge"] = judge[(item.id, arm)]
             rows.append(row)
     return rows
 
 
 def summarise(
-    info: rundir.RunInfo, rows: list[dict[str, Any]], records: dict[tuple[str, str], dict[str, Any]]
+    info: rundir.RunInfo, rows: list[dict[str, Any]], records: dict[tuple[str, str, int], dict[str, Any]]
 ) -> dict[str, Any]:
-    """The ``summary.json`` object: rates are means over the rows where the metric is not null."""
+    """The ``summary.json`` object: rates are means over the items where the metric is not null (of each
+    item's mean over its repeats), with their intervals and the differences between arms
+    (:mod:`.uncertainty`)."""
     arms: dict[str, Any] = {}
+    measured = uncertainty.measure(rows, info.arms, info.repeat)
     for arm in info.arms:
         arm_rows = [row for row in rows if row["arm"] == arm]
         ok = [row for row in arm_rows if row["status"] == "ok"]
         entry: dict[str, Any] = {"n": len(arm_rows), "errors": len(arm_rows) - len(ok)}
         for metric in RATES:
-            entry[metric.summary_key] = mean(row[metric.score_key] for row in arm_rows)
+            entry[metric.summary_key] = measured.rates[arm][metric.summary_key]
         entry["judge"] = _judge_means(arm_rows)
         latencies = sorted(row[LATENCY.score_key] for row in ok if row[LATENCY.score_key] is not None)
         entry[LATENCY.summary_key] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
         entry[COST_PER_QUERY.summary_key] = mean(row[COST_PER_QUERY.score_key] for row in ok)
         models = Counter(
             str(record["response"].get("modelId"))
-            for (_, record_arm), record in records.items()
+            for (_, record_arm, _), record in records.items()
             if record_arm == arm and record["status"] == "ok" and record.get("response", {}).get("modelId")
         )
         entry["modelId"] = models.most_common(1)[0][0] if models else None
         entry["errorCauses"] = error_causes(
-            record for (_, record_arm), record in records.items() if record_arm == arm
+            record for (_, record_arm, _), record in records.items() if record_arm == arm
         )
+        entry["ci95"] = measured.ci95[arm]
+        entry["repeatSpread"] = measured.repeat_spread[arm]
         arms[arm] = entry
     generation = next(
         (arms[a]["modelId"] for a in ("rag", *info.arms) if a in arms and arms[a]["modelId"]), None
     )
     return {
+        "schemaVersion": SCHEMA_VERSION,
         "run": {
             "id": info.id,
             "createdAt": info.createdAt,
             "url": info.url,
             "generationModelId": generation,
             "evalSet": info.evalSet,
+            "repeat": info.repeat,
         },
         "arms": arms,
+        "differences": measured.differences,
     }
 
 
@@ -166,7 +182,7 @@ def write_scores(folder: Path, prices: PriceTable) -> dict[str, Any]:
     """Rewrite ``scores.jsonl`` and ``summary.json`` from the folder's responses; the summary."""
     info = rundir.load_info(folder)
     evalset = rundir.load_run_set(folder)
-    records = read_records(folder / rundir.RESPONSES)
+    records = read_answers(folder / rundir.RESPONSES)
     rows = score_rows(evalset, records, info.arms, prices, read_judge_scores(folder))
     with (folder / rundir.SCORES).open("w", encoding="utf-8") as out:
         for row in rows:

@@ -30,7 +30,7 @@ def test_the_registry_reproduces_the_public_keys_and_labels() -> None:
 
 
 def test_summary_and_score_lines_keep_every_key_they_had_in_order() -> None:
-    assert SUMMARY_ARM_KEYS == (
+    summary_before = (
         "n",
         "errors",
         "correctness",
@@ -47,6 +47,8 @@ def test_summary_and_score_lines_keep_every_key_they_had_in_order() -> None:
         "modelId",
         "errorCauses",
     )
+    assert tuple(key for key in SUMMARY_ARM_KEYS if key in summary_before) == summary_before
+    assert {"ci95", "repeatSpread"} <= set(SUMMARY_ARM_KEYS)
     before = (
         "id",
         "arm",
@@ -67,7 +69,7 @@ def test_summary_and_score_lines_keep_every_key_they_had_in_order() -> None:
         "costUsd",
     )
     assert tuple(key for key in SCORE_KEYS if key in before) == before
-    assert set(SCORE_KEYS) - set(before) == {"schemaVersion", "missingFacts", "formatFailures"}
+    assert set(SCORE_KEYS) - set(before) == {"schemaVersion", "repeat", "missingFacts", "formatFailures"}
 
 
 def test_rates_lie_in_0_to_1_and_higher_is_better_while_latency_and_cost_are_lower_is_better() -> None:

@@ -252,7 +252,8 @@ def test_an_error_record_scores_nothing_but_is_kept() -> None:
     row = score(item, "rag", {"status": "error", "latencyMs": 30, "error": {"httpStatus": 429}})
     assert row["status"] == "error" and row["refusal"] is False and row["latencyMs"] == 30
     assert row["schemaVersion"] == SCHEMA_VERSION
-    kept = ("schemaVersion", "id", "arm", "status", "refusal", "latencyMs")
+    assert row["repeat"] == 0  # a record from before repeats existed is repeat 0
+    kept = ("schemaVersion", "id", "arm", "repeat", "status", "refusal", "latencyMs")
     assert all(row[key] is None for key in SCORE_KEYS if key not in kept)
 
 

@@ -16,6 +16,7 @@ from ladder.evaluation import commands
 from ladder.evaluation.progress import progress_bar
 from ladder.evaluation.runner import STOP_AFTER_IDENTICAL
 from ladder.evaluation.summary import SUMMARY_ARM_KEYS
+from ladder_core.metrics import RATES
 from ladder_core.scoring import SCORE_KEYS
 
 from .conftest import items, write_set
@@ -66,7 +67,9 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
     scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
     assert len(scores) == 6 and all(list(row) == list(SCORE_KEYS) for row in scores)
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary["run"]) == {"id", "createdAt", "url", "generationModelId", "evalSet"}
+    assert set(summary["run"]) == {"id", "createdAt", "url", "generationModelId", "evalSet", "repeat"}
+    assert summary["schemaVersion"] == 2 and summary["run"]["repeat"] == 1
+    assert all(row["schemaVersion"] == 2 and row["repeat"] == 0 for row in scores)
     assert set(summary["run"]["evalSet"]) == {"path", "sha256", "items"}
     assert summary["run"]["url"] == api.url and summary["run"]["evalSet"]["items"] == 3
     assert summary["run"]["generationModelId"] == "us.amazon.nova-lite-v1:0"
@@ -80,6 +83,15 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
     assert rag["citationValidity"] == 1.0 and prompt["citationValidity"] is None
     assert rag["costPerQueryUsd"] == pytest.approx(1000 / 1000 * 0.00006 + 100 / 1000 * 0.00024)
     assert rag["modelId"] == "us.amazon.nova-lite-v1:0"
+    # Every rate that is not null has an interval around it; a rate every item agrees on has no spread.
+    rates = [metric.summary_key for metric in RATES]
+    assert set(rag["ci95"]) == {key for key in rates if rag[key] is not None}
+    assert all(low <= rag[key] <= high for key, (low, high) in rag["ci95"].items())
+    assert rag["ci95"]["sourceHitRate"] == [1.0, 1.0] and rag["ci95"]["correctness"] == [0.0, 1.0]
+    assert rag["repeatSpread"] is None
+    assert list(summary["differences"]) == ["rag-prompt"]
+    # rag is right on "leave" and wrong on "shares", prompt the reverse: paired differences +1 and -1.
+    assert summary["differences"]["rag-prompt"]["correctness"] == {"diff": 0.0, "ci95": [-1.0, 1.0], "n": 2}
     report = (out / "report.md").read_text()
     assert "## Arms side by side" in report and "## Items where the arms disagree" in report
     assert "| leave |" in report and "![Correctness](charts/correctness.png)" in report

@@ -21,6 +21,7 @@ from ladder.evaluation.runner import (
     Runner,
     parse_retry_after,
     pending_pairs,
+    read_answers,
     read_records,
 )
 
@@ -38,8 +39,8 @@ def sender(url: str) -> Any:
     return send
 
 
-def pairs(count: int, arms: tuple[str, ...] = ("rag",)) -> list[tuple[Item, str]]:
-    return [(Item(id=f"q{n}", question=f"Question {n}?"), arm) for n in range(count) for arm in arms]
+def pairs(count: int, arms: tuple[str, ...] = ("rag",)) -> list[tuple[Item, str, int]]:
+    return [(Item(id=f"q{n}", question=f"Question {n}?"), arm, 0) for n in range(count) for arm in arms]
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -119,13 +120,13 @@ def test_an_interrupted_run_resumes_without_sending_anything_twice(tmp_path: Pat
             Runner(sender(loop.url), out, concurrency=2).run(
                 pending_pairs(evalset, arms, {}), InterruptAfter(5)
             )
-        first = read_records(out)
+        first = read_answers(out)
         assert 5 <= len(first) < 24
         # Everything the API answered before the interruption is on disk.
-        assert {(f"q{q.split()[1][:-1]}", mode) for q, mode in loop.answered} == set(first)
+        assert {(f"q{q.split()[1][:-1]}", mode, 0) for q, mode in loop.answered} == set(first)
         rest = pending_pairs(evalset, arms, first)
         Runner(sender(loop.url), out, concurrency=2).run(rest)
-    final = read_records(out)
+    final = read_answers(out)
     assert len(final) == 24 and all(record["status"] == "ok" for record in final.values())
     assert len(loop.received) == 24  # no pair sent twice
     assert len(set(loop.received)) == 24
@@ -143,10 +144,37 @@ def test_a_torn_last_line_is_ignored_and_errors_are_sent_again(tmp_path: Path) -
     )
 
     items = tuple(Item(id=f"q{n}", question="?") for n in range(3))
-    done = read_records(out)
-    assert set(done) == {("q0", "rag"), ("q1", "rag")}
+    done = read_answers(out)
+    assert set(done) == {("q0", "rag", 0), ("q1", "rag", 0)}  # lines without "repeat" are repeat 0
     todo = pending_pairs(EvalSet(path=out, sha256="", items=items), ["rag"], done)
-    assert [(item.id, arm) for item, arm in todo] == [("q1", "rag"), ("q2", "rag")]
+    assert [(item.id, arm, repeat) for item, arm, repeat in todo] == [("q1", "rag", 0), ("q2", "rag", 0)]
+
+
+def test_repeats_are_pending_pass_by_pass_and_the_judge_view_keeps_repeat_0(tmp_path: Path) -> None:
+    out = tmp_path / "responses.jsonl"
+    out.write_text(
+        "".join(
+            json.dumps({"id": item, "arm": "rag", "repeat": repeat, "status": status, "answer": repeat})
+            + "\n"
+            for item, repeat, status in (
+                ("q0", 0, "ok"),
+                ("q0", 1, "ok"),
+                ("q1", 0, "error"),
+                ("q1", 2, "ok"),
+            )
+        ),
+        encoding="utf-8",
+    )
+    items = tuple(Item(id=f"q{n}", question="?") for n in range(2))
+
+    todo = pending_pairs(EvalSet(path=out, sha256="", items=items), ["rag"], read_answers(out), 3)
+
+    # The whole of repeat 0 comes first, so an interrupted run still has one complete pass.
+    assert [(item.id, repeat) for item, _, repeat in todo] == [("q1", 0), ("q1", 1), ("q0", 2)]
+    assert {key: record["answer"] for key, record in read_records(out).items()} == {
+        ("q0", "rag"): 0,
+        ("q1", "rag"): 0,
+    }
 
 
 def test_an_unreachable_api_stops_the_run_with_one_error(tmp_path: Path) -> None:
