@@ -321,8 +321,19 @@ def read_rubric(path: Path | None) -> str | None:
 def start_judge(
     bedrock: Any, s3: Any, folder: Path, setup: judge.JudgeSetup, rubric: str | None
 ) -> list[str]:
-    """Start the judge jobs of a finished run; their ARNs."""
+    """Start the judge jobs of a finished run; their ARNs. Says which arms' passages are only the API's
+    excerpts (answers recorded before the runner asked for the passages)."""
     jobs = judge.start_jobs(bedrock, s3, folder, setup, rubric)
+    excerpts: dict[str, int] = {}
+    for job in jobs:
+        excerpts[job["arm"]] = excerpts.get(job["arm"], 0) + job["excerptOnly"]
+    for arm, count in excerpts.items():
+        if count:
+            error(
+                f"{arm}: {count} answers carry only the API's 500-character excerpt of each passage, not "
+                "the passage the model saw (recorded by an older ladder eval run); the judge's faithfulness "
+                "is understated for them. Rerun them into a new --out to judge the full passages"
+            )
     return [job["jobArn"] for job in jobs]
 
 

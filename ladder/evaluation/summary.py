@@ -14,7 +14,9 @@ from ladder_core.scoring import score
 
 from ..pricing.models import PriceTable
 from . import rundir
+from .agreement import judge_agreement
 from .evalset import EvalSet
+from .judge import for_answer
 from .runner import read_records
 
 SUMMARY_ARM_KEYS = (
@@ -22,6 +24,7 @@ SUMMARY_ARM_KEYS = (
     "errors",
     *(metric.summary_key for metric in RATES),
     "judge",
+    "judgeAgreement",
     LATENCY.summary_key,
     COST_PER_QUERY.summary_key,
     "modelId",
@@ -57,7 +60,7 @@ def score_rows(
             )
             row = score(item, arm, record, cost_usd=cost)
             if judge and (item.id, arm) in judge:
-                row["judge"] = judge[(item.id, arm)]
+                row["judge"] = for_answer(judge[(item.id, arm)], refusal=row["refusal"])
             rows.append(row)
     return rows
 
@@ -74,6 +77,7 @@ def summarise(
         for metric in RATES:
             entry[metric.summary_key] = mean(row[metric.score_key] for row in arm_rows)
         entry["judge"] = _judge_means(arm_rows)
+        entry["judgeAgreement"] = judge_agreement(arm_rows)
         latencies = sorted(row[LATENCY.score_key] for row in ok if row[LATENCY.score_key] is not None)
         entry[LATENCY.summary_key] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
         entry[COST_PER_QUERY.summary_key] = mean(row[COST_PER_QUERY.score_key] for row in ok)
