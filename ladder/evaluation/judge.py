@@ -242,8 +242,12 @@ def start_jobs(
     setup: JudgeSetup,
     rubric: str | None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    *,
+    missing_only: bool = False,
 ) -> list[dict[str, Any]]:
-    """Upload one dataset per arm and part (at most 1,000 answers each) and start its job.
+    """Upload one dataset per arm and part (at most 1,000 answers each) and start its job; with
+    ``missing_only``, only for the arms ``judge-jobs.json`` has no job for (after a start that failed
+    part-way), keeping the jobs recorded there.
 
     ``judge-jobs.json`` is rewritten after every job Bedrock accepts, so a failure part-way leaves the jobs
     already started recorded (``ladder eval status`` follows them); the failure is a LadderError naming
@@ -252,18 +256,21 @@ def start_jobs(
     info = rundir.load_info(folder)
     evalset = rundir.load_run_set(folder)
     records = read_records(folder / rundir.RESPONSES)
+    path = folder / rundir.JUDGE_JOBS
+    jobs: list[dict[str, Any]] = recorded_jobs(folder) if missing_only else []
+    judged = {job["arm"] for job in jobs}
     # Bedrock's S3 URI pattern allows only these characters in keys; a --out folder name may have others.
     base = f"{setup.prefix.rstrip('/')}/{_S3_KEY_UNSAFE.sub('-', info.id)}"
     created = now()
     batches = []
     for arm in info.arms:
+        if arm in judged:
+            continue
         lines = dataset_lines(evalset, records, arm)
         parts = [lines[i : i + MAX_PROMPTS_PER_JOB] for i in range(0, len(lines), MAX_PROMPTS_PER_JOB)]
         batches += [(arm, number, part) for number, part in enumerate(parts, start=1)]
-    if not batches:
+    if not batches and not jobs:
         raise LadderError("no successful answers to judge in this run")
-    jobs: list[dict[str, Any]] = []
-    path = folder / rundir.JUDGE_JOBS
     for arm, number, part in batches:
         name = job_name(info.id, arm, number, created)
         key = f"{base}/{arm}/datasets/{name}.jsonl"
@@ -308,12 +315,26 @@ def start_jobs(
     return jobs
 
 
+def unjudged_arms(folder: Path) -> list[str]:
+    """The run's arms with successful answers but no job in ``judge-jobs.json``."""
+    info = rundir.load_info(folder)
+    records = read_records(folder / rundir.RESPONSES)
+    judged = {job["arm"] for job in recorded_jobs(folder)}
+    answered = {arm for (_, arm), record in records.items() if record.get("status") == "ok"}
+    return [arm for arm in info.arms if arm in answered and arm not in judged]
+
+
+def recorded_jobs(folder: Path) -> list[dict[str, Any]]:
+    """The jobs in the run's ``judge-jobs.json`` ([] when there is none)."""
+    path = folder / rundir.JUDGE_JOBS
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
 def follow_jobs(bedrock: Any, s3: Any, folder: Path) -> list[dict[str, Any]]:
     """Refresh each job's status; read the scores of jobs that completed into ``judge-scores.jsonl``."""
-    path = folder / rundir.JUDGE_JOBS
-    if not path.exists():
+    jobs = recorded_jobs(folder)
+    if not jobs:
         return []
-    jobs = json.loads(path.read_text(encoding="utf-8"))
     scores: list[dict[str, Any]] = []
     for job in jobs:
         if job["status"] not in DONE_STATUSES:
@@ -323,6 +344,7 @@ def follow_jobs(bedrock: Any, s3: Any, folder: Path) -> list[dict[str, Any]]:
                 job["failureMessages"] = described["failureMessages"]
         if job["status"] == "Completed":
             scores += _read_scores(s3, job)
+    path = folder / rundir.JUDGE_JOBS
     path.write_text(json.dumps(jobs, indent=2) + "\n", encoding="utf-8")
     with (folder / rundir.JUDGE_SCORES).open("w", encoding="utf-8") as out:
         for entry in scores:

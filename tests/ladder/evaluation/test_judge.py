@@ -327,6 +327,28 @@ def test_a_failed_job_leaves_the_started_ones_recorded(
     assert [(job["arm"], job["jobArn"]) for job in saved] == [("prompt", job_arn("prompt"))]
 
 
+def test_after_a_failed_start_only_the_arms_without_a_job_are_started_again(
+    tmp_path: Path, s3: Any, bedrock: tuple[Any, Stubber]
+) -> None:
+    client, stubber = bedrock
+    folder = make_run(tmp_path)
+    stubber.add_response("create_evaluation_job", {"jobArn": job_arn("prompt")})
+    stubber.add_client_error("create_evaluation_job", service_error_code="ThrottlingException")
+    with pytest.raises(LadderError):
+        judge.start_jobs(client, s3, folder, SETUP, None, now=lambda: STARTED)
+    assert judge.unjudged_arms(folder) == ["rag", "finetuned"]
+
+    later = STARTED + timedelta(minutes=1)
+    for arm in ("rag", "finetuned"):
+        stubber.add_response("create_evaluation_job", {"jobArn": job_arn(arm)})
+    jobs = judge.start_jobs(client, s3, folder, SETUP, None, now=lambda: later, missing_only=True)
+
+    assert [job["arm"] for job in jobs] == ARMS
+    assert jobs[0]["jobName"] == judge.job_name(RUN_ID, "prompt", 1, STARTED)  # kept, not restarted
+    assert judge.recorded_jobs(folder) == jobs
+    assert judge.unjudged_arms(folder) == []
+
+
 def completed(stubber: Stubber, job: dict[str, Any], status: str = "Completed") -> None:
     request = expected_request(job["arm"])
     stubber.add_response(
