@@ -372,12 +372,13 @@ def _scored_lines(line: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]
     """(question, [{"metricName", "result"}]) from one output line of either job kind; [] for a line of
     neither shape."""
     if "conversationTurns" in line:
-        turns = line.get("conversationTurns") or []
-        return [
-            (str(turn["inputRecord"]["prompt"]["content"][0]["text"]), turn.get("results") or [])
-            for turn in turns[:1]
-            if isinstance(turn, dict) and isinstance(turn.get("inputRecord"), dict)
-        ]
+        # Ladder sends one turn per line; its input record holds the question as the dataset line had it.
+        turns = line.get("conversationTurns") or [None]
+        try:
+            question = turns[0]["inputRecord"]["prompt"]["content"][0]["text"]
+        except (KeyError, IndexError, TypeError):
+            return []
+        return [(str(question), turns[0].get("results") or [])]
     record = line.get("inputRecord")
     if isinstance(record, dict) and "prompt" in record:
         return [(_question(record), (line.get("automatedEvaluationResult") or {}).get("scores") or [])]
@@ -407,7 +408,9 @@ def _read_scores(s3: Any, job: dict[str, Any]) -> list[dict[str, Any]]:
                     metrics = {
                         str(score["metricName"]).removeprefix("Builtin."): score["result"]
                         for score in results
-                        if isinstance(score, dict) and score.get("result") is not None
+                        if isinstance(score, dict)
+                        and score.get("metricName")
+                        and score.get("result") is not None
                     }
                     entries.append({"id": ids.pop(0), "arm": job["arm"], "scores": metrics})
     return entries

@@ -461,7 +461,9 @@ def test_eval_status_follows_the_jobs_and_merges_every_arm(
     assert summary["arms"]["finetuned"]["judge"] is None  # its job is still running
 
 
-def test_an_output_line_of_neither_shape_or_an_unknown_question_is_skipped(tmp_path: Path, s3: Any) -> None:
+def test_an_output_line_of_neither_shape_an_unknown_question_or_a_nameless_score_is_skipped(
+    tmp_path: Path, s3: Any
+) -> None:
     job = {
         "arm": "rag",
         "bucket": BUCKET,
@@ -471,6 +473,8 @@ def test_an_output_line_of_neither_shape_or_an_unknown_question_is_skipped(tmp_p
     }
     lines = [
         {"something": "else"},
+        {"conversationTurns": [{"output": {"text": "no input record"}, "results": []}]},
+        {"conversationTurns": []},
         {
             "conversationTurns": [
                 {"inputRecord": {"prompt": {"content": [{"text": "Unknown?"}]}}, "results": []}
@@ -478,6 +482,7 @@ def test_an_output_line_of_neither_shape_or_an_unknown_question_is_skipped(tmp_p
         },
         json.loads((FIXTURES / OUTPUTS["rag"]).read_text().splitlines()[0]),
     ]
+    lines[-1]["conversationTurns"][0]["results"].append({"result": 0.3})  # no metricName: ignored
     s3.put_object(
         Bucket=BUCKET,
         Key=f"{job['outputPrefix']}uuid/output.jsonl",
