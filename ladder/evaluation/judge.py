@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -246,8 +247,8 @@ def start_jobs(
     missing_only: bool = False,
 ) -> list[dict[str, Any]]:
     """Upload one dataset per arm and part (at most 1,000 answers each) and start its job; with
-    ``missing_only``, only for the arms ``judge-jobs.json`` has no job for (after a start that failed
-    part-way), keeping the jobs recorded there.
+    ``missing_only``, only for the arms and parts ``judge-jobs.json`` has no job for (after a start that
+    failed part-way), keeping the jobs recorded there.
 
     ``judge-jobs.json`` is rewritten after every job Bedrock accepts, so a failure part-way leaves the jobs
     already started recorded (``ladder eval status`` follows them); the failure is a LadderError naming
@@ -258,17 +259,17 @@ def start_jobs(
     records = read_records(folder / rundir.RESPONSES)
     path = folder / rundir.JUDGE_JOBS
     jobs: list[dict[str, Any]] = recorded_jobs(folder) if missing_only else []
-    judged = {job["arm"] for job in jobs}
+    judged = {(job["arm"], job.get("part", 1)) for job in jobs}
     # Bedrock's S3 URI pattern allows only these characters in keys; a --out folder name may have others.
     base = f"{setup.prefix.rstrip('/')}/{_S3_KEY_UNSAFE.sub('-', info.id)}"
     created = now()
     batches = []
     for arm in info.arms:
-        if arm in judged:
-            continue
         lines = dataset_lines(evalset, records, arm)
         parts = [lines[i : i + MAX_PROMPTS_PER_JOB] for i in range(0, len(lines), MAX_PROMPTS_PER_JOB)]
-        batches += [(arm, number, part) for number, part in enumerate(parts, start=1)]
+        batches += [
+            (arm, number, part) for number, part in enumerate(parts, start=1) if (arm, number) not in judged
+        ]
     if not batches and not jobs:
         raise LadderError("no successful answers to judge in this run")
     for arm, number, part in batches:
@@ -316,12 +317,16 @@ def start_jobs(
 
 
 def unjudged_arms(folder: Path) -> list[str]:
-    """The run's arms with successful answers but no job in ``judge-jobs.json``."""
+    """The run's arms with successful answers of which some part has no job in ``judge-jobs.json``."""
     info = rundir.load_info(folder)
     records = read_records(folder / rundir.RESPONSES)
-    judged = {job["arm"] for job in recorded_jobs(folder)}
-    answered = {arm for (_, arm), record in records.items() if record.get("status") == "ok"}
-    return [arm for arm in info.arms if arm in answered and arm not in judged]
+    judged = {(job["arm"], job.get("part", 1)) for job in recorded_jobs(folder)}
+    answered = Counter(arm for (_, arm), record in records.items() if record.get("status") == "ok")
+    return [
+        arm
+        for arm in info.arms
+        if any((arm, part) not in judged for part in range(1, -(-answered[arm] // MAX_PROMPTS_PER_JOB) + 1))
+    ]
 
 
 def recorded_jobs(folder: Path) -> list[dict[str, Any]]:

@@ -298,11 +298,17 @@ def test_an_arm_over_1000_answers_is_split_into_jobs_of_at_most_1000(
     rundir.start(folder, evalset, url="https://x/ask", arms=["prompt"], now=STARTED)
     records = [ok(item["id"], "prompt", "An answer.") for item in items]
     (folder / rundir.RESPONSES).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    for part in (1, 2):
-        stubber.add_response("create_evaluation_job", {"jobArn": job_arn("prompt", part)})
-    jobs = judge.start_jobs(client, s3, folder, SETUP, None, now=lambda: STARTED)
+    stubber.add_response("create_evaluation_job", {"jobArn": job_arn("prompt", 1)})
+    stubber.add_client_error("create_evaluation_job", service_error_code="ThrottlingException")
+    with pytest.raises(LadderError, match=r"\(prompt, part 2 of 2\)"):
+        judge.start_jobs(client, s3, folder, SETUP, None, now=lambda: STARTED)
+    # the part that failed is started again, the one Bedrock accepted is kept
+    assert judge.unjudged_arms(folder) == ["prompt"]
+    stubber.add_response("create_evaluation_job", {"jobArn": job_arn("prompt", 2)})
+    jobs = judge.start_jobs(client, s3, folder, SETUP, None, now=lambda: STARTED, missing_only=True)
     assert [(job["part"], len(job["items"])) for job in jobs] == [(1, 1000), (2, 1)]
     assert jobs[1]["items"] == ["q1000"]
+    assert judge.unjudged_arms(folder) == []
     assert judge.MAX_PROMPTS_PER_JOB == 1000
 
 
