@@ -140,8 +140,20 @@ def run_command(
         error(f"Interrupted; continue with: {resume}")
         return EXIT_INTERRUPTED
     judged = (folder / rundir.JUDGE_JOBS).exists()
-    if setup is not None and not result.not_sent and (result.sent or not judged):
-        jobs = start_judge(clients(session, "bedrock"), clients(session, "s3"), folder, setup, rubric)
+    # New answers are judged afresh; otherwise only the arms a failed start left without a job.
+    if (
+        setup is not None
+        and not result.not_sent
+        and (result.sent or not judged or judge.unjudged_arms(folder))
+    ):
+        jobs = start_judge(
+            clients(session, "bedrock"),
+            clients(session, "s3"),
+            folder,
+            setup,
+            rubric,
+            missing_only=judged and not result.sent,
+        )
         for arn in jobs:
             error(f"Started judge job {arn}")
         error(f"Follow them with: {hints.command('eval', 'status', str(folder))}")
@@ -333,10 +345,33 @@ def read_rubric(path: Path | None) -> str | None:
 
 
 def start_judge(
-    bedrock: Any, s3: Any, folder: Path, setup: judge.JudgeSetup, rubric: str | None
+    bedrock: Any,
+    s3: Any,
+    folder: Path,
+    setup: judge.JudgeSetup,
+    rubric: str | None,
+    *,
+    missing_only: bool = False,
 ) -> list[str]:
-    """Start the judge jobs of a finished run; their ARNs."""
-    jobs = judge.start_jobs(bedrock, s3, folder, setup, rubric)
+    """Start the judge jobs of a finished run (``missing_only``: for the arms without one); the ARNs of the
+    jobs it started. Says which arms' passages are only the API's excerpts (answers recorded before the
+    runner asked for the passages)."""
+    before = {job["jobArn"] for job in judge.recorded_jobs(folder)} if missing_only else set()
+    jobs = [
+        job
+        for job in judge.start_jobs(bedrock, s3, folder, setup, rubric, missing_only=missing_only)
+        if job["jobArn"] not in before
+    ]
+    excerpts: dict[str, int] = {}
+    for job in jobs:
+        excerpts[job["arm"]] = excerpts.get(job["arm"], 0) + job["excerptOnly"]
+    for arm, count in excerpts.items():
+        if count:
+            error(
+                f"{arm}: {count} answers carry only the API's 500-character excerpt of each passage, not "
+                "the passage the model saw (recorded by an older ladder eval run); the judge's faithfulness "
+                "is understated for them. Rerun them into a new --out to judge the full passages"
+            )
     return [job["jobArn"] for job in jobs]
 
 

@@ -37,6 +37,8 @@ DEFAULT_CONCURRENCY = 4
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 60.0
+INCLUDE_PASSAGES = "passages"
+"""The ``include`` value that makes the API return each citation's full passage as ``text``."""
 STOP_AFTER_IDENTICAL = 5
 """An arm stops after this many answers in a row ended in the same 4xx (not 429): retrying cannot fix them."""
 
@@ -249,7 +251,8 @@ class Runner:
             raise Stopped
         if arm in self._stopped:
             return None
-        body = {"question": item.question, "mode": arm}
+        # The passages come back in citations[].text, kept in responses.jsonl for the LLM judge.
+        body = {"question": item.question, "mode": arm, "include": [INCLUDE_PASSAGES]}
         error: ApiError | None = None
         latency_ms = 0
         attempt = 0

@@ -14,7 +14,9 @@ from ladder_core.scoring import score
 
 from ..pricing.models import PriceTable
 from . import rundir, uncertainty
+from .agreement import judge_agreement
 from .evalset import EvalSet
+from .judge import for_answer
 from .runner import read_answers
 
 SCHEMA_VERSION = 2
@@ -26,6 +28,7 @@ SUMMARY_ARM_KEYS = (
     "errors",
     *(metric.summary_key for metric in RATES),
     "judge",
+    "judgeAgreement",
     LATENCY.summary_key,
     COST_PER_QUERY.summary_key,
     "modelId",
@@ -65,7 +68,7 @@ def score_rows(
             )
             row = score(item, arm, record, cost_usd=cost)
             if judge and repeat == 0 and (item.id, arm) in judge:
-                row["judge"] = judge[(item.id, arm)]
+                row["judge"] = for_answer(judge[(item.id, arm)], refusal=row["refusal"])
             rows.append(row)
     return rows
 
@@ -85,6 +88,7 @@ def summarise(
         for metric in RATES:
             entry[metric.summary_key] = measured.rates[arm][metric.summary_key]
         entry["judge"] = _judge_means(arm_rows)
+        entry["judgeAgreement"] = judge_agreement(arm_rows)
         latencies = sorted(row[LATENCY.score_key] for row in ok if row[LATENCY.score_key] is not None)
         entry[LATENCY.summary_key] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
         entry[COST_PER_QUERY.summary_key] = mean(row[COST_PER_QUERY.score_key] for row in ok)

@@ -42,6 +42,7 @@ def test_summary_and_score_lines_keep_every_key_they_had_in_order() -> None:
         "formatCompliance",
         "citationValidity",
         "judge",
+        "judgeAgreement",
         "latencyMs",
         "costPerQueryUsd",
         "modelId",

@@ -14,7 +14,7 @@ import botocore.session
 import pytest
 
 from ladder import api
-from ladder.evaluation.evalset import EvalSet, Item
+from ladder.evaluation.evalset import EvalSet, Item, load_set
 from ladder.evaluation.runner import (
     Pacer,
     RetryPolicy,
@@ -25,6 +25,7 @@ from ladder.evaluation.runner import (
     read_records,
 )
 
+from .conftest import items, write_set
 from .loopback import LoopbackApi, serve
 
 FAST = RetryPolicy(max_attempts=3, base_backoff_s=0.01, max_backoff_s=2.0)
@@ -200,3 +201,24 @@ def test_the_pacer_spaces_requests_at_the_rate_accepted_before_a_429_and_recover
     assert pacer.acquire() == pytest.approx(100.75)  # the next slot is one interval later
     pacer.accepted(100.5)
     assert pacer.interval == pytest.approx(0.25 * Pacer.RECOVERY)
+
+
+def test_every_request_asks_for_the_passages_the_model_saw(tmp_path: Path) -> None:
+    """The API contract (``"include": ["passages"]`` adds each citation's full passage as ``text``): the
+    runner asks for it on every request, so responses.jsonl keeps what the LLM judge needs."""
+    bodies: list[dict[str, Any]] = []
+
+    def send(body: dict[str, Any]) -> dict[str, Any]:
+        bodies.append(body)
+        return {"answer": "27 days [1]", "citations": [{"sourceUri": "s3://d/a.md", "text": "27 days."}]}
+
+    evalset = load_set(write_set(tmp_path / "set.jsonl", items(2)))
+    Runner(send, tmp_path / "responses.jsonl", concurrency=1).run(
+        pending_pairs(evalset, ["prompt", "rag"], {})
+    )
+    assert sorted((b["question"], b["mode"]) for b in bodies) == sorted(
+        (item.question, arm) for item in evalset.items for arm in ("prompt", "rag")
+    )
+    assert all(b["include"] == ["passages"] for b in bodies)
+    saved = read_records(tmp_path / "responses.jsonl")
+    assert saved[("q0", "rag")]["response"]["citations"][0]["text"] == "27 days."

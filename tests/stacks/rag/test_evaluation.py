@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from ladder_core.catalog.bedrock import foundation_model_id
 from stacks.config import ConfigError, from_context
+from stacks.marketplace_products import marketplace_product_id
 from stacks.rag.evaluation import EVALUATION_PREFIX, EVALUATION_RUN_DAYS
 from stacks.rag.marketplace import MARKETPLACE_SIDS
 from tests.stacks.rag.templates import rag
@@ -95,7 +97,7 @@ def test_the_role_reaches_only_the_evaluation_prefix_and_the_judge_models(sandbo
     template = rag(sandbox)
     role_id, _ = evaluation_role(template)
     bucket_id, _ = evaluation_bucket(template)
-    # The default judge's first-use AWS Marketplace subscription is tested in test_third_party_models.py.
+    # A third-party judge's first-use AWS Marketplace subscription is tested in test_third_party_models.py.
     statements = {
         sid: s for sid, s in role_statements(template, role_id).items() if sid not in MARKETPLACE_SIDS
     }
@@ -104,6 +106,8 @@ def test_the_role_reaches_only_the_evaluation_prefix_and_the_judge_models(sandbo
         "ListEvaluationBucket",
         "LocateBucket",
         "InvokeJudgeModels",
+        "RunJudgeBatchInference",
+        "ReadJudgeInferenceProfiles",
     }
     objects = statements["ReadDatasetsWriteResults"]
     assert set(objects["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
@@ -118,8 +122,69 @@ def test_the_role_reaches_only_the_evaluation_prefix_and_the_judge_models(sandbo
     invoke = statements["InvokeJudgeModels"]
     assert invoke["Action"] == "bedrock:InvokeModel"
     resources_json = json.dumps(as_list(invoke["Resource"]))
-    assert "foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0" in resources_json
+    assert "inference-profile/us.amazon.nova-pro-v1:0" in resources_json
+    assert "foundation-model/amazon.nova-pro-v1:0" in resources_json
     assert '"*"' not in json.dumps([s["Resource"] for s in statements.values()])
+
+
+def test_the_default_judge_is_a_current_evaluator_model_without_a_marketplace_subscription() -> None:
+    """Bedrock User Guide, "Evaluate the performance of RAG sources using Amazon Bedrock evaluations",
+    Supported evaluator models (built-in metrics): "Amazon Nova Pro - amazon.nova-pro-v1:0" ... "Cross-Region
+    inference profiles are supported for the listed models"; the LLM-as-a-judge prompts page lists Amazon
+    Nova Pro among the evaluator models of model evaluation jobs. Amazon models are not sold through AWS
+    Marketplace ("Use product ID condition keys to control access")."""
+    judges = from_context(default_context()).evaluation_judge_model_ids
+    assert judges == ("us.amazon.nova-pro-v1:0",)
+    assert foundation_model_id(judges[0]) == "amazon.nova-pro-v1:0"
+    assert marketplace_product_id(judges[0]) is None
+
+
+def test_the_role_may_run_the_judge_as_batch_inference_on_the_judge_models_only(sandbox: Synthesized) -> None:
+    """Bedrock User Guide, "Required service role permissions for creating a model evaluation job that uses
+    a judge model": the policy's Bedrock statement allows "bedrock:InvokeModel",
+    "bedrock:CreateModelInvocationJob" and "bedrock:StopModelInvocationJob". Batch inference ("Required
+    permissions" of batch inference) authorizes those actions on "arn:aws:bedrock:<region>::foundation-model/
+    <model-id>" and "arn:aws:bedrock:<region>:<account-id>:model-invocation-job/*": the job ids are Bedrock's.
+    """
+    template = rag(sandbox)
+    role_id, _ = evaluation_role(template)
+    statements = role_statements(template, role_id)
+    batch = statements["RunJudgeBatchInference"]
+    assert sorted(batch["Action"]) == ["bedrock:CreateModelInvocationJob", "bedrock:StopModelInvocationJob"]
+    resources_ = as_list(batch["Resource"])
+    jobs = [r for r in resources_ if "model-invocation-job" in json.dumps(r)]
+    assert len(jobs) == 1
+    assert jobs[0] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":bedrock:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":model-invocation-job/*",
+            ],
+        ]
+    }
+    # every other resource is one the role may already invoke: no other model, no '*'
+    models = [r for r in resources_ if r not in jobs]
+    assert models == as_list(statements["InvokeJudgeModels"]["Resource"])
+
+
+def test_only_a_profile_judge_may_read_its_inference_profile(sandbox: Synthesized, synth: Any) -> None:
+    """A judge given as an inference profile is resolved by Bedrock from the profile (GetInferenceProfile,
+    on that profile's ARN only); a judge given as a model id needs no such grant."""
+    template = rag(sandbox)
+    role_id, _ = evaluation_role(template)
+    read = role_statements(template, role_id)["ReadJudgeInferenceProfiles"]
+    assert read["Action"] == "bedrock:GetInferenceProfile"
+    (profile,) = as_list(read["Resource"])
+    assert json.dumps(profile).endswith(':inference-profile/us.amazon.nova-pro-v1:0"]]}')
+    first_party = rag(synth({"evaluationJudgeModelIds": "amazon.nova-pro-v1:0"}))
+    role_id, _ = evaluation_role(first_party)
+    assert "ReadJudgeInferenceProfiles" not in role_statements(first_party, role_id)
 
 
 def test_an_inference_profile_judge_gets_its_profile_and_routed_models(synth: Any) -> None:
@@ -144,7 +209,7 @@ def test_outputs_are_named_for_the_cli(sandbox: Synthesized) -> None:
         "EvaluationJudgeModelIds",
     } <= set(outputs)
     assert outputs["EvaluationPrefix"]["Value"] == EVALUATION_PREFIX
-    assert outputs["EvaluationJudgeModelIds"]["Value"] == "anthropic.claude-3-5-sonnet-20240620-v1:0"
+    assert outputs["EvaluationJudgeModelIds"]["Value"] == "us.amazon.nova-pro-v1:0"
 
 
 @pytest.mark.parametrize("value", ["", "Claude!", "a b"])

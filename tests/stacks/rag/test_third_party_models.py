@@ -77,17 +77,28 @@ def subscribable_products(statement: dict[str, Any]) -> list[str]:
     return products if isinstance(products, list) else [products]
 
 
-def test_first_party_models_get_no_marketplace_permission_and_the_default_judge_does(sandbox) -> None:
-    # Given the defaults: Amazon Nova generation, no reranker, Anthropic Claude 3.5 Sonnet as judge
+def test_the_first_party_defaults_get_no_marketplace_permission(sandbox) -> None:
+    # Given the defaults: Amazon Nova generation, no reranker, Amazon Nova Pro as judge
     template = sandbox.template("RagApi")
     roles = role_ids(sandbox)
 
-    # Then the function's role may not subscribe to anything
+    # Then neither the function's role nor the judge role may subscribe to anything
     assert marketplace(template, roles["function"]) == {}
-    # And the judge role may subscribe to exactly the judge's product, and view subscriptions
+    assert marketplace(template, roles["evaluation"]) == {}
+
+
+def test_a_third_party_judge_may_subscribe_to_exactly_its_product(synth) -> None:
+    # Given Anthropic Claude 3.5 Sonnet as judge
+    synthesized = synth({"evaluationJudgeModelIds": "anthropic.claude-3-5-sonnet-20240620-v1:0"})
+    template = synthesized.template("RagApi")
+    roles = role_ids(synthesized)
+
+    # Then the judge role may subscribe to exactly the judge's product, and view subscriptions
     judge = marketplace(template, roles["evaluation"])
     assert set(judge) == {"aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"}
     assert subscribable_products(judge["aws-marketplace:Subscribe"]) == ["prod-m5ilt4siql27k"]
+    # And the function's role, calling first-party models only, gets nothing
+    assert marketplace(template, roles["function"]) == {}
 
 
 def test_a_third_party_reranker_and_generation_model_are_the_functions_only_subscriptions(synth) -> None:
