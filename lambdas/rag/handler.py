@@ -70,7 +70,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         deadline = Deadline.start(runtime.clock, runtime.settings.deadline_ms, _lambda_remaining_ms(context))
         answer = answer_question(request, runtime, deadline)
         _record(request, answer, log_content=runtime.settings.log_content)
-        return json_response(200, answer.to_json())
+        return json_response(200, answer.to_json(include_passages=request.include_passages))
     except ApiError as error:
         logger.info("request refused", extra={"status": error.status, "error_code": error.code})
         return error_response(error)
