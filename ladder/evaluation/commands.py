@@ -56,6 +56,8 @@ class RunRequest:
     resume_options: tuple[str, ...] = ()
     """The ``--region`` / ``--profile`` / ``--stack-prefix`` words the user typed, for the command that
     continues the run."""
+    deployment: dict[str, Any] | None = None
+    """cdk.json's context with -c overrides: what the per-query cost depends on besides the answer."""
 
 
 Connect = Callable[[], tuple[boto3.session.Session, str]]
@@ -95,7 +97,7 @@ def run_command(
     if style and not judge_model:
         raise SetupError("--style needs --judge MODEL_ID")
     rubric = read_rubric(style)
-    prices = model_prices.load_prices(request.prices)
+    prices = model_prices.load_prices(request.prices, request.deployment)
     session, region = connect()
     credentials = session.get_credentials()
     if credentials is None:

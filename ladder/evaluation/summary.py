@@ -12,6 +12,7 @@ from typing import Any
 from ladder_core.metrics import COST_PER_QUERY, LATENCY, RATES
 from ladder_core.scoring import score
 
+from ..pricing import costs
 from ..pricing.models import PriceTable
 from . import rundir
 from .evalset import EvalSet
@@ -26,6 +27,8 @@ SUMMARY_ARM_KEYS = (
     COST_PER_QUERY.summary_key,
     "modelId",
     "errorCauses",
+    "costBreakdownUsd",
+    "costUnknown",
 )
 
 
@@ -43,18 +46,7 @@ def score_rows(
             record = records.get((item.id, arm))
             if record is None:
                 continue
-            response = record.get("response") or {}
-            usage = response.get("usage") or {}
-            cost = (
-                prices.query_cost(
-                    response.get("modelId"),
-                    usage.get("inputTokens"),
-                    usage.get("outputTokens"),
-                    record.get("latencyMs"),
-                )
-                if record["status"] == "ok"
-                else None
-            )
+            cost = costs.query_total(costs.query_breakdown(prices, record))
             row = score(item, arm, record, cost_usd=cost)
             if judge and (item.id, arm) in judge:
                 row["judge"] = judge[(item.id, arm)]
@@ -63,7 +55,10 @@ def score_rows(
 
 
 def summarise(
-    info: rundir.RunInfo, rows: list[dict[str, Any]], records: dict[tuple[str, str], dict[str, Any]]
+    info: rundir.RunInfo,
+    rows: list[dict[str, Any]],
+    records: dict[tuple[str, str], dict[str, Any]],
+    prices: PriceTable,
 ) -> dict[str, Any]:
     """The ``summary.json`` object: rates are means over the rows where the metric is not null."""
     arms: dict[str, Any] = {}
@@ -76,7 +71,12 @@ def summarise(
         entry["judge"] = _judge_means(arm_rows)
         latencies = sorted(row[LATENCY.score_key] for row in ok if row[LATENCY.score_key] is not None)
         entry[LATENCY.summary_key] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
-        entry[COST_PER_QUERY.summary_key] = mean(row[COST_PER_QUERY.score_key] for row in ok)
+        breakdown, unknown = costs.arm_breakdown(
+            costs.query_breakdown(prices, record)
+            for (_, record_arm), record in records.items()
+            if record_arm == arm and record["status"] == "ok"
+        )
+        entry[COST_PER_QUERY.summary_key] = costs.query_total(breakdown)
         models = Counter(
             str(record["response"].get("modelId"))
             for (_, record_arm), record in records.items()
@@ -86,6 +86,7 @@ def summarise(
         entry["errorCauses"] = error_causes(
             record for (_, record_arm), record in records.items() if record_arm == arm
         )
+        entry["costBreakdownUsd"], entry["costUnknown"] = breakdown, unknown
         arms[arm] = entry
     generation = next(
         (arms[a]["modelId"] for a in ("rag", *info.arms) if a in arms and arms[a]["modelId"]), None
@@ -171,6 +172,6 @@ def write_scores(folder: Path, prices: PriceTable) -> dict[str, Any]:
     with (folder / rundir.SCORES).open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    summary = summarise(info, rows, records)
+    summary = summarise(info, rows, records, prices)
     (folder / rundir.SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary

@@ -46,6 +46,8 @@ def test_summary_and_score_lines_keep_every_key_they_had_in_order() -> None:
         "costPerQueryUsd",
         "modelId",
         "errorCauses",
+        "costBreakdownUsd",
+        "costUnknown",
     )
     before = (
         "id",

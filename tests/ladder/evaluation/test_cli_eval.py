@@ -78,7 +78,13 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
     assert rag["sourceHitRate"] == 1.0 and rag["mrr"] == 1.0 and prompt["sourceHitRate"] is None
     assert rag["formatCompliance"] == 0.0 and rag["tokenF1"] is None and rag["judge"] is None
     assert rag["citationValidity"] == 1.0 and prompt["citationValidity"] is None
-    assert rag["costPerQueryUsd"] == pytest.approx(1000 / 1000 * 0.00006 + 100 / 1000 * 0.00024)
+    # The loopback answers carry no guardrail or embedding usage (as before the API reported them) and the
+    # default store bills by the hour: those are unknown, never 0; the total is the known components' sum.
+    breakdown = rag["costBreakdownUsd"]
+    assert breakdown["generation"] == pytest.approx(1000 / 1000 * 0.00006 + 100 / 1000 * 0.00024)
+    assert rag["costUnknown"] == ["guardrail", "embedding", "vectorQuery"]
+    assert breakdown["rerank"] == 0.0 and breakdown["requests"] > 0
+    assert rag["costPerQueryUsd"] == pytest.approx(breakdown["generation"] + breakdown["requests"])
     assert rag["modelId"] == "us.amazon.nova-lite-v1:0"
     report = (out / "report.md").read_text()
     assert "## Arms side by side" in report and "## Items where the arms disagree" in report
