@@ -12,7 +12,7 @@ from typing import Any
 from ladder_core.metrics import COST_PER_QUERY, LATENCY, RATES
 from ladder_core.scoring import score
 
-from ..pricing import costs
+from ..pricing import costs, imported
 from ..pricing.models import PriceTable
 from . import rundir
 from .evalset import EvalSet
@@ -168,6 +168,7 @@ def write_scores(folder: Path, prices: PriceTable) -> dict[str, Any]:
     info = rundir.load_info(folder)
     evalset = rundir.load_run_set(folder)
     records = read_records(folder / rundir.RESPONSES)
+    prices = imported.with_recorded_units(prices, folder)
     rows = score_rows(evalset, records, info.arms, prices, read_judge_scores(folder))
     with (folder / rundir.SCORES).open("w", encoding="utf-8") as out:
         for row in rows:
