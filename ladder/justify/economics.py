@@ -293,7 +293,8 @@ def scale_case(
 
 
 def _usd(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.6f}"
+    # Seven decimals: an embedding costs a few ten-millionths of a dollar per query.
+    return "unknown" if value is None else f"${value:.7f}"
 
 
 def _saving_text(saving: float) -> str:

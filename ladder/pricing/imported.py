@@ -17,6 +17,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ladder_core.api import public_model_id
+
 from .models import PriceTable
 
 IMPORTED_MODEL_FILE = "imported-model.json"
@@ -49,7 +51,7 @@ def read_units(bedrock: Any, model_identifier: str) -> tuple[ImportedModelUnits 
         return None, "GetImportedModel returned no customModelUnitsPerModelCopy"
     version = units.get("customModelUnitsVersion")
     found = ImportedModelUnits(
-        public_id(model_identifier), per_copy, version if isinstance(version, str) else None
+        public_model_id(model_identifier), per_copy, version if isinstance(version, str) else None
     )
     return found, ""
 
@@ -58,7 +60,7 @@ def record_units(folder: Path, bedrock: Any, model_identifier: str) -> ImportedM
     """Read the model's units and write them (or why they could not be read) to the run folder."""
     units, note = read_units(bedrock, model_identifier)
     folder.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {"modelId": public_id(model_identifier)}
+    document: dict[str, Any] = {"modelId": public_model_id(model_identifier)}
     if units is None:
         document["note"] = note
     else:
@@ -94,9 +96,3 @@ def with_recorded_units(prices: PriceTable, folder: Path) -> PriceTable:
         return prices
     own = replace(prices.custom_model_import, cmus_per_copy=units.cmus_per_copy)
     return replace(prices, custom_model_import=own)
-
-
-def public_id(model_identifier: str) -> str:
-    """An imported model's ARN without its partition, region and account (``imported-model/abc``), as the
-    API returns it; a name is returned unchanged."""
-    return model_identifier.split(":", 5)[5] if model_identifier.startswith("arn:") else model_identifier

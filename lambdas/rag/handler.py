@@ -11,6 +11,8 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ladder_core.api import public_model_id
+
 from . import constants
 from .api import (
     check_route,
@@ -24,7 +26,7 @@ from .deadline import Deadline
 from .errors import ApiError, InvalidRequest
 from .observability import logger, metrics, tracer
 from .request import AskRequest, parse_ask_request
-from .service import Answer, Runtime, answer_question, create_runtime, public_model_id
+from .service import Answer, Runtime, answer_question, create_runtime
 from .settings import SettingsError, cors_origins
 
 _runtime: Runtime | None = None

@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ladder_core.api import public_model_id
+
 from . import constants
 from .clients import Clients, create_clients
 from .deadline import Deadline
@@ -240,14 +242,6 @@ def _generate(
             client, settings, deadline=deadline, chat_format=chat_format, **arguments
         )
     return converse(client, settings, **arguments)
-
-
-def public_model_id(model_id: str) -> str:
-    """A model id fit to return: an ARN loses its partition, region and account (``imported-model/abc``)."""
-    if model_id.startswith("arn:"):
-        parts = model_id.split(":", 5)
-        return parts[5] if len(parts) == 6 else "redacted"
-    return model_id
 
 
 def estimate_tokens(text: str) -> int:

@@ -140,8 +140,8 @@ def test_the_scale_case_adds_what_both_sides_pay_so_the_saving_is_not_inflated()
     assert generation_only.saving > case.saving + 0.5
     # And the reason states each component per query, the unknown one as unknown
     text = case.describe()
-    assert "per query: generation $0.000100, guardrail $0.001600, embedding $0.000000" in text
-    assert "vectorQuery unknown, requests $0.000017" in text
+    assert "per query: generation $0.0001000, guardrail $0.0016000, embedding $0.0000002" in text
+    assert "vectorQuery unknown, requests $0.0000171" in text
     assert f"the same guardrail, retrieval and requests ${shared:,.2f}" in text
     assert "vector store floor $175.20" in text
 
@@ -194,7 +194,7 @@ def test_justify_states_the_components_and_the_imported_models_own_units(
     assert code == 0
     reasons = json.loads(out.read_text())["reasons"]
     scale = next(r for r in reasons if r.startswith("Scale case:"))
-    assert "per query: generation $0.000100, guardrail $0.001600" in scale
+    assert "per query: generation $0.0001000, guardrail $0.0016000" in scale
     assert "the same guardrail, retrieval and requests $" in scale
     assumption = next(r for r in reasons if r.startswith("Assumption: Custom Model Import bills"))
     own = "1 CMUs per copy (read from GetImportedModel for imported-model/abcdef123456, CMU version v1.0)"
