@@ -128,7 +128,7 @@ class FineTuneEconomics:
         """The assumptions with the imported model's own CMUs per copy; without units, the default and
         ``note`` (why they could not be read)."""
         if units is None:
-            return replace(self, cmus_note=f"{DEFAULT_CMUS_NOTE} ({note})" if note else self.cmus_note)
+            return replace(self, cmus_note=f"{DEFAULT_CMUS_NOTE}; {note}" if note else self.cmus_note)
         version = f", CMU version {units.version}" if units.version else ""
         return replace(
             self,
