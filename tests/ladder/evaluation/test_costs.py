@@ -225,3 +225,20 @@ def test_request_prices_follow_the_pricing_pages() -> None:
     assert one_gb_second == pytest.approx(3.5e-6 + 0.2e-6 + 0.0000133334)
     assert requests.REQUESTS.cost(512, 0) == pytest.approx(3.7e-6)
     assert requests.VECTOR_QUERY_PRICES["opensearch"] is None
+
+
+def test_a_memory_that_is_not_a_number_is_a_setup_error_naming_the_key() -> None:
+    from ladder.errors import SetupError
+
+    with pytest.raises(SetupError, match="ragMemoryMb 'lots': expected a whole number of MB"):
+        Deployment.from_context({"ragMemoryMb": "lots"})
+
+
+def test_a_price_file_keeps_the_deployment(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps({"models": {"acme.model-v1:0": {"inputPer1k": 1, "outputPer1k": 1}}}))
+
+    table = load_prices(path, {"vectorStore": "s3vectors", "ragMemoryMb": 512})
+
+    assert table.deployment == Deployment(vector_store="s3vectors", memory_mb=512)
+    assert table.model("acme.model-v1:0") is not None
