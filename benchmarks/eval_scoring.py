@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         uncertainty.measure(rows, ARMS, info.repeat)
         timings["bootstrap: ci95 per arm + differences"] = time.perf_counter() - started
         started = time.perf_counter()
-        summarise(info, rows, records)
+        summarise(info, rows, records, prices)
         timings["summarise (rates, ci95, differences)"] = time.perf_counter() - started
         started = time.perf_counter()
         summary = write_scores(folder, prices)

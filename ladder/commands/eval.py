@@ -17,7 +17,7 @@ from ..evaluation import judge, rundir
 from ..evaluation import runner as evaluation_runner
 from ..evaluation.commands import DEFAULT_ARMS
 from ..pricing import models as model_prices
-from .common import URL_HELP, aws_options, command, int_range, now
+from .common import URL_HELP, add_context_options, aws_options, command, configured_context, int_range, now
 
 MAX_EVAL_CONCURRENCY = 32
 
@@ -77,6 +77,7 @@ def register(commands: Any) -> None:
     status = command(subcommands, "status", cmd_eval_status, parents=[aws, prices])
     status.add_argument("folder", type=Path, metavar="RUN_DIR", help="the run folder")
     report = command(subcommands, "report", cmd_eval_report, parents=[prices])
+    add_context_options(report)  # the deployment the per-query cost depends on (memory, reranker, store)
     report.add_argument("folder", type=Path, metavar="RUN_DIR", help="the run folder")
 
 
@@ -99,6 +100,7 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
         concurrency=args.concurrency,
         repeat=args.repeat,
         prices=args.prices,
+        deployment=configured_context(args),
         stack_prefix=args.stack_prefix,
         as_json=args.json,
         resume_options=_typed_aws_options(args),
@@ -132,7 +134,7 @@ def cmd_eval_status(args: argparse.Namespace, clients: ClientFactory) -> int:
     if (args.folder / rundir.JUDGE_JOBS).exists():
         aws = session(args)
         jobs = judge.follow_jobs(clients(aws, "bedrock"), clients(aws, "s3"), args.folder)
-        eval_commands.refresh(args.folder, model_prices.load_prices(args.prices))
+        eval_commands.refresh(args.folder, model_prices.load_prices(args.prices, configured_context(args)))
     if args.json:
         print_json({"answers": counts, "judgeJobs": jobs})
         return 0
@@ -145,7 +147,9 @@ def cmd_eval_status(args: argparse.Namespace, clients: ClientFactory) -> int:
 
 def cmd_eval_report(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Rewrite scores.jsonl, summary.json, report.md and charts/ of a run folder from its responses."""
-    summary = eval_commands.refresh(args.folder, model_prices.load_prices(args.prices))
+    summary = eval_commands.refresh(
+        args.folder, model_prices.load_prices(args.prices, configured_context(args))
+    )
     eval_commands.print_summary(summary, as_json=args.json)
     error(f"Report: {args.folder / rundir.REPORT}")
     return 0

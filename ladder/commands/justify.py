@@ -14,6 +14,7 @@ from .. import justify as justify_pkg
 from ..aws import ClientFactory
 from ..console import error, print_json
 from ..errors import SetupError
+from ..pricing import imported
 from .common import command, configured_context, configured_min_examples, int_range, now
 
 
@@ -109,7 +110,9 @@ def cmd_justify(args: argparse.Namespace, clients: ClientFactory) -> int:
         valid_days=args.valid_days,
         resamples=args.resamples,
         seed=args.seed,
-        economics=justify_pkg.economics.FineTuneEconomics.configured(configured_context(args)),
+        economics=justify_pkg.economics.FineTuneEconomics.configured(
+            configured_context(args)
+        ).with_imported_model(*imported.recorded_units(eval_dir)),
     )
     result = justify_pkg.run_justify(options, now=now())
     if args.json:

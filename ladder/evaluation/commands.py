@@ -19,6 +19,7 @@ from .. import api, finetune, hints, outputs
 from ..aws import ClientFactory
 from ..console import error, print_json
 from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, SetupError
+from ..pricing import imported
 from ..pricing import models as model_prices
 from ..pricing.models import PriceTable
 from . import evalset as evalsets
@@ -58,6 +59,8 @@ class RunRequest:
     resume_options: tuple[str, ...] = ()
     """The ``--region`` / ``--profile`` / ``--stack-prefix`` words the user typed, for the command that
     continues the run."""
+    deployment: dict[str, Any] | None = None
+    """cdk.json's context with -c overrides: what the per-query cost depends on besides the answer."""
 
 
 Connect = Callable[[], tuple[boto3.session.Session, str]]
@@ -98,7 +101,7 @@ def run_command(
     if style and not judge_model:
         raise SetupError("--style needs --judge MODEL_ID")
     rubric = read_rubric(style)
-    prices = model_prices.load_prices(request.prices)
+    prices = model_prices.load_prices(request.prices, request.deployment)
     session, region = connect()
     credentials = session.get_credentials()
     if credentials is None:
@@ -111,15 +114,20 @@ def run_command(
         )
     url = chosen_url or rag_outputs["AskUrl"]
     setup = _judge_setup(rag_outputs, request.stack_prefix, judge_model) if judge_model else None
+    model_arn: str | None = None
     if arms is None:
         arms = list(DEFAULT_ARMS)
-        if request.url is None and _fine_tuned_model_published(request.stack_prefix, session, clients):
+        model_arn = None if request.url else _published_model_arn(request.stack_prefix, session, clients)
+        if model_arn is not None:
             arms.append(FINETUNED)
 
     def send(body: dict[str, Any]) -> dict[str, Any]:
         return api.post_signed_json(url, body, credentials=credentials, region=region)
 
     folder = request.out or rundir.default_folder(evaluation_set, now())
+    if model_arn is not None:
+        # The model's own CMUs per copy price its answers and the scale case (offline, from the folder).
+        imported.record_units(folder, clients(session, "bedrock"), model_arn)
     result = run(
         evaluation_set,
         url=url,
@@ -173,14 +181,14 @@ def print_summary(summary: dict[str, Any], *, as_json: bool) -> None:
         print(format_summary(summary))
 
 
-def _fine_tuned_model_published(
+def _published_model_arn(
     stack_prefix: str, session: boto3.session.Session, clients: ClientFactory
-) -> bool:
+) -> str | None:
     try:
         tune = outputs.read_fine_tune(clients(session, "cloudformation"), stack_prefix)
     except SetupError:
-        return False
-    return finetune.published_model(clients(session, "ssm"), tune.model_parameter_name) is not None
+        return None
+    return finetune.published_model(clients(session, "ssm"), tune.model_parameter_name)
 
 
 def _judge_setup(values: dict[str, str], stack_prefix: str, model_id: str) -> judge.JudgeSetup:

@@ -12,6 +12,7 @@ from typing import Any
 from ladder_core.metrics import COST_PER_QUERY, LATENCY, RATES
 from ladder_core.scoring import score
 
+from ..pricing import costs, imported
 from ..pricing.models import PriceTable
 from . import rundir, uncertainty
 from .agreement import judge_agreement
@@ -35,6 +36,8 @@ SUMMARY_ARM_KEYS = (
     "errorCauses",
     "ci95",
     "repeatSpread",
+    "costBreakdownUsd",
+    "costUnknown",
 )
 
 
@@ -54,18 +57,7 @@ def score_rows(
             record = records.get((item.id, arm, repeat))
             if record is None:
                 continue
-            response = record.get("response") or {}
-            usage = response.get("usage") or {}
-            cost = (
-                prices.query_cost(
-                    response.get("modelId"),
-                    usage.get("inputTokens"),
-                    usage.get("outputTokens"),
-                    record.get("latencyMs"),
-                )
-                if record["status"] == "ok"
-                else None
-            )
+            cost = costs.query_total(costs.query_breakdown(prices, record))
             row = score(item, arm, record, cost_usd=cost)
             if judge and repeat == 0 and (item.id, arm) in judge:
                 row["judge"] = for_answer(judge[(item.id, arm)], refusal=row["refusal"])
@@ -74,7 +66,10 @@ def score_rows(
 
 
 def summarise(
-    info: rundir.RunInfo, rows: list[dict[str, Any]], records: dict[tuple[str, str, int], dict[str, Any]]
+    info: rundir.RunInfo,
+    rows: list[dict[str, Any]],
+    records: dict[tuple[str, str, int], dict[str, Any]],
+    prices: PriceTable,
 ) -> dict[str, Any]:
     """The ``summary.json`` object: rates are means over the items where the metric is not null (of each
     item's mean over its repeats), with their intervals and the differences between arms
@@ -91,7 +86,12 @@ def summarise(
         entry["judgeAgreement"] = judge_agreement(arm_rows)
         latencies = sorted(row[LATENCY.score_key] for row in ok if row[LATENCY.score_key] is not None)
         entry[LATENCY.summary_key] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
-        entry[COST_PER_QUERY.summary_key] = mean(row[COST_PER_QUERY.score_key] for row in ok)
+        breakdown, unknown = costs.arm_breakdown(
+            costs.query_breakdown(prices, record)
+            for (_, record_arm, _), record in records.items()
+            if record_arm == arm and record["status"] == "ok"
+        )
+        entry[COST_PER_QUERY.summary_key] = costs.query_total(breakdown)
         models = Counter(
             str(record["response"].get("modelId"))
             for (_, record_arm, _), record in records.items()
@@ -103,6 +103,7 @@ def summarise(
         )
         entry["ci95"] = measured.ci95[arm]
         entry["repeatSpread"] = measured.repeat_spread[arm]
+        entry["costBreakdownUsd"], entry["costUnknown"] = breakdown, unknown
         arms[arm] = entry
     generation = next(
         (arms[a]["modelId"] for a in ("rag", *info.arms) if a in arms and arms[a]["modelId"]), None
@@ -187,10 +188,11 @@ def write_scores(folder: Path, prices: PriceTable) -> dict[str, Any]:
     info = rundir.load_info(folder)
     evalset = rundir.load_run_set(folder)
     records = read_answers(folder / rundir.RESPONSES)
+    prices = imported.with_recorded_units(prices, folder)
     rows = score_rows(evalset, records, info.arms, prices, read_judge_scores(folder))
     with (folder / rundir.SCORES).open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    summary = summarise(info, rows, records)
+    summary = summarise(info, rows, records, prices)
     (folder / rundir.SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary

@@ -318,6 +318,7 @@ class _Decider:
             arm_cost_per_query_usd=meeting.cost_per_query_usd,
             valid_days=self.inputs.valid_days,
             economics=self.inputs.economics,
+            arm_breakdown=meeting.cost_breakdown_usd,
         )
         self.assumptions = self.inputs.economics.describe()
         text = self.scale.describe()

@@ -45,6 +45,8 @@ class ArmSummary:
     cost_per_query_usd: float | None
     error_causes: tuple[dict[str, Any], ...] = ()
     """``errorCauses`` of the summary (absent in runs made before it existed)."""
+    cost_breakdown_usd: Mapping[str, float | None] | None = None
+    """``costBreakdownUsd`` of the summary: USD per query by component (None in runs made before it)."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,12 @@ def _arm(path: Path, name: str, values: Any) -> ArmSummary:
     causes = values.get("errorCauses") or []
     if not isinstance(causes, list):
         problems.append(f"arms.{name}.errorCauses must be a list")
+    breakdown = values.get("costBreakdownUsd")
+    if breakdown is not None and not (
+        isinstance(breakdown, dict)
+        and all(value is None or (_is_number(value) and value >= 0) for value in breakdown.values())
+    ):
+        problems.append(f"arms.{name}.costBreakdownUsd must be an object of component -> USD >= 0 or null")
     if problems:
         raise UnusableRunError(f"{path}: " + "; ".join(problems))
     return ArmSummary(
@@ -161,6 +169,7 @@ def _arm(path: Path, name: str, values: Any) -> ArmSummary:
         mrr=values.get(MRR.summary_key),
         cost_per_query_usd=values.get(COST_PER_QUERY.summary_key),
         error_causes=tuple(cause for cause in causes if isinstance(cause, dict)),
+        cost_breakdown_usd=breakdown,
     )
 
 

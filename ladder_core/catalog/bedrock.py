@@ -94,6 +94,8 @@ MODELS: dict[str, BedrockModel] = {
     "anthropic.claude-3-5-sonnet-20240620-v1:0": BedrockModel(8_192, converse=True),
     "anthropic.claude-3-5-sonnet-20241022-v2:0": BedrockModel(8_192, ModelPrice(0.003, 0.015), converse=True),
     "anthropic.claude-3-7-sonnet-20250219-v1:0": BedrockModel(price=ModelPrice(0.003, 0.015), converse=True),
+    "anthropic.claude-sonnet-4-20250514-v1:0": BedrockModel(64_000, ModelPrice(0.003, 0.015), converse=True),
+    "anthropic.claude-haiku-4-5-20251001-v1:0": BedrockModel(64_000, ModelPrice(0.001, 0.005), converse=True),
     "meta.llama3-1-8b-instruct-v1:0": BedrockModel(price=ModelPrice(0.00022, 0.00022), converse=True),
     "meta.llama3-1-70b-instruct-v1:0": BedrockModel(price=ModelPrice(0.00072, 0.00072), converse=True),
     "mistral.mistral-large-2402-v1:0": BedrockModel(price=ModelPrice(0.004, 0.012), converse=True),
@@ -116,6 +118,13 @@ EMBEDDING_PRICES: dict[str, UnitPrice] = {
     "cohere.embed-multilingual-v3": UnitPrice(0.0001, "1,000 input tokens"),
 }
 
+RERANK_PRICES: dict[str, UnitPrice] = {
+    "amazon.rerank-v1:0": UnitPrice(1.00 / 1000, "query (up to 100 document chunks)"),
+    "cohere.rerank-v3-5:0": UnitPrice(2.00 / 1000, "query (up to 100 document chunks)"),
+}
+"""Rerank models bill per query ($1.00 and $2.00 per 1,000); a query carries at most 100 document chunks,
+and the RAG function sends at most RERANK_CANDIDATES_MAX = 100, so one request is one query."""
+
 RERANK_MODEL_REGIONS: dict[str, tuple[str, ...]] = {
     "amazon.rerank-v1:0": ("ap-northeast-1", "ca-central-1", "eu-central-1", "us-west-2"),
     "cohere.rerank-v3-5:0": ("ap-northeast-1", "ca-central-1", "eu-central-1", "us-east-1", "us-west-2"),
@@ -130,6 +139,20 @@ GUARDRAIL_TEXT_UNITS: dict[str, UnitPrice] = {
     "contextualGroundingCheck": UnitPrice(0.10, "1,000 text units"),
 }
 """A text unit is up to 1,000 characters; word filters and regex PII filters are free."""
+
+FREE = UnitPrice(0.0, "1,000 text units (free)")
+GUARDRAIL_USAGE_PRICES: dict[str, UnitPrice] = {
+    "topicPolicyUnits": GUARDRAIL_TEXT_UNITS["deniedTopics"],
+    "contentPolicyUnits": GUARDRAIL_TEXT_UNITS["contentFilters"],
+    "wordPolicyUnits": FREE,
+    "sensitiveInformationPolicyUnits": GUARDRAIL_TEXT_UNITS["sensitiveInformationFilters"],
+    "sensitiveInformationPolicyFreeUnits": FREE,
+    "contextualGroundingPolicyUnits": GUARDRAIL_TEXT_UNITS["contextualGroundingCheck"],
+}
+"""The price per 1,000 text units of each field of Bedrock's guardrail usage (``GuardrailUsage``, the
+RAG API's ``usage.guardrail``): content filters (the prompt-attack filter included) and denied topics
+$0.15, PII entities and contextual grounding $0.10; word filters and the regex-based "free" sensitive
+information units cost nothing."""
 
 GUARDRAIL_PII_ENTITY_TYPES = (
     "ADDRESS",

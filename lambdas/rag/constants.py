@@ -56,6 +56,23 @@ RETRY_AFTER_MODEL_NOT_READY_S = 30
 RETRY_AFTER_DEADLINE_S = 5
 
 EXCERPT_MAX_CHARS = 500
+# What a request may ask to add to the answer ("include": [...]): the full passages travel on request only,
+# so that ordinary answers stay small.
+INCLUDE_PASSAGES = "passages"
+INCLUDE_OPTIONS = (INCLUDE_PASSAGES,)
+# Bedrock's guardrail usage (GuardrailUsage in Converse's trace and in ApplyGuardrail's response): the text
+# units each policy processed, the figures guardrail pricing is billed on. Returned under these names.
+GUARDRAIL_USAGE_FIELDS = (
+    "topicPolicyUnits",
+    "contentPolicyUnits",
+    "wordPolicyUnits",
+    "sensitiveInformationPolicyUnits",
+    "sensitiveInformationPolicyFreeUnits",
+    "contextualGroundingPolicyUnits",
+)
+# Retrieve reports no embedding usage, so the query's embedding tokens are estimated from its characters.
+EMBEDDING_TOKENS_MEASURED = "measured"
+EMBEDDING_TOKENS_ESTIMATED = "estimated"
 # With reranking, Retrieve returns this many times topK candidates (Bedrock allows at most 100).
 RERANK_CANDIDATE_FACTOR = 3
 RERANK_CANDIDATES_MAX = 100
@@ -64,9 +81,11 @@ RERANK_CANDIDATES_MAX = 100
 GROUNDING_SOURCE_MAX_CHARS = 100_000
 GROUNDING_QUERY_MAX_CHARS = 1_000
 GROUNDING_RESPONSE_MAX_CHARS = 5_000
-# maxTokens is counted in tokens, the check's limit in characters. A token of English text averages about
-# four characters (an estimate, not a bound), so an answer of at most this many tokens fits the check.
-GROUNDING_CHARS_PER_TOKEN = 4
+# A token of English text averages about four characters (an estimate, not a bound).
+ESTIMATED_CHARS_PER_TOKEN = 4
+# maxTokens is counted in tokens, the check's limit in characters: an answer of at most this many tokens
+# fits the check.
+GROUNDING_CHARS_PER_TOKEN = ESTIMATED_CHARS_PER_TOKEN
 GROUNDING_MAX_TOKENS = GROUNDING_RESPONSE_MAX_CHARS // GROUNDING_CHARS_PER_TOKEN
 PROMPT_VERSION_HEX_CHARS = 12
 

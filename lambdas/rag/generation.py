@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,6 +35,9 @@ class Generation:
     """The guardrail only masked PII in the answer: ``text`` is the model's answer with {TYPE} masks."""
     input_tokens: int = 0
     output_tokens: int = 0
+    guardrail_usage: Mapping[str, int] | None = None
+    """The guardrail's text units per policy (GUARDRAIL_USAGE_FIELDS), summed over every check of the call;
+    None when the call reported none."""
 
     @property
     def truncated(self) -> bool:
@@ -79,9 +82,43 @@ def converse(
         masked=masked,
         input_tokens=response["usage"]["inputTokens"],
         output_tokens=response["usage"]["outputTokens"],
+        guardrail_usage=trace_guardrail_usage(response.get("trace")),
     )
     _warn_if_truncated(generation, settings)
     return generation
+
+
+def trace_guardrail_usage(trace: Any) -> dict[str, int] | None:
+    """The guardrail's units from a Converse ``trace``: each assessment's ``invocationMetrics.usage``
+    (``trace.guardrail.inputAssessment`` per guardrail, ``outputAssessments`` a list per guardrail), summed;
+    None when no assessment carries usage. Only these counts leave the trace: its findings and the unmasked
+    ``modelOutput`` are never returned."""
+    guardrail = trace.get("guardrail") if isinstance(trace, dict) else None
+    if not isinstance(guardrail, dict):
+        return None
+    assessments: list[Any] = list((guardrail.get("inputAssessment") or {}).values())
+    for outputs in (guardrail.get("outputAssessments") or {}).values():
+        assessments.extend(outputs or [])
+    return sum_guardrail_usage(
+        (assessment.get("invocationMetrics") or {}).get("usage")
+        for assessment in assessments
+        if isinstance(assessment, dict)
+    )
+
+
+def sum_guardrail_usage(usages: Iterable[Any]) -> dict[str, int] | None:
+    """Bedrock ``GuardrailUsage`` objects added field by field (GUARDRAIL_USAGE_FIELDS); None when there
+    is none."""
+    total: dict[str, int] | None = None
+    for usage in usages:
+        if not isinstance(usage, dict):
+            continue
+        total = total or dict.fromkeys(constants.GUARDRAIL_USAGE_FIELDS, 0)
+        for name in constants.GUARDRAIL_USAGE_FIELDS:
+            value = usage.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                total[name] += value
+    return total
 
 
 # Where each guardrail policy lists its findings in an assessment (Converse trace, ApplyGuardrail).
@@ -140,8 +177,14 @@ def invoke_with_guardrail(
     """InvokeModel for imported models Converse does not serve, checked by ApplyGuardrail before and after.
     ``chat_format`` is the published model's (finetuned.chat_format_for); None: the template's own section."""
     checked = _apply_guardrail(bedrock_runtime, settings, "INPUT", [{"text": {"text": question}}])
+    input_usage = checked.usage
     if checked.outcome == "BLOCKED":
-        return Generation(text=checked.text, stop_reason="guardrail_intervened", intervened=True)
+        return Generation(
+            text=checked.text,
+            stop_reason="guardrail_intervened",
+            intervened=True,
+            guardrail_usage=input_usage,
+        )
     if checked.outcome == "MASKED":
         question = mask_findings(question, checked.assessments)  # the model sees what Converse would send
     deadline.require("generate", constants.GENERATE_MIN_REMAINING_MS)
@@ -172,14 +215,9 @@ def invoke_with_guardrail(
         {"text": {"text": generation.text or " ", "qualifiers": ["guard_content"]}},
     ]
     checked = _apply_guardrail(bedrock_runtime, settings, "OUTPUT", output_check)
+    generation = replace(generation, guardrail_usage=sum_guardrail_usage((input_usage, checked.usage)))
     if checked.outcome == "BLOCKED":
-        return Generation(
-            text=checked.text,
-            stop_reason="guardrail_intervened",
-            intervened=True,
-            input_tokens=generation.input_tokens,
-            output_tokens=generation.output_tokens,
-        )
+        return replace(generation, text=checked.text, stop_reason="guardrail_intervened", intervened=True)
     if checked.outcome == "MASKED":
         return replace(
             generation,
@@ -214,6 +252,8 @@ class GuardrailCheck:
     text: str = ""
     """The guardrail's own output when it intervened (its blocked message)."""
     assessments: Sequence[Any] = ()
+    usage: Mapping[str, int] | None = None
+    """ApplyGuardrail's ``usage``: the text units each policy processed, whatever the outcome."""
 
 
 def _apply_guardrail(
@@ -229,11 +269,12 @@ def _apply_guardrail(
                 content=content,
             ),
         )
+    usage = sum_guardrail_usage([response.get("usage")])
     if response["action"] != "GUARDRAIL_INTERVENED":
-        return GuardrailCheck("NONE")
+        return GuardrailCheck("NONE", usage=usage)
     assessments = response.get("assessments") or []
     text = "".join(output.get("text", "") for output in response.get("outputs", [])).strip()
-    return GuardrailCheck(assessments_outcome(assessments), text, assessments)
+    return GuardrailCheck(assessments_outcome(assessments), text, assessments, usage)
 
 
 def mask_findings(text: str, assessments: Sequence[Any]) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ladder_core.api import public_model_id
+
 from . import constants
 from .api import (
     check_route,
@@ -24,7 +26,7 @@ from .deadline import Deadline
 from .errors import ApiError, InvalidRequest
 from .observability import logger, metrics, tracer
 from .request import AskRequest, parse_ask_request
-from .service import Answer, Runtime, answer_question, create_runtime, public_model_id
+from .service import Answer, Runtime, answer_question, create_runtime
 from .settings import SettingsError, cors_origins
 
 _runtime: Runtime | None = None
@@ -70,7 +72,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         deadline = Deadline.start(runtime.clock, runtime.settings.deadline_ms, _lambda_remaining_ms(context))
         answer = answer_question(request, runtime, deadline)
         _record(request, answer, log_content=runtime.settings.log_content)
-        return json_response(200, answer.to_json())
+        return json_response(200, answer.to_json(include_passages=request.include_passages))
     except ApiError as error:
         logger.info("request refused", extra={"status": error.status, "error_code": error.code})
         return error_response(error)

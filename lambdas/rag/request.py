@@ -9,7 +9,7 @@ from typing import Any
 from . import constants
 from .errors import InvalidRequest
 
-ACCEPTED_FIELDS = ("question", "mode", "topK", "filter")
+ACCEPTED_FIELDS = ("question", "mode", "topK", "filter", "include")
 
 # Which JSON values each leaf operator compares with (bool is excluded from numbers explicitly).
 _STRING = "a string"
@@ -40,6 +40,8 @@ class AskRequest:
     mode: str = constants.DEFAULT_MODE
     top_k: int = constants.DEFAULT_TOP_K
     retrieval_filter: dict[str, Any] | None = None
+    include_passages: bool = False
+    """``"include": ["passages"]``: each citation carries the full passage text the model was given."""
 
 
 def parse_ask_request(
@@ -62,6 +64,7 @@ def parse_ask_request(
         retrieval_filter=None
         if "filter" not in body
         else parse_filter(metadata_filter, vector_store=vector_store),
+        include_passages=constants.INCLUDE_PASSAGES in _include(body),
     )
 
 
@@ -82,6 +85,16 @@ def _mode(body: dict[str, Any]) -> str:
     if not isinstance(value, str) or value not in constants.MODES:
         raise InvalidRequest("mode: must be one of " + ", ".join(f'"{m}"' for m in constants.MODES))
     return value
+
+
+def _include(body: dict[str, Any]) -> tuple[str, ...]:
+    value = body.get("include", [])
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item in constants.INCLUDE_OPTIONS for item in value
+    ):
+        names = ", ".join(f'"{name}"' for name in constants.INCLUDE_OPTIONS)
+        raise InvalidRequest(f"include: must be a list of these names: {names}")
+    return tuple(value)
 
 
 def _top_k(body: dict[str, Any]) -> int:

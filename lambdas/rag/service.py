@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from ladder_core.api import public_model_id
 
 from . import constants
 from .clients import Clients, create_clients
@@ -78,6 +81,12 @@ class Answer:
     """Passages left out so the grounding source fits the contextual grounding check (lowest-ranked)."""
     input_tokens: int = 0
     output_tokens: int = 0
+    guardrail_usage: Mapping[str, int] | None = None
+    """The guardrail's text units per policy (Bedrock's names); None when no guardrail ran."""
+    embedding_tokens: int | None = None
+    """Tokens of the query Retrieve embedded (None when nothing was retrieved), measured or estimated:
+    ``embedding_tokens_source``."""
+    embedding_tokens_source: str | None = None
     retrieve_ms: int = 0
     generate_ms: int = 0
     total_ms: int = 0
@@ -97,8 +106,8 @@ class Answer:
             return "INTERVENED"
         return "MASKED" if self.masked else "NONE"
 
-    def to_json(self) -> dict[str, Any]:
-        """The 200 response body of ``POST /ask``."""
+    def to_json(self, *, include_passages: bool = False) -> dict[str, Any]:
+        """The 200 response body of ``POST /ask``; ``include_passages`` adds each citation's full ``text``."""
         return {
             "answer": self.text,
             "citations": [
@@ -106,6 +115,7 @@ class Answer:
                     "sourceUri": passage.source_uri,
                     "excerpt": _excerpt(passage.text),
                     "score": passage.score,
+                    **({"text": passage.text} if include_passages else {}),
                 }
                 for passage in self.citations
             ],
@@ -113,7 +123,13 @@ class Answer:
             "mode": self.mode,
             "modelId": public_model_id(self.model_id),
             "promptVersion": self.prompt_version,
-            "usage": {"inputTokens": self.input_tokens, "outputTokens": self.output_tokens},
+            "usage": {
+                "inputTokens": self.input_tokens,
+                "outputTokens": self.output_tokens,
+                "guardrail": None if self.guardrail_usage is None else dict(self.guardrail_usage),
+                "embeddingTokens": self.embedding_tokens,
+                "embeddingTokensSource": self.embedding_tokens_source,
+            },
             "latencyMs": {"retrieve": self.retrieve_ms, "generate": self.generate_ms, "total": self.total_ms},
             "guardrail": {"action": self.guardrail_action},
             "truncated": self.truncated,
@@ -156,6 +172,8 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
                 model_id=model_id,
                 prompt_version=template.version,
                 retrieved=True,
+                embedding_tokens=estimate_tokens(request.question),
+                embedding_tokens_source=constants.EMBEDDING_TOKENS_ESTIMATED,
                 retrieve_ms=retrieve_ms,
                 total_ms=_elapsed_ms(started, clock),
             )
@@ -172,6 +190,7 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
     generate_started = clock()
     generation = _generate(request, runtime, deadline, model_id, template, passages)
     generate_ms = _elapsed_ms(generate_started, clock)
+    retrieved = request.mode != "prompt"
     return Answer(
         text=generation.text,
         mode=request.mode,
@@ -179,7 +198,7 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
         prompt_version=template.version,
         # A block replaces the answer, so no passage supports what is returned; a mask keeps the answer.
         citations=[] if generation.intervened else passages,
-        retrieved=request.mode != "prompt",
+        retrieved=retrieved,
         passages_kept=passages_kept,
         generated=True,
         intervened=generation.intervened,
@@ -188,6 +207,9 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
         passages_trimmed=grounding.trimmed,
         input_tokens=generation.input_tokens,
         output_tokens=generation.output_tokens,
+        guardrail_usage=generation.guardrail_usage,
+        embedding_tokens=estimate_tokens(request.question) if retrieved else None,
+        embedding_tokens_source=constants.EMBEDDING_TOKENS_ESTIMATED if retrieved else None,
         retrieve_ms=retrieve_ms,
         generate_ms=generate_ms,
         total_ms=_elapsed_ms(started, clock),
@@ -222,12 +244,10 @@ def _generate(
     return converse(client, settings, **arguments)
 
 
-def public_model_id(model_id: str) -> str:
-    """A model id fit to return: an ARN loses its partition, region and account (``imported-model/abc``)."""
-    if model_id.startswith("arn:"):
-        parts = model_id.split(":", 5)
-        return parts[5] if len(parts) == 6 else "redacted"
-    return model_id
+def estimate_tokens(text: str) -> int:
+    """Tokens of ``text`` estimated at ESTIMATED_CHARS_PER_TOKEN characters each, rounded up: Retrieve does
+    not report the tokens the knowledge base's embedding model read from the query."""
+    return max(1, math.ceil(len(text) / constants.ESTIMATED_CHARS_PER_TOKEN))
 
 
 def _excerpt(text: str) -> str:

@@ -47,6 +47,8 @@ def test_summary_and_score_lines_keep_every_key_they_had_in_order() -> None:
         "costPerQueryUsd",
         "modelId",
         "errorCauses",
+        "costBreakdownUsd",
+        "costUnknown",
     )
     assert tuple(key for key in SUMMARY_ARM_KEYS if key in summary_before) == summary_before
     assert {"ci95", "repeatSpread"} <= set(SUMMARY_ARM_KEYS)

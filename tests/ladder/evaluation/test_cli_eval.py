@@ -81,7 +81,13 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
     assert rag["sourceHitRate"] == 1.0 and rag["mrr"] == 1.0 and prompt["sourceHitRate"] is None
     assert rag["formatCompliance"] == 0.0 and rag["tokenF1"] is None and rag["judge"] is None
     assert rag["citationValidity"] == 1.0 and prompt["citationValidity"] is None
-    assert rag["costPerQueryUsd"] == pytest.approx(1000 / 1000 * 0.00006 + 100 / 1000 * 0.00024)
+    # The loopback answers carry no guardrail or embedding usage (as before the API reported them) and the
+    # default store bills by the hour: those are unknown, never 0; the total is the known components' sum.
+    breakdown = rag["costBreakdownUsd"]
+    assert breakdown["generation"] == pytest.approx(1000 / 1000 * 0.00006 + 100 / 1000 * 0.00024)
+    assert rag["costUnknown"] == ["guardrail", "embedding", "vectorQuery"]
+    assert breakdown["rerank"] == 0.0 and breakdown["requests"] > 0
+    assert rag["costPerQueryUsd"] == pytest.approx(breakdown["generation"] + breakdown["requests"])
     assert rag["modelId"] == "us.amazon.nova-lite-v1:0"
     # Every rate that is not null has an interval around it; a rate every item agrees on has no spread.
     rates = [metric.summary_key for metric in RATES]
@@ -234,9 +240,30 @@ def test_default_arms_come_from_the_deployment(
 
 
 def test_a_published_fine_tuned_model_adds_the_finetuned_arm(
-    run_cli: Any, stacks: Any, api: LoopbackApi, tmp_path: Path, aws: None
+    run_cli: Any, stacks: Any, api: LoopbackApi, tmp_path: Path, aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import boto3
+    from botocore.stub import Stubber
+
+    # Bedrock's GetImportedModel (moto has none) says how many CMUs a copy of the published model needs
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    models = Stubber(bedrock)
+    models.add_response(
+        "get_imported_model",
+        {
+            "modelArn": "arn:aws:bedrock:us-east-1:123456789012:imported-model/abc123def456",
+            "modelName": "ladder-finetuned",
+            "customModelUnits": {"customModelUnitsPerModelCopy": 1, "customModelUnitsVersion": "v1.0"},
+        },
+        {"modelIdentifier": "arn:aws:bedrock:us-east-1:123456789012:imported-model/abc123def456"},
+    )
+    models.activate()
+    factory = stacks.client_factory
+    monkeypatch.setattr(
+        stacks,
+        "client_factory",
+        lambda session, service: bedrock if service == "bedrock" else factory(session, service),
+    )
 
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name="/ladder/finetuned-model-arn",
@@ -256,6 +283,14 @@ def test_a_published_fine_tuned_model_adds_the_finetuned_arm(
     result = run_cli("eval", "run", "--set", str(evalset), "--out", str(tmp_path / "run"))
     assert result.code == 0, result.err
     assert sorted(mode for _, mode in api.received) == ["finetuned", "prompt", "rag"]
+    # And the run folder keeps the model's own units, which price its answers and the scale case
+    recorded = json.loads((tmp_path / "run" / "imported-model.json").read_text())
+    assert recorded == {
+        "modelId": "imported-model/abc123def456",
+        "customModelUnitsPerModelCopy": 1,
+        "customModelUnitsVersion": "v1.0",
+    }
+    models.assert_no_pending_responses()
 
 
 def test_a_judge_model_the_role_may_not_invoke_is_refused_before_sending(

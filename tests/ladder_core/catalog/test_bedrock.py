@@ -105,3 +105,32 @@ def test_the_guardrail_pii_types_are_the_ones_cloudformation_accepts() -> None:
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::Bedrock::Guardrail").schema
 
     assert set(bedrock.GUARDRAIL_PII_ENTITY_TYPES) == set(schema["definitions"]["PiiEntityType"]["enum"])
+
+
+@pytest.mark.parametrize(
+    ("model_id", "input_per_1k", "output_per_1k"),
+    [
+        ("anthropic.claude-sonnet-4-20250514-v1:0", 0.003, 0.015),
+        ("us.anthropic.claude-sonnet-4-20250514-v1:0", 0.003, 0.015),
+        ("anthropic.claude-haiku-4-5-20251001-v1:0", 0.001, 0.005),
+        ("global.anthropic.claude-haiku-4-5-20251001-v1:0", 0.001, 0.005),
+        ("amazon.nova-pro-v1:0", 0.0008, 0.0032),
+        ("us.amazon.nova-pro-v1:0", 0.0008, 0.0032),
+    ],
+)
+def test_the_configurable_generation_and_judge_models_have_prices(
+    model_id: str, input_per_1k: float, output_per_1k: float
+) -> None:
+    """Amazon Bedrock pricing (on-demand, us-east-1): Claude Sonnet 4 $3 / $15, Claude Haiku 4.5 $1 / $5 per
+    million input / output tokens; Amazon Nova Pro $0.0008 / $0.0032 per 1,000."""
+    price = load_prices().model(model_id)
+    assert price is not None
+    assert (price.input_per_1k, price.output_per_1k) == (input_per_1k, output_per_1k)
+
+
+def test_the_default_configuration_is_priced_in_every_component() -> None:
+    """cdk.json's generation and embedding models have prices; the rerank models it accepts too."""
+    context = default_context()
+    assert load_prices().model(context["generationModelId"]) is not None
+    assert context["embeddingModelId"] in bedrock.EMBEDDING_PRICES
+    assert set(bedrock.RERANK_PRICES) == set(bedrock.RERANK_MODEL_REGIONS)

@@ -56,7 +56,22 @@ def test_rag_mode_answers_with_citations_numbered_as_given_to_the_model(app: App
     assert body["modelId"] == "us.anthropic.claude-3-5-haiku-20241022-v1:0"
     assert body["promptVersion"] == app.runtime.templates["rag"].version
     assert re.fullmatch(r"[0-9a-f]{12}", body["promptVersion"])
-    assert body["usage"] == {"inputTokens": 412, "outputTokens": 31}
+    # (the question is 47 characters: 12 tokens at 4 characters each, rounded up)
+    assert body["usage"] == {
+        "inputTokens": 412,
+        "outputTokens": 31,
+        "guardrail": {
+            "topicPolicyUnits": 0,
+            "contentPolicyUnits": 4,
+            "wordPolicyUnits": 0,
+            "sensitiveInformationPolicyUnits": 4,
+            "sensitiveInformationPolicyFreeUnits": 0,
+            "contextualGroundingPolicyUnits": 3,
+        },
+        "embeddingTokens": 12,
+        "embeddingTokensSource": "estimated",
+    }
+    assert "text" not in body["citations"][0]
     assert set(body["latencyMs"]) == {"retrieve", "generate", "total"}
     assert body["guardrail"] == {"action": "NONE"}
     assert body["truncated"] is False
@@ -146,7 +161,14 @@ def test_no_relevant_passage_answers_without_calling_the_model(app: App) -> None
     assert "not find the answer" in response.body["answer"] and "documents" in response.body["answer"]
     assert response.body["grounded"] is False
     assert response.body["citations"] == []
-    assert response.body["usage"] == {"inputTokens": 0, "outputTokens": 0}
+    # (no model and no guardrail ran; the question was still embedded: 29 characters, 8 tokens at 4 each)
+    assert response.body["usage"] == {
+        "inputTokens": 0,
+        "outputTokens": 0,
+        "guardrail": None,
+        "embeddingTokens": 8,
+        "embeddingTokensSource": "estimated",
+    }
     app.assert_no_pending()
 
 
@@ -361,7 +383,8 @@ def test_finetuned_mode_with_invoke_model_checks_input_and_output_with_the_guard
     # Then the model's generation is returned with its token counts
     assert response.status == 200
     assert response.body["answer"] == "Employees get 25 days [1]."
-    assert response.body["usage"] == {"inputTokens": 300, "outputTokens": 9}
+    assert response.body["usage"]["inputTokens"] == 300
+    assert response.body["usage"]["outputTokens"] == 9
     assert len(response.body["citations"]) == 2
     # And the body followed the Llama-style contract built from finetuned.txt
     invoke_body = json.loads(captured[1]["body"])
@@ -401,6 +424,8 @@ def test_finetuned_invoke_model_input_intervention_skips_the_model(
     assert response.status == 200
     assert response.body["answer"] == "Blocked by policy."
     assert response.body["guardrail"] == {"action": "INTERVENED"}
+    # And the one check's usage (1 unit per policy in the stub) is what the guardrail billed
+    assert set(response.body["usage"]["guardrail"].values()) == {1}
     app.assert_no_pending()
 
 
@@ -424,6 +449,18 @@ def test_finetuned_invoke_model_output_intervention_replaces_the_answer(
     assert response.body["answer"] == "Not grounded."
     assert response.body["guardrail"] == {"action": "INTERVENED"}
     assert response.body["citations"] == []
+    # And the usage of both ApplyGuardrail calls (1 unit per policy each) is added up, policy by policy
+    assert response.body["usage"]["guardrail"] == {
+        name: 2
+        for name in (
+            "topicPolicyUnits",
+            "contentPolicyUnits",
+            "wordPolicyUnits",
+            "sensitiveInformationPolicyUnits",
+            "sensitiveInformationPolicyFreeUnits",
+            "contextualGroundingPolicyUnits",
+        )
+    }
     app.assert_no_pending()
 
 

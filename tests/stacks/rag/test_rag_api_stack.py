@@ -217,6 +217,13 @@ class TestApi:
             or schema["properties"]["topK"]["maximum"] == 20
         )
         assert set(schema["properties"]["mode"]["enum"]) == {"rag", "prompt", "finetuned"}
+        # API Gateway checks "include" as the function does: a list of the accepted names only
+        include = schema["properties"]["include"]
+        assert (include["type"], include["items"]["type"], include["items"]["enum"]) == (
+            "array",
+            "string",
+            ["passages"],
+        )
 
     def test_stage_is_throttled_logged_and_traced(self, synth) -> None:
         template = rag(synth({"apiRateLimit": "7", "apiBurstLimit": "14"}))
