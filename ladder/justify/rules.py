@@ -69,6 +69,13 @@ reached (``skipped``)."""
 MEETS, MISSES, UNDECIDED_RATE = "meets", "misses", "undecided"
 """A rate against its target, by its interval: lower bound clears it, upper bound below it, or between."""
 
+SUFFICES = ((2, PROMPT), (3, RAG))
+"""The rules that stop at a rung whose arm meets the targets, cheapest rung first; a new rung below
+fine-tuning (such as a few-shot arm) is one more entry here, in :data:`RULE_NAMES` and in
+:data:`NON_FINE_TUNED`."""
+NON_FINE_TUNED = tuple(arm for _, arm in SUFFICES)
+"""The arms a fine-tuned model is compared with."""
+
 RULE_NAMES = {
     1: "No measurement",
     2: "Prompt suffices",
@@ -377,7 +384,7 @@ class _Decider:
 
         meeting: ArmCheck | None = None
         maybe: list[ArmCheck] = []
-        for number, name in ((2, PROMPT), (3, RAG)):
+        for number, name in SUFFICES:
             if name not in self.arms:
                 self._rule(number, SKIPPED, f"the run has no {name} arm")
                 continue
@@ -462,7 +469,7 @@ class _Decider:
         self._rule(5, SKIPPED, f"{meeting.arm} meets the targets")
         rung = meeting.arm
         conclusions = [
-            f"{RULE_NAMES[2 if rung == PROMPT else 3]}: {meeting.describe()}; "
+            f"{RULE_NAMES[{arm: number for number, arm in SUFFICES}[rung]]}: {meeting.describe()}; "
             f"stay on the {rung} rung, fine-tuning is not needed."
         ]
         conclusions += [
@@ -791,7 +798,7 @@ class _Decider:
                 name == RAG,
             )
 
-        return max((name for name in (PROMPT, RAG) if name in self.arms), key=rank)
+        return max((name for name in NON_FINE_TUNED if name in self.arms), key=rank)
 
     def _rule(self, number: int, outcome: str, detail: str, evidence: dict[str, Any] | None = None) -> None:
         self.rules = [rule for rule in self.rules if rule.number != number]
