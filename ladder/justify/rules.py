@@ -171,7 +171,11 @@ class RateCheck:
 
     @property
     def status(self) -> str:
-        if self.interval is None or self.interval.low >= self.target:
+        if self.interval is None:
+            # A set without format checks meets the format target; an arm without a single scored
+            # answer has not been measured on correctness.
+            return MEETS if self.metric == FORMAT_COMPLIANCE else UNDECIDED_RATE
+        if self.interval.low >= self.target:
             return MEETS
         if self.interval.high < self.target:
             return MISSES
@@ -189,7 +193,7 @@ class RateCheck:
     def describe(self) -> str:
         name = self.metric.label.lower()
         if self.interval is None:
-            return f"no {name} checks"
+            return f"no {name} checks" if self.metric == FORMAT_COMPLIANCE else f"{name} not measured"
         interval = self.interval
         text = f"{name} {_range(interval)} "
         if self.status == MEETS:

@@ -234,3 +234,24 @@ def test_every_rule_carries_its_evidence_in_the_verdict(tmp_path: Path, justify)
     comparison = rule(verdict, 7)["comparison"]
     assert {"pOneSided", "pTwoSided", "ci95", "detectableDifference", "wins", "losses"} <= set(comparison)
     assert verdict["targets"]["alphaOneSided"] == 0.025
+
+
+def test_a_prompt_arm_without_a_scored_answer_is_not_taken_to_meet_the_targets(
+    tmp_path: Path, justify
+) -> None:
+    unavailable = {"httpStatus": 503, "code": "ServiceUnavailable", "message": "try again"}
+    folder = write_run(
+        tmp_path / "run",
+        {"prompt": [], "rag": items(39, 40, format_ok=40)},
+        errors={"prompt": 40},
+        error_cause=unavailable,
+    )
+
+    verdict = justify(folder)
+
+    assert verdict["rung"] == "rag"
+    assert rule(verdict, 2)["outcome"] == "undecided"
+    assert (
+        rule(verdict, 2)["detail"]
+        == "prompt correctness not measured, no format compliance checks: measure more items"
+    )
