@@ -205,7 +205,7 @@ class RateCheck:
     def _more_text(self) -> str:
         more = self.more_items
         if more is None:
-            return "it equals the target: no number of items decides it"
+            return "it sits on the target: more items narrow the interval but decide nothing at this rate"
         return f"about {more:,} more items would decide it at the observed rate"
 
     def to_dict(self) -> dict[str, Any]:

@@ -159,7 +159,7 @@ def test_an_arm_whose_intervals_straddle_the_targets_is_undecided_not_justified(
     assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("rag", False)
     first = result.verdict["reasons"][0]
     assert first.startswith("Undecided: rag correctness 0.85 (95% 0.72-0.95) undecided against 0.80")
-    assert "format compliance 0.95 (95% 0.88-1.00) undecided against 0.95 (it equals the target" in first
+    assert "format compliance 0.95 (95% 0.88-1.00) undecided against 0.95 (it sits on the target" in first
     assert "Measure more items before deciding" in first
     outcomes = {rule["number"]: rule["outcome"] for rule in result.verdict["rules"]}
     assert (outcomes[4], outcomes[5]) == ("undecided", "undecided")
