@@ -101,9 +101,14 @@ def add_prep_options(parser: argparse.ArgumentParser) -> None:
 
 def check_data(args: argparse.Namespace) -> dataprep.Report:
     """Check ``args.file`` with the prep options given, else the configured ``fineTuneMinExamples``."""
+    return prepare_data(args).report
+
+
+def prepare_data(args: argparse.Namespace) -> dataprep.Prepared:
+    """:func:`check_data` with the clean records kept (for the contamination check)."""
     min_examples = args.min_examples if args.min_examples is not None else configured_min_examples(args)
     options = data.prep_options(min_examples=min_examples, eval_fraction=args.eval_fraction)
-    return data.check_file(args.file, options)
+    return data.check_records(args.file, options)
 
 
 def configured_min_examples(args: argparse.Namespace) -> int | None:

@@ -14,7 +14,7 @@ from .. import data, outputs
 from ..aws import ClientFactory, session
 from ..console import error, print_json
 from ..errors import EXIT_FAILED, SetupError
-from .common import MAX_TOP_K, MIN_TOP_K, add_prep_options, aws_options, check_data, command, int_range
+from .common import MAX_TOP_K, MIN_TOP_K, add_prep_options, aws_options, command, int_range, prepare_data
 
 
 def register(commands: Any) -> None:
@@ -39,6 +39,13 @@ def register(commands: Any) -> None:
         help="a Hugging Face id or a local folder of the model's files: also render every clean record with "
         "its chat template, as the training job does",
     )
+    check.add_argument(
+        "--eval-set",
+        type=Path,
+        metavar="EVAL.jsonl",
+        help="an evaluation set: fail when any of its questions appears (exactly, or as a near duplicate) "
+        "among the clean records' user turns",
+    )
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     render = command(data_commands, "render", cmd_data_render, parents=[aws_options()])
     render.add_argument(
@@ -58,16 +65,20 @@ def cmd_data_check(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Check a JSON Lines fine-tuning dataset: counts, every rejected line and reason, usable or not.
 
     With --base-model, every clean record is also rendered with that model's chat template as the training
-    job encodes it, and each record the job would stop on is listed by line. Exit 0 when usable, 1 when
-    there are too few clean examples or a record the template cannot encode, 2 when the file (or the base
-    model's tokenizer) cannot be read.
+    job encodes it, and each record the job would stop on is listed by line. With --eval-set, the set's
+    questions are compared with the clean records' user turns (normalised exact match, or word 8-gram
+    overlap >= 0.5) and each overlapping item is named. Exit 0 when usable, 1 when there are too few clean
+    examples, a record the template cannot encode or an evaluation question in the data, 2 when a file (or
+    the base model's tokenizer) cannot be read.
     """
     if args.file and args.data_file and args.file != args.data_file:
         raise SetupError(f"two data files given: {args.file} and --data {args.data_file}; pass one")
     args.file = args.file or args.data_file
     if args.file is None:
         raise SetupError("data check needs FILE (or --data FILE), a JSON Lines file of chat conversations")
-    report = check_data(args)
+    prepared = prepare_data(args)
+    report = prepared.report
+    overlap = None if args.eval_set is None else data.eval_overlap(args.eval_set, prepared)
     template = None
     if args.base_model:
         tokenizer = data.load_tokenizer(args.base_model)
@@ -76,11 +87,15 @@ def cmd_data_check(args: argparse.Namespace, clients: ClientFactory) -> int:
         document = report.to_dict()
         if template is not None:
             document["chat_template"] = template.to_dict()
+        if overlap is not None:
+            document["evalOverlap"] = overlap.to_dict()
         print_json(document)
     else:
         print(report.format(max_rejections=report.rejected))
         if template is not None:
             print(template.format())
+        if overlap is not None:
+            print(f"Evaluation set {args.eval_set}: {overlap.describe()}")
     failed = False
     if not report.usable:
         error(str(dataprep.NotEnoughExamplesError(report.clean, report.min_examples)))
@@ -91,6 +106,12 @@ def cmd_data_check(args: argparse.Namespace, clients: ClientFactory) -> int:
             f"template of {args.base_model} cannot encode them (lines "
             f"{', '.join(str(p.line) for p in template.problems)}); split multi-turn records into "
             "single-turn ones or use another base model"
+        )
+        failed = True
+    if overlap is not None and not overlap.clean:
+        error(
+            f"{len(overlap.ids)} evaluation question(s) of {args.eval_set} are in {args.file}: a model "
+            f"trained on them scores high on its own test; remove them: {', '.join(overlap.ids)}"
         )
         failed = True
     return EXIT_FAILED if failed else 0

@@ -28,7 +28,12 @@ def register(commands: Any) -> None:
     justify.add_argument(
         "--eval", dest="eval_dir", type=Path, metavar="RUN_DIR", help="the same as RUN_DIR (kept for scripts)"
     )
-    justify.add_argument("--data", type=Path, metavar="FILE", help="fine-tuning chat records to count")
+    justify.add_argument(
+        "--data",
+        type=Path,
+        metavar="FILE",
+        help="fine-tuning chat records to count and to check for the run's evaluation questions",
+    )
     justify.add_argument(
         "--queries-per-day", type=int_range(1, 10**9), metavar="N", help="enables the scale case"
     )
@@ -51,7 +56,15 @@ def register(commands: Any) -> None:
         type=int_range(1, 10**6),
         default=targets.min_items,
         metavar="N",
-        help="scored items needed (default %(default)s)",
+        help="scored items needed, in rag and in each paired comparison (default %(default)s)",
+    )
+    justify.add_argument(
+        "--min-disagreements",
+        type=int_range(1, 10**6),
+        default=targets.min_disagreements,
+        metavar="N",
+        help="paired items on which two arms must disagree before one can be called better "
+        "(default %(default)s)",
     )
     justify.add_argument(
         "--min-examples",
@@ -105,6 +118,7 @@ def cmd_justify(args: argparse.Namespace, clients: ClientFactory) -> int:
             correctness=args.target_correctness,
             format_compliance=args.target_format,
             min_items=args.min_items,
+            min_disagreements=args.min_disagreements,
         ),
         min_examples=args.min_examples if args.min_examples is not None else configured_min_examples(args),
         valid_days=args.valid_days,

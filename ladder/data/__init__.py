@@ -11,6 +11,8 @@ from .check import (
     TemplateProblem,
     check_chat_template,
     check_file,
+    check_records,
+    eval_overlap,
     load_tokenizer,
     prep_options,
 )
@@ -36,6 +38,8 @@ __all__ = [
     "TemplateProblem",
     "check_chat_template",
     "check_file",
+    "check_records",
+    "eval_overlap",
     "function_settings",
     "load_tokenizer",
     "prep_options",

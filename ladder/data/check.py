@@ -1,5 +1,6 @@
-"""``ladder data check``: the fine-tuning pipeline's own validation of a chat file, run locally, and the
-base model's chat template tried on every clean record as the training job encodes it."""
+"""``ladder data check``: the fine-tuning pipeline's own validation of a chat file, run locally, the base
+model's chat template tried on every clean record as the training job encodes it, and the contamination
+check of an evaluation set against the clean records' user turns (:mod:`ladder_core.overlap`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladder_core.overlap import Overlap, find_overlap, user_turns
 from training_jobs import dataprep
 
 from ..errors import SetupError
+from ..evaluation.evalset import load_set
 
 
 def prep_options(*, min_examples: int | None, eval_fraction: float | None) -> dataprep.PrepOptions:
@@ -26,16 +29,30 @@ def prep_options(*, min_examples: int | None, eval_fraction: float | None) -> da
 
 
 def check_file(path: Path, options: dataprep.PrepOptions) -> dataprep.Report:
-    """The report of every line of JSON Lines file ``path``; SetupError when it cannot be read.
+    """The report of every line of JSON Lines file ``path``; SetupError when it cannot be read."""
+    return check_records(path, options).report
+
+
+def check_records(path: Path, options: dataprep.PrepOptions) -> dataprep.Prepared:
+    """The clean records of JSON Lines file ``path`` and the report of every line; SetupError when it
+    cannot be read.
 
     The file is read as bytes, so each line is decoded on its own: a line that is not valid text is
     reported as rejected, with its number, instead of stopping the whole check.
     """
     try:
         with path.open("rb") as fp:
-            return dataprep.prepare(fp, options).report
+            return dataprep.prepare(fp, options)
     except OSError as err:
         raise SetupError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def eval_overlap(eval_set: Path, prepared: dataprep.Prepared) -> Overlap:
+    """Which questions of evaluation set ``eval_set`` (checked as ``ladder eval run`` checks it) appear,
+    exactly or nearly, among the user turns of the records training would use (the clean ones)."""
+    questions = [(item.id, item.question) for item in load_set(eval_set).items]
+    turns = [turn for record in (*prepared.train, *prepared.eval) for turn in user_turns(record)]
+    return find_overlap(questions, turns)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ladder_core.overlap import Overlap
 from ladder_core.stats import CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from stacks.fine_tune import verdict
 from training_jobs import dataprep
@@ -61,9 +62,19 @@ def run_justify(options: JustifyOptions, *, now: datetime) -> JustifyResult:
             + hints.command("eval", "run", "--out", str(run.dir))
         )
     report = None
+    overlap: Overlap | None = None
+    overlap_problem = None
     if options.data is not None:
         prep = data.prep_options(min_examples=options.min_examples, eval_fraction=None)
-        report = data.check_file(options.data, prep)
+        prepared = data.check_records(options.data, prep)
+        report = prepared.report
+        if run.set_copy.is_file():
+            overlap = data.eval_overlap(run.set_copy, prepared)
+        else:
+            overlap_problem = (
+                f"the run folder has no {run.set_copy.name} (the copy of its evaluation set), so the data "
+                "cannot be checked for evaluation questions"
+            )
     decision = decide(
         Inputs(
             run=run,
@@ -74,9 +85,11 @@ def run_justify(options: JustifyOptions, *, now: datetime) -> JustifyResult:
             resamples=options.resamples,
             seed=options.seed,
             economics=options.economics,
+            overlap=overlap,
+            overlap_problem=overlap_problem,
         )
     )
-    document = build_verdict(options, run, decision, report, now=now)
+    document = build_verdict(options, run, decision, report, now=now, overlap=overlap)
     _write_atomically(options.out, verdict.dumps(document))
     return JustifyResult(document=document, decision=decision, path=options.out)
 
@@ -88,9 +101,11 @@ def build_verdict(
     report: dataprep.Report | None,
     *,
     now: datetime,
+    overlap: Overlap | None = None,
 ) -> dict[str, Any]:
     """The verdict document, keys exactly as the contract (``stacks/fine_tune/verdict.py``) names them."""
     return {
+        "schemaVersion": verdict.SCHEMA_VERSION,
         "rung": decision.rung,
         "fineTuneJustified": decision.fine_tune_justified,
         "reasons": decision.reasons,
@@ -109,13 +124,15 @@ def build_verdict(
             "bootstrap": {"resamples": options.resamples, "seed": options.seed, "confidence": CONFIDENCE},
         },
         "arms": dict(run.raw_arms),
-        "data": None if report is None else _data_counts(options.data, report),
+        "data": None if report is None else _data_counts(options.data, report, overlap),
         "createdAt": verdict.format_time(now),
         "expiresAt": verdict.format_time(now + timedelta(days=options.valid_days)),
+        "rules": [rule.to_dict() for rule in decision.rules],
     }
 
 
-def _data_counts(path: Path | None, report: dataprep.Report) -> dict[str, Any]:
+def _data_counts(path: Path | None, report: dataprep.Report, overlap: Overlap | None) -> dict[str, Any]:
+    """``ladder data check``'s counts and ``evalOverlap`` (null when the run had no copy of its set)."""
     return {
         "path": None if path is None else path.as_posix(),
         "usable": report.usable,
@@ -126,6 +143,7 @@ def _data_counts(path: Path | None, report: dataprep.Report) -> dict[str, Any]:
         "rejected": report.rejected,
         "train": report.train,
         "eval": report.eval,
+        "evalOverlap": None if overlap is None else overlap.to_dict(),
     }
 
 
@@ -138,7 +156,8 @@ def format_result(result: JustifyResult) -> str:
         f"Evaluation run {run['id']}: {run['items']} items (eval set {str(run['evalSetSha256'])[:12]}), "
         f"generation model {document['generationModelId']}",
         f"Targets: correctness >= {targets['correctness']:.2f}, format compliance >= "
-        f"{targets['formatCompliance']:.2f}, at least {targets['minItems']} scored items",
+        f"{targets['formatCompliance']:.2f} (by the 95% interval's lower bound), at least "
+        f"{targets['minItems']} scored items, {targets['minDisagreements']} disagreeing items to compare",
         "",
         f"  #  {'rule':<{width}}  {'outcome':<9}  numbers",
         *(

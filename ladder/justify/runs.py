@@ -1,5 +1,8 @@
 """Reads an evaluation run folder (``ladder eval run``): ``summary.json`` and ``scores.jsonl``.
 
+A score line may carry ``repeat`` (0-based, absent = 0: ``ladder eval run --repeat N``); the rules see one
+value per item, the mean of its answered repeats (:meth:`EvalRun.arm_items`).
+
 Only what ``ladder justify`` decides on is checked; the files' full contract is the eval's. A missing
 folder or file is missing setup (exit 2: run the evaluation first); a file that is there but does not have
 the contract's shape is unusable input (exit 1), and the message names the file, the line and the field.
@@ -21,6 +24,8 @@ from ..errors import LadderError, SetupError
 
 SUMMARY_FILE = "summary.json"
 SCORES_FILE = "scores.jsonl"
+SET_COPY_FILE = "evalset.jsonl"
+"""The run's copy of its evaluation set (the questions the contamination check compares)."""
 STATUSES = ("ok", "error")
 ARM_METRICS = (CORRECTNESS, FORMAT_COMPLIANCE, SOURCE_HIT_RATE, MRR, COST_PER_QUERY)
 """The summary's per-arm metrics the rules read (checked: a number >= 0, at most 1 on a bounded scale)."""
@@ -60,6 +65,21 @@ class Score:
     format_ok: bool | None
     source_hit: bool | None
     reciprocal_rank: float | None
+    repeat: int = 0
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    """One item of one arm: each per-item metric as the mean of its answered repeats (1.0/0.0 without
+    repeats), None where no answered repeat has it."""
+
+    id: str
+    correct: float | None
+    format_ok: float | None
+
+    def value(self, key: str) -> float | None:
+        """The metric whose ``scores.jsonl`` key is ``key`` (``correct`` or ``formatOk``)."""
+        return self.correct if key == CORRECTNESS.score_key else self.format_ok
 
 
 @dataclass(frozen=True)
@@ -76,8 +96,24 @@ class EvalRun:
     raw_arms: Mapping[str, Any]
     scores: tuple[Score, ...]
 
-    def arm_scores(self, arm: str) -> dict[str, Score]:
-        return {score.id: score for score in self.scores if score.arm == arm}
+    def arm_items(self, arm: str) -> dict[str, ItemScore]:
+        """The arm's answered items (at least one ``ok`` repeat), repeats averaged, in item id order."""
+        answered: dict[str, list[Score]] = {}
+        for score in self.scores:
+            if score.arm == arm and score.ok:
+                answered.setdefault(score.id, []).append(score)
+        return {
+            item: ItemScore(
+                id=item,
+                correct=_mean([s.correct for s in repeats]),
+                format_ok=_mean([s.format_ok for s in repeats]),
+            )
+            for item, repeats in sorted(answered.items())
+        }
+
+    @property
+    def set_copy(self) -> Path:
+        return self.dir / SET_COPY_FILE
 
 
 def read_run(folder: Path) -> EvalRun:
@@ -175,7 +211,7 @@ def _arm(path: Path, name: str, values: Any) -> ArmSummary:
 
 def _read_scores(path: Path) -> tuple[Score, ...]:
     scores: list[Score] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, int]] = set()
     problems: list[str] = []
     for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
         if not raw.strip():
@@ -189,9 +225,11 @@ def _read_scores(path: Path) -> tuple[Score, ...]:
         if problem:
             problems.append(f"line {number}: {problem}")
             continue
-        key = (line["id"], line["arm"])
+        repeat = line.get("repeat", 0)
+        key = (line["id"], line["arm"], repeat)
         if key in seen:
-            problems.append(f"line {number}: item {line['id']!r} of arm {line['arm']!r} appears twice")
+            again = f" (repeat {repeat})" if repeat else ""
+            problems.append(f"line {number}: item {line['id']!r} of arm {line['arm']!r}{again} appears twice")
             continue
         seen.add(key)
         scores.append(
@@ -203,6 +241,7 @@ def _read_scores(path: Path) -> tuple[Score, ...]:
                 format_ok=line[FORMAT_COMPLIANCE.score_key],
                 source_hit=line[SOURCE_HIT_RATE.score_key],
                 reciprocal_rank=line[MRR.score_key],
+                repeat=repeat,
             )
         )
     if problems:
@@ -224,10 +263,18 @@ def _score_problem(line: Any) -> str | None:
             return f"missing key {key!r}"
         if line[key] is not None and not isinstance(line[key], bool):
             return f"{key} must be true, false or null, got {line[key]!r}"
+    repeat = line.get("repeat", 0)
+    if not _is_count(repeat):
+        return f"repeat must be a whole number >= 0 (0-based), got {repeat!r}"
     rank = line.get(MRR.score_key, "missing")
     if rank is not None and not (_is_number(rank) and 0 <= rank <= 1):
         return f"{MRR.score_key} must be a number from 0 to 1 or null, got {rank!r}"
     return None
+
+
+def _mean(values: list[bool | None]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return sum(present) / len(present) if present else None
 
 
 def _load_json(path: Path, raw: bytes) -> Any:

@@ -11,6 +11,10 @@ The verdict file is a public contract; its keys are exactly::
      "evalRun": {"dir", "id", "evalSetSha256", "items"}, "generationModelId": str,
      "targets": {...}, "arms": {...the eval summary's arms...}, "data": {...counts...}|null,
      "createdAt": ISO-8601, "expiresAt": ISO-8601}
+
+Schema version 2 (``"schemaVersion": 2``) adds, as new keys only: ``schemaVersion``, ``rules`` (each
+rule's number, name, outcome, detail and its evidence: intervals, p-values) and ``data.evalOverlap``. A
+verdict without ``schemaVersion`` is version 1 and still valid.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ VERDICT_KEYS = (
     "createdAt",
     "expiresAt",
 )
+OPTIONAL_KEYS = ("schemaVersion", "rules")
+"""Keys added by schema version 2; a version-1 verdict lacks them."""
+SCHEMA_VERSION = 2
 EVAL_RUN_KEYS = ("dir", "id", "evalSetSha256", "items")
 REASON_METADATA_KEY = "Ladder::FineTuneReason"
 """Template Metadata key under which the fine-tune stack records why it exists (read by reviews)."""
@@ -150,7 +157,9 @@ def validate(document: Any) -> Verdict:
     if not isinstance(document, dict):
         raise VerdictError("a verdict must be a JSON object")
     problems = [f"missing key {key!r}" for key in VERDICT_KEYS if key not in document]
-    problems += [f"unknown key {key!r}" for key in document if key not in VERDICT_KEYS]
+    problems += [
+        f"unknown key {key!r}" for key in document if key not in VERDICT_KEYS and key not in OPTIONAL_KEYS
+    ]
     if problems:
         raise VerdictError("; ".join(problems))
     if document["rung"] not in RUNGS:
@@ -168,6 +177,12 @@ def validate(document: Any) -> Verdict:
     for key in ("targets", "arms"):
         if not isinstance(document[key], dict):
             problems.append(f"{key} must be an object")
+    version = document.get("schemaVersion", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
+        problems.append(f"schemaVersion must be a whole number from 1 to {SCHEMA_VERSION}, got {version!r}")
+    rules = document.get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        problems.append("rules must be a list of objects")
     if document["data"] is not None and not isinstance(document["data"], dict):
         problems.append("data must be an object or null")
     if document["fineTuneJustified"] is True and document["rung"] != "finetune":

@@ -202,3 +202,70 @@ def test_a_base_model_without_a_tokenizer_exits_2_naming_the_option(run_cli, tmp
     result = run_cli("data", "check", str(data), "--min-examples", "1", "--base-model", str(empty))
     assert result.code == 2
     assert f"--base-model {empty}: cannot load its tokenizer" in result.err
+
+
+def eval_set(path, questions):
+    path.write_text("".join(json.dumps({"id": i, "question": q}) + "\n" for i, q in questions.items()))
+    return path
+
+
+def test_an_eval_question_in_the_data_fails_the_check_and_is_named(run_cli, tmp_path):
+    # Given 6 clean conversations, one of whose user turns is an evaluation question (case and spacing aside)
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=6)
+    questions = {"leave-1": "what is RULE number 4 ?", "other": "How tall is the Harbormist mast?"}
+    evalset = eval_set(tmp_path / "eval.jsonl", questions)
+
+    # When it is checked against the evaluation set
+    result = run_cli("data", "check", str(data), "--min-examples", "5", "--eval-set", str(evalset))
+
+    # Then exit 1, and both the report and the error name the item to remove
+    assert result.code == 1
+    assert "1 evaluation question(s) appear verbatim and 0 nearly" in result.out
+    assert "1 evaluation question(s) of" in result.err and "remove them: leave-1" in result.err
+
+
+def test_a_clean_data_file_passes_the_eval_set_check(run_cli, tmp_path):
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=6)
+    evalset = eval_set(tmp_path / "eval.jsonl", {"a": "How tall is the Harbormist mast?"})
+
+    result = run_cli("data", "check", str(data), "--min-examples", "5", "--eval-set", str(evalset), "--json")
+
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["evalOverlap"] == {"exact": 0, "near": 0, "ids": []}
+
+
+def test_a_rejected_line_is_not_checked_against_the_eval_set(run_cli, tmp_path):
+    """Only the records training would use count: a line rejected (roles out of order) is not trained on."""
+    question = "How tall is the Harbormist mast?"
+    rejected = json.dumps(
+        {"messages": [{"role": "assistant", "content": "Hi"}, {"role": "user", "content": question}]}
+    )
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=6, extra_lines=(rejected,))
+    evalset = eval_set(tmp_path / "eval.jsonl", {"q": question})
+
+    result = run_cli("data", "check", str(data), "--min-examples", "5", "--eval-set", str(evalset), "--json")
+
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["counts"]["rejected"] == 1
+    assert report["evalOverlap"] == {"exact": 0, "near": 0, "ids": []}
+
+
+def test_a_bad_eval_set_names_its_line(run_cli, tmp_path):
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=6)
+    evalset = tmp_path / "eval.jsonl"
+    evalset.write_text('{"id": "a"}\n')
+
+    result = run_cli("data", "check", str(data), "--min-examples", "5", "--eval-set", str(evalset))
+
+    assert result.code == 1
+    assert "line 1: question: required" in result.err and "Traceback" not in result.err
+
+
+def test_a_missing_eval_set_is_missing_setup(run_cli, tmp_path):
+    data = write_jsonl(tmp_path / "chats.jsonl", clean=6)
+
+    result = run_cli("data", "check", str(data), "--eval-set", str(tmp_path / "none.jsonl"))
+
+    assert result.code == 2
+    assert "cannot read evaluation set" in result.err

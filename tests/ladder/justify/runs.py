@@ -29,13 +29,23 @@ def write_run(
     errors: dict[str, int] | None = None,
     error_cause: dict[str, Any] | None = None,
     items_in_set: int | None = None,
+    questions: dict[int, str] | None = None,
 ) -> Path:
     """A run folder whose summary rates are the means of the crafted per-item scores.
 
     ``errors`` adds error lines per arm (counted in ``n``, as the eval counts them), all of
     ``error_cause`` (``httpStatus``, ``code``, ``message``); ``items_in_set`` makes a set larger than the
-    answers (an unfinished run)."""
+    answers (an unfinished run). ``evalset.jsonl`` holds one item per answered item (``item-NNN``), with
+    the question ``questions[N]`` where given, else a crafted one."""
     folder.mkdir(parents=True, exist_ok=True)
+    longest = max((len(scored) for scored in arms.values()), default=0)
+    questions = questions or {}
+    (folder / "evalset.jsonl").write_text(
+        "".join(
+            json.dumps({"id": f"item-{n:03d}", "question": questions.get(n, f"Crafted question {n}?")}) + "\n"
+            for n in range(max(longest, 1))
+        )
+    )
     lines: list[dict[str, Any]] = []
     summary_arms: dict[str, Any] = {}
     for arm, scored in arms.items():

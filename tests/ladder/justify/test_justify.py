@@ -16,7 +16,7 @@ from ladder.justify.economics import FineTuneEconomics, scale_case
 from ladder.justify.rules import Targets
 from ladder_core.stats import paired_bootstrap
 from stacks.config import from_context
-from stacks.fine_tune.verdict import VERDICT_KEYS, fine_tune_reason, validate
+from stacks.fine_tune.verdict import SCHEMA_VERSION, VERDICT_KEYS, fine_tune_reason, validate
 from tests.ladder.conftest import write_jsonl
 
 from .runs import MODEL, items, score, write_run
@@ -95,51 +95,93 @@ def test_rule_1_items_without_a_correctness_verdict_do_not_count(tmp_path: Path,
 
 
 def test_rule_2_the_prompt_arm_meeting_both_targets_stops_at_prompt(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, prompt=items(34, 40, format_ok=40), rag=items(38, 40, format_ok=40))
+    run = run_dir(tmp_path, prompt=items(38, 40, format_ok=40), rag=items(39, 40, format_ok=40))
 
     result = justify("--eval", run)
 
     assert result.verdict is not None
     assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("prompt", False)
     assert result.verdict["reasons"][0].startswith(
-        "Prompt suffices: prompt correctness 0.85 >= 0.80, format compliance 1.00 >= 0.95"
+        "Prompt suffices: prompt correctness 0.95 (95% 0.88-1.00) meets 0.80, "
+        "format compliance 1.00 (95% 1.00-1.00) meets 0.95"
     )
 
 
 def test_rule_2_a_set_without_format_checks_meets_the_format_target(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, prompt=items(34, 40), rag=items(38, 40))
+    run = run_dir(tmp_path, prompt=items(38, 40), rag=items(39, 40))
 
     result = justify("--eval", run)
 
     assert result.verdict is not None and result.verdict["rung"] == "prompt"
-    assert "no format checks" in result.verdict["reasons"][0]
+    assert "no format compliance checks" in result.verdict["reasons"][0]
 
 
-def test_rule_3_retrieval_meeting_both_targets_stops_at_rag(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, prompt=items(16, 40, format_ok=40), rag=items(36, 40, format_ok=39))
+def test_rule_2_a_point_above_the_target_is_not_enough(tmp_path: Path, justify) -> None:
+    """0.85 on 40 items has an interval reaching below 0.80: prompt is undecided, rag decides."""
+    run = run_dir(tmp_path, prompt=items(34, 40, format_ok=40), rag=items(38, 40, format_ok=40))
 
-    result = justify("--eval", run, "--target-correctness", "0.9")
+    result = justify("--eval", run)
 
     assert result.verdict is not None
     assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("rag", False)
-    assert result.verdict["reasons"][0].startswith("Retrieval suffices: rag correctness 0.90 >= 0.90")
-    assert result.verdict["targets"]["correctness"] == 0.9
+    rule_2 = result.verdict["rules"][1]
+    assert rule_2["outcome"] == "undecided"
+    assert rule_2["check"]["correctness"]["status"] == "undecided"
+    low, high = rule_2["check"]["correctness"]["ci95"]
+    assert low < 0.8 < 0.85 < high
+    # At 0.85 with variance 0.85 x 0.15, 1.96^2 x 0.1275 / 0.05^2 = 196 items decide it: 156 more.
+    assert rule_2["check"]["correctness"]["moreItems"] == 156
+    assert "about 156 more items would decide it at the observed rate" in rule_2["detail"]
+    assert any(r.startswith("prompt may meet the targets too") for r in result.verdict["reasons"])
+
+
+def test_rule_3_retrieval_meeting_both_targets_stops_at_rag(tmp_path: Path, justify) -> None:
+    run = run_dir(tmp_path, prompt=items(16, 40, format_ok=40), rag=items(36, 40, format_ok=40))
+
+    result = justify("--eval", run, "--target-correctness", "0.7")
+
+    assert result.verdict is not None
+    assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("rag", False)
+    assert result.verdict["reasons"][0].startswith(
+        "Retrieval suffices: rag correctness 0.90 (95% 0.80-0.97) meets 0.70"
+    )
+    assert result.verdict["targets"]["correctness"] == 0.7
+
+
+def test_an_arm_whose_intervals_straddle_the_targets_is_undecided_not_justified(
+    tmp_path: Path, justify
+) -> None:
+    run = run_dir(tmp_path, rag=items(34, 40, format_ok=38))
+
+    result = justify("--eval", run, "--data", data_file(tmp_path, 300))
+
+    assert result.verdict is not None
+    assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("rag", False)
+    first = result.verdict["reasons"][0]
+    assert first.startswith("Undecided: rag correctness 0.85 (95% 0.72-0.95) undecided against 0.80")
+    assert "format compliance 0.95 (95% 0.88-1.00) undecided against 0.95 (it sits on the target" in first
+    assert "Measure more items before deciding" in first
+    outcomes = {rule["number"]: rule["outcome"] for rule in result.verdict["rules"]}
+    assert (outcomes[4], outcomes[5]) == ("undecided", "undecided")
 
 
 # --- rule 4 -----------------------------------------------------------------------------------------------
 
 
 def test_rule_4_missing_correctness_with_good_format_is_a_knowledge_gap(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, prompt=items(10, 40, format_ok=40), rag=items(26, 40, format_ok=40))
+    run = run_dir(tmp_path, prompt=items(10, 40, format_ok=40), rag=items(22, 40, format_ok=40))
 
     result = justify("--eval", run, "--data", data_file(tmp_path, 500))
 
     assert result.verdict is not None
     assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("rag", False)
     first = result.verdict["reasons"][0]
-    assert first.startswith("Knowledge gap: rag correctness 0.65 < target 0.80")
+    assert first.startswith(
+        "Knowledge gap: rag correctness 0.55 (95% 0.40-0.70) misses 0.80, "
+        "format compliance 1.00 (95% 1.00-1.00) meets 0.95"
+    )
     assert "source hit rate 0.55, MRR 0.41" in first
-    assert "rag missed 14 items (item-026, item-027," in first and "and 4 more" in first
+    assert "rag missed 18 items (item-022, item-023," in first and "and 8 more" in first
     assert "chunking" in first and "reranking" in first
 
 
@@ -153,8 +195,11 @@ def test_rule_5_a_behaviour_gap_with_enough_clean_examples_justifies(tmp_path: P
 
     assert result.verdict is not None
     assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("finetune", True)
-    assert result.verdict["reasons"][0].startswith("Behaviour gap: rag format compliance 0.70 < target 0.95")
-    assert "200 clean examples >= 200 needed" in result.verdict["reasons"][0]
+    assert result.verdict["reasons"][0].startswith(
+        "Behaviour gap: rag format compliance 0.70 (95% 0.55-0.85) misses 0.95"
+    )
+    first = result.verdict["reasons"][0]
+    assert "200 clean examples >= 200 needed, none of them an evaluation question" in first
     assert result.verdict["data"] == {
         "path": str(tmp_path / "chats.jsonl"),
         "usable": True,
@@ -165,6 +210,7 @@ def test_rule_5_a_behaviour_gap_with_enough_clean_examples_justifies(tmp_path: P
         "rejected": 1,
         "train": result.verdict["data"]["train"],
         "eval": result.verdict["data"]["eval"],
+        "evalOverlap": {"exact": 0, "near": 0, "ids": []},
     }
 
 
@@ -198,7 +244,7 @@ def test_rule_5_also_names_a_knowledge_gap_when_correctness_misses_too(tmp_path:
 
     assert result.verdict is not None and result.verdict["rung"] == "finetune"
     assert result.verdict["reasons"][1].startswith(
-        "Knowledge gap as well: rag correctness 0.50 < target 0.80"
+        "Knowledge gap as well: rag correctness 0.50 (95% 0.35-0.65) misses 0.80"
     )
 
 
@@ -284,12 +330,12 @@ def test_scale_case_bills_only_the_five_minute_windows_that_see_traffic() -> Non
 # --- rule 7 -----------------------------------------------------------------------------------------------
 
 
-def test_rule_7_a_measured_fine_tune_measurably_better_on_format_is_kept(tmp_path: Path, justify) -> None:
+def test_rule_7_a_measured_fine_tune_shown_better_on_format_is_kept(tmp_path: Path, justify) -> None:
     run = run_dir(
         tmp_path,
         prompt=items(12, 40, format_ok=20),
         rag=items(36, 40, format_ok=28),
-        finetuned=items(35, 40, format_ok=40),
+        finetuned=items(36, 40, format_ok=40),
     )
 
     result = justify("--eval", run)
@@ -297,8 +343,13 @@ def test_rule_7_a_measured_fine_tune_measurably_better_on_format_is_kept(tmp_pat
     assert result.verdict is not None
     assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("finetune", True)
     first = result.verdict["reasons"][0]
-    assert first.startswith("Fine-tuned model measurably better: finetuned - rag on format compliance:")
+    assert first.startswith("Fine-tuned model shown better: finetuned - rag on format compliance:")
     assert "difference +0.300" in first and "over 40 paired items (2,000 resamples" in first
+    assert "12 won, 0 lost of 40 paired items (exact McNemar one-sided p = 0.0002)" in first
+    rule_7 = result.verdict["rules"][6]
+    assert rule_7["comparison"]["pOneSided"] == pytest.approx(2**-12, abs=1e-6)
+    assert (rule_7["comparison"]["wins"], rule_7["comparison"]["losses"]) == (12, 0)
+    assert rule_7["correctnessDrop"]["status"] == "keeps"
 
 
 def test_rule_7_no_measurable_gain_recommends_switching_the_flag_off(tmp_path: Path, justify) -> None:
@@ -313,18 +364,37 @@ def test_rule_7_no_measurable_gain_recommends_switching_the_flag_off(tmp_path: P
     assert result.verdict is not None
     assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("rag", False)
     first = result.verdict["reasons"][0]
-    assert first.startswith("Fine-tuned model not measurably better")
-    assert "95% interval [" in first and "the interval does not lie above zero" in first
-    assert "Switch the flag off" in first
+    assert first.startswith("Fine-tuned model not shown better with n = 40")
+    assert "only 1 of them disagree < 10 (--min-disagreements)" in first
+    assert "this run could detect a difference of +0.18 or more (80% power" in first
+    assert "95% interval [" in first and "Switch the flag off" in first
 
 
 def test_rule_7_better_format_but_lost_correctness_is_not_kept(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, rag=items(36, 40, format_ok=28), finetuned=items(32, 40, format_ok=40))
+    run = run_dir(tmp_path, rag=items(36, 40, format_ok=28), finetuned=items(28, 40, format_ok=40))
 
     result = justify("--eval", run)
 
     assert result.verdict is not None and result.verdict["fineTuneJustified"] is False
-    assert "its correctness is lower by more than 0.05" in result.verdict["reasons"][0]
+    assert "its correctness is not shown to stay within the allowed drop" in result.verdict["reasons"][0]
+    drop = result.verdict["rules"][6]["correctnessDrop"]
+    assert drop["status"] == "loses" and drop["ci95"][0] > 0.05
+    assert "correctness drop from rag +0.200 (95% interval +0.075 to +0.325" in result.verdict["reasons"][0]
+
+
+def test_rule_7_the_drop_guard_uses_the_paired_interval_not_two_points(tmp_path: Path, justify) -> None:
+    """rag 0.90 and finetuned 0.85: two points 0.05 apart passed the old guard (drop <= 0.05); the paired
+    interval of the drop reaches 0.125, so the loss cannot be ruled out on 40 items."""
+    run = run_dir(tmp_path, rag=items(36, 40, format_ok=28), finetuned=items(34, 40, format_ok=40))
+
+    result = justify("--eval", run)
+
+    assert result.verdict is not None and result.verdict["fineTuneJustified"] is False
+    drop = result.verdict["rules"][6]["correctnessDrop"]
+    assert drop["drop"] == pytest.approx(0.05) and drop["status"] == "undecided"
+    assert drop["ci95"][0] <= 0.05 < drop["ci95"][1]
+    # The observed drop sits on the limit itself, so no number of items would settle it at this rate.
+    assert "may exceed 0.05 (no number of items decides it" in result.verdict["rules"][6]["detail"]
 
 
 def test_rule_7_a_fine_tune_is_not_needed_when_a_cheaper_arm_meets_the_targets(
@@ -389,7 +459,9 @@ def test_the_verdict_has_exactly_the_contract_keys_and_passes_the_synth_gate(tmp
     result = justify("--eval", run, "--data", data_file(tmp_path, 200), "--valid-days", "30")
 
     assert result.verdict is not None
-    assert tuple(result.verdict) == VERDICT_KEYS
+    assert tuple(result.verdict) == ("schemaVersion", *VERDICT_KEYS, "rules")
+    assert result.verdict["schemaVersion"] == SCHEMA_VERSION == 2
+    assert [rule["number"] for rule in result.verdict["rules"]] == [1, 2, 3, 4, 5, 6, 7]
     validate(result.verdict)
     assert result.verdict["evalRun"] == {
         "dir": run,
@@ -416,7 +488,10 @@ def test_the_table_prints_every_rule_with_its_numbers(tmp_path: Path, justify) -
     assert result.code == 0
     rule_lines = [line for line in result.out.splitlines() if line[:3].strip().isdigit()]
     assert [line.split()[0] for line in rule_lines] == ["1", "2", "3", "4", "5", "6", "7"]
-    assert "rag correctness 0.90 >= 0.80, format compliance 0.70 < 0.95" in result.out
+    assert (
+        "rag correctness 0.90 (95% 0.80-0.97) meets 0.80, format compliance 0.70 (95% 0.55-0.85) misses 0.95"
+        in result.out
+    )
     assert "Verdict: rung rag; fine-tuning not justified" in result.out
     assert result.out.rstrip().endswith(f"Wrote {tmp_path / 'ladder-verdict.json'}")
 
@@ -508,7 +583,9 @@ def test_every_outcome_says_what_the_rule_found(tmp_path: Path, justify) -> None
     }
     assert "passes" not in result.out and all("passes" not in r for r in result.verdict["reasons"])
     assert any(
-        r.startswith("Rule 2 (Prompt suffices): not met - prompt correctness 0.30 < 0.80")
+        r.startswith(
+            "Rule 2 (Prompt suffices): not met - prompt correctness 0.30 (95% 0.17-0.45) misses 0.80"
+        )
         for r in result.verdict["reasons"]
     )
 
@@ -522,8 +599,8 @@ def test_the_readmes_worked_example_is_what_the_cli_prints(tmp_path: Path, capsy
         folder,
         {
             "prompt": items(16, 40, format_ok=18),
-            "rag": items(35, 40, format_ok=26),
-            "finetuned": items(34, 40, format_ok=38),
+            "rag": items(38, 40, format_ok=26),
+            "finetuned": items(38, 40, format_ok=40),
         },
     )
     write_jsonl(tmp_path / command[4], 236)

@@ -180,6 +180,12 @@ class TestTheDecisionWithoutSynth:
                 "fineTuneJustified must be true or false",
             ),
             (json.dumps(verdict_document(createdAt="2026-11-30T10:00:00")), "must carry a UTC offset"),
+            (
+                json.dumps(verdict_document(schemaVersion=3)),
+                "schemaVersion must be a whole number from 1 to 2",
+            ),
+            (json.dumps(verdict_document(schemaVersion="2")), "schemaVersion must be a whole number"),
+            (json.dumps(verdict_document(rules={"7": "kept"})), "rules must be a list of objects"),
         ],
     )
     def test_an_unusable_verdict_file_is_refused_naming_the_problem(
@@ -191,6 +197,20 @@ class TestTheDecisionWithoutSynth:
             fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / "v.json")), now=NOW)
 
         assert expected in str(refused.value)
+
+    def test_a_schema_2_verdict_with_rules_is_accepted_as_is_a_version_1_one(self, tmp_path: Path) -> None:
+        """Version 2 adds keys only (schemaVersion, rules, data.evalOverlap): the gate reads both."""
+        version_2 = verdict_document(
+            schemaVersion=2,
+            rules=[{"number": 7, "name": "Fine-tuned model measured", "outcome": "decides", "detail": "..."}],
+            data={"clean": 240, "minExamples": 200, "evalOverlap": {"exact": 0, "near": 0, "ids": []}},
+        )
+        write(tmp_path / "v2.json", version_2)
+        write(tmp_path / "v1.json", verdict_document())
+
+        for name in ("v1.json", "v2.json"):
+            reason = fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / name)), now=NOW)
+            assert reason.kind == "verdict" and reason.rung == "finetune"
 
     def test_a_justified_current_verdict_for_the_model_is_accepted_with_its_headline(
         self, tmp_path: Path
