@@ -196,7 +196,7 @@ def test_rule_5_a_behaviour_gap_with_enough_clean_examples_justifies(tmp_path: P
     assert result.verdict is not None
     assert (result.verdict["rung"], result.verdict["fineTuneJustified"]) == ("finetune", True)
     assert result.verdict["reasons"][0].startswith(
-        "Behaviour gap: rag format compliance 0.70 (95% 0.55-0.85) misses 0.95"
+        "Behaviour gap: rag format compliance 0.70 (95% 0.55-0.82) misses 0.95"
     )
     first = result.verdict["reasons"][0]
     assert "200 clean examples >= 200 needed, none of them an evaluation question" in first
@@ -489,7 +489,7 @@ def test_the_table_prints_every_rule_with_its_numbers(tmp_path: Path, justify) -
     rule_lines = [line for line in result.out.splitlines() if line[:3].strip().isdigit()]
     assert [line.split()[0] for line in rule_lines] == ["1", "2", "3", "4", "5", "6", "7"]
     assert (
-        "rag correctness 0.90 (95% 0.80-0.97) meets 0.80, format compliance 0.70 (95% 0.55-0.85) misses 0.95"
+        "rag correctness 0.90 (95% 0.80-0.97) meets 0.80, format compliance 0.70 (95% 0.55-0.82) misses 0.95"
         in result.out
     )
     assert "Verdict: rung rag; fine-tuning not justified" in result.out
@@ -584,7 +584,7 @@ def test_every_outcome_says_what_the_rule_found(tmp_path: Path, justify) -> None
     assert "passes" not in result.out and all("passes" not in r for r in result.verdict["reasons"])
     assert any(
         r.startswith(
-            "Rule 2 (Prompt suffices): not met - prompt correctness 0.30 (95% 0.17-0.45) misses 0.80"
+            "Rule 2 (Prompt suffices): not met - prompt correctness 0.30 (95% 0.15-0.45) misses 0.80"
         )
         for r in result.verdict["reasons"]
     )
