@@ -61,7 +61,15 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
         (item["question"], arm) for item in ITEMS for arm in ("prompt", "rag")
     )
     assert "prompt" in result.out and "rag" in result.out
-    for name in ("responses.jsonl", "scores.jsonl", "summary.json", "report.md", "run.json", "charts"):
+    for name in (
+        "responses.jsonl",
+        "scores.jsonl",
+        "summary.json",
+        "report.md",
+        "report.html",
+        "run.json",
+        "charts",
+    ):
         assert (out / name).exists(), name
     scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
     assert len(scores) == 6 and all(list(row) == list(SCORE_KEYS) for row in scores)
@@ -82,12 +90,16 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
     assert rag["modelId"] == "us.amazon.nova-lite-v1:0"
     report = (out / "report.md").read_text()
     assert "## Arms side by side" in report and "## Items where the arms disagree" in report
-    assert "| leave |" in report and "![Correctness](charts/correctness.png)" in report
+    assert "| leave |" in report and "![Every headline metric per arm](charts/metrics.png)" in report
     worst_prompt = report.split("## Worst items: prompt")[1]
     worst_rag = report.split("## Worst items: rag")[1].split("## Worst items: prompt")[0]
-    assert "| leave | no | - | 0% | I don't know. |" in worst_prompt
-    assert "| short | - | no |" in worst_rag and "| leave |" not in worst_rag
-    assert (out / "charts" / "correctness.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| leave | no | declined on an answerable item; missing fact: 27 days | I don't know. |" in (
+        worst_prompt
+    )
+    assert "| short | - | format check failed: maxWords (at most 1 words) |" in worst_rag
+    assert "| leave |" not in worst_rag
+    assert (out / "charts" / "metrics.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(path.name for path in (out / "charts").iterdir()) == ["metrics.png"]
 
 
 def test_json_prints_only_the_summary_and_a_rerun_sends_nothing_again(
@@ -193,9 +205,10 @@ def test_status_and_report_work_offline_on_a_run_folder(
     out = tmp_path / "run"
     assert run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out)).code == 0
     (out / "report.md").unlink()
+    (out / "report.html").unlink()
     report = run_cli("eval", "report", str(out), "--json")
     assert report.code == 0 and json.loads(report.out)["arms"]["rag"]["n"] == 3
-    assert (out / "report.md").exists()
+    assert (out / "report.md").exists() and (out / "report.html").exists()
     status = run_cli("eval", "status", str(out))
     assert status.code == 0 and "rag        3 ok, 0 errors, 0 pending" in status.out
     missing = run_cli("eval", "report", str(tmp_path / "nowhere"))
