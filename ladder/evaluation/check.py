@@ -192,7 +192,8 @@ def run_check(
 
 def describe(measured: dict[str, Any]) -> str:
     steps = ", ".join(
-        f"{step['name']} {step['ms']:.0f} ms ({step['matches']} items)" for step in measured["steps"]
+        f"{step['name']} {step['ms']:.0f} ms, fastest {step['fastestMs']:.0f} ({step['matches']} items)"
+        for step in measured["steps"]
     )
     return (
         f"{measured['items']} items: loaded and drew the first {measured['renderedAtLoad']} rows "

@@ -20,7 +20,7 @@ from .tables import Table
 from .viewer_js import SCRIPT, STYLE
 
 REPORT_HTML = "report.html"
-PAGE_ROWS = 100
+PAGE_ROWS = 50
 """Rows of the matrix drawn at a time (more as the reader scrolls): keeps the DOM light at any run size."""
 DATA_ELEMENT = "ladder-data"
 

@@ -60,3 +60,83 @@ def write_run(folder: Path, items: list[dict[str, Any]], arms: list[str], answer
                 }
                 out.write(json.dumps(record) + "\n")
     return write_scores(folder, load_prices())
+
+
+HOSTILE = (
+    '<img data-injected src="x" onerror="document.body.setAttribute(\'data-injected\', 1)">'
+    "</script><script>document.body.setAttribute('data-injected', 1)</script><!-- & \u2028"
+)
+"""An answer that would become markup (and run) if the page did not escape it."""
+
+ITEMS = [
+    {
+        "id": "leave",
+        "question": "How much leave?",
+        "mustInclude": ["27 days"],
+        "sources": ["leave.md"],
+        "tags": ["handbook"],
+    },
+    {"id": "pension", "question": "Pension match?", "mustInclude": ["5 percent"], "tags": ["benefits"]},
+    {"id": "shares", "question": "Share price?", "answerable": False, "tags": ["finance"]},
+    {
+        "id": "short",
+        "question": "Leave, in three words at most?",
+        "mustInclude": ["27 days"],
+        "format": {"maxWords": 3},
+        "tags": ["handbook"],
+    },
+    {"id": "cite", "question": "Is remote work allowed?", "mustInclude": ["yes"]},
+    {"id": "both", "question": "Parking?", "mustInclude": ["level 2"]},
+    {"id": "err", "question": "Travel budget?", "mustInclude": ["500 EUR"]},
+    {
+        "id": "hostile",
+        "question": "<b>Bold</b> & <script>alert(1)</script>?",
+        "mustInclude": ["27 days"],
+        "tags": ["<i>tag</i>"],
+    },
+    {"id": "unsent", "question": "Dress code?", "mustInclude": ["casual"]},
+]
+ARMS = ["prompt", "fewshot", "rag"]
+RAG_FAILED_FEWSHOT_PASSED = ["leave", "shares", "short", "cite", "err", "hostile"]
+"""The items of :func:`three_arms` where ``rag`` fails and ``fewshot`` passes, in the set's order."""
+
+_GOOD = {
+    "leave": "You get 27 days [1].",
+    "pension": "The match is 5 percent.",
+    "shares": "I don't know.",
+    "short": "27 days.",
+    "cite": "Yes [1].",
+    "both": "No idea where to park, sorry: the lot is closed.",
+    "err": "Up to 500 EUR per trip.",
+    "hostile": "27 days",
+    "unsent": "Casual.",
+}
+_RAG = {
+    "leave": "I could not find that in the documents.",
+    "pension": "The match is 5 percent.",
+    "shares": "The price is 5 EUR.",
+    "short": "You get 27 days of leave each year [1].",
+    "cite": "Yes [4].",
+    "both": "Level 3.",
+    "hostile": HOSTILE,
+}
+
+
+def three_answers(item: dict[str, Any], arm: str) -> dict[str, Any] | None:
+    """``prompt`` declines everything; ``fewshot`` answers well but for ``pension`` and ``both``; ``rag``
+    fails in a different way on each item of :data:`RAG_FAILED_FEWSHOT_PASSED`."""
+    key = item["id"]
+    if arm == "prompt":
+        return response("I don't know.")
+    if arm == "fewshot":
+        return response("No." if key in ("pension", "both") else _GOOD[key], ("leave.md",))
+    if key == "err":
+        return {"error": {"httpStatus": 503, "code": "ServiceUnavailable", "message": "try again"}}
+    if key == "unsent":
+        return None
+    return response(_RAG[key], ("leave.md",))
+
+
+def three_arms(folder: Path) -> dict[str, Any]:
+    """The crafted run of :data:`ITEMS` x :data:`ARMS`; its summary."""
+    return write_run(folder, ITEMS, ARMS, three_answers)

@@ -215,6 +215,38 @@ def test_status_and_report_work_offline_on_a_run_folder(
     assert missing.code == 2 and "not an evaluation run folder" in missing.err
 
 
+def test_report_open_shows_the_page_and_verdict_names_the_run_it_must_be_about(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    assert run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out)).code == 0
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+    report = run_cli("eval", "report", str(out), "--open")
+    assert report.code == 0 and opened == [(out / "report.html").resolve().as_uri()]
+    assert f"Report: {out / 'report.md'} and {out / 'report.html'}" in report.err
+    summary = json.loads((out / "summary.json").read_text())
+    verdict = {
+        "rung": "rag",
+        "fineTuneJustified": False,
+        "reasons": ["Rule 1 (targets met): meets - correctness 1.00 >= 0.80"],
+        "evalRun": {"id": "another-run", "evalSetSha256": summary["run"]["evalSet"]["sha256"]},
+    }
+    given = tmp_path / "verdict.json"
+    given.write_text(json.dumps(verdict))
+    refused = run_cli("eval", "report", str(out), "--verdict", str(given))
+    assert refused.code == 2 and f"--verdict {given} is about run another-run, not run" in refused.err
+    verdict["evalRun"]["id"] = "run"
+    given.write_text(json.dumps(verdict))
+    assert run_cli("eval", "report", str(out), "--verdict", str(given)).code == 0
+    assert "| 1 | targets met | meets | correctness 1.00 >= 0.80 |" in (out / "report.md").read_text()
+    # Without a browser to start, the command still succeeds and says where the page is
+    monkeypatch.setattr("webbrowser.open", lambda url: False)
+    quiet = run_cli("eval", "report", str(out), "--open")
+    assert quiet.code == 0 and f"open {out / 'report.html'} yourself" in quiet.err
+
+
 EVALUATION_OUTPUTS = {
     "EvaluationBucketName": "ladder-eval",
     "EvaluationPrefix": "evaluations/",
