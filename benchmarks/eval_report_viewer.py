@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         page = folder / "report.html"
         print(
             f"{args.items} items x {len(ARMS)} arms: scores + summary {scored - started:.2f} s, "
-            f"report.md + report.html {written - scored:.2f} s; report.html {page.stat().st_size / 1e6:.1f} MB"
+            f"report.md + report.html {written - scored:.2f} s; "
+            f"report.html {page.stat().st_size / 1e6:.1f} MB"
         )
         if browser is None:
             print(f"no Chromium: {headless.INSTALL_HINT}", file=sys.stderr)

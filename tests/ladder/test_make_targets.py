@@ -57,4 +57,5 @@ def test_eval_check_needs_a_run_folder_and_passes_the_arms_on():
     assert "make eval-check RUN=eval-runs/<run>: name the run folder" in missing.stderr
     planned = make("-n", "eval-check", "RUN=eval-runs/nightly", "FAIL=rag", "PASS=fewshot")
     assert planned.returncode == 0, planned.stderr
-    assert 'python -m ladder.evaluation.check "eval-runs/nightly" --fail "rag" --pass "fewshot"' in planned.stdout
+    command = 'python -m ladder.evaluation.check "eval-runs/nightly" --fail "rag" --pass "fewshot"'
+    assert command in planned.stdout
