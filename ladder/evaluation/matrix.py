@@ -81,8 +81,9 @@ def reasons(item: Item, row: dict[str, Any], record: dict[str, Any] | None) -> l
         for metric in metrics.RATES
         if metric.score_key not in explained and row.get(metric.score_key) is False
     ]
-    if not found and row.get(metrics.CORRECTNESS.score_key) is False:
-        found.append(f"{metrics.CORRECTNESS.label}: failed")
+    if not found:
+        # Score lines written before missingFacts and formatFailures existed: name the checks that failed.
+        found = [f"{metric.label}: failed" for metric in metrics.RATES if row.get(metric.score_key) is False]
     return found
 
 

@@ -89,6 +89,15 @@ def test_a_repeat_that_fails_fails_the_cell_and_says_which_repeat() -> None:
     assert matrix.cell(item, [ok], {"response": response("27 days")}, judged, [])["verdict"] == "pass"
 
 
+def test_an_older_score_line_without_the_why_keys_still_names_the_checks_that_failed() -> None:
+    item = matrix.Item(id="q", question="?", must_include=("27 days",), format={"maxWords": 3})
+    row = {"status": "ok", "refusal": False, "correct": False, "formatOk": False, "citationsValid": None}
+    assert matrix.reasons(item, row, {"response": response("27 weeks, as the handbook says")}) == [
+        "Correctness: failed",
+        "Format compliance: failed",
+    ]
+
+
 def test_the_arms_table_prints_each_rate_with_its_interval_and_never_prices_the_unknown_at_zero(
     crafted,
 ) -> None:
