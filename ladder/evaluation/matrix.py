@@ -45,7 +45,9 @@ def score_metrics(rows: list[dict[str, Any]]) -> list[metrics.Metric]:
 def reasons(item: Item, row: dict[str, Any], record: dict[str, Any] | None) -> list[str]:
     """Why the answer failed, one sentence per broken rule (empty when nothing failed)."""
     if row["status"] != OK:
-        error = (record or {}).get("error") or {}
+        error = (record or {}).get("error")
+        if not error:
+            return ["the request ended in an error"]
         status, code = error.get("httpStatus", "?"), error.get("code", "?")
         return [f"error {status} {code}: {error.get('message') or ''}".strip()]
     found = []
@@ -61,13 +63,16 @@ def reasons(item: Item, row: dict[str, Any], record: dict[str, Any] | None) -> l
     if row.get(metrics.SOURCE_HIT_RATE.score_key) is False:
         found.append(f"no expected source among the citations (expected: {', '.join(item.sources)})")
     if row.get(metrics.CITATION_VALIDITY.score_key) is False:
-        answer = str(((record or {}).get("response") or {}).get("answer", ""))
-        count = len(((record or {}).get("response") or {}).get("citations") or [])
-        bad = sorted({n for n in cited_numbers(answer) if not 1 <= n <= count})
-        found.append(
-            f"cites a passage that does not exist: {', '.join(f'[{n}]' for n in bad) or '?'} "
-            f"({count} citation{'s' if count != 1 else ''})"
-        )
+        answered = (record or {}).get("response")
+        if not answered:
+            found.append("cites a passage that does not exist")
+        else:
+            count = len(answered.get("citations") or [])
+            bad = sorted({n for n in cited_numbers(str(answered.get("answer", ""))) if not 1 <= n <= count})
+            found.append(
+                f"cites a passage that does not exist: {', '.join(f'[{n}]' for n in bad) or '?'} "
+                f"({count} citation{'s' if count != 1 else ''})"
+            )
     explained = {
         metrics.CORRECTNESS.score_key,
         metrics.REFUSAL_ACCURACY.score_key,
@@ -110,7 +115,9 @@ def cell(
     why: list[str] = []
     for row in rows:
         label = f" (repeat {row.get('repeat', 0) + 1})" if len(rows) > 1 else ""
-        why += [reason + label for reason in reasons(item, row, record)]
+        # The run folder's record is the first repeat's (runner.read_records): only its answer is at hand.
+        answered = record if row.get("repeat", 0) == 0 else None
+        why += [reason + label for reason in reasons(item, row, answered)]
     failed = any(row["status"] != OK for row in rows) or any(
         row.get(m.score_key) is False for row in rows for m in judged
     )

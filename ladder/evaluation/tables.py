@@ -120,10 +120,12 @@ def _total_cost(entry: dict[str, Any], cost: metrics.Metric) -> str:
 
 
 def _agreement(value: dict[str, Any] | None) -> str:
-    if not value or not value.get("n"):
+    """``agree 0.88 of 8, κ 0.71``: the share of the items both scored on which the judge (score 0.5 or more
+    counted as yes) and the rules said the same, and Cohen's kappa (``-`` when undefined)."""
+    if not value or not value.get("n") or value.get("agree") is None:
         return "-"
     kappa = value.get("kappa")
-    return f"{value['agree']} of {value['n']} agree, κ {'-' if kappa is None else f'{kappa:.2f}'}"
+    return f"agree {value['agree']:.2f} of {value['n']}, κ {'-' if kappa is None else f'{kappa:.2f}'}"
 
 
 def _latency(latency: dict[str, int | None]) -> str:
@@ -226,6 +228,14 @@ def verdict_view(document: dict[str, Any]) -> VerdictView:
             notes.append(str(reason))
         else:
             conclusions.append(str(reason))
+    structured = document.get("rules")
+    if isinstance(structured, list) and structured:
+        # Verdicts from schema 2 on list the rules themselves; the reasons repeat them as text.
+        rules = [
+            [str(rule.get(key, "")) for key in ("number", "name", "outcome", "detail")]
+            for rule in structured
+            if isinstance(rule, dict)
+        ]
     overlap = (document.get("data") or {}).get("evalOverlap")
     if overlap:
         notes.append(

@@ -107,7 +107,10 @@ def test_the_arms_table_prints_each_rate_with_its_interval_and_never_prices_the_
     rag["repeatSpread"] = {"correctness": 0.04}
     rag["costBreakdownUsd"] = {"generation": 0.0001, "guardrail": None, "embedding": 0.0}
     rag["costUnknown"] = ["guardrail"]
-    rag["judgeAgreement"] = {"correctness": {"n": 8, "agree": 7, "kappa": 0.71}, "refusal": None}
+    rag["judgeAgreement"] = {
+        "correctness": {"n": 8, "agree": 0.875, "kappa": 0.71},
+        "refusal": {"n": 8, "agree": 1.0, "kappa": None},
+    }
     table = tables.arms_table(summary)
     rows = {row[0]: dict(zip(table.header[1:], row[1:], strict=True)) for row in table.rows}
     assert table.header == ["Metric", *ARMS]
@@ -118,8 +121,9 @@ def test_the_arms_table_prints_each_rate_with_its_interval_and_never_prices_the_
     assert rows["Cost per query: generation"]["rag"] == "$0.000100"
     assert rows["Cost per query (USD)"]["rag"].endswith("+ unknown (guardrail)")
     assert rows["Cost per query: guardrail"]["prompt"] == "-", "an older arm has no breakdown"
-    assert rows["Judge agrees with the rules: correctness"]["rag"] == "7 of 8 agree, \u03ba 0.71"
-    assert rows["Judge agrees with the rules: refusal"]["rag"] == "-"
+    assert rows["Judge agrees with the rules: correctness"]["rag"] == "agree 0.88 of 8, \u03ba 0.71"
+    assert rows["Judge agrees with the rules: refusal"]["rag"] == "agree 1.00 of 8, \u03ba -"
+    assert rows["Judge agrees with the rules: refusal"]["prompt"] == "-", "no judge on that arm"
     assert [row[0] for row in table.rows][2 : 2 + len(metrics.RATES)] == [m.label for m in metrics.RATES]
 
 
@@ -195,6 +199,20 @@ def test_the_verdict_of_the_run_is_found_and_shown_with_its_rules(crafted, tmp_p
     report = (folder / rundir.REPORT).read_text()
     assert "## Verdict (ladder justify)" in report and "| 7 | fine-tune measurably better | n/a |" in report
     assert "Rung rag; fine-tuning not justified" in (folder / "report.html").read_text()
+
+
+def test_a_verdict_that_lists_its_rules_is_shown_from_that_list() -> None:
+    document = _verdict("run", "00")
+    document["rules"] = [
+        {"number": 1, "name": "Targets met", "outcome": "meets", "detail": "correctness 0.81", "arm": "rag"},
+        {"number": 7, "name": "Fine-tuned model measured", "outcome": "n/a", "detail": "no finetuned arm"},
+    ]
+    view = tables.verdict_view(document)
+    assert view.rules.rows == [
+        ["1", "Targets met", "meets", "correctness 0.81"],
+        ["7", "Fine-tuned model measured", "n/a", "no finetuned arm"],
+    ]
+    assert view.conclusions == ["rag meets the targets: fine-tuning is not needed"]
 
 
 def test_a_verdict_given_for_another_run_is_refused_naming_both(crafted, tmp_path) -> None:
