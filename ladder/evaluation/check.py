@@ -35,23 +35,19 @@ RANK = {"fail": 0, "pass": 1}
 
 @dataclass(frozen=True)
 class Plan:
-    """What the check does: the arm that fails, the arm that passes, the tag and the text it filters by."""
+    """What the check does: the arm that fails, the arm that passes, the tag and the text it filters by, and
+    the one check (a score key) it then judges the failing arm by."""
 
     fail: str | None
     passed: str | None
     tag: str | None
     text: str | None
+    by: str | None = None
 
     def fragment(self) -> str:
         params: dict[str, str] = {"check": "1"}
-        for key, value in (
-            ("fail", self.fail),
-            ("pass", self.passed),
-            ("tag", self.tag),
-            ("text", self.text),
-        ):
-            if value is not None:
-                params[key] = value
+        chosen = {"fail": self.fail, "pass": self.passed, "tag": self.tag, "text": self.text, "by": self.by}
+        params.update({key: value for key, value in chosen.items() if value is not None})
         return urlencode(params)
 
 
@@ -86,7 +82,8 @@ def plan(data: dict[str, Any], fail: str | None = None, passed: str | None = Non
     items = data["items"]
     tags = sorted({tag for item in items for tag in item["tags"]})
     text = str(items[len(items) // 2]["id"]).strip().lower() if items else None
-    return Plan(fail, passed, tags[0] if tags else None, text)
+    by = data["checks"][0]["key"] if data["checks"] else None
+    return Plan(fail, passed, tags[0] if tags else None, text, by)
 
 
 def _verdict(cell: dict[str, Any]) -> str | None:
@@ -132,6 +129,20 @@ def expected(data: dict[str, Any], chosen: Plan) -> dict[str, list[str]]:
             return (RANK.get(_verdict(cell) or "", 2), -len(cell["reasons"]), index)
 
         steps["sort"] = [item["id"] for _, item in sorted(enumerate(items), key=key)]
+    # The question column sorted twice: descending, as JavaScript compares strings (UTF-16 code units),
+    # equal questions in the set's order.
+    steps["sortQuestionDown"] = [
+        item["id"]
+        for item in sorted(items, key=lambda item: str(item["question"]).encode("utf-16-be"), reverse=True)
+    ]
+    if chosen.fail and chosen.by:
+        fail, by = chosen.fail, chosen.by
+        steps["judgedBy"] = [
+            item["id"]
+            for item in items
+            if item["cells"][fail]["status"] == "error"
+            or (item["cells"][fail]["status"] == "ok" and item["cells"][fail]["checks"].get(by) is False)
+        ]
     steps["more"] = [item["id"] for item in items]
     return steps
 

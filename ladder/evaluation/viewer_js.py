@@ -323,6 +323,18 @@ SCRIPT = r"""
       });
     }
     if (fail) step('sort', () => click('#matrix th[data-column="' + CSS.escape(fail) + '"]'));
+    step('sortQuestionDown', () => {
+      click('#matrix th[data-column="question"]');
+      click('#matrix th[data-column="question"]');
+    });
+    if (fail && params.get('by') !== null) {
+      step('judgedBy', () => {
+        const by = document.getElementById('by');
+        by.value = params.get('by');
+        by.dispatchEvent(new Event('change'));
+        click(armButton(fail, 'fail'));
+      }, fail);
+    }
     step('more', () => click('#more'));
     // Leave the page as a person would after the two clicks, every answer shown opened (the toggle
     // event that fills a <details> comes as a task of its own: wait for it).

@@ -58,6 +58,20 @@ def test_two_clicks_list_every_item_where_rag_failed_and_fewshot_passed_and_why(
         "hostile",
         "unsent",
     ]
+    # Judged by correctness alone, rag's short (a format failure) and cite (a bad citation) pass
+    assert chosen.by == "correct"
+    assert steps["judgedBy"]["rendered"] == ["leave", "shares", "both", "err", "hostile"]
+    assert steps["sortQuestionDown"]["rendered"] == [
+        "err",
+        "shares",
+        "pension",
+        "both",
+        "short",
+        "cite",
+        "leave",
+        "unsent",
+        "hostile",
+    ]
     # Opened after the two clicks: every answer of the 6 rows (rag's error has none) shows its text.
     assert measured["opened"] == measured["answersShown"] == 6 + 6 + 5
     assert measured["injected"] == 0
