@@ -53,10 +53,16 @@ def render(
         f"<li>Started: {esc(str(run.get('createdAt')))}; generation model: "
         f"{esc(str(run.get('generationModelId') or 'unknown'))}</li></ul>",
     ]
+    sections = [("items", "the items"), ("arms", "the arms"), ("figure", "the figure")]
+    if verdict is not None:
+        sections.insert(0, ("verdict", "the verdict"))
+    parts.append(
+        "<p>Go to: " + " \u00b7 ".join(f'<a href="#{key}">{label}</a>' for key, label in sections) + "</p>"
+    )
     if verdict is not None:
         parts += _verdict(verdict)
     parts += [
-        "<h2>Arms side by side</h2>",
+        '<h2 id="arms">Arms side by side</h2>',
         _table(tables.arms_table(summary), "numbers arms"),
         "<p>Rates are means over the items where the metric applies (<code>-</code>: none applied), with the "
         "95 % interval of a seeded bootstrap over items in brackets when the run has one. Errors are "
@@ -65,15 +71,15 @@ def render(
     differences = tables.differences_table(summary)
     if differences is not None:
         parts += [
-            "<h2>Differences between arms</h2>",
+            '<h2 id="differences">Differences between arms</h2>',
             "<p><code>B-A</code> is B minus A over the items both answered, with its 95 % interval; "
             "an interval that includes 0 is within noise.</p>",
             _table(differences, "numbers"),
         ]
     parts += [
-        "<h2>Every headline metric per arm</h2>",
+        '<h2 id="figure">Every headline metric per arm</h2>',
         f'<div class="figure">{figure_svg}</div>',
-        "<h2>Items</h2>",
+        '<h2 id="items">Items</h2>',
         _matrix_shell(matrix),
     ]
     return (
@@ -116,7 +122,10 @@ def _matrix_shell(matrix: dict[str, Any]) -> str:
 def _verdict(document: dict[str, Any]) -> list[str]:
     view = tables.verdict_view(document)
     esc = html.escape
-    parts = ["<h2>Verdict (ladder justify)</h2>", f"<p><strong>{esc(view.headline)}</strong></p>"]
+    parts = [
+        '<h2 id="verdict">Verdict (ladder justify)</h2>',
+        f"<p><strong>{esc(view.headline)}</strong></p>",
+    ]
     if view.conclusions:
         parts.append("<ul>" + "".join(f"<li>{esc(text)}</li>" for text in view.conclusions) + "</ul>")
     if view.rules.rows:
