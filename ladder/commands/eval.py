@@ -91,7 +91,8 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
     The folder (default eval-runs/<UTC time>-<set sha256[:8]>) gets run.json, responses.jsonl,
     scores.jsonl, summary.json, report.md, report.html and charts/. Rerunning with the same --out continues
     where it stopped, with the run's own set, URL, arms and judge (from run.json); an option that
-    contradicts them is refused. Exit 0 when every answer came back, 1 when some ended in an error, 130 after Ctrl-C.
+    contradicts them is refused. Exit 0 when every answer came back, 1 when some ended in an error, 130
+    after Ctrl-C.
     """
     request = eval_commands.RunRequest(
         set_file=args.set_file,
