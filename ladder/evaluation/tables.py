@@ -139,23 +139,33 @@ def differences_table(summary: dict[str, Any]) -> Table | None:
     differences = summary.get("differences") or {}
     if not differences:
         return None
-    pairs = list(differences)
+    pairs, arms = list(differences), list(summary["arms"])
     rows = []
     for metric in metrics.RATES:
-        cells = [_difference((differences[pair] or {}).get(metric.summary_key), pair) for pair in pairs]
+        cells = [
+            _difference((differences[pair] or {}).get(metric.summary_key), _minuend(pair, arms))
+            for pair in pairs
+        ]
         if any(cell != "-" for cell in cells):
             rows.append([metric.label, *cells])
     return Table(["Metric", *pairs], rows)
 
 
-def _difference(value: dict[str, Any] | None, pair: str) -> str:
+def _minuend(pair: str, arms: list[str]) -> str:
+    """B of ``B-A`` (an arm's name may itself hold a hyphen: the pair is split where both sides are arms)."""
+    for arm in arms:
+        if pair.startswith(f"{arm}-") and pair[len(arm) + 1 :] in arms:
+            return arm
+    return pair.partition("-")[0]
+
+
+def _difference(value: dict[str, Any] | None, later: str) -> str:
     if not value or value.get("diff") is None:
         return "-"
     text = signed(value["diff"])
     interval = value.get("ci95")
     if interval:
         text += f" ({signed(interval[0])} to {signed(interval[1])})"
-        later = pair.partition("-")[0]
         if interval[0] > 0:
             text += f", {later} higher"
         elif interval[1] < 0:

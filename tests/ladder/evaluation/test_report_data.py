@@ -158,6 +158,15 @@ def test_differences_say_whether_the_interval_leaves_zero(crafted) -> None:
     ]
 
 
+def test_a_hyphen_in_an_arm_name_does_not_confuse_which_arm_is_higher() -> None:
+    summary = {
+        "arms": {"rag": {}, "rag-v2": {}},
+        "differences": {"rag-v2-rag": {"correctness": {"diff": 0.3, "ci95": [0.1, 0.5], "n": 9}}},
+    }
+    table = tables.differences_table(summary)
+    assert table is not None and table.rows[0][1] == "+0.30 (+0.10 to +0.50), rag-v2 higher, n 9"
+
+
 def _verdict(run_id: str, sha: str) -> dict[str, Any]:
     return {
         "rung": "rag",
