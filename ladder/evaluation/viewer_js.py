@@ -29,7 +29,7 @@ th { background: #f2f2f2; }
   padding: .1rem .5rem; cursor: pointer; }
 .arm-filter button[aria-pressed="true"] { background: #1b4f8a; color: #fff; border-color: #1b4f8a; }
 #matrix { width: 100%; table-layout: fixed; }
-#matrix th { position: sticky; top: 3.2rem; cursor: pointer; user-select: none; }
+#matrix th { position: sticky; top: var(--filters-height, 3.2rem); cursor: pointer; user-select: none; }
 #matrix th[aria-sort="ascending"]::after { content: " \\25B2"; }
 #matrix th[aria-sort="descending"]::after { content: " \\25BC"; }
 #matrix td { word-break: break-word; }
@@ -268,6 +268,12 @@ SCRIPT = r"""
   }
 
   controls();
+  // The column headers stick just below the filter bar, however many lines the bar wraps to.
+  const filters = document.getElementById('filters');
+  const stick = () => document.documentElement.style.setProperty('--filters-height',
+                                                                filters.offsetHeight + 'px');
+  window.addEventListener('resize', stick);
+  stick();
   render();
   void document.body.offsetHeight;
   const loadMs = performance.now();
