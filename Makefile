@@ -15,8 +15,12 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CHECKOV_VENV := .venv-checkov
 # make review AGAINST=path/to/earlier/review.json adds what changed since that review.
 AGAINST ?=
+# make eval-check RUN=eval-runs/<run> [FAIL=rag PASS=prompt]: the run folder whose report.html to check.
+RUN ?=
+FAIL ?=
+PASS ?=
 
-.PHONY: synth test bootstrap doctor deploy diff destroy upload-sample cli clean review review-check checkov-venv training-image
+.PHONY: synth test bootstrap doctor deploy diff destroy upload-sample cli clean review review-check eval-check checkov-venv training-image
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -91,6 +95,11 @@ review: $(VENV)/.review-installed node_modules/.installed $(CHECKOV_VENV)/.insta
 ## review-check: in headless Chromium at 1280 px: labels 11 px or more, none overlapping, no page errors; screenshot.png
 review-check:
 	$(BIN)/python -m ladder.review.browser cdk.out/review/index.html
+
+## eval-check: RUN's report.html in headless Chromium: two clicks list where FAIL failed and PASS passed, filters, timings
+eval-check:
+	@[ -n "$(RUN)" ] || { echo "make eval-check RUN=eval-runs/<run>: name the run folder (FAIL=arm PASS=arm optional)" >&2; exit 2; }
+	$(BIN)/python -m ladder.evaluation.check "$(RUN)" $(if $(FAIL),--fail "$(FAIL)") $(if $(PASS),--pass "$(PASS)")
 
 bootstrap: $(VENV)/.app-installed node_modules/.installed
 	$(CDK) bootstrap $(CONTEXT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import webbrowser
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from ..evaluation import commands as eval_commands
 from ..evaluation import judge, rundir
 from ..evaluation import runner as evaluation_runner
 from ..evaluation.commands import DEFAULT_ARMS
+from ..evaluation.viewer import REPORT_HTML
 from ..pricing import models as model_prices
 from .common import URL_HELP, add_context_options, aws_options, command, configured_context, int_range, now
 
@@ -79,6 +81,16 @@ def register(commands: Any) -> None:
     report = command(subcommands, "report", cmd_eval_report, parents=[prices])
     add_context_options(report)  # the deployment the per-query cost depends on (memory, reranker, store)
     report.add_argument("folder", type=Path, metavar="RUN_DIR", help="the run folder")
+    report.add_argument(
+        "--open", action="store_true", help="open report.html in the default web browser afterwards"
+    )
+    report.add_argument(
+        "--verdict",
+        type=Path,
+        metavar="FILE",
+        help="this run's ladder-verdict.json (default: the one in RUN_DIR, else ./ladder-verdict.json "
+        "when it names this run)",
+    )
 
 
 def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
@@ -86,9 +98,10 @@ def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
     write the run folder.
 
     The folder (default eval-runs/<UTC time>-<set sha256[:8]>) gets run.json, responses.jsonl,
-    scores.jsonl, summary.json, report.md and charts/. Rerunning with the same --out continues where it
-    stopped, with the run's own set, URL, arms and judge (from run.json); an option that contradicts them
-    is refused. Exit 0 when every answer came back, 1 when some ended in an error, 130 after Ctrl-C.
+    scores.jsonl, summary.json, report.md, report.html and charts/. Rerunning with the same --out continues
+    where it stopped, with the run's own set, URL, arms and judge (from run.json); an option that
+    contradicts them is refused. Exit 0 when every answer came back, 1 when some ended in an error, 130
+    after Ctrl-C.
     """
     request = eval_commands.RunRequest(
         set_file=args.set_file,
@@ -146,10 +159,16 @@ def cmd_eval_status(args: argparse.Namespace, clients: ClientFactory) -> int:
 
 
 def cmd_eval_report(args: argparse.Namespace, clients: ClientFactory) -> int:
-    """Rewrite scores.jsonl, summary.json, report.md and charts/ of a run folder from its responses."""
+    """Rewrite scores.jsonl, summary.json, report.md, charts/ and report.html of a run folder from its
+    responses (offline); --open shows report.html in the default browser."""
     summary = eval_commands.refresh(
-        args.folder, model_prices.load_prices(args.prices, configured_context(args))
+        args.folder,
+        model_prices.load_prices(args.prices, configured_context(args)),
+        verdict_file=args.verdict,
     )
     eval_commands.print_summary(summary, as_json=args.json)
-    error(f"Report: {args.folder / rundir.REPORT}")
+    page = args.folder / REPORT_HTML
+    error(f"Report: {args.folder / rundir.REPORT} and {page}")
+    if args.open and not webbrowser.open(page.resolve().as_uri()):
+        error(f"No web browser could be started: open {page} yourself")
     return 0

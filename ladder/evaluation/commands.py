@@ -29,6 +29,7 @@ from .progress import progress_bar
 from .report import write_report
 from .runner import Runner, Send, pending_pairs, read_answers
 from .summary import describe_causes, write_scores
+from .viewer import REPORT_HTML
 
 DEFAULT_ARMS = (PROMPT, RAG)
 SUMMARY_TABLE = (
@@ -142,7 +143,7 @@ def run_command(
         repeat=repeat,
     )
     print_summary(result.summary, as_json=request.as_json)
-    error(f"Report: {result.folder / rundir.REPORT}")
+    error(f"Report: {result.folder / rundir.REPORT} and {result.folder / REPORT_HTML}")
     resume = hints.command("eval", "run", "--out", str(folder), *request.resume_options)
     if result.interrupted:
         error(f"Interrupted; continue with: {resume}")
@@ -264,11 +265,12 @@ def describe_errors(result: RunResult) -> list[str]:
     return lines
 
 
-def refresh(folder: Path, prices: PriceTable) -> dict[str, Any]:
-    """Rewrite ``scores.jsonl``, ``summary.json`` and ``report.md`` from the folder; the summary."""
+def refresh(folder: Path, prices: PriceTable, *, verdict_file: Path | None = None) -> dict[str, Any]:
+    """Rewrite ``scores.jsonl``, ``summary.json``, ``report.md`` and ``report.html`` from the folder; the
+    summary. ``verdict_file``: this run's ``ladder-verdict.json`` when it is not where the report looks."""
     rundir.load_info(folder)
     summary = write_scores(folder, prices)
-    write_report(folder, summary)
+    write_report(folder, summary, verdict_file=verdict_file)
     return summary
 
 

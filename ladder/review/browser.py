@@ -10,10 +10,6 @@ module reads from Chromium's ``--dump-dom``. The decisions are made here, on tha
 
 from __future__ import annotations
 
-import html
-import json
-import re
-import shutil
 import subprocess
 import sys
 import time
@@ -22,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladder import headless
 from ladder.review.diagram import DECLARED_NODE
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 VIEWPORT_WIDTH_PX = 1280
 # The height of the window that measures; the screenshot's window is as tall as the page down to its last
 # diagram (the width, not the height, decides the layout).
@@ -35,10 +31,7 @@ SCREENSHOT_MAX_HEIGHT_PX = 16384
 MIN_FONT_PX = 11.0
 # Two text boxes that share less than this (px, both ways) only touch: rounding, not an overlap.
 OVERLAP_TOLERANCE_PX = 1.0
-# Mermaid needs a few seconds of (virtual) time after load to lay the diagrams out.
-VIRTUAL_TIME_BUDGET_MS = 20000
-TIMEOUT_S = 180
-CHECK_ELEMENT = re.compile(r'<pre[^>]*\bid="diagram-check"[^>]*>(.*?)</pre>', re.DOTALL)
+CHECK_ELEMENT = headless.element_pattern("diagram-check")
 
 
 @dataclass(frozen=True)
@@ -69,25 +62,10 @@ class Verdict:
         return min((label.font_px for label in self.labels), default=None)
 
 
-def find_browser() -> str | None:
-    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
-
-
 def _chromium(browser: str, page: Path, height: int, *extra: str) -> subprocess.CompletedProcess[str]:
-    """Headless Chromium on the page at VIEWPORT_WIDTH_PX (no network, no GPU, no sandbox in CI)."""
-    command = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--hide-scrollbars",
-        f"--window-size={VIEWPORT_WIDTH_PX},{height}",
-        f"--virtual-time-budget={VIRTUAL_TIME_BUDGET_MS}",
-        *extra,
-        page.resolve().as_uri(),
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+    """Headless Chromium on the page at VIEWPORT_WIDTH_PX; Mermaid lays the diagrams out within the
+    virtual time budget after load."""
+    return headless.run(browser, page, *extra, width=VIEWPORT_WIDTH_PX, height=height)
 
 
 def rendered_dom(page: Path, browser: str) -> str:
@@ -104,11 +82,7 @@ def screenshot(page: Path, browser: str, height: int, out: Path) -> bool:
 
 def measurements(dom: str) -> dict[str, Any] | None:
     """The JSON the page wrote into ``#diagram-check``; None when it wrote none (its scripts never ended)."""
-    found = CHECK_ELEMENT.search(dom)
-    if found is None:
-        return None
-    data = json.loads(html.unescape(found.group(1)))
-    return data if isinstance(data, dict) else None
+    return headless.reported_json(dom, CHECK_ELEMENT)
 
 
 def labels(measured: dict[str, Any]) -> list[Label]:
@@ -195,9 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not page.is_file():
         print(f"error: {page} does not exist: run `make review` first", file=sys.stderr)
         return 2
-    browser = find_browser()
+    browser = headless.find_browser()
     if browser is None:
-        print("error: no Chromium found: install it (Debian: apt-get install chromium)", file=sys.stderr)
+        print(f"error: no Chromium found: {headless.INSTALL_HINT}", file=sys.stderr)
         return 2
     started = time.monotonic()
     measured = measurements(rendered_dom(page, browser))

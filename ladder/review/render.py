@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder.errors import SetupError
+from ladder.headless import RECORD_ERRORS_JS
 from ladder.review import diagram
 
 MERMAID_JS = Path("node_modules/mermaid/dist/mermaid.min.js")
@@ -396,23 +397,6 @@ td { word-break: break-word; } .mermaid { background: #fff; }
 .diagram { overflow-x: auto; margin: .5rem 0 1.5rem; }
 """
 
-
-# The first script of the page: every error the page meets (a script that throws, a rejected promise, a
-# console.error from Mermaid, a resource that failed to load: the capturing listener sees those) is kept for
-# the measurements below, so `make review-check` can refuse them. Chromium's --enable-logging=stderr prints
-# console messages without their level and never a failed load, so the page keeps its own record.
-RECORD_ERRORS_JS = """
-window.ladderErrors = [];
-window.addEventListener('error', (e) => window.ladderErrors.push(
-  e.message || 'failed to load ' + (e.target && (e.target.src || e.target.href))), true);
-window.addEventListener('unhandledrejection',
-  (e) => window.ladderErrors.push('unhandled rejection: ' + e.reason));
-const ladderConsoleError = console.error.bind(console);
-console.error = (...args) => {
-  window.ladderErrors.push(args.map(String).join(' '));
-  ladderConsoleError(...args);
-};
-"""
 
 # Draw every diagram at its natural size (useMaxWidth false: a wide one scrolls, its text is never scaled),
 # then measure what a person sees: each label's text box on screen and its font size times the scale the SVG

@@ -49,3 +49,13 @@ def test_make_cli_says_how_to_put_ladder_on_the_path():
 
     assert result.returncode == 0, result.stderr
     assert "source .venv/bin/activate" in result.stdout
+
+
+def test_eval_check_needs_a_run_folder_and_passes_the_arms_on():
+    missing = make("eval-check")
+    assert missing.returncode == 2
+    assert "make eval-check RUN=eval-runs/<run>: name the run folder" in missing.stderr
+    planned = make("-n", "eval-check", "RUN=eval-runs/nightly", "FAIL=rag", "PASS=fewshot")
+    assert planned.returncode == 0, planned.stderr
+    command = 'python -m ladder.evaluation.check "eval-runs/nightly" --fail "rag" --pass "fewshot"'
+    assert command in planned.stdout

@@ -62,7 +62,15 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
         (item["question"], arm) for item in ITEMS for arm in ("prompt", "rag")
     )
     assert "prompt" in result.out and "rag" in result.out
-    for name in ("responses.jsonl", "scores.jsonl", "summary.json", "report.md", "run.json", "charts"):
+    for name in (
+        "responses.jsonl",
+        "scores.jsonl",
+        "summary.json",
+        "report.md",
+        "report.html",
+        "run.json",
+        "charts",
+    ):
         assert (out / name).exists(), name
     scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
     assert len(scores) == 6 and all(list(row) == list(SCORE_KEYS) for row in scores)
@@ -100,12 +108,16 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
     assert summary["differences"]["rag-prompt"]["correctness"] == {"diff": 0.0, "ci95": [-1.0, 1.0], "n": 2}
     report = (out / "report.md").read_text()
     assert "## Arms side by side" in report and "## Items where the arms disagree" in report
-    assert "| leave |" in report and "![Correctness](charts/correctness.png)" in report
+    assert "| leave |" in report and "![Every headline metric per arm](charts/metrics.png)" in report
     worst_prompt = report.split("## Worst items: prompt")[1]
     worst_rag = report.split("## Worst items: rag")[1].split("## Worst items: prompt")[0]
-    assert "| leave | no | - | 0% | I don't know. |" in worst_prompt
-    assert "| short | - | no |" in worst_rag and "| leave |" not in worst_rag
-    assert (out / "charts" / "correctness.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| leave | no | declined on an answerable item; missing fact: 27 days | I don't know. |" in (
+        worst_prompt
+    )
+    assert "| short | - | format check failed: maxWords (at most 1 words) |" in worst_rag
+    assert "| leave |" not in worst_rag
+    assert (out / "charts" / "metrics.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(path.name for path in (out / "charts").iterdir()) == ["metrics.png"]
 
 
 def test_json_prints_only_the_summary_and_a_rerun_sends_nothing_again(
@@ -211,13 +223,46 @@ def test_status_and_report_work_offline_on_a_run_folder(
     out = tmp_path / "run"
     assert run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out)).code == 0
     (out / "report.md").unlink()
+    (out / "report.html").unlink()
     report = run_cli("eval", "report", str(out), "--json")
     assert report.code == 0 and json.loads(report.out)["arms"]["rag"]["n"] == 3
-    assert (out / "report.md").exists()
+    assert (out / "report.md").exists() and (out / "report.html").exists()
     status = run_cli("eval", "status", str(out))
     assert status.code == 0 and "rag        3 ok, 0 errors, 0 pending" in status.out
     missing = run_cli("eval", "report", str(tmp_path / "nowhere"))
     assert missing.code == 2 and "not an evaluation run folder" in missing.err
+
+
+def test_report_open_shows_the_page_and_verdict_names_the_run_it_must_be_about(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    assert run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out)).code == 0
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+    report = run_cli("eval", "report", str(out), "--open")
+    assert report.code == 0 and opened == [(out / "report.html").resolve().as_uri()]
+    assert f"Report: {out / 'report.md'} and {out / 'report.html'}" in report.err
+    summary = json.loads((out / "summary.json").read_text())
+    verdict = {
+        "rung": "rag",
+        "fineTuneJustified": False,
+        "reasons": ["Rule 1 (targets met): meets - correctness 1.00 >= 0.80"],
+        "evalRun": {"id": "another-run", "evalSetSha256": summary["run"]["evalSet"]["sha256"]},
+    }
+    given = tmp_path / "verdict.json"
+    given.write_text(json.dumps(verdict))
+    refused = run_cli("eval", "report", str(out), "--verdict", str(given))
+    assert refused.code == 2 and f"--verdict {given} is about run another-run, not run" in refused.err
+    verdict["evalRun"]["id"] = "run"
+    given.write_text(json.dumps(verdict))
+    assert run_cli("eval", "report", str(out), "--verdict", str(given)).code == 0
+    assert "| 1 | targets met | meets | correctness 1.00 >= 0.80 |" in (out / "report.md").read_text()
+    # Without a browser to start, the command still succeeds and says where the page is
+    monkeypatch.setattr("webbrowser.open", lambda url: False)
+    quiet = run_cli("eval", "report", str(out), "--open")
+    assert quiet.code == 0 and f"open {out / 'report.html'} yourself" in quiet.err
 
 
 EVALUATION_OUTPUTS = {
