@@ -179,8 +179,8 @@ def sync(
         delete_keys(s3vectors, store.index_arn, written)
         raise
     delete_keys(s3vectors, store.index_arn, gone)
-    written = not same_set(old_manifest, manifest)
-    if written:
+    changed = not same_set(old_manifest, manifest)
+    if changed:
         s3.put_object(
             Bucket=store.documents_bucket,
             Key=contract.MANIFEST_KEY,
@@ -194,7 +194,7 @@ def sync(
         deleted=len(gone),
         unchanged=len(examples) - len(new),
         manifest=manifest,
-        manifest_written=written,
+        manifest_written=changed,
     )
 
 
