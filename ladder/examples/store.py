@@ -174,9 +174,15 @@ def sync(
         with progress_bar(len(new)) as bar:
             advance = (lambda: bar.advance(ok=True)) if bar is not None else (lambda: None)
             put_examples(s3vectors, bedrock_runtime, store, new, written=written, on_embedded=advance)
-    except BaseException:
+    except BaseException as err:
         # Ctrl-C or an error part way: the old set stays as it was, without what this run wrote.
-        delete_keys(s3vectors, store.index_arn, written)
+        try:
+            delete_keys(s3vectors, store.index_arn, written)
+        except Exception as cleanup:
+            err.add_note(
+                f"taking back the {len(written)} examples this upload wrote failed too ({cleanup}); "
+                "the next upload of any file deletes them"
+            )
         raise
     delete_keys(s3vectors, store.index_arn, gone)
     changed = not same_set(old_manifest, manifest)
