@@ -24,12 +24,14 @@ from ladder_core import examples as contract
 from ladder_core.catalog.s3vectors import DELETE_VECTORS_MAX, LIST_VECTORS_PAGE_MAX, PUT_VECTORS_MAX
 from ladder_core.overlap import Overlap
 
+from ..errors import LadderError
 from ..evaluation.progress import progress_bar
 from ..outputs import ExamplesOutputs
 from .records import Example
 
 MANIFEST_CONTENT_TYPE = "application/json"
 NOT_FOUND_CODES = ("NoSuchKey", "404")
+ACCESS_DENIED = "AccessDenied"
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,15 @@ def read_manifest(s3: Any, bucket: str) -> dict[str, Any] | None:
     try:
         body = s3.get_object(Bucket=bucket, Key=contract.MANIFEST_KEY)["Body"].read()
     except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
+        code = err.response.get("Error", {}).get("Code")
+        if code in NOT_FOUND_CODES:
             return None
+        if code == ACCESS_DENIED:
+            raise LadderError(
+                f"cannot read s3://{bucket}/{contract.MANIFEST_KEY}: access denied. `ladder examples` needs "
+                "s3:GetObject on it and s3:ListBucket on the bucket (without s3:ListBucket, S3 answers a "
+                "manifest that does not exist yet with 403, not 404)"
+            ) from None
         raise
     manifest: dict[str, Any] = json.loads(body)
     return manifest

@@ -22,6 +22,7 @@ from botocore.stub import Stubber
 from urllib3 import HTTPResponse
 
 from ladder import cli
+from ladder.errors import LadderError
 from ladder.examples import store as examples_store
 from ladder_core import examples as contract
 
@@ -420,3 +421,14 @@ def test_a_stack_without_the_examples_store_is_a_setup_error(store, run, tmp_pat
     result = run("examples", "upload", str(write(tmp_path / "a.jsonl", [example(1)])))
     assert result.code == 2
     assert "no examples store" in result.err and "fewShot=true" in result.err
+
+
+def test_a_manifest_read_denied_says_which_permissions_it_needs() -> None:
+    """Amazon S3 API reference, GetObject: "If you don't have the s3:ListBucket permission, Amazon S3
+    returns an HTTP status code 403 Access Denied error" for a key that does not exist."""
+    s3 = boto3.client("s3", region_name=REGION)
+    with Stubber(s3) as stub:
+        stub.add_client_error("get_object", service_error_code="AccessDenied", http_status_code=403)
+        with pytest.raises(LadderError) as raised:
+            examples_store.read_manifest(s3, DOCUMENTS_BUCKET)
+    assert "s3:ListBucket" in str(raised.value) and contract.MANIFEST_KEY in str(raised.value)
