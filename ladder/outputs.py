@@ -48,13 +48,9 @@ class ExamplesOutputs:
     documents_bucket: str
     index_arn: str
     index_name: str
+    vector_bucket_name: str
     embedding_model_id: str
     embedding_dimensions: int
-
-    @property
-    def vector_bucket_name(self) -> str:
-        """The vector bucket's name, read from the index ARN (``...:bucket/<name>/index/<index>``)."""
-        return self.index_arn.split(":bucket/", 1)[-1].split("/index/", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -103,7 +99,13 @@ def read_knowledge(cloudformation: Any, prefix: str) -> KnowledgeOutputs:
 def read_examples(cloudformation: Any, prefix: str) -> ExamplesOutputs:
     """The examples store's outputs; SetupError saying how to deploy it when the stack has none."""
     values = stack_outputs(cloudformation, prefix, KNOWLEDGE_STACK, ("DocumentsBucketName",))
-    keys = ("ExamplesIndexArn", "ExamplesIndexName", "EmbeddingModelId", "EmbeddingDimensions")
+    keys = (
+        "ExamplesIndexArn",
+        "ExamplesIndexName",
+        "ExamplesVectorBucketName",
+        "EmbeddingModelId",
+        "EmbeddingDimensions",
+    )
     missing = [key for key in keys if not values.get(key)]
     if missing:
         raise SetupError(
@@ -114,6 +116,7 @@ def read_examples(cloudformation: Any, prefix: str) -> ExamplesOutputs:
         documents_bucket=values["DocumentsBucketName"],
         index_arn=values["ExamplesIndexArn"],
         index_name=values["ExamplesIndexName"],
+        vector_bucket_name=values["ExamplesVectorBucketName"],
         embedding_model_id=values["EmbeddingModelId"],
         embedding_dimensions=int(values["EmbeddingDimensions"]),
     )

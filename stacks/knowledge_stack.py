@@ -82,6 +82,11 @@ class KnowledgeStack(cdk.Stack):
                     "S3 vector index of the few-shot examples",
                 ),
                 "ExamplesIndexName": (self.examples_store.index_name, "name of that index"),
+                # The vector bucket has no name attribute; its ARN is ...:bucket/<name>/index/<index>.
+                "ExamplesVectorBucketName": (
+                    cdk.Fn.select(1, cdk.Fn.split("/", self.examples_store.index_arn)),
+                    "vector bucket of that index",
+                ),
                 "EmbeddingModelId": (config.embedding_model_id, "model that embeds questions and examples"),
                 "EmbeddingDimensions": (str(config.embedding_dimensions), "dimension of those vectors"),
             }

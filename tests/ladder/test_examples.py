@@ -86,6 +86,7 @@ class Store:
             "DocumentsBucketName": DOCUMENTS_BUCKET,
             "ExamplesIndexArn": self.index_arn,
             "ExamplesIndexName": INDEX,
+            "ExamplesVectorBucketName": VECTOR_BUCKET,
             "EmbeddingModelId": MODEL,
             "EmbeddingDimensions": str(DIMENSIONS),
         }

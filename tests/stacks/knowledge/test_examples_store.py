@@ -11,7 +11,13 @@ from tests.stacks.knowledge.test_knowledge_stack import idle_floor_usd
 from tests.support.synth import references, resources
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-EXAMPLE_OUTPUTS = {"ExamplesIndexArn", "ExamplesIndexName", "EmbeddingModelId", "EmbeddingDimensions"}
+EXAMPLE_OUTPUTS = {
+    "ExamplesIndexArn",
+    "ExamplesIndexName",
+    "ExamplesVectorBucketName",
+    "EmbeddingModelId",
+    "EmbeddingDimensions",
+}
 
 
 @pytest.mark.parametrize("store", ["opensearch", "s3vectors"])
@@ -45,6 +51,10 @@ def test_the_examples_index_is_cosine_with_the_embedding_dimension_and_the_text_
     assert references(outputs["ExamplesIndexArn"]["Value"]) == {index_id}
     assert outputs["ExamplesIndexName"]["Value"] == props["IndexName"]
     assert outputs["EmbeddingDimensions"]["Value"] == dimensions
+    # The bucket's name is the ARN's second "/"-separated part (arn:...:bucket/<name>/index/<index>)
+    assert outputs["ExamplesVectorBucketName"]["Value"] == {
+        "Fn::Select": [1, {"Fn::Split": ["/", {"Fn::GetAtt": [index_id, "IndexArn"]}]}]
+    }
 
 
 def test_the_examples_bucket_uses_the_vector_key_as_the_document_store_does(synth) -> None:
