@@ -10,7 +10,7 @@ from ladder_core.examples import MANIFEST_KEY
 
 from .. import examples, hints, outputs
 from ..aws import ClientFactory, session
-from ..console import print_json
+from ..console import error, print_json
 from ..errors import EXIT_INTERRUPTED
 from ..evaluation.evalset import load_set
 from .common import aws_options, command, now
@@ -69,7 +69,7 @@ def cmd_examples_upload(args: argparse.Namespace, clients: ClientFactory) -> int
             eval_set_sha256=evalset.sha256 if evalset is not None else None,
         )
     except KeyboardInterrupt:
-        print("\nStopped: nothing of this upload was kept; the examples store holds the previous set.")
+        error("\nStopped: nothing of this upload was kept; the examples store holds the previous set.")
         return EXIT_INTERRUPTED
     if args.json:
         print_json(result.to_dict())

@@ -353,7 +353,7 @@ def test_ctrl_c_part_way_keeps_the_old_set_and_exits_130(store, run, tmp_path, m
     result = run("examples", "upload", str(write(tmp_path / "new.jsonl", [example(5), example(6)])))
 
     assert result.code == 130
-    assert "previous set" in result.out
+    assert "previous set" in result.err
     assert store.keys() == {contract.vector_key(old[0])}
     assert store.manifest() == manifest
 
