@@ -6,8 +6,8 @@ standard mode, exponential backoff with jitter). Nothing here prints except the 
 
 A sync never leaves a half-written set answering: it lists what the index holds, writes the new examples
 first (in batches of the API's limit), deletes the examples no longer in the file only after every new one
-is written, and writes the manifest last. A failure while writing deletes what this run wrote and leaves
-the old set and its manifest as they were.
+is written, and writes the manifest last. A failure while writing deletes whatever the index holds beyond
+the old set, and leaves the old set and its manifest as they were.
 """
 
 from __future__ import annotations
@@ -83,11 +83,9 @@ def put_examples(
     store: ExamplesOutputs,
     examples: list[Example],
     *,
-    written: list[str],
     on_embedded: Callable[[], None] = lambda: None,
 ) -> None:
-    """Embed and write ``examples``, a batch at a time, appending each written key to ``written`` (so a
-    caller whose run fails part way knows what to take back)."""
+    """Embed and write ``examples``, a batch (one PutVectors call) at a time."""
     for batch in batches(examples, PUT_VECTORS_MAX):
         vectors = []
         for example in batch:
@@ -98,7 +96,6 @@ def put_examples(
             )
             on_embedded()
         s3vectors.put_vectors(indexArn=store.index_arn, vectors=vectors)
-        written += [vector["key"] for vector in vectors]
 
 
 def delete_keys(s3vectors: Any, index_arn: str, keys: Iterable[str]) -> None:
@@ -178,19 +175,18 @@ def sync(
         examples, store, created_at=created_at, overlap=overlap, eval_set_sha256=eval_set_sha256
     )
     old_manifest = read_manifest(s3, store.documents_bucket)
-    written: list[str] = []
     try:
         with progress_bar(len(new)) as bar:
             advance = (lambda: bar.advance(ok=True)) if bar is not None else (lambda: None)
-            put_examples(s3vectors, bedrock_runtime, store, new, written=written, on_embedded=advance)
+            put_examples(s3vectors, bedrock_runtime, store, new, on_embedded=advance)
     except BaseException as err:
-        # Ctrl-C or an error part way: the old set stays as it was, without what this run wrote.
+        # Ctrl-C or an error part way: the old set stays as it was. Whatever the index holds now beyond it
+        # was written by this run (a failed batch included), so it is taken back.
         try:
-            delete_keys(s3vectors, store.index_arn, written)
+            delete_keys(s3vectors, store.index_arn, stored_keys(s3vectors, store.index_arn) - present)
         except Exception as cleanup:
             err.add_note(
-                f"taking back the {len(written)} examples this upload wrote failed too ({cleanup}); "
-                "the next upload of any file deletes them"
+                f"taking back what this upload wrote failed too ({cleanup}); the next upload deletes it"
             )
         raise
     delete_keys(s3vectors, store.index_arn, gone)
