@@ -433,3 +433,37 @@ def test_a_manifest_read_denied_says_which_permissions_it_needs() -> None:
         with pytest.raises(LadderError) as raised:
             examples_store.read_manifest(s3, DOCUMENTS_BUCKET)
     assert "s3:ListBucket" in str(raised.value) and contract.MANIFEST_KEY in str(raised.value)
+
+
+INDEX_ARN = f"arn:aws:s3vectors:{REGION}:123456789012:bucket/{VECTOR_BUCKET}/index/{INDEX}"
+
+
+def test_every_page_of_the_index_listing_is_read() -> None:
+    """S3 Vectors ListVectors: up to 1,000 vectors a page, "nextToken" for the next (moto does not page, so
+    a Stubber plays two pages)."""
+    s3vectors = boto3.client("s3vectors", region_name=REGION)
+    with Stubber(s3vectors) as stub:
+        stub.add_response(
+            "list_vectors",
+            {"vectors": [{"key": "a"}], "nextToken": "page-2"},
+            {"indexArn": INDEX_ARN, "maxResults": 1000},
+        )
+        stub.add_response(
+            "list_vectors",
+            {"vectors": [{"key": "b"}]},
+            {"indexArn": INDEX_ARN, "maxResults": 1000, "nextToken": "page-2"},
+        )
+        assert examples_store.stored_keys(s3vectors, INDEX_ARN) == {"a", "b"}
+        stub.assert_no_pending_responses()
+
+
+def test_deletions_go_in_batches_of_the_api_limit() -> None:
+    """Amazon S3 User Guide, S3 Vectors "Limitations and restrictions": "Vectors per DeleteVectors API call:
+    Up to 500"."""
+    keys = [f"{n:04d}" for n in range(501)]
+    s3vectors = boto3.client("s3vectors", region_name=REGION)
+    with Stubber(s3vectors) as stub:
+        stub.add_response("delete_vectors", {}, {"indexArn": INDEX_ARN, "keys": keys[:500]})
+        stub.add_response("delete_vectors", {}, {"indexArn": INDEX_ARN, "keys": keys[500:]})
+        examples_store.delete_keys(s3vectors, INDEX_ARN, reversed(keys))
+        stub.assert_no_pending_responses()
