@@ -215,6 +215,8 @@ class ExamplesStatus:
 
     manifest: dict[str, Any] | None
     vector_count: int
+    index_sha256: str
+    """:func:`ladder_core.examples.set_sha256` of the keys the index holds."""
     store: ExamplesOutputs
 
     @property
@@ -228,6 +230,8 @@ class ExamplesStatus:
                 f"the manifest lists {self.manifest.get('count')} examples but the index holds "
                 f"{self.vector_count} vectors"
             )
+        elif self.manifest.get("sha256") != self.index_sha256:
+            found.append("the index holds another set of examples than the manifest describes")
         if self.manifest.get("embeddingModelId") != self.store.embedding_model_id:
             found.append(
                 f"the examples were embedded with {self.manifest.get('embeddingModelId')}, the deployment "
@@ -241,15 +245,18 @@ class ExamplesStatus:
         return {
             "manifest": self.manifest,
             "vectorCount": self.vector_count,
+            "indexSha256": self.index_sha256,
             "indexArn": self.store.index_arn,
             "problems": self.problems,
         }
 
 
 def status(s3vectors: Any, s3: Any, store: ExamplesOutputs) -> ExamplesStatus:
-    """The manifest and the number of vectors the index holds."""
+    """The manifest, and the number and set of vectors the index holds."""
+    keys = stored_keys(s3vectors, store.index_arn)
     return ExamplesStatus(
         manifest=read_manifest(s3, store.documents_bucket),
-        vector_count=len(stored_keys(s3vectors, store.index_arn)),
+        vector_count=len(keys),
+        index_sha256=contract.set_sha256(keys),
         store=store,
     )

@@ -409,8 +409,19 @@ def test_status_prints_the_manifest_and_the_vector_count_and_flags_a_mismatch(st
     status = json.loads(result.out)
     assert (status["vectorCount"], status["manifest"]["count"], status["problems"]) == (2, 2, [])
 
-    # When a vector disappears behind the manifest's back, status says so
+    # When the index holds as many vectors but another set (a manifest write that failed), status says so
     store.vectors.delete_vectors(indexArn=store.index_arn, keys=[contract.vector_key(records[0])])
+    other = example(9)
+    store.vectors.put_vectors(
+        indexArn=store.index_arn,
+        vectors=[{"key": contract.vector_key(other), "data": {"float32": vector_for("x")}}],
+    )
+    store.deployed()
+    result = run("examples", "status")
+    assert "the index holds another set of examples than the manifest describes" in result.out
+    store.vectors.delete_vectors(indexArn=store.index_arn, keys=[contract.vector_key(other)])
+
+    # When a vector disappears behind the manifest's back, status says so
     store.deployed()
     result = run("examples", "status")
     assert f"Examples index {INDEX} (vector bucket {VECTOR_BUCKET}): 1 vectors" in result.out
