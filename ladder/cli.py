@@ -9,6 +9,8 @@ Examples::
     ladder docs status
     ladder doctor -c profile=prod
     ladder data check chats.jsonl --min-examples 200
+    ladder examples upload chats.jsonl --eval-set sample_corpus/eval.jsonl
+    ladder examples status
     ladder finetune start --data chats.jsonl --no-wait
     ladder finetune status
     ladder finetune models

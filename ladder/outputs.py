@@ -41,6 +41,19 @@ class KnowledgeOutputs:
 
 
 @dataclass(frozen=True)
+class ExamplesOutputs:
+    """Outputs of ``<prefix>Knowledge`` that the examples store needs: its index, the embedding it is made
+    with, and the documents bucket that holds its manifest."""
+
+    documents_bucket: str
+    index_arn: str
+    index_name: str
+    vector_bucket_name: str
+    embedding_model_id: str
+    embedding_dimensions: int
+
+
+@dataclass(frozen=True)
 class IngestionOutputs:
     """Outputs of ``<prefix>Knowledge`` that operating ingestion needs: the data source and both queues."""
 
@@ -80,6 +93,32 @@ def read_knowledge(cloudformation: Any, prefix: str) -> KnowledgeOutputs:
         documents_prefix=values["DocumentsPrefix"],
         knowledge_base_id=values["KnowledgeBaseId"],
         data_source_id=values["DataSourceId"],
+    )
+
+
+def read_examples(cloudformation: Any, prefix: str) -> ExamplesOutputs:
+    """The examples store's outputs; SetupError saying how to deploy it when the stack has none."""
+    values = stack_outputs(cloudformation, prefix, KNOWLEDGE_STACK, ("DocumentsBucketName",))
+    keys = (
+        "ExamplesIndexArn",
+        "ExamplesIndexName",
+        "ExamplesVectorBucketName",
+        "EmbeddingModelId",
+        "EmbeddingDimensions",
+    )
+    missing = [key for key in keys if not values.get(key)]
+    if missing:
+        raise SetupError(
+            f"stack {prefix}{KNOWLEDGE_STACK} has no examples store (output {', '.join(missing)} missing): "
+            "deploy it with -c fewShot=true (the default) from this version of Ladder, e.g. `make deploy`"
+        )
+    return ExamplesOutputs(
+        documents_bucket=values["DocumentsBucketName"],
+        index_arn=values["ExamplesIndexArn"],
+        index_name=values["ExamplesIndexName"],
+        vector_bucket_name=values["ExamplesVectorBucketName"],
+        embedding_model_id=values["EmbeddingModelId"],
+        embedding_dimensions=int(values["EmbeddingDimensions"]),
     )
 
 

@@ -12,7 +12,7 @@ from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.buckets import access_logs_bucket, data_bucket
 from stacks.knowledge.ingestion import IngestionPipeline
 from stacks.knowledge.knowledge_base import KnowledgeBase, knowledge_base_service_role
-from stacks.knowledge.vector_store import S3VectorIndex, VectorCollection, VectorStore
+from stacks.knowledge.vector_store import S3VectorIndex, VectorCollection, VectorStore, examples_store
 from stacks.rag.rerank import grant_rerank
 
 
@@ -51,6 +51,11 @@ class KnowledgeStack(cdk.Stack):
             vectors=self.vector_store,
             documents_bucket=self.documents_bucket,
         )
+        # The few-shot rung's examples live in their own S3 vector index whatever the documents use: it has
+        # no idle cost, and its vectors are written by `ladder examples upload`, never by ingestion.
+        self.examples_store = (
+            examples_store(self, "ExamplesVectors", config=config) if config.few_shot else None
+        )
         self.ingestion = IngestionPipeline(
             self,
             "Ingestion",
@@ -70,5 +75,22 @@ class KnowledgeStack(cdk.Stack):
             cdk.CfnOutput(self, "CollectionEndpoint", value=self.vector_store.collection_endpoint)
         else:
             cdk.CfnOutput(self, "VectorIndexArn", value=self.vector_store.index_arn)
+        if self.examples_store is not None:
+            examples = {
+                "ExamplesIndexArn": (
+                    self.examples_store.index_arn,
+                    "S3 vector index of the few-shot examples",
+                ),
+                "ExamplesIndexName": (self.examples_store.index_name, "name of that index"),
+                # The vector bucket has no name attribute; its ARN is ...:bucket/<name>/index/<index>.
+                "ExamplesVectorBucketName": (
+                    cdk.Fn.select(1, cdk.Fn.split("/", self.examples_store.index_arn)),
+                    "vector bucket of that index",
+                ),
+                "EmbeddingModelId": (config.embedding_model_id, "model that embeds questions and examples"),
+                "EmbeddingDimensions": (str(config.embedding_dimensions), "dimension of those vectors"),
+            }
+            for key, (value, description) in examples.items():
+                cdk.CfnOutput(self, key, value=value, description=description)
         cdk.CfnOutput(self, "IngestionQueueUrl", value=self.ingestion.queue.queue_url)
         cdk.CfnOutput(self, "IngestionDeadLetterQueueUrl", value=self.ingestion.dead_letter_queue.queue_url)

@@ -4,7 +4,7 @@ then dispatches."""
 
 from __future__ import annotations
 
-from . import ask, data, docs, doctor, eval, finetune, justify
+from . import ask, data, docs, doctor, eval, examples, finetune, justify
 
-GROUPS = (ask, docs, doctor, data, justify, finetune, eval)
+GROUPS = (ask, docs, doctor, data, examples, justify, finetune, eval)
 """The command groups in the order ``ladder --help`` lists them."""

@@ -8,7 +8,8 @@
 - :mod:`ladder_core.catalog.requests`: what one request costs outside Bedrock (API Gateway, Lambda, the
   vector query);
 - :mod:`ladder_core.catalog.logs`: the retention periods CloudWatch Logs accepts;
-- :mod:`ladder_core.catalog.powertools`: the SSM public parameter naming AWS's Powertools layer.
+- :mod:`ladder_core.catalog.powertools`: the SSM public parameter naming AWS's Powertools layer;
+- :mod:`ladder_core.catalog.s3vectors`: where S3 Vectors is offered and its API limits.
 
 The stacks validate the configuration against it, the CLI prices evaluation runs, plans and verdicts with
 it, and a Lambda function may bundle it (standard library only).

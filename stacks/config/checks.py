@@ -12,7 +12,9 @@ from ladder_core.catalog.bedrock import (
     inference_profile_geo,
 )
 from ladder_core.catalog.bedrock import model as bedrock_model
+from ladder_core.catalog.s3vectors import offers_s3_vectors
 from ladder_core.catalog.training import CUDA13_UNSUPPORTED_FAMILIES, INSTANCES, min_gpus
+from ladder_core.examples import MANIFEST_KEY
 from lambdas.rag.constants import (
     GROUNDING_CHARS_PER_TOKEN,
     GROUNDING_MAX_TOKENS,
@@ -40,6 +42,7 @@ def cross_check(values: dict[str, Any], problems: list[str]) -> None:
             "-c vectorKmsKeyArn applies only to -c vectorStore=s3vectors "
             f"(vectorStore is {values['vector_store']}; the OpenSearch collection uses an AWS-owned key)"
         )
+    _check_s3_vectors(values, problems)
     if values["hierarchical_child_max_tokens"] >= values["hierarchical_parent_max_tokens"]:
         problems.append(
             "-c hierarchicalChildMaxTokens must be smaller than hierarchicalParentMaxTokens "
@@ -101,6 +104,29 @@ def cross_check(values: dict[str, Any], problems: list[str]) -> None:
     if bool(values["fine_tune_subnet_ids"]) != bool(values["fine_tune_security_group_ids"]):
         problems.append(
             "-c fineTuneSubnetIds and fineTuneSecurityGroupIds must be given together (or neither)"
+        )
+
+
+def _check_s3_vectors(values: dict[str, Any], problems: list[str]) -> None:
+    """S3 Vectors (the document store with ``s3vectors``, the examples store with ``fewShot``) must be
+    offered in the region; the examples' manifest must stay out of what the knowledge base ingests."""
+    region = values["region"]
+    if not offers_s3_vectors(region):
+        if values["vector_store"] == "s3vectors":
+            problems.append(
+                f"-c vectorStore=s3vectors is invalid in region {region}: Amazon S3 Vectors is not offered "
+                "there; use vectorStore=opensearch or another region"
+            )
+        if values["few_shot"]:
+            problems.append(
+                f"-c fewShot=true is invalid in region {region}: the examples store is an Amazon S3 Vectors "
+                "index, which is not offered there; pass -c fewShot=false (no examples store, no few-shot "
+                "rung) or use another region"
+            )
+    if values["few_shot"] and MANIFEST_KEY.startswith(values["documents_prefix"]):
+        problems.append(
+            f"-c documentsPrefix={values['documents_prefix']} is invalid with -c fewShot=true: the examples' "
+            f"manifest ({MANIFEST_KEY}) would be ingested as a document; use another prefix such as docs/"
         )
 
 

@@ -224,6 +224,8 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
             _KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or ''", allow_empty=True
         ),
     ),
+    "fewShot": ("few_shot", _bool),
+    "fewShotK": ("few_shot_k", _int(1, 16)),
     "generationModelId": ("generation_model_id", _pattern(_MODEL_ID, "a Bedrock model or profile id")),
     "maxQuestionChars": ("max_question_chars", _int(1, 10000)),
     "maxTokens": ("max_tokens", _int(1, 8192)),

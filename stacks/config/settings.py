@@ -66,6 +66,10 @@ class LadderConfig:
     """``opensearch`` (OpenSearch Serverless: hybrid search, idle OCU floor) or ``s3vectors`` (no floor)."""
     vector_kms_key_arn: str
     """KMS key for the S3 vector bucket ('' = SSE-S3 with the service key); only with ``s3vectors``."""
+    few_shot: bool
+    """Deploy the examples store (an S3 vector bucket and index) for the few-shot rung; off: none exists."""
+    few_shot_k: int
+    """How many of the nearest uploaded examples a few-shot prompt shows (1 to 16)."""
 
     # RAG API settings.
     generation_model_id: str

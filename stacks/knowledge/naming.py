@@ -6,6 +6,7 @@ Each name here therefore carries a short hash of exactly the settings that force
 resource provider schemas' ``createOnlyProperties``):
 
 - collection: ``StandbyReplicas`` (and ``Tags``, which the collection does not carry: see vector_store.py);
+- examples index: the embedding its vectors are made with;
 - vector index (either store): whatever its vectors are made from, the embedding (a new model needs new
   vectors) and the chunking (a new data source needs an empty index);
 - knowledge base: ``VectorKnowledgeBaseConfiguration`` and ``StorageConfiguration`` (store, index);
@@ -55,6 +56,11 @@ def vector_inputs(config: LadderConfig) -> dict[str, Any]:
 def index_name(config: LadderConfig) -> str:
     """Vector index name (OpenSearch or S3 vector index): lowercase, changes with ``vector_inputs``."""
     return f"{config.stack_prefix.lower()}-kb-{short_hash(vector_inputs(config))}"
+
+
+def examples_index_name(config: LadderConfig) -> str:
+    """The examples' S3 vector index name: changes with the embedding, since its vectors are made by it."""
+    return f"{config.stack_prefix.lower()}-examples-{short_hash(embedding_inputs(config))}"
 
 
 def knowledge_base_name(config: LadderConfig) -> str:

@@ -93,7 +93,7 @@ def test_bare_ladder_prints_the_commands(capsys):
 
     out = capsys.readouterr().out
     assert code == 0
-    for command in ("ask", "docs", "doctor", "data", "justify", "finetune", "eval"):
+    for command in ("ask", "docs", "doctor", "data", "examples", "justify", "finetune", "eval"):
         assert f"    {command} " in out or f"    {command}\n" in out
 
 
@@ -215,7 +215,7 @@ def test_the_root_parser_lists_the_groups_in_registry_order(capsys):
     names = [group.__name__.rsplit(".", 1)[-1] for group in commands.GROUPS]
     positions = [listed.index(f"    {name} ") for name in names]
     assert positions == sorted(positions)
-    assert names == ["ask", "docs", "doctor", "data", "justify", "finetune", "eval"]
+    assert names == ["ask", "docs", "doctor", "data", "examples", "justify", "finetune", "eval"]
 
 
 def test_json_output_is_indented_and_keeps_non_ascii_text(capsys):

@@ -25,4 +25,5 @@ COMBINATIONS: dict[str, dict[str, str]] = {
     "sandbox-s3vectors": {"vectorStore": "s3vectors"},
     "prod-s3vectors": {"profile": "prod", "vectorStore": "s3vectors"},
     "sandbox-s3vectors-finetune": {"vectorStore": "s3vectors", **FINE_TUNE_ON},
+    "sandbox-no-fewshot": {"fewShot": "false"},
 }

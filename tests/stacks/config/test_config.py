@@ -76,6 +76,11 @@ def test_fine_tune_accepts_only_booleans(value, expected) -> None:
         ("fineTuneInstanceType", "ml.m5.xlarge", ["fineTuneInstanceType=ml.m5.xlarge", "GPU"]),
         ("fineTuneMaxWaitHours", "2", ["fineTuneMaxWaitHours=2", "at least fineTuneMaxRuntimeHours"]),
         ("hierarchicalChildMaxTokens", "2000", ["hierarchicalChildMaxTokens", "smaller than"]),
+        ("fewShot", "yes", ["fewShot=yes", "true or false"]),
+        ("fewShotK", "0", ["fewShotK=0", "integer from 1 to 16"]),
+        ("fewShotK", "17", ["fewShotK=17", "integer from 1 to 16"]),
+        ("fewShotK", "four", ["fewShotK=four", "integer from 1 to 16"]),
+        ("documentsPrefix", "examples/", ["documentsPrefix=examples/", "examples/manifest.json", "docs/"]),
     ],
 )
 def test_invalid_values_fail_with_key_value_and_accepted(key, value, fragments) -> None:
@@ -91,6 +96,27 @@ def test_an_inference_profile_must_be_called_from_its_geography() -> None:
     ):
         config_with(region="eu-west-1")
     assert config_with(region="eu-west-1", generationModelId="eu.amazon.nova-lite-v1:0").region == "eu-west-1"
+
+
+def test_few_shot_is_on_by_default_with_four_examples_and_parses_strictly() -> None:
+    config = config_with()
+    assert (config.few_shot, config.few_shot_k) == (True, 4)
+    assert (config_with(fewShot="false").few_shot, config_with(fewShotK="16").few_shot_k) == (False, 16)
+
+
+def test_s3_vectors_must_be_offered_in_the_region() -> None:
+    """CloudFormation's resource schemas for il-central-1 (as cfn-lint ships them) have no
+    ``AWS::S3Vectors::VectorBucket``: the examples store, and the s3vectors document store, cannot exist."""
+    plain_model = {"region": "il-central-1", "generationModelId": "amazon.nova-lite-v1:0"}
+    with pytest.raises(ConfigError) as raised:
+        config_with(**plain_model)
+    message = str(raised.value)
+    assert "-c fewShot=true is invalid in region il-central-1" in message
+    assert "pass -c fewShot=false" in message
+    with pytest.raises(ConfigError, match=r"vectorStore=s3vectors is invalid in region il-central-1"):
+        config_with(**plain_model, fewShot="false", vectorStore="s3vectors")
+    # Without the examples store, the OpenSearch document store deploys there
+    assert config_with(**plain_model, fewShot="false").region == "il-central-1"
 
 
 def test_a_reranker_must_be_offered_in_the_region() -> None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.support.synth import Synthesized, comes_before, only, resources
+from tests.support.synth import Synthesized, comes_before, only, references, resources
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "ingest"
 
@@ -24,6 +24,31 @@ def documents_bucket(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     ]
     assert len(found) == 1
     return found[0]
+
+
+def kb_vector_index(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The S3 vector index the knowledge base stores in (the examples store has its own)."""
+    _, kb = only(template, "AWS::Bedrock::KnowledgeBase")
+    (index_id,) = references(kb["Properties"]["StorageConfiguration"])
+    return index_id, template["Resources"][index_id]
+
+
+def examples_index(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The few-shot examples' S3 vector index: the one the knowledge base does not store in."""
+    _, kb = only(template, "AWS::Bedrock::KnowledgeBase")
+    found = [
+        (k, v)
+        for k, v in resources(template, "AWS::S3Vectors::Index").items()
+        if k not in references(kb["Properties"]["StorageConfiguration"])
+    ]
+    assert len(found) == 1, f"expected one examples index, found {len(found)}"
+    return found[0]
+
+
+def bucket_of(template: dict[str, Any], index: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The vector bucket an S3 vector index lives in."""
+    (bucket_id,) = references(index["Properties"]["VectorBucketArn"])
+    return bucket_id, template["Resources"][bucket_id]
 
 
 def access_policy_statements(template: dict[str, Any]) -> list[dict[str, Any]]:

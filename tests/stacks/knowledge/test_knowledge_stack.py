@@ -11,8 +11,10 @@ from aws_cdk.assertions import Match
 from ladder_core.catalog import idle
 from tests.stacks.knowledge.templates import (
     EVENTS,
+    bucket_of,
     deleted_before,
     documents_bucket,
+    kb_vector_index,
     knowledge,
     knowledge_base_role_policy,
 )
@@ -169,18 +171,12 @@ class TestTeardown:
         # and the deletion order, from the template graph, removes the data source first
         kb_id, _ = only(template, "AWS::Bedrock::KnowledgeBase")
         bucket_id, _ = documents_bucket(template)
-        index_type = (
-            "AWS::S3Vectors::Index"
-            if overrides.get("vectorStore") == "s3vectors"
-            else "AWS::OpenSearchServerless::Index"
-        )
-        store_type = (
-            "AWS::S3Vectors::VectorBucket"
-            if overrides.get("vectorStore") == "s3vectors"
-            else "AWS::OpenSearchServerless::Collection"
-        )
-        index_id, _ = only(template, index_type)
-        store_id, _ = only(template, store_type)
+        if overrides.get("vectorStore") == "s3vectors":
+            index_id, index = kb_vector_index(template)
+            store_id, _ = bucket_of(template, index)
+        else:
+            index_id, _ = only(template, "AWS::OpenSearchServerless::Index")
+            store_id, _ = only(template, "AWS::OpenSearchServerless::Collection")
         for later in (kb_id, index_id, store_id, bucket_id, knowledge_base_role_policy(template)):
             assert deleted_before(template, source_id, later), later
         # and the store outlives its index and the knowledge base
@@ -194,13 +190,16 @@ class TestTeardown:
         all the vector indexes within the bucket" (the template deletes the index first: TestTeardown)."""
         # Given either profile: the documents bucket is the source of truth (kept in prod)
         template = knowledge(synth({"vectorStore": "s3vectors", "profile": profile}))
-        # Then the vector bucket and index go with the stack, so nothing is left billing storage
+        # Then every vector bucket and index (the documents' and the examples') goes with the stack, so
+        # nothing is left billing storage
         for resource_type in ("AWS::S3Vectors::VectorBucket", "AWS::S3Vectors::Index"):
-            _, resource = only(template, resource_type)
-            assert resource["DeletionPolicy"] == "Delete", (profile, resource_type)
-        # and a replacement never collides with the old bucket: its name is generated
-        _, bucket = only(template, "AWS::S3Vectors::VectorBucket")
-        assert "VectorBucketName" not in bucket["Properties"]
+            found = resources(template, resource_type)
+            assert len(found) == 2, (profile, resource_type)
+            for resource in found.values():
+                assert resource["DeletionPolicy"] == "Delete", (profile, resource_type)
+        # and a replacement never collides with an old bucket: their names are generated
+        for bucket in resources(template, "AWS::S3Vectors::VectorBucket").values():
+            assert "VectorBucketName" not in bucket["Properties"]
         _, documents = documents_bucket(template)
         assert documents["DeletionPolicy"] == ("Retain" if profile == "prod" else "Delete")
 

@@ -9,7 +9,13 @@ import pytest
 from aws_cdk.assertions import Template
 
 from stacks.knowledge.vector_store import METADATA_FIELD, TEXT_FIELD, VECTOR_FIELD
-from tests.stacks.knowledge.templates import access_policy_statements, knowledge, knowledge_base_role_policy
+from tests.stacks.knowledge.templates import (
+    access_policy_statements,
+    bucket_of,
+    kb_vector_index,
+    knowledge,
+    knowledge_base_role_policy,
+)
 from tests.support.synth import Synthesized, comes_before, only, references, resources
 
 
@@ -110,8 +116,8 @@ class TestS3Vectors:
     @pytest.mark.parametrize("dimensions", ["1024", "256"])
     def test_index_is_cosine_float32_with_bedrock_keys_non_filterable(self, synth, dimensions: str) -> None:
         template = knowledge(synth({**S3_VECTORS, "embeddingDimensions": dimensions}))
-        bucket_id, _ = only(template, "AWS::S3Vectors::VectorBucket")
-        _, index = only(template, "AWS::S3Vectors::Index")
+        _, index = kb_vector_index(template)
+        bucket_id, _ = bucket_of(template, index)
         props = index["Properties"]
         assert props["Dimension"] == int(dimensions)
         assert (props["DistanceMetric"], props["DataType"]) == ("cosine", "float32")
@@ -121,17 +127,18 @@ class TestS3Vectors:
         assert references(props["VectorBucketArn"]) == {bucket_id}
 
     def test_bucket_uses_sse_s3_by_default_and_the_configured_kms_key(self, synth) -> None:
-        _, bucket = only(knowledge(synth(S3_VECTORS)), "AWS::S3Vectors::VectorBucket")
+        template = knowledge(synth(S3_VECTORS))
+        _, bucket = bucket_of(template, kb_vector_index(template)[1])
         assert bucket["Properties"]["EncryptionConfiguration"] == {"SseType": "AES256"}
         template = knowledge(synth({**S3_VECTORS, "vectorKmsKeyArn": KEY_ARN}))
-        _, bucket = only(template, "AWS::S3Vectors::VectorBucket")
+        _, bucket = bucket_of(template, kb_vector_index(template)[1])
         assert bucket["Properties"]["EncryptionConfiguration"] == {"SseType": "aws:kms", "KmsKeyArn": KEY_ARN}
 
     @pytest.mark.parametrize("kms", [False, True])
     def test_knowledge_base_role_gets_only_the_index_actions_bedrock_needs(self, synth, kms: bool) -> None:
         overrides = {**S3_VECTORS, **({"vectorKmsKeyArn": KEY_ARN} if kms else {})}
         template = knowledge(synth(overrides))
-        index_id, _ = only(template, "AWS::S3Vectors::Index")
+        index_id, _ = kb_vector_index(template)
         policy = template["Resources"][knowledge_base_role_policy(template)]
         statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
         expected = {"EmbedDocuments", "UseVectorIndex", "ListDocuments", "ReadDocuments"}
@@ -150,8 +157,8 @@ class TestS3Vectors:
 
     def test_knowledge_base_stores_in_the_index_after_it_and_the_role_exist(self, synth) -> None:
         template = knowledge(synth(S3_VECTORS))
-        index_id, _ = only(template, "AWS::S3Vectors::Index")
-        bucket_id, _ = only(template, "AWS::S3Vectors::VectorBucket")
+        index_id, index = kb_vector_index(template)
+        bucket_id, _ = bucket_of(template, index)
         kb_id, kb = only(template, "AWS::Bedrock::KnowledgeBase")
         source_id, _ = only(template, "AWS::Bedrock::DataSource")
         storage = kb["Properties"]["StorageConfiguration"]
@@ -166,7 +173,7 @@ class TestS3Vectors:
 
     def test_index_name_changes_with_the_embedding_and_the_chunking_only(self, synth) -> None:
         def name(overrides: dict[str, str]) -> str:
-            _, index = only(knowledge(synth({**S3_VECTORS, **overrides})), "AWS::S3Vectors::Index")
+            _, index = kb_vector_index(knowledge(synth({**S3_VECTORS, **overrides})))
             return index["Properties"]["IndexName"]
 
         assert name({}) != name({"embeddingDimensions": "512"})
