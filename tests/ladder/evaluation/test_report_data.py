@@ -98,10 +98,24 @@ def test_an_older_score_line_without_the_why_keys_still_names_the_checks_that_fa
     ]
 
 
+NEWER_ARM_KEYS = ("ci95", "repeatSpread", "costBreakdownUsd", "costUnknown", "judgeAgreement")
+
+
+def as_version_1(summary: dict) -> dict:
+    """The summary as a run written before schema 2 left it: no intervals, breakdown or agreement."""
+    summary.pop("schemaVersion", None)
+    summary.pop("differences", None)
+    for arm in summary["arms"].values():
+        for key in NEWER_ARM_KEYS:
+            arm.pop(key, None)
+    return summary
+
+
 def test_the_arms_table_prints_each_rate_with_its_interval_and_never_prices_the_unknown_at_zero(
     crafted,
 ) -> None:
     _, summary, _ = crafted
+    as_version_1(summary)
     rag = summary["arms"]["rag"]
     rag["ci95"] = {"correctness": [0.02, 0.61]}
     rag["repeatSpread"] = {"correctness": 0.04}
@@ -129,6 +143,7 @@ def test_the_arms_table_prints_each_rate_with_its_interval_and_never_prices_the_
 
 def test_a_summary_without_the_newer_keys_still_reports(crafted) -> None:
     folder, summary, _ = crafted
+    as_version_1(summary)
     table = tables.arms_table(summary)
     labels = [row[0] for row in table.rows]
     assert not [label for label in labels if label.startswith(("Cost per query:", "Judge agrees"))]

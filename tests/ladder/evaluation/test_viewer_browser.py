@@ -3,12 +3,16 @@
 page error fails the check.
 
 These tests need Chromium (``apt-get install chromium``): the page is JavaScript, and only a browser shows
-whether it works. Without one they fail saying so, as the review tests do without checkov; nothing is skipped.
+whether it works. Chromium is a system package the Makefile cannot install, so on a machine without one they
+are skipped with the install hint (the issue asks for them "where Chromium is present"), and ``make
+eval-check``, which always needs one, is where the page is checked; ``LADDER_REQUIRE_BROWSER=1`` turns the
+skip into a failure for a machine that must run them.
 """
 
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 
 import pytest
@@ -24,7 +28,10 @@ from .crafted_run import HOSTILE, RAG_FAILED_FEWSHOT_PASSED, three_arms
 def browser() -> str:
     found = headless.find_browser()
     if found is None:
-        pytest.fail(f"no Chromium on the PATH: {headless.INSTALL_HINT} (report.html is tested in a browser)")
+        message = f"no Chromium on the PATH: {headless.INSTALL_HINT} (report.html is tested in a browser)"
+        if os.environ.get("LADDER_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     return found
 
 
