@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from .stats import CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, paired_bootstrap
+from .stats import CONFIDENCE
 
 ALPHA = 0.025
 """One-sided level of "better": the tail a 95 % two-sided interval leaves above zero."""
@@ -144,11 +144,3 @@ def sample_variance(values: Sequence[float]) -> float:
         return 0.0
     mean = sum(values) / len(values)
     return sum((v - mean) ** 2 for v in values) / len(values)
-
-
-def rate_interval(
-    values: Sequence[float], *, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED
-) -> Interval:
-    """The seeded bootstrap interval of one arm's mean over its items: the paired bootstrap against a
-    baseline of zeros resamples exactly the items' own values."""
-    return paired_bootstrap(list(values), [0.0] * len(values), resamples=resamples, seed=seed)

@@ -38,10 +38,16 @@ from ladder_core.paired import (
     detectable_difference,
     items_to_decide,
     mcnemar,
-    rate_interval,
     sample_variance,
 )
-from ladder_core.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, paired_bootstrap
+from ladder_core.stats import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    Estimate,
+    Interval,
+    bootstrap_mean,
+    paired_bootstrap,
+)
 from training_jobs import dataprep
 
 from .. import hints
@@ -161,7 +167,7 @@ class RateCheck:
     arm: str
     metric: Metric
     target: float
-    interval: Interval | None
+    interval: Estimate | None
     """None when no item has the metric (a set without format checks)."""
     variance: float = 0.0
 
@@ -438,7 +444,7 @@ class _Decider:
         target = self.targets.of(metric)
         if not values:
             return RateCheck(arm, metric, target, None)
-        interval = rate_interval(values, resamples=self.inputs.resamples, seed=self.inputs.seed)
+        interval = bootstrap_mean(values, resamples=self.inputs.resamples, seed=self.inputs.seed)
         return RateCheck(arm, metric, target, interval, sample_variance(values))
 
     def _unfinished(self) -> str:
@@ -821,7 +827,7 @@ class _Decider:
         )
 
 
-def _range(interval: Interval) -> str:
+def _range(interval: Interval | Estimate) -> str:
     """``0.85 (95% 0.74-0.94)``: the rate and its interval."""
     return f"{interval.mean:.2f} ({interval.confidence:.0%} {interval.low:.2f}-{interval.high:.2f})"
 

@@ -12,7 +12,6 @@ from ladder_core.paired import (
     detectable_difference,
     items_to_decide,
     mcnemar,
-    rate_interval,
     sample_variance,
     upper_tail,
 )
@@ -113,13 +112,7 @@ def test_items_to_decide_a_rate_against_a_target() -> None:
     assert items_to_decide(0.5, 0.8, 0.0) == 1
 
 
-def test_the_one_arm_interval_is_the_seeded_bootstrap_of_the_items() -> None:
+def test_the_per_item_variance_of_a_rate() -> None:
     values = [1.0] * 34 + [0.0] * 6
-
-    interval = rate_interval(values)
-
-    assert interval.mean == pytest.approx(0.85) and interval.items == 40
-    assert 0.70 < interval.low < 0.85 < interval.high < 1.0
-    assert rate_interval(values) == interval
-    assert rate_interval(values, seed=1) != interval
     assert sample_variance(values) == pytest.approx(0.85 * 0.15)
+    assert sample_variance([1.0]) == 0.0
