@@ -43,8 +43,10 @@ class LineProgress:
         stream: IO[str],
         every: int = LINE_EVERY,
         clock: Callable[[], float] = time.monotonic,
+        unit: str = "answers",
     ) -> None:
         self._total, self._stream, self._every, self._clock = total, stream, every, clock
+        self._unit = unit
         self._started = clock()
         self._done = self._errors = 0
 
@@ -55,7 +57,7 @@ class LineProgress:
             elapsed = self._clock() - self._started
             remaining = elapsed / self._done * (self._total - self._done)
             print(
-                f"answers {self._done}/{self._total}, {self._errors} errors, elapsed {_clock(elapsed)}, "
+                f"{self._unit} {self._done}/{self._total}, {self._errors} errors, elapsed {_clock(elapsed)}, "
                 f"remaining about {_clock(remaining)}",
                 file=self._stream,
                 flush=True,
@@ -63,14 +65,17 @@ class LineProgress:
 
 
 @contextmanager
-def progress_bar(total: int, stream: IO[str] | None = None) -> Iterator[BarProgress | LineProgress | None]:
-    """A bar on a TTY, plain lines elsewhere; None when there is nothing to send."""
+def progress_bar(
+    total: int, stream: IO[str] | None = None, *, unit: str = "answers"
+) -> Iterator[BarProgress | LineProgress | None]:
+    """A bar on a TTY, plain lines elsewhere; None when there is nothing to send. ``unit`` names what is
+    counted (``answers`` for an evaluation, ``examples`` for an upload)."""
     stream = stream or sys.stderr
     if not total:
         yield None
         return
     if not stream.isatty():
-        yield LineProgress(total, stream)
+        yield LineProgress(total, stream, unit=unit)
         return
     columns = (
         TextColumn("[progress.description]{task.description}"),
@@ -83,7 +88,7 @@ def progress_bar(total: int, stream: IO[str] | None = None) -> Iterator[BarProgr
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(file=stream), transient=False) as progress:
-        task = progress.add_task("answers", total=total, errors=0)
+        task = progress.add_task(unit, total=total, errors=0)
         yield BarProgress(progress, task)
 
 

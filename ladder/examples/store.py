@@ -176,7 +176,7 @@ def sync(
     )
     old_manifest = read_manifest(s3, store.documents_bucket)
     try:
-        with progress_bar(len(new)) as bar:
+        with progress_bar(len(new), unit="examples embedded") as bar:
             advance = (lambda: bar.advance(ok=True)) if bar is not None else (lambda: None)
             put_examples(s3vectors, bedrock_runtime, store, new, on_embedded=advance)
     except BaseException as err:
