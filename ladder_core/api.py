@@ -11,6 +11,8 @@ PROMPT = "prompt"
 """No retrieval: the ladder's first rung and the baseline of an evaluation."""
 RAG = "rag"
 FINETUNED = "finetuned"
+FEWSHOT = "fewshot"
+"""Retrieval as in ``rag`` plus the operator's uploaded examples nearest to the question as prior turns."""
 MODES = (RAG, PROMPT, FINETUNED)
 DEFAULT_MODE = RAG
 
