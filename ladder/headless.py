@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,14 @@ console.error = (...args) => {
 def find_browser() -> str | None:
     """The first Chromium on the ``PATH``; None when there is none."""
     return next((path for name in BROWSERS if (path := shutil.which(name))), None)
+
+
+def browser_or_explain() -> str | None:
+    """The Chromium to use; None after saying on stderr how to install one (the checks then exit 2)."""
+    browser = find_browser()
+    if browser is None:
+        print(f"error: no Chromium found: {INSTALL_HINT}", file=sys.stderr)
+    return browser
 
 
 def run(

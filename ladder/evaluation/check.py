@@ -226,9 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not page.is_file():
         print(f"error: {page} does not exist: run `ladder eval report {args.folder}` first", file=sys.stderr)
         return 2
-    browser = headless.find_browser()
+    browser = headless.browser_or_explain()
     if browser is None:
-        print(f"error: no Chromium found: {headless.INSTALL_HINT}", file=sys.stderr)
         return 2
     started = time.monotonic()
     try:
