@@ -13,7 +13,7 @@ RAG = "rag"
 FINETUNED = "finetuned"
 FEWSHOT = "fewshot"
 """Retrieval as in ``rag`` plus the operator's uploaded examples nearest to the question as prior turns."""
-MODES = (RAG, PROMPT, FINETUNED)
+MODES = (RAG, PROMPT, FINETUNED, FEWSHOT)
 DEFAULT_MODE = RAG
 
 NO_CONTEXT_ANSWER = (

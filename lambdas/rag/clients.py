@@ -18,12 +18,15 @@ from .settings import Settings
 @dataclass(frozen=True)
 class Clients:
     """Retrieve via ``agent_runtime``; Converse, InvokeModel, ApplyGuardrail via ``bedrock_runtime``; SSM;
-    ``bedrock`` (control plane) for the imported model's architecture and Converse support (finetuned)."""
+    ``bedrock`` (control plane) for the imported model's architecture and Converse support (finetuned);
+    ``s3vectors`` and ``s3`` for the few-shot examples and their manifest (None without an examples store)."""
 
     agent_runtime: Any
     bedrock_runtime: Any
     ssm: Any
     bedrock: Any = None
+    s3vectors: Any = None
+    s3: Any = None
 
 
 def create_clients(settings: Settings) -> Clients:
@@ -56,6 +59,13 @@ def create_clients(settings: Settings) -> Clients:
     # no other deployment pays for creating that client at cold start.
     # Both APIs read the imported model: InvokeModel for its chat format, Converse for whether it has one.
     reads_architecture = bool(settings.finetuned_model_parameter)
+    s3vectors = s3 = None
+    if settings.few_shot:
+        examples_config = config(constants.EXAMPLES_READ_TIMEOUT_S, attempts)
+        s3vectors = boto3.client("s3vectors", config=examples_config)
+        s3 = boto3.client("s3", config=examples_config)
+        guard_attempts(s3vectors, {"QueryVectors": ("examples", constants.EXAMPLES_MIN_REMAINING_MS)})
+        guard_attempts(s3, {"GetObject": ("examples", constants.EXAMPLES_MIN_REMAINING_MS)})
     return Clients(
         agent_runtime=agent_runtime,
         bedrock_runtime=bedrock_runtime,
@@ -65,4 +75,6 @@ def create_clients(settings: Settings) -> Clients:
             if reads_architecture
             else None
         ),
+        s3vectors=s3vectors,
+        s3=s3,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 # The modes and the no-context answer are the API's contract with its callers: the CLI and the scoring rules
 # read the same module, which the function's asset bundles (stacks/rag_api_stack.py RAG_SHARED_FILES).
 from ladder_core.api import DEFAULT_MODE as DEFAULT_MODE
+from ladder_core.api import FEWSHOT as FEWSHOT
 from ladder_core.api import MODES as MODES
 from ladder_core.api import NO_CONTEXT_ANSWER as NO_CONTEXT_ANSWER
 
@@ -40,10 +41,20 @@ SSM_MAX_ATTEMPTS = 2
 FINETUNED_PLACEHOLDER_VALUE = "none"
 FINETUNED_PARAMETER_TTL_S = 300
 
+# Few-shot: how many uploaded examples a prompt shows (config fewShotK, validated 1..16 at synth), and how
+# long a container trusts the examples manifest it read (an upload shows within this time).
+DEFAULT_FEW_SHOT_K = 4
+MIN_FEW_SHOT_K = 1
+MAX_FEW_SHOT_K = 16
+EXAMPLES_MANIFEST_TTL_S = 60
+EXAMPLES_READ_TIMEOUT_S = 5
+EMBEDDING_DIMENSIONS_MAX = 4_096
+
 # Time each stage needs at least; below it the request ends with 504 rather than starting work
 # whose answer would arrive after API Gateway has already given up.
 LAMBDA_SAFETY_MARGIN_MS = 500
 RETRIEVE_MIN_REMAINING_MS = 1_000
+EXAMPLES_MIN_REMAINING_MS = 1_000
 GENERATE_MIN_REMAINING_MS = 2_000
 GUARDRAIL_MIN_REMAINING_MS = 500
 # Threads that run Bedrock calls bounded by the deadline: one per call of a request, plus room for calls

@@ -54,6 +54,13 @@ class UnsupportedMediaType(ApiError):
     code = "UnsupportedMediaType"
 
 
+class ExamplesNotUploaded(ApiError):
+    """``fewshot`` asked of a deployment whose examples store holds no uploaded set (yet)."""
+
+    status = 409
+    code = "ExamplesNotUploaded"
+
+
 class Throttled(ApiError):
     status = 429
     code = "Throttled"

@@ -52,14 +52,20 @@ def converse(
     template: PromptTemplate,
     question: str,
     passages: Sequence[Passage],
+    prior_turns: Sequence[Mapping[str, Any]] = (),
 ) -> Generation:
-    """One Converse call with the guardrail; question and passages travel in guardContent blocks."""
+    """One Converse call with the guardrail; question and passages travel in guardContent blocks.
+    ``prior_turns`` (the few-shot examples) open the conversation as plain text: the guardrail evaluates
+    only the guardContent blocks of a request that has them, so it judges the caller's question and the
+    passages, not the operator's own examples."""
+    prompt = template.converse_messages(question, passages)
+    prompt["messages"] = [*prior_turns, *prompt["messages"]]
     with upstream_call("generate"):
         response = within_deadline(
             "generate",
             lambda: bedrock_runtime.converse(
                 modelId=model_id,
-                **template.converse_messages(question, passages),
+                **prompt,
                 inferenceConfig={"maxTokens": settings.max_tokens, "temperature": settings.temperature},
                 guardrailConfig={
                     "guardrailIdentifier": settings.guardrail_id,

@@ -106,6 +106,7 @@ def _record(request: AskRequest, answer: Answer, *, log_content: bool) -> None:
         "guardrail_action": answer.guardrail_action,
         "truncated": answer.truncated,
         "passages_trimmed": answer.passages_trimmed,
+        "examples": None if answer.examples is None else len(answer.examples),
         "input_tokens": answer.input_tokens,
         "output_tokens": answer.output_tokens,
         "latency_ms": {

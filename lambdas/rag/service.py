@@ -14,6 +14,7 @@ from ladder_core.api import public_model_id
 from . import constants
 from .clients import Clients, create_clients
 from .deadline import Deadline
+from .fewshot import Example, ManifestCache, nearest_examples, not_enabled, prior_turns, uploaded_set
 from .finetuned import (
     ModelArchitectures,
     ParameterCache,
@@ -44,6 +45,8 @@ class Runtime:
     clock: Callable[[], float] = time.monotonic
     architectures: ModelArchitectures | None = None
     """Imported models' architectures (finetuned InvokeModel); None: the finetuned template's own format."""
+    manifest: ManifestCache | None = None
+    """The uploaded examples' manifest (fewshot); None when the deployment has no examples store."""
 
 
 def create_runtime(environ: Mapping[str, str] = os.environ) -> Runtime:
@@ -56,6 +59,11 @@ def create_runtime(environ: Mapping[str, str] = os.environ) -> Runtime:
         templates=load_templates(),
         parameters=ParameterCache(clients.ssm, constants.FINETUNED_PARAMETER_TTL_S),
         architectures=ModelArchitectures(clients.bedrock, constants.FINETUNED_PARAMETER_TTL_S),
+        manifest=(
+            ManifestCache(clients.s3, settings.examples_manifest_bucket, constants.EXAMPLES_MANIFEST_TTL_S)
+            if clients.s3 is not None and settings.examples_manifest_bucket
+            else None
+        ),
     )
 
 
@@ -90,6 +98,10 @@ class Answer:
     retrieve_ms: int = 0
     generate_ms: int = 0
     total_ms: int = 0
+    examples: list[Example] | None = None
+    """The examples shown as prior turns, nearest first (fewshot only; None in every other mode)."""
+    examples_set_sha256: str | None = None
+    """The uploaded set's ``sha256`` from its manifest (fewshot only)."""
 
     @property
     def grounded(self) -> bool:
@@ -134,6 +146,14 @@ class Answer:
             "guardrail": {"action": self.guardrail_action},
             "truncated": self.truncated,
             "groundingSourceTrimmed": self.passages_trimmed > 0,
+            **(
+                {
+                    "examples": [example.to_json() for example in self.examples],
+                    "examplesSetSha256": self.examples_set_sha256,
+                }
+                if self.examples is not None
+                else {}
+            ),
         }
 
 
@@ -150,6 +170,14 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
     model_id = settings.model_id
     if request.mode == "finetuned":
         model_id = resolve_finetuned_model(runtime.parameters, settings.finetuned_model_parameter)
+    examples_set: str | None = None
+    if request.mode == constants.FEWSHOT:
+        if runtime.manifest is None or runtime.clients.s3vectors is None:
+            raise not_enabled(constants.MODES)
+        # The manifest is read first (cached): without an uploaded set the request ends with 409 before
+        # any paid call.
+        deadline.require("examples", constants.EXAMPLES_MIN_REMAINING_MS)
+        examples_set = uploaded_set(runtime.manifest.get(), settings)
 
     passages: list[Passage] = []
     retrieve_ms = 0
@@ -176,7 +204,20 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
                 embedding_tokens_source=constants.EMBEDDING_TOKENS_ESTIMATED,
                 retrieve_ms=retrieve_ms,
                 total_ms=_elapsed_ms(started, clock),
+                examples=None if examples_set is None else [],
+                examples_set_sha256=examples_set,
             )
+
+    examples: list[Example] | None = None
+    if examples_set is not None:
+        # After Retrieve, so a question the documents cannot answer costs no embedding or query; the time
+        # both take counts in retrieve_ms.
+        deadline.require("examples", constants.EXAMPLES_MIN_REMAINING_MS)
+        examples_started = clock()
+        examples = nearest_examples(
+            runtime.clients.bedrock_runtime, runtime.clients.s3vectors, settings, request.question
+        )
+        retrieve_ms += _elapsed_ms(examples_started, clock)
 
     passages_kept = len(passages)
     grounding = fit_grounding_source(passages)
@@ -188,7 +229,7 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
     passages = grounding.passages
     deadline.require("generate", constants.GENERATE_MIN_REMAINING_MS)
     generate_started = clock()
-    generation = _generate(request, runtime, deadline, model_id, template, passages)
+    generation = _generate(request, runtime, deadline, model_id, template, passages, examples or [])
     generate_ms = _elapsed_ms(generate_started, clock)
     retrieved = request.mode != "prompt"
     return Answer(
@@ -213,6 +254,8 @@ def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer
         retrieve_ms=retrieve_ms,
         generate_ms=generate_ms,
         total_ms=_elapsed_ms(started, clock),
+        examples=examples,
+        examples_set_sha256=examples_set,
     )
 
 
@@ -223,6 +266,7 @@ def _generate(
     model_id: str,
     template: PromptTemplate,
     passages: list[Passage],
+    examples: list[Example],
 ) -> Generation:
     arguments: dict[str, Any] = {
         "model_id": model_id,
@@ -241,7 +285,9 @@ def _generate(
         return invoke_with_guardrail(
             client, settings, deadline=deadline, chat_format=chat_format, **arguments
         )
-    return converse(client, settings, **arguments)
+    # fewshot always asks the deployment's own model (MODEL_ID) through Converse: a fine-tuned model is
+    # served without examples, so the examples never need an InvokeModel chat format.
+    return converse(client, settings, prior_turns=prior_turns(examples), **arguments)
 
 
 def estimate_tokens(text: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ladder_core import environment as env
 from ladder_core.environment import SettingsError as SettingsError
@@ -45,12 +46,28 @@ class Settings:
     """Origins whose requests get Access-Control-Allow-Origin (CORS_ALLOW_ORIGINS, comma-separated)."""
     vector_store: str = constants.DEFAULT_VECTOR_STORE
     """The knowledge base's vector store (VECTOR_STORE): it decides which filter operators work."""
+    examples_index_arn: str | None = None
+    """S3 vector index of the uploaded few-shot examples (EXAMPLES_INDEX_ARN); None: no ``fewshot`` mode."""
+    examples_manifest_bucket: str | None = None
+    """Bucket holding ``examples/manifest.json`` (EXAMPLES_MANIFEST_BUCKET); required with the index."""
+    few_shot_k: int = constants.DEFAULT_FEW_SHOT_K
+    """How many of the nearest examples a ``fewshot`` prompt shows (FEW_SHOT_K)."""
+    embedding_model_id: str | None = None
+    """The deployment's embedding model, which embedded the examples (EMBEDDING_MODEL_ID)."""
+    embedding_dimensions: int | None = None
+    """The examples' vector dimension (EMBEDDING_DIMENSIONS)."""
+
+    @property
+    def few_shot(self) -> bool:
+        """Whether this deployment has an examples store, so the ``fewshot`` mode can answer."""
+        return self.examples_index_arn is not None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Builds settings from ``environ``; raises SettingsError naming the first bad variable."""
     for variable in ("POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME"):
         env.required(environ, variable)
+    few_shot = _few_shot(environ)
     guardrail_version = env.matching(
         environ, "GUARDRAIL_VERSION", _GUARDRAIL_VERSION, "DRAFT or a version number such as 1"
     )
@@ -96,7 +113,31 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             environ, "VECTOR_STORE", constants.VECTOR_STORES, default=constants.DEFAULT_VECTOR_STORE
         )
         or constants.DEFAULT_VECTOR_STORE,
+        **few_shot,
     )
+
+
+def _few_shot(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The examples store's settings: none when EXAMPLES_INDEX_ARN is unset or empty (fewShot=false);
+    with it, the manifest bucket and the embedding model that made the examples' vectors are required."""
+    index_arn = env.optional(environ, "EXAMPLES_INDEX_ARN")
+    if index_arn is None:
+        return {}
+    return {
+        "examples_index_arn": index_arn,
+        "examples_manifest_bucket": env.required(environ, "EXAMPLES_MANIFEST_BUCKET"),
+        "few_shot_k": env.integer(
+            environ,
+            "FEW_SHOT_K",
+            constants.DEFAULT_FEW_SHOT_K,
+            constants.MIN_FEW_SHOT_K,
+            constants.MAX_FEW_SHOT_K,
+        ),
+        "embedding_model_id": env.required(environ, "EMBEDDING_MODEL_ID"),
+        "embedding_dimensions": env.integer(
+            environ, "EMBEDDING_DIMENSIONS", None, 1, constants.EMBEDDING_DIMENSIONS_MAX
+        ),
+    }
 
 
 def _max_tokens(environ: Mapping[str, str]) -> int:

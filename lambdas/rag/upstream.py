@@ -38,6 +38,7 @@ _SERVICES = {
     "generate": "The model",
     "guardrail": "The guardrail",
     "parameter": "The fine-tuned model registry",
+    "examples": "The few-shot examples store",
 }
 
 

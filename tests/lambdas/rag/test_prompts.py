@@ -18,8 +18,8 @@ def copy_prompts(tmp_path: Path) -> Path:
 
 def test_each_mode_has_its_own_template_file_and_version() -> None:
     templates = load_templates()
-    assert set(templates) == {"rag", "prompt", "finetuned"}
-    assert len({t.version for t in templates.values()}) == 3
+    assert set(templates) == {"rag", "prompt", "finetuned", "fewshot"}
+    assert len({t.version for t in templates.values()}) == 4
 
 
 def test_prompt_version_changes_when_a_template_changes(tmp_path: Path) -> None:

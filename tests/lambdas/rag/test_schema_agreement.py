@@ -36,7 +36,7 @@ def test_the_schema_is_draft_04_and_mirrors_the_contract() -> None:
     assert SCHEMA["required"] == ["question"]
     question = SCHEMA["properties"]["question"]
     assert (question["type"], question["minLength"], question["maxLength"]) == ("string", 1, MAX_CHARS)
-    assert SCHEMA["properties"]["mode"]["enum"] == ["rag", "prompt", "finetuned"]
+    assert SCHEMA["properties"]["mode"]["enum"] == ["rag", "prompt", "finetuned", "fewshot"]
     top_k = SCHEMA["properties"]["topK"]
     assert (top_k["type"], top_k["minimum"], top_k["maximum"]) == ("integer", 1, 20)
     assert SCHEMA["properties"]["filter"]["type"] == "object"
