@@ -16,7 +16,7 @@ from stacks.fine_tune.reason import record_reason
 from stacks.fine_tune.verdict import fine_tune_reason
 from stacks.fine_tune_stack import FineTuneStack
 from stacks.knowledge_stack import KnowledgeStack
-from stacks.rag_api_stack import RagApiStack
+from stacks.rag_api_stack import ExamplesAccess, RagApiStack
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,15 @@ def build_app(app: cdk.App) -> LadderStacks:
         knowledge_base_id=knowledge.knowledge_base.knowledge_base_id,
         knowledge_base_arn=knowledge.knowledge_base.knowledge_base_arn,
         knowledge_base_name=knowledge.knowledge_base.name,
+        examples=(
+            None
+            if knowledge.examples_store is None
+            else ExamplesAccess(
+                index_arn=knowledge.examples_store.index_arn,
+                manifest_bucket=knowledge.documents_bucket.bucket_name,
+                kms_key_arn=knowledge.examples_store.kms_key_arn,
+            )
+        ),
         env=env,
         description="Ladder RAG API: SigV4 API Gateway -> Lambda -> Bedrock Retrieve + Converse + guardrail",
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ladder_core.examples import MANIFEST_KEY
 from lambdas.rag import constants as rag_constants
 from stacks.config import LadderConfig
 from stacks.constructs.alarm_topic import AlarmTopic
@@ -24,7 +26,53 @@ from stacks.rag.rerank import RERANK_WILDCARD_REASON, grant_rerank
 # API Gateway REST gives up after 29 s; the function stops its own work earlier to answer with a clean 504.
 DEADLINE_MARGIN_MS = 3_000
 # The API's modes and no-context answer live in ladder_core.api, which the CLI and the scoring rules read too.
-RAG_SHARED_FILES = ("ladder_core/__init__.py", "ladder_core/api.py")
+# The few-shot mode reads the examples store by ladder_core.examples, the contract `ladder examples upload`
+# writes by.
+RAG_SHARED_FILES = ("ladder_core/__init__.py", "ladder_core/api.py", "ladder_core/examples.py")
+
+
+@dataclass(frozen=True)
+class ExamplesAccess:
+    """The knowledge stack's few-shot examples store, as the RAG function reads it."""
+
+    index_arn: str
+    """The examples' S3 vector index."""
+    manifest_bucket: str
+    """The documents bucket, which holds the manifest at ``ladder_core.examples.MANIFEST_KEY``."""
+    kms_key_arn: str = ""
+    """The customer-managed key the examples' vector bucket is encrypted with; empty: SSE-S3."""
+
+
+def examples_statements(examples: ExamplesAccess, embedding_model_id: str) -> list[iam.PolicyStatement]:
+    """What the fewshot mode may do and nothing more: query the examples index (QueryVectors, plus
+    GetVectors, which S3 Vectors requires for a query that returns metadata), read the one manifest object,
+    and embed the question with the embedding model; with a customer-managed key, decrypt with it
+    (QueryVectors reads the vectors under that key: its documented errors include KmsDisabledException)."""
+    partition = cdk.Aws.PARTITION
+    statements = [
+        iam.PolicyStatement(
+            sid="QueryExamplesIndex",
+            actions=["s3vectors:QueryVectors", "s3vectors:GetVectors"],
+            resources=[examples.index_arn],
+        ),
+        iam.PolicyStatement(
+            sid="ReadExamplesManifest",
+            actions=["s3:GetObject"],
+            resources=[f"arn:{partition}:s3:::{examples.manifest_bucket}/{MANIFEST_KEY}"],
+        ),
+        iam.PolicyStatement(
+            sid="EmbedQuestionForExamples",
+            actions=["bedrock:InvokeModel"],
+            resources=[foundation_model_arn(embedding_model_id)],
+        ),
+    ]
+    if examples.kms_key_arn:
+        statements.append(
+            iam.PolicyStatement(
+                sid="DecryptExamplesIndex", actions=["kms:Decrypt"], resources=[examples.kms_key_arn]
+            )
+        )
+    return statements
 
 
 def generation_model_statements(config: LadderConfig) -> list[iam.PolicyStatement]:
@@ -71,12 +119,14 @@ class RagApiStack(cdk.Stack):
         knowledge_base_id: str,
         knowledge_base_arn: str,
         knowledge_base_name: str,
+        examples: ExamplesAccess | None = None,
         **kwargs: Any,
     ) -> None:
         """``knowledge_base_id`` and ``_arn`` arrive through weak references (Fn::GetStackOutput), which
         CloudFormation resolves only when this stack is created or updated. ``knowledge_base_name`` is a
         synth-time value that changes whenever the knowledge base is replaced, so this stack's template
-        changes with it and every deploy that replaces the knowledge base also updates this stack."""
+        changes with it and every deploy that replaces the knowledge base also updates this stack.
+        ``examples`` is the few-shot examples store (None with fewShot=false: no fewshot mode)."""
         super().__init__(scope, construct_id, **kwargs)
         self.alarm_topic = AlarmTopic(self, "Alarms", config=config, purpose="RAG API alarms")
         self.guardrail = Guardrail(self, "Guardrail", config=config)
@@ -105,6 +155,12 @@ class RagApiStack(cdk.Stack):
             "LOG_CONTENT": "true" if config.log_content else "false",
             "CORS_ALLOW_ORIGINS": ",".join(config.cors_allow_origins),
             "VECTOR_STORE": config.vector_store,
+            # Empty without an examples store: the function then answers mode fewshot with a 400.
+            "EXAMPLES_INDEX_ARN": examples.index_arn if examples else "",
+            "EXAMPLES_MANIFEST_BUCKET": examples.manifest_bucket if examples else "",
+            "FEW_SHOT_K": str(config.few_shot_k),
+            "EMBEDDING_MODEL_ID": config.embedding_model_id,
+            "EMBEDDING_DIMENSIONS": str(config.embedding_dimensions),
         }
         self.rag = PythonFunction(
             self,
@@ -143,6 +199,9 @@ class RagApiStack(cdk.Stack):
                 resources=[self.guardrail.guardrail_arn],
             )
         )
+        if examples is not None:
+            for statement in examples_statements(examples, config.embedding_model_id):
+                role.add_to_principal_policy(statement)
         grant_rerank(role, config)
         grant_marketplace_subscription(
             role,

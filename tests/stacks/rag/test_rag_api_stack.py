@@ -50,6 +50,8 @@ class TestFunction:
             "KNOWLEDGE_BASE_ID": "KB12345678",
             "GUARDRAIL_ID": "gr12345678",
             "GUARDRAIL_VERSION": "1",
+            "EXAMPLES_INDEX_ARN": "arn:aws:s3vectors:us-east-1:123456789012:bucket/b/index/ladder-examples-1",
+            "EXAMPLES_MANIFEST_BUCKET": "ladder-documents",
         }
         resolved = {k: v if isinstance(v, str) else placeholders[k] for k, v in env.items()}
         # When the function validates it at cold start, then it is accepted as configured
@@ -216,7 +218,7 @@ class TestApi:
             == {"type": "integer", "minimum": 1, "maximum": 20, "description": Match.any_value()}
             or schema["properties"]["topK"]["maximum"] == 20
         )
-        assert set(schema["properties"]["mode"]["enum"]) == {"rag", "prompt", "finetuned"}
+        assert set(schema["properties"]["mode"]["enum"]) == {"rag", "prompt", "finetuned", "fewshot"}
         # API Gateway checks "include" as the function does: a list of the accepted names only
         include = schema["properties"]["include"]
         assert (include["type"], include["items"]["type"], include["items"]["enum"]) == (
