@@ -84,7 +84,10 @@ class ManifestCache:
         try:
             body = self._s3.get_object(Bucket=self._bucket, Key=MANIFEST_KEY)["Body"].read()
         except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in _MISSING_MANIFEST_CODES:
+            code = str(exc.response.get("Error", {}).get("Code"))
+            if code in _MISSING_MANIFEST_CODES:
+                # Logged so that a role that lost s3:GetObject on the manifest can be told from no upload.
+                logger.info("no examples manifest", extra={"bucket": self._bucket, "error_code": code})
                 return None
             raise
         try:

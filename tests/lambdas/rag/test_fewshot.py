@@ -224,6 +224,9 @@ def test_no_uploaded_examples_is_a_409_that_says_how_to_upload(fewshot, upload, 
     assert response.status == 409
     assert response.body["error"]["code"] == "ExamplesNotUploaded"
     assert "ladder examples upload FILE" in response.body["error"]["message"]
+    if upload is None:
+        # S3 answered NoSuchKey; the log says so, so that a refused GetObject can be told from no upload
+        assert any(r.get("message") == "no examples manifest" for r in app.log_records())
     # (without a usable manifest nothing else is stubbed: the manifest is checked before any paid call, and
     # an unstubbed Retrieve, InvokeModel or QueryVectors would have failed the request)
     app.assert_no_pending()
@@ -296,3 +299,25 @@ def test_an_example_that_is_not_a_chat_record_is_left_out(fewshot) -> None:
     assert [e["id"] for e in response.body["examples"]] == [vector_key(NEAREST)]
     assert len(calls[0]["messages"]) == 3
     assert any(r.get("message") == "unusable example in the examples index" for r in app.log_records())
+
+
+def test_the_examples_step_counts_against_the_deadline(fewshot) -> None:
+    # Given a Retrieve that leaves 0.5 s of the 25 s deadline (the examples step needs 1 s)
+    app, vectors = fewshot(upload=manifest())
+    now = [0.0]
+    app.use_clock(lambda: now[0])
+    app.expect_retrieve()
+
+    def slow(**_: Any) -> None:
+        now[0] += 24.5
+
+    app.hook(app.runtime.clients.agent_runtime, "after-call.bedrock-agent-runtime.Retrieve", slow)
+
+    response = app.ask({"question": QUESTION, "mode": "fewshot"})
+
+    # Then the request ends with 504 before embedding or querying anything
+    assert response.status == 504
+    assert response.body["error"]["code"] == "DeadlineExceeded"
+    assert "examples" in response.body["error"]["message"]
+    app.assert_no_pending()
+    vectors.assert_no_pending_responses()
