@@ -88,8 +88,10 @@ def fewshot(make_app: Callable[..., App]) -> Iterator[Callable[..., tuple[App, S
 
 
 def expect_embedding(app: App, question: str = QUESTION) -> None:
-    """Titan Text Embeddings v2 (Bedrock user guide, "Amazon Titan Text Embeddings models"): the request
-    {"inputText", "dimensions", "normalize"}, the response {"embedding", "inputTextTokenCount"}."""
+    """Bedrock user guide, "Amazon Titan Embeddings G1 - Text"
+    (docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-embed-text.html), V2 Request
+    {"inputText", "dimensions", "normalize"} and V2 Response {"embedding", "inputTextTokenCount", ...}, the
+    body of InvokeModel; the question is embedded as ladder examples upload embedded the examples."""
     body = {"inputText": question, "dimensions": 256, "normalize": True}
     app.bedrock.add_response(
         "invoke_model",
@@ -123,6 +125,10 @@ def expect_query(vectors: Stubber, response: dict[str, Any]) -> None:
 
 
 def capture_converse(app: App) -> list[dict[str, Any]]:
+    """The Converse parameters as sent. Bedrock user guide, "Include a guardrail with the Converse API":
+    with guardContent blocks the guardrail evaluates only those, not the rest of the messages (its example
+    guards only the latest user turn of a conversation with earlier turns), which is how the examples ride
+    along as plain earlier turns."""
     calls: list[dict[str, Any]] = []
     app.hook(
         app.runtime.clients.bedrock_runtime,
