@@ -1,13 +1,20 @@
-"""The seven rules that turn an evaluation run into a rung, applied in order (README: "Deciding the rung").
+"""The eight rules that turn an evaluation run into a rung, applied in the order 1, 2, 3, 8, 4, 5, 6, 7
+(README: "Deciding the rung"). Rule numbers and their place in the verdict's ``rules`` never change between
+verdict versions, so the few-shot rung, added later, is rule 8 and listed last though it applies fourth.
 
 1. No measurement: fewer than ``min_items`` scored items in the ``rag`` arm, or no ``rag`` arm -> ``none``.
 2. Prompt suffices: the ``prompt`` arm meets both targets -> ``prompt``.
 3. Retrieval suffices: the ``rag`` arm meets both targets -> ``rag``.
+8. Few-shot suffices: the ``fewshot`` arm meets both targets -> ``fewshot``. A ``fewshot`` arm counts as
+   measured only when the run recorded its examples' manifest (``run.examples``) with a clean overlap
+   check against the run's own evaluation set (same ``evalSetSha256``, no exact or near match); otherwise
+   it is left out of every rule.
 4. Knowledge gap: the best non-fine-tuned arm misses correctness but meets format -> ``rag``, not justified.
-5. Behaviour gap: it misses the format target -> ``finetune`` only with enough clean examples, none of
-   which is an evaluation question.
-6. Scale case (with ``queries_per_day``): the arm that meets the targets against a fine-tuned small model;
-   justified when the model is at least 30 % cheaper a month and the examples suffice.
+5. Behaviour gap: it misses the format target -> ``finetune`` only when a measured ``fewshot`` arm misses
+   the format target too and there are enough clean examples, none of which is an evaluation question;
+   without a measured ``fewshot`` arm, measure the few-shot rung first.
+6. Scale case (with ``queries_per_day``): the cheapest arm that meets the targets against a fine-tuned
+   small model; justified when the model is at least 30 % cheaper a month and the examples suffice.
 7. A fine-tuned model was measured: kept only when an exact McNemar test over at least ``min_items`` paired
    items, ``min_disagreements`` of them disagreeing, shows it better (one-sided p <= 0.025) than the
    non-fine-tuned arm that is best on the metric that failed, and the paired 95 % interval of its
@@ -18,17 +25,18 @@ repeats averaged first): it **meets** the target when the interval's lower bound
 when the upper bound is below it, and is **undecided** between (the rule then says how many items would
 decide it at the observed rate). An arm meets the targets when both rates meet them (a format compliance
 with no format checks in the set meets it); it misses them when either rate misses. A "scored item" has
-an answered repeat with a non-null ``correct``. The "best non-fine-tuned arm" is, among ``prompt`` and
-``rag``, the one with the higher correctness, then the higher format compliance; ``rag`` on a tie.
+an answered repeat with a non-null ``correct``. The "best non-fine-tuned arm" is, among ``prompt``,
+``rag`` and a measured ``fewshot``, the one with the higher correctness, then the higher format
+compliance; ``rag`` on a tie.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ladder_core.api import FINETUNED, PROMPT, RAG
+from ladder_core.api import FEWSHOT, FINETUNED, PROMPT, RAG
 from ladder_core.metrics import CORRECTNESS, FORMAT_COMPLIANCE, MRR, SOURCE_HIT_RATE, Metric
 from ladder_core.overlap import Overlap
 from ladder_core.paired import (
@@ -75,12 +83,17 @@ reached (``skipped``)."""
 MEETS, MISSES, UNDECIDED_RATE = "meets", "misses", "undecided"
 """A rate against its target, by its interval: lower bound clears it, upper bound below it, or between."""
 
-SUFFICES = ((2, PROMPT), (3, RAG))
-"""The rules that stop at a rung whose arm meets the targets, cheapest rung first; a new rung below
-fine-tuning (such as a few-shot arm) is one more entry here, in :data:`RULE_NAMES` and in
-:data:`NON_FINE_TUNED`."""
+SUFFICES = ((2, PROMPT), (3, RAG), (8, FEWSHOT))
+"""The rules that stop at a rung whose arm meets the targets, lowest rung first; a new rung below
+fine-tuning is one more entry here and in :data:`RULE_NAMES`."""
 NON_FINE_TUNED = tuple(arm for _, arm in SUFFICES)
 """The arms a fine-tuned model is compared with."""
+EXAMPLES_UPLOAD = ("examples", "upload", "FILE", "--eval-set", "SET")
+MEASURE_FEWSHOT = ("eval", "run", "--set", "SET", "--arms", f"{PROMPT},{RAG},{FEWSHOT}")
+FEWSHOT_MEETS = (
+    "your examples in the prompt reach the targets; fine-tuning would add cost and upkeep for nothing "
+    "measured"
+)
 
 RULE_NAMES = {
     1: "No measurement",
@@ -90,6 +103,7 @@ RULE_NAMES = {
     5: "Behaviour gap",
     6: "Scale case",
     7: "Fine-tuned model measured",
+    8: "Few-shot suffices",
 }
 
 
@@ -376,6 +390,16 @@ class _Decider:
         self.scale: ScaleCase | None = None
         self.fallback_rung = "none"
         """The rung when a justification falls (the arm that met the targets, else the best arm)."""
+        self.fewshot_problem = (
+            fewshot_problem(inputs.run.examples, inputs.run.eval_set_sha256) if FEWSHOT in self.arms else None
+        )
+        self.candidates = tuple(
+            arm
+            for arm in NON_FINE_TUNED
+            if arm in self.arms and not (arm == FEWSHOT and self.fewshot_problem is not None)
+        )
+        """The non-fine-tuned arms the rules decide on: those the run measured, a ``fewshot`` arm only
+        when its examples were checked clean against the run's evaluation set."""
 
     def run(self) -> Decision:
         rag = self.arms.get(RAG)
@@ -387,7 +411,7 @@ class _Decider:
                 else f"rag has {rag_scored} scored items < {self.targets.min_items} (--min-items)"
             )
             self._rule(1, DECIDES, why)
-            for number in range(2, 8):
+            for number in range(2, len(RULE_NAMES) + 1):
                 self._rule(number, SKIPPED, "nothing to decide on without a measurement")
             return self._decision("none", False, [f"No measurement: {why}. {self._measure_next(rag)}"])
         self._rule(1, NOT_MET, f"rag has {rag_scored} scored items >= {self.targets.min_items} (--min-items)")
@@ -397,6 +421,11 @@ class _Decider:
         for number, name in SUFFICES:
             if name not in self.arms:
                 self._rule(number, SKIPPED, f"the run has no {name} arm")
+                continue
+            if name not in self.candidates:
+                self._rule(
+                    number, UNDECIDED, f"the {name} arm does not count as measured: {self.fewshot_problem}"
+                )
                 continue
             check = self._arm_check(name)
             evidence = {"check": check.to_dict()}
@@ -478,25 +507,39 @@ class _Decider:
         self._rule(4, SKIPPED, f"{meeting.arm} meets the targets")
         self._rule(5, SKIPPED, f"{meeting.arm} meets the targets")
         rung = meeting.arm
+        stay = FEWSHOT_MEETS if rung == FEWSHOT else f"stay on the {rung} rung, fine-tuning is not needed"
         conclusions = [
-            f"{RULE_NAMES[{arm: number for number, arm in SUFFICES}[rung]]}: {meeting.describe()}; "
-            f"stay on the {rung} rung, fine-tuning is not needed."
+            f"{RULE_NAMES[{arm: number for number, arm in SUFFICES}[rung]]}: {meeting.describe()}; {stay}."
         ]
         conclusions += [
             f"{check.arm} may meet the targets too ({check.describe()}); measure more items to tell."
             for check in maybe
         ]
         justified = False
-        scale_ok, scale_text = self._scale(self.arms[meeting.arm])
+        cheapest = self._cheapest_meeting(meeting)
+        scale_ok, scale_text = self._scale(self.arms[cheapest.arm])
         if scale_ok:
             rung, justified = "finetune", True
             conclusions = [
                 f"Scale case: {scale_text}: fine-tuning is justified by cost.",
-                f"{meeting.describe()}: the fine-tuned model must keep meeting the targets.",
+                f"{cheapest.describe()}: the fine-tuned model must keep meeting the targets.",
             ]
         elif scale_text:
             conclusions.append(f"Scale case: {scale_text}.")
         return self._measured(rung, justified, conclusions, failed_metric=None, established=True)
+
+    def _cheapest_meeting(self, meeting: ArmCheck) -> ArmCheck:
+        """Of the arms that meet the targets (``meeting``, the lowest rung, and any higher one), the one with
+        the lowest known cost per query: the scale case replaces the cheapest way to meet them. ``meeting``
+        when no other arm that meets them has a known, lower cost."""
+        best, best_cost = meeting, self.arms[meeting.arm].cost_per_query_usd
+        for arm in self.candidates:
+            cost = self.arms[arm].cost_per_query_usd
+            if arm == meeting.arm or cost is None or self._arm_check(arm).status != MEETS:
+                continue
+            if best_cost is None or cost < best_cost:
+                best, best_cost = self._arm_check(arm), cost
+        return best
 
     def _gap(self, best: ArmCheck) -> Decision:
         """No arm meets the targets: a knowledge gap (rule 4) or a behaviour gap (rule 5) decides when the
@@ -533,6 +576,12 @@ class _Decider:
     def _behaviour_gap(self, best: ArmCheck, evidence: dict[str, Any]) -> Decision:
         self._rule(4, NOT_MET, f"{best.arm} {best.format.describe()}: not only a knowledge problem", evidence)
         gap = f"{best.arm} {best.format.describe()}, a behaviour fine-tuning can teach"
+        fewshot_stop = self._fewshot_first(best, gap, evidence)
+        if fewshot_stop is not None:
+            return fewshot_stop
+        if best.arm != FEWSHOT:
+            fewshot = self._arm_check(FEWSHOT).format.describe()
+            gap += f"; {FEWSHOT} {fewshot} too, with the examples in the prompt"
         data_ok, data_text = self._data_check()
         data_evidence = {**evidence, "data": self._data_evidence()}
         self._rule(5, DECIDES, f"{gap}; {data_text}", data_evidence)
@@ -551,6 +600,52 @@ class _Decider:
         elif correctness.status == UNDECIDED_RATE:
             conclusions.append(f"Correctness undecided: {best.arm} {correctness.describe()}.")
         return self._measured(rung, justified, conclusions, failed_metric=FORMAT_COMPLIANCE, established=True)
+
+    def _fewshot_first(self, best: ArmCheck, gap: str, evidence: dict[str, Any]) -> Decision | None:
+        """A behaviour gap justifies fine-tuning only once the examples in the prompt were measured and
+        still miss the format target: the decision when they were not (or did not miss), else None."""
+        if FEWSHOT not in self.candidates:
+            why = self.fewshot_problem or "the run has no fewshot arm"
+            if FEWSHOT in self.arms:
+                why = f"the fewshot arm does not count as measured: {why}"
+            first = (
+                "measure the few-shot rung first: upload your examples with "
+                f"`{hints.command(*EXAMPLES_UPLOAD)}`, then measure them with "
+                f"`{hints.command(*MEASURE_FEWSHOT)}`"
+            )
+            self._rule(5, DECIDES, f"{gap}; but {why}: {first}", evidence)
+            conclusions = [f"Behaviour gap: {gap}, but {why}; {first}. Fine-tuning is not justified yet."]
+            return self._measured(
+                best.arm,
+                False,
+                conclusions,
+                failed_metric=FORMAT_COMPLIANCE,
+                established=False,
+                unestablished=(
+                    "better, but the few-shot rung, which may close the gap for less, was not measured"
+                ),
+            )
+        fewshot = self._arm_check(FEWSHOT)
+        status = fewshot.format.status
+        if status == MISSES:
+            return None
+        check = {**evidence, "fewshot": fewshot.to_dict()}
+        if status == MEETS:
+            text = f"{gap}; but {FEWSHOT} {fewshot.format.describe()}: the examples in the prompt teach it"
+            self._rule(5, NOT_MET, text, check)
+            conclusions = [f"No behaviour gap left: {text}; fine-tuning is not justified."]
+            if fewshot.correctness.status == MISSES:
+                conclusions.append(f"Knowledge gap: {self._knowledge_gap(fewshot)}")
+            return self._measured(FEWSHOT, False, conclusions, failed_metric=CORRECTNESS, established=False)
+        text = f"{gap}; {FEWSHOT} {fewshot.format.describe()}"
+        self._rule(5, UNDECIDED, text, check)
+        conclusions = [
+            f"Undecided: {text}. Measure more items before deciding; fine-tuning is not justified by a gap "
+            "the examples in the prompt may close."
+        ]
+        return self._measured(
+            best.arm, False, conclusions, failed_metric=FORMAT_COMPLIANCE, established=False
+        )
 
     def _knowledge_gap(self, best: ArmCheck) -> str:
         rag = self.arms[RAG]
@@ -656,11 +751,13 @@ class _Decider:
         *,
         failed_metric: Metric | None,
         established: bool,
+        unestablished: str = "better, but the gap it closes is itself undecided (measure more items first)",
     ) -> Decision:
         """Rule 7: the fine-tuned arm, where the run measured it, confirms or overturns the decision so far
         (``rung``, ``justified``); ``failed_metric`` is the target the best arm missed (or could not be
         shown to meet), None when an arm met both; ``established`` is False when that miss is undecided,
-        so no comparison can justify fine-tuning."""
+        so no comparison can justify fine-tuning, and ``unestablished`` then says why for a model shown
+        better."""
         finetuned = self.arms.get(FINETUNED)
         if finetuned is None:
             self._rule(7, SKIPPED, "the run has no finetuned arm")
@@ -741,7 +838,7 @@ class _Decider:
         elif drop.status != "keeps":
             why = f"better on {metric_name}, but its correctness is not shown to stay within the allowed drop"
         else:
-            why = "better, but the gap it closes is itself undecided (measure more items first)"
+            why = unestablished
         self._rule(7, DECIDES, f"{measured}: {why}; {switch_off}", evidence)
         return self._decision(
             fallback,
@@ -809,7 +906,7 @@ class _Decider:
                 name == RAG,
             )
 
-        return max((name for name in NON_FINE_TUNED if name in self.arms), key=rank)
+        return max(self.candidates, key=rank)
 
     def _rule(self, number: int, outcome: str, detail: str, evidence: dict[str, Any] | None = None) -> None:
         self.rules = [rule for rule in self.rules if rule.number != number]
@@ -825,6 +922,32 @@ class _Decider:
             interval=self.interval,
             scale=self.scale,
         )
+
+
+def fewshot_problem(examples: Mapping[str, Any] | None, eval_set_sha256: str) -> str | None:
+    """Why a ``fewshot`` arm does not count as measured, from the examples manifest the run recorded
+    (``run.examples``); None when its overlap check is clean against the run's own evaluation set."""
+    if not examples:
+        return "the run recorded no examples manifest (run.examples), so nothing shows which examples it used"
+    overlap = examples.get("overlap")
+    if not isinstance(overlap, Mapping):
+        return (
+            "its examples were uploaded without an overlap check against an evaluation set "
+            f"(upload them with `{hints.command(*EXAMPLES_UPLOAD)}`)"
+        )
+    if overlap.get("evalSetSha256") != eval_set_sha256:
+        return (
+            "its examples were checked against another evaluation set "
+            f"(sha256 {str(overlap.get('evalSetSha256'))[:12]}, the run's is "
+            f"{eval_set_sha256[:12]}); upload them again with --eval-set naming the run's set"
+        )
+    exact, near = overlap.get("exact"), overlap.get("near")
+    if exact != 0 or near != 0:
+        return (
+            f"its examples contain evaluation questions ({exact} exact, {near} near: "
+            f"{', '.join(map(str, overlap.get('ids') or []))}), so the arm was shown its own test"
+        )
+    return None
 
 
 def _range(interval: Interval | Estimate) -> str:

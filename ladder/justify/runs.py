@@ -24,6 +24,8 @@ from ..errors import LadderError, SetupError
 
 SUMMARY_FILE = "summary.json"
 SCORES_FILE = "scores.jsonl"
+RUN_FILE = "run.json"
+"""What the run was; read only for ``examples`` when the summary lacks it."""
 SET_COPY_FILE = "evalset.jsonl"
 """The run's copy of its evaluation set (the questions the contamination check compares)."""
 STATUSES = ("ok", "error")
@@ -95,6 +97,9 @@ class EvalRun:
     arms: Mapping[str, ArmSummary]
     raw_arms: Mapping[str, Any]
     scores: tuple[Score, ...]
+    examples: Mapping[str, Any] | None = None
+    """The examples manifest the run's ``fewshot`` arm was measured with (``run.examples`` of the summary,
+    else of ``run.json``); None when the run recorded none (runs made before the few-shot rung)."""
 
     def arm_items(self, arm: str) -> dict[str, ItemScore]:
         """The arm's answered items (at least one ``ok`` repeat), repeats averaged, in item id order."""
@@ -139,7 +144,20 @@ def read_run(folder: Path) -> EvalRun:
         arms={name: _arm(summary_path, name, values) for name, values in summary["arms"].items()},
         raw_arms=summary["arms"],
         scores=scores,
+        examples=_examples(folder, run),
     )
+
+
+def _examples(folder: Path, run: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``run.examples`` of the summary, else of ``run.json``; a value that is not an object is None (the
+    rules then say the fewshot arm recorded no manifest)."""
+    examples = run.get("examples")
+    if examples is None and (folder / RUN_FILE).is_file():
+        try:
+            examples = json.loads((folder / RUN_FILE).read_text(encoding="utf-8")).get("examples")
+        except (OSError, ValueError, AttributeError):
+            examples = None
+    return examples if isinstance(examples, Mapping) else None
 
 
 def _read_summary(path: Path) -> dict[str, Any]:

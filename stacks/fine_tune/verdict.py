@@ -7,14 +7,16 @@ only: the CLI imports this module to write and validate the same shape, and stac
 
 The verdict file is a public contract; its keys are exactly::
 
-    {"rung": "none"|"prompt"|"rag"|"finetune", "fineTuneJustified": bool, "reasons": [str, ...],
+    {"rung": "none"|"prompt"|"rag"|"fewshot"|"finetune", "fineTuneJustified": bool, "reasons": [str, ...],
      "evalRun": {"dir", "id", "evalSetSha256", "items"}, "generationModelId": str,
      "targets": {...}, "arms": {...the eval summary's arms...}, "data": {...counts...}|null,
      "createdAt": ISO-8601, "expiresAt": ISO-8601}
 
 Schema version 2 (``"schemaVersion": 2``) adds, as new keys only: ``schemaVersion``, ``rules`` (each
 rule's number, name, outcome, detail and its evidence: intervals, p-values) and ``data.evalOverlap``. A
-verdict without ``schemaVersion`` is version 1 and still valid.
+verdict without ``schemaVersion`` is version 1 and still valid. Schema version 3 adds the rung
+``"fewshot"`` (the operator's examples in the prompt meet the targets) and rule 8 ("Few-shot suffices",
+last in ``rules``); versions 1 and 2 stay valid.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 from ladder_core.metrics import CORRECTNESS, FORMAT_COMPLIANCE
 from stacks.config import ConfigError, LadderConfig
 
-RUNGS = ("none", "prompt", "rag", "finetune")
+RUNGS = ("none", "prompt", "rag", "fewshot", "finetune")
 VERDICT_KEYS = (
     "rung",
     "fineTuneJustified",
@@ -44,7 +46,9 @@ VERDICT_KEYS = (
 )
 OPTIONAL_KEYS = ("schemaVersion", "rules")
 """Keys added by schema version 2; a version-1 verdict lacks them."""
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+FEWSHOT_SCHEMA_VERSION = 3
+"""The version that added the rung ``fewshot``: an older verdict naming it was not written by justify."""
 EVAL_RUN_KEYS = ("dir", "id", "evalSetSha256", "items")
 REASON_METADATA_KEY = "Ladder::FineTuneReason"
 """Template Metadata key under which the fine-tune stack records why it exists (read by reviews)."""
@@ -180,6 +184,10 @@ def validate(document: Any) -> Verdict:
     version = document.get("schemaVersion", 1)
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
         problems.append(f"schemaVersion must be a whole number from 1 to {SCHEMA_VERSION}, got {version!r}")
+    elif document["rung"] == "fewshot" and version < FEWSHOT_SCHEMA_VERSION:
+        problems.append(
+            f"rung 'fewshot' needs schemaVersion {FEWSHOT_SCHEMA_VERSION} or later, got {version}"
+        )
     rules = document.get("rules", [])
     if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
         problems.append("rules must be a list of objects")

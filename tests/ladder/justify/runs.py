@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 MODEL = "us.amazon.nova-lite-v1:0"
+SET_SHA256 = "c0ffee" * 10 + "abcd"
+"""The evaluation set's sha256 every crafted run records."""
 
 Item = tuple[bool | None, bool | None]
 """(correct, formatOk) of one item in one arm."""
@@ -17,6 +19,19 @@ def items(correct: int, total: int, *, format_ok: int | None = None) -> list[Ite
     """``total`` items, the first ``correct`` correct; the first ``format_ok`` pass a format check
     (None: no item has a format check)."""
     return [(n < correct, None if format_ok is None else n < format_ok) for n in range(total)]
+
+
+def manifest(*, eval_set_sha256: str = SET_SHA256, exact: int = 0, near: int = 0) -> dict[str, Any]:
+    """An examples manifest (``ladder examples upload``) as a run records it in ``run.examples``; clean
+    against the crafted runs' set by default."""
+    ids = [f"item-{n:03d}" for n in range(exact + near)]
+    return {
+        "sha256": "e" * 64,
+        "count": 200,
+        "createdAt": "2026-11-29T09:00:00Z",
+        "embeddingModelId": "amazon.titan-embed-text-v2:0",
+        "overlap": {"evalSetSha256": eval_set_sha256, "exact": exact, "near": near, "ids": ids},
+    }
 
 
 def write_run(
@@ -30,13 +45,20 @@ def write_run(
     error_cause: dict[str, Any] | None = None,
     items_in_set: int | None = None,
     questions: dict[int, str] | None = None,
+    examples: dict[str, Any] | None = None,
+    examples_in: str = "summary",
 ) -> Path:
     """A run folder whose summary rates are the means of the crafted per-item scores.
 
-    ``errors`` adds error lines per arm (counted in ``n``, as the eval counts them), all of
-    ``error_cause`` (``httpStatus``, ``code``, ``message``); ``items_in_set`` makes a set larger than the
-    answers (an unfinished run). ``evalset.jsonl`` holds one item per answered item (``item-NNN``), with
-    the question ``questions[N]`` where given, else a crafted one."""
+        ``errors`` adds error lines per arm (counted in ``n``, as the eval counts them), all of
+        ``error_cause`` (``httpStatus``, ``code``, ``message``); ``items_in_set`` makes a set larger than the
+        answers (an unfinished run). ``evalset.jsonl`` holds one item per answered item (``item-NNN``), with
+        the question ``questions[N]`` where given, else a crafted one. ``examples`` is the manifest recorded
+    as ``run.examples`` in ``summary.json`` (``examples_in="summary"``) or only in ``run.json`` (``"run"``); a
+    run with a ``fewshot`` arm and no ``examples`` gets a clean :func:`manifest`, as ``ladder eval run``
+    records one."""
+    if examples is None and "fewshot" in arms:
+        examples = manifest()
     folder.mkdir(parents=True, exist_ok=True)
     longest = max((len(scored) for scored in arms.values()), default=0)
     questions = questions or {}
@@ -78,11 +100,14 @@ def write_run(
             "createdAt": "2026-11-30T09:00:00Z",
             "url": "https://example.execute-api.us-east-1.amazonaws.com/prod/ask",
             "generationModelId": MODEL if any(arms.values()) else None,
-            "evalSet": {"path": "sample_corpus/eval.jsonl", "sha256": "c0ffee" * 10 + "abcd", "items": total},
+            "evalSet": {"path": "sample_corpus/eval.jsonl", "sha256": SET_SHA256, "items": total},
+            **({"examples": examples} if examples_in == "summary" and examples else {}),
         },
         "arms": summary_arms,
     }
     (folder / "summary.json").write_text(json.dumps(summary, indent=2))
+    if examples_in == "run":
+        (folder / "run.json").write_text(json.dumps({"id": folder.name, "examples": examples}))
     (folder / "scores.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     return folder
 

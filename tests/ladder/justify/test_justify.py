@@ -189,7 +189,12 @@ def test_rule_4_missing_correctness_with_good_format_is_a_knowledge_gap(tmp_path
 
 
 def test_rule_5_a_behaviour_gap_with_enough_clean_examples_justifies(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, prompt=items(12, 40, format_ok=20), rag=items(36, 40, format_ok=28))
+    run = run_dir(
+        tmp_path,
+        prompt=items(12, 40, format_ok=20),
+        rag=items(36, 40, format_ok=28),
+        fewshot=items(36, 40, format_ok=28),
+    )
 
     result = justify("--eval", run, "--data", data_file(tmp_path, 200))
 
@@ -215,7 +220,12 @@ def test_rule_5_a_behaviour_gap_with_enough_clean_examples_justifies(tmp_path: P
 
 
 def test_rule_5_too_few_clean_examples_names_how_many_more(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, prompt=items(12, 40, format_ok=20), rag=items(36, 40, format_ok=28))
+    run = run_dir(
+        tmp_path,
+        prompt=items(12, 40, format_ok=20),
+        rag=items(36, 40, format_ok=28),
+        fewshot=items(36, 40, format_ok=28),
+    )
 
     result = justify("--eval", run, "--data", data_file(tmp_path, 150))
 
@@ -228,7 +238,7 @@ def test_rule_5_too_few_clean_examples_names_how_many_more(tmp_path: Path, justi
 
 
 def test_rule_5_without_data_is_not_justified_yet(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, rag=items(36, 40, format_ok=28))
+    run = run_dir(tmp_path, rag=items(36, 40, format_ok=28), fewshot=items(36, 40, format_ok=28))
 
     result = justify("--eval", run, "--min-examples", "100")
 
@@ -238,7 +248,7 @@ def test_rule_5_without_data_is_not_justified_yet(tmp_path: Path, justify) -> No
 
 
 def test_rule_5_also_names_a_knowledge_gap_when_correctness_misses_too(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, rag=items(20, 40, format_ok=28))
+    run = run_dir(tmp_path, rag=items(20, 40, format_ok=28), fewshot=items(20, 40, format_ok=28))
 
     result = justify("--eval", run, "--data", data_file(tmp_path, 200))
 
@@ -335,6 +345,7 @@ def test_rule_7_a_measured_fine_tune_shown_better_on_format_is_kept(tmp_path: Pa
         tmp_path,
         prompt=items(12, 40, format_ok=20),
         rag=items(36, 40, format_ok=28),
+        fewshot=items(36, 40, format_ok=28),
         finetuned=items(36, 40, format_ok=40),
     )
 
@@ -371,7 +382,12 @@ def test_rule_7_no_measurable_gain_recommends_switching_the_flag_off(tmp_path: P
 
 
 def test_rule_7_better_format_but_lost_correctness_is_not_kept(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, rag=items(36, 40, format_ok=28), finetuned=items(28, 40, format_ok=40))
+    run = run_dir(
+        tmp_path,
+        rag=items(36, 40, format_ok=28),
+        fewshot=items(36, 40, format_ok=28),
+        finetuned=items(28, 40, format_ok=40),
+    )
 
     result = justify("--eval", run)
 
@@ -385,7 +401,12 @@ def test_rule_7_better_format_but_lost_correctness_is_not_kept(tmp_path: Path, j
 def test_rule_7_the_drop_guard_uses_the_paired_interval_not_two_points(tmp_path: Path, justify) -> None:
     """rag 0.90 and finetuned 0.85: two points 0.05 apart passed the old guard (drop <= 0.05); the paired
     interval of the drop reaches 0.125, so the loss cannot be ruled out on 40 items."""
-    run = run_dir(tmp_path, rag=items(36, 40, format_ok=28), finetuned=items(34, 40, format_ok=40))
+    run = run_dir(
+        tmp_path,
+        rag=items(36, 40, format_ok=28),
+        fewshot=items(36, 40, format_ok=28),
+        finetuned=items(34, 40, format_ok=40),
+    )
 
     result = justify("--eval", run)
 
@@ -454,14 +475,19 @@ def test_the_seed_changes_nothing_but_the_interval(tmp_path: Path, justify) -> N
 
 
 def test_the_verdict_has_exactly_the_contract_keys_and_passes_the_synth_gate(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, prompt=items(12, 40, format_ok=20), rag=items(36, 40, format_ok=28))
+    run = run_dir(
+        tmp_path,
+        prompt=items(12, 40, format_ok=20),
+        rag=items(36, 40, format_ok=28),
+        fewshot=items(36, 40, format_ok=28),
+    )
 
     result = justify("--eval", run, "--data", data_file(tmp_path, 200), "--valid-days", "30")
 
     assert result.verdict is not None
     assert tuple(result.verdict) == ("schemaVersion", *VERDICT_KEYS, "rules")
-    assert result.verdict["schemaVersion"] == SCHEMA_VERSION == 2
-    assert [rule["number"] for rule in result.verdict["rules"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert result.verdict["schemaVersion"] == SCHEMA_VERSION == 3
+    assert [rule["number"] for rule in result.verdict["rules"]] == [1, 2, 3, 4, 5, 6, 7, 8]
     validate(result.verdict)
     assert result.verdict["evalRun"] == {
         "dir": run,
@@ -470,7 +496,7 @@ def test_the_verdict_has_exactly_the_contract_keys_and_passes_the_synth_gate(tmp
         "items": 40,
     }
     assert result.verdict["generationModelId"] == MODEL
-    assert set(result.verdict["arms"]) == {"prompt", "rag"}
+    assert set(result.verdict["arms"]) == {"prompt", "rag", "fewshot"}
     created = datetime.fromisoformat(result.verdict["createdAt"].replace("Z", "+00:00"))
     expires = datetime.fromisoformat(result.verdict["expiresAt"].replace("Z", "+00:00"))
     assert (expires - created).days == 30
@@ -481,13 +507,18 @@ def test_the_verdict_has_exactly_the_contract_keys_and_passes_the_synth_gate(tmp
 
 
 def test_the_table_prints_every_rule_with_its_numbers(tmp_path: Path, justify) -> None:
-    run = run_dir(tmp_path, prompt=items(12, 40, format_ok=20), rag=items(36, 40, format_ok=28))
+    run = run_dir(
+        tmp_path,
+        prompt=items(12, 40, format_ok=20),
+        rag=items(36, 40, format_ok=28),
+        fewshot=items(36, 40, format_ok=28),
+    )
 
     result = justify("--eval", run)
 
     assert result.code == 0
     rule_lines = [line for line in result.out.splitlines() if line[:3].strip().isdigit()]
-    assert [line.split()[0] for line in rule_lines] == ["1", "2", "3", "4", "5", "6", "7"]
+    assert [line.split()[0] for line in rule_lines] == ["1", "2", "3", "4", "5", "6", "7", "8"]
     assert (
         "rag correctness 0.90 (95% 0.80-0.97) meets 0.80, format compliance 0.70 (95% 0.55-0.82) misses 0.95"
         in result.out
@@ -564,7 +595,12 @@ def test_a_target_outside_0_to_1_is_a_usage_error(tmp_path: Path, justify, capsy
 def test_every_outcome_says_what_the_rule_found(tmp_path: Path, justify) -> None:
     """A rule whose condition does not hold reads "not met", never "passes" (issue: "Prompt suffices
     passes ... a target is missed" read as the opposite)."""
-    run = run_dir(tmp_path, prompt=items(12, 40, format_ok=20), rag=items(36, 40, format_ok=28))
+    run = run_dir(
+        tmp_path,
+        prompt=items(12, 40, format_ok=20),
+        rag=items(36, 40, format_ok=28),
+        fewshot=items(36, 40, format_ok=28),
+    )
 
     result = justify(run)
 
@@ -580,6 +616,7 @@ def test_every_outcome_says_what_the_rule_found(tmp_path: Path, justify) -> None
         "5": "decides",
         "6": "skipped",
         "7": "skipped",
+        "8": "not met",
     }
     assert "passes" not in result.out and all("passes" not in r for r in result.verdict["reasons"])
     assert any(
@@ -600,6 +637,7 @@ def test_the_readmes_worked_example_is_what_the_cli_prints(tmp_path: Path, capsy
         {
             "prompt": items(16, 40, format_ok=18),
             "rag": items(38, 40, format_ok=26),
+            "fewshot": items(37, 40, format_ok=30),
             "finetuned": items(38, 40, format_ok=40),
         },
     )
@@ -632,7 +670,7 @@ def test_a_finetuned_arm_that_never_answered_is_not_measured_and_keeps_the_flag_
     unavailable = {"httpStatus": 400, "code": "FineTunedModelUnavailable", "message": "no model published"}
     run = write_run(
         tmp_path / "run",
-        {"rag": items(36, 40, format_ok=28), "finetuned": []},
+        {"rag": items(36, 40, format_ok=28), "fewshot": items(36, 40, format_ok=28), "finetuned": []},
         errors={"finetuned": 40},
         error_cause=unavailable,
     )

@@ -74,7 +74,11 @@ def test_eight_wins_need_ten_disagreeing_items_by_default(tmp_path: Path, justif
     # Given 8 wins and no loss: the exact test alone would say better (p = 1/256) ...
     folder = write_run(
         tmp_path / "run",
-        {"rag": items(36, 40, format_ok=32), "finetuned": items(36, 40, format_ok=40)},
+        {
+            "rag": items(36, 40, format_ok=32),
+            "fewshot": items(36, 40, format_ok=32),
+            "finetuned": items(36, 40, format_ok=40),
+        },
     )
 
     default, lowered = justify(folder), justify(folder, "--min-disagreements", "8")
@@ -145,7 +149,11 @@ def test_evaluation_questions_in_the_data_make_fine_tuning_not_justified(tmp_pat
         3: "What is rule number 3?",
         7: "  WHAT is rule number 7 ",
     }
-    folder = write_run(tmp_path / "run", {"rag": items(36, 40, format_ok=28)}, questions=questions)
+    folder = write_run(
+        tmp_path / "run",
+        {"rag": items(36, 40, format_ok=28), "fewshot": items(36, 40, format_ok=28)},
+        questions=questions,
+    )
 
     verdict = justify(folder, "--data", chats(tmp_path))
 
@@ -174,13 +182,22 @@ def test_a_near_duplicate_question_also_counts(tmp_path: Path, justify) -> None:
 def test_contamination_overturns_a_fine_tuned_model_shown_better(tmp_path: Path, justify) -> None:
     folder = write_run(
         tmp_path / "run",
-        {"rag": items(36, 40, format_ok=28), "finetuned": items(36, 40, format_ok=40)},
+        {
+            "rag": items(36, 40, format_ok=28),
+            "fewshot": items(36, 40, format_ok=28),
+            "finetuned": items(36, 40, format_ok=40),
+        },
         questions={0: "What is rule number 0?"},
     )
 
     clean = justify(
         write_run(
-            tmp_path / "clean", {"rag": items(36, 40, format_ok=28), "finetuned": items(36, 40, format_ok=40)}
+            tmp_path / "clean",
+            {
+                "rag": items(36, 40, format_ok=28),
+                "fewshot": items(36, 40, format_ok=28),
+                "finetuned": items(36, 40, format_ok=40),
+            },
         ),
         "--data",
         chats(tmp_path),
@@ -195,7 +212,9 @@ def test_contamination_overturns_a_fine_tuned_model_shown_better(tmp_path: Path,
 
 
 def test_a_run_without_its_set_copy_cannot_clear_the_data(tmp_path: Path, justify) -> None:
-    folder = write_run(tmp_path / "run", {"rag": items(36, 40, format_ok=28)})
+    folder = write_run(
+        tmp_path / "run", {"rag": items(36, 40, format_ok=28), "fewshot": items(36, 40, format_ok=28)}
+    )
     (folder / "evalset.jsonl").unlink()
 
     verdict = justify(folder, "--data", chats(tmp_path))
@@ -211,6 +230,7 @@ def test_every_rule_carries_its_evidence_in_the_verdict(tmp_path: Path, justify)
         {
             "prompt": items(12, 40, format_ok=20),
             "rag": items(36, 40, format_ok=28),
+            "fewshot": items(36, 40, format_ok=28),
             "finetuned": items(36, 40, format_ok=40),
         },
     )
@@ -225,6 +245,7 @@ def test_every_rule_carries_its_evidence_in_the_verdict(tmp_path: Path, justify)
         "decides",
         "skipped",
         "decides",
+        "not met",
     ]
     rag = rule(verdict, 3)["check"]
     assert rag["status"] == "misses"

@@ -181,8 +181,12 @@ class TestTheDecisionWithoutSynth:
             ),
             (json.dumps(verdict_document(createdAt="2026-11-30T10:00:00")), "must carry a UTC offset"),
             (
-                json.dumps(verdict_document(schemaVersion=3)),
-                "schemaVersion must be a whole number from 1 to 2",
+                json.dumps(verdict_document(schemaVersion=4)),
+                "schemaVersion must be a whole number from 1 to 3",
+            ),
+            (
+                json.dumps(verdict_document(schemaVersion=2, rung="fewshot", fineTuneJustified=False)),
+                "rung 'fewshot' needs schemaVersion 3 or later, got 2",
             ),
             (json.dumps(verdict_document(schemaVersion="2")), "schemaVersion must be a whole number"),
             (json.dumps(verdict_document(rules={"7": "kept"})), "rules must be a list of objects"),
@@ -211,6 +215,21 @@ class TestTheDecisionWithoutSynth:
         for name in ("v1.json", "v2.json"):
             reason = fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / name)), now=NOW)
             assert reason.kind == "verdict" and reason.rung == "finetune"
+
+    def test_a_schema_3_fewshot_verdict_is_valid_and_refuses_fine_tuning_naming_the_rung(
+        self, tmp_path: Path
+    ) -> None:
+        """Version 3 adds the rung ``fewshot``: a valid verdict that never justifies fine-tuning."""
+        write(
+            tmp_path / "v3.json",
+            verdict_document(schemaVersion=3, rung="fewshot", fineTuneJustified=False, reasons=["Few-shot"]),
+        )
+
+        with pytest.raises(FineTuneRefused) as refused:
+            fine_tune_reason(config_with(fineTuneVerdict=str(tmp_path / "v3.json")), now=NOW)
+
+        assert "(rung 'fewshot') does not justify fine-tuning" in str(refused.value)
+        assert "the measured rung is 'fewshot'" in str(refused.value)
 
     def test_a_justified_current_verdict_for_the_model_is_accepted_with_its_headline(
         self, tmp_path: Path
