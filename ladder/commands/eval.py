@@ -9,14 +9,14 @@ from typing import Any
 
 import boto3
 
-from ladder_core.api import FINETUNED, MODES
+from ladder_core.api import FEWSHOT, FINETUNED
 
 from ..aws import ClientFactory, region, session
 from ..console import error, print_json
 from ..evaluation import commands as eval_commands
 from ..evaluation import judge, rundir
 from ..evaluation import runner as evaluation_runner
-from ..evaluation.commands import DEFAULT_ARMS
+from ..evaluation.commands import ARM_CHOICES, DEFAULT_ARMS
 from ..evaluation.viewer import REPORT_HTML
 from ..pricing import models as model_prices
 from .common import URL_HELP, add_context_options, aws_options, command, configured_context, int_range, now
@@ -47,8 +47,9 @@ def register(commands: Any) -> None:
     run.add_argument(
         "--arms",
         metavar="LIST",
-        help=f"comma-separated, from {','.join(MODES)} "
-        f"(default: {','.join(DEFAULT_ARMS)}, plus {FINETUNED} when published)",
+        help=f"comma-separated, from {','.join(ARM_CHOICES)} "
+        f"(default: {','.join(DEFAULT_ARMS)}, plus {FEWSHOT} when examples are uploaded and {FINETUNED} "
+        "when published)",
     )
     run.add_argument("--url", help=URL_HELP)
     run.add_argument(

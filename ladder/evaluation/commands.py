@@ -13,12 +13,14 @@ from typing import Any
 import boto3
 
 from ladder_core import metrics
-from ladder_core.api import FINETUNED, MODES, PROMPT, RAG
+from ladder_core.api import FEWSHOT, FINETUNED, MODES, PROMPT, RAG
+from ladder_core.examples import MANIFEST_KEY
 
 from .. import api, finetune, hints, outputs
 from ..aws import ClientFactory
 from ..console import error, print_json
 from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, SetupError
+from ..examples import EXAMPLES_UPLOAD, manifest_problem, read_manifest
 from ..pricing import imported
 from ..pricing import models as model_prices
 from ..pricing.models import PriceTable
@@ -32,6 +34,11 @@ from .summary import describe_causes, write_scores
 from .viewer import REPORT_HTML
 
 DEFAULT_ARMS = (PROMPT, RAG)
+ARM_CHOICES = tuple(dict.fromkeys((*MODES, FEWSHOT)))
+RECORDED_MANIFEST_KEYS = ("sha256", "count", "createdAt", "embeddingModelId", "overlap")
+"""What a run keeps of the examples manifest (``run.examples``): which set, checked against what; not the
+index ARN, which names the account and travels with the run folder."""
+"""The arms ``--arms`` accepts: the API's modes and the few-shot rung (once, whether or not it is a mode)."""
 SUMMARY_TABLE = (
     metrics.CORRECTNESS,
     metrics.REFUSAL_ACCURACY,
@@ -93,7 +100,7 @@ def run_command(
         evaluation_set = rundir.load_run_set(request.out)
     else:
         raise SetupError("eval run needs --set FILE for a new run (or --out RUN_DIR of a run to continue)")
-    arms = parse_arms(request.arms, MODES)
+    arms = parse_arms(request.arms, ARM_CHOICES)
     if arms is None and saved is not None:
         arms = list(saved.arms)
     judge_model = request.judge or (saved.judge if saved else None)
@@ -116,11 +123,22 @@ def run_command(
     url = chosen_url or rag_outputs["AskUrl"]
     setup = _judge_setup(rag_outputs, request.stack_prefix, judge_model) if judge_model else None
     model_arn: str | None = None
+    manifest: dict[str, Any] | None = None
     if arms is None:
         arms = list(DEFAULT_ARMS)
+        if not request.url:
+            manifest = _uploaded_examples(request.stack_prefix, session, clients, required=False)
+            if manifest is not None:
+                arms.append(FEWSHOT)
         model_arn = None if request.url else _published_model_arn(request.stack_prefix, session, clients)
         if model_arn is not None:
             arms.append(FINETUNED)
+    elif FEWSHOT in arms:
+        manifest = _uploaded_examples(request.stack_prefix, session, clients, required=True)
+    if manifest is not None:
+        problem = manifest_problem(manifest, evaluation_set.sha256)
+        if problem:
+            error(f"Warning: {problem}; `ladder justify` will not count the {FEWSHOT} arm.")
 
     def send(body: dict[str, Any]) -> dict[str, Any]:
         return api.post_signed_json(url, body, credentials=credentials, region=region)
@@ -141,6 +159,7 @@ def run_command(
         judge_model=judge_model,
         style=None if style is None else str(style),
         repeat=repeat,
+        examples=manifest,
     )
     print_summary(result.summary, as_json=request.as_json)
     error(f"Report: {result.folder / rundir.REPORT} and {result.folder / REPORT_HTML}")
@@ -192,6 +211,30 @@ def _published_model_arn(
     return finetune.published_model(clients(session, "ssm"), tune.model_parameter_name)
 
 
+def _uploaded_examples(
+    stack_prefix: str, session: boto3.session.Session, clients: ClientFactory, *, required: bool
+) -> dict[str, Any] | None:
+    """The uploaded examples' manifest (its :data:`RECORDED_MANIFEST_KEYS`), which the ``fewshot`` arm is
+    measured with. None when the deployment
+    has no examples store or none was uploaded; with ``required`` (``--arms`` names ``fewshot``) that is
+    SetupError saying how to upload them."""
+    try:
+        store = outputs.read_examples(clients(session, "cloudformation"), stack_prefix)
+    except SetupError:
+        if required:
+            raise
+        return None
+    manifest = read_manifest(clients(session, "s3"), store.documents_bucket)
+    if manifest is None:
+        if required:
+            raise SetupError(
+                f"--arms names {FEWSHOT}, but no examples were uploaded (no s3://{store.documents_bucket}/"
+                f"{MANIFEST_KEY}): upload them first with `{hints.command(*EXAMPLES_UPLOAD)}`"
+            )
+        return None
+    return {key: manifest.get(key) for key in RECORDED_MANIFEST_KEYS}
+
+
 def _judge_setup(values: dict[str, str], stack_prefix: str, model_id: str) -> judge.JudgeSetup:
     missing = [key for key in judge.SETUP_OUTPUTS if not values.get(key)]
     if missing:
@@ -217,13 +260,24 @@ def run(
     style: str | None = None,
     repeat: int = 1,
     log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+    examples: dict[str, Any] | None = None,
 ) -> RunResult:
     """Send what the folder does not have yet (each item ``repeat`` times per arm), then rewrite its
     scores, summary and report.
 
     KeyboardInterrupt is caught: what finished is kept and scored, and ``interrupted`` is set.
     """
-    rundir.start(folder, evalset, url=url, arms=arms, now=now, judge=judge_model, style=style, repeat=repeat)
+    rundir.start(
+        folder,
+        evalset,
+        url=url,
+        arms=arms,
+        now=now,
+        judge=judge_model,
+        style=style,
+        repeat=repeat,
+        examples=examples,
+    )
     done = read_answers(folder / rundir.RESPONSES)
     pairs = pending_pairs(evalset, arms, done, repeat)
     skipped = len(evalset.items) * len(arms) * repeat - len(pairs)

@@ -48,6 +48,10 @@ class RunInfo:
     """``--style`` rubric path as given, or null."""
     repeat: int = 1
     """``--repeat``: how many times each item is sent per arm (older run folders lack the key: 1)."""
+    examples: dict[str, Any] | None = None
+    """The manifest of the uploaded examples (``examples/manifest.json``) the ``fewshot`` arm was measured
+    with: sha256, count, createdAt, embeddingModelId, overlap; null without a ``fewshot`` arm (and in
+    older run folders)."""
 
 
 def default_folder(evalset: EvalSet, now: datetime, root: Path = DEFAULT_ROOT) -> Path:
@@ -65,6 +69,7 @@ def start(
     judge: str | None = None,
     style: str | None = None,
     repeat: int = 1,
+    examples: dict[str, Any] | None = None,
 ) -> RunInfo:
     """Create the folder, or continue the run in it.
 
@@ -75,14 +80,16 @@ def start(
     """
     info = existing(folder)
     if info is not None:
-        given = replace(info, url=url, arms=list(arms), judge=judge, style=style, repeat=repeat)
+        given = replace(
+            info, url=url, arms=list(arms), judge=judge, style=style, repeat=repeat, examples=examples
+        )
         problems = contradictions(info, given, evalset)
         if problems:
             raise SetupError(
                 f"{folder} holds a run with other settings: {'; '.join(problems)}. Continue it without "
                 "those options (it keeps its own), or pass a new --out for a new run"
             )
-        info = replace(info, judge=judge, style=style, repeat=repeat)
+        info = replace(info, judge=judge, style=style, repeat=repeat, examples=info.examples or examples)
     else:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(evalset.path, folder / SET_COPY)
@@ -95,6 +102,7 @@ def start(
             judge=judge,
             style=style,
             repeat=repeat,
+            examples=examples,
         )
     (folder / RUN).write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")
     return info
@@ -127,6 +135,12 @@ def contradictions(saved: RunInfo, given: RunInfo, evalset: EvalSet) -> list[str
         problems.append(f"--judge {given.judge or '(none)'} vs the run's {saved.judge}")
     if saved.style is not None and (given.style is None or Path(given.style) != Path(saved.style)):
         problems.append(f"--style {given.style or '(none)'} vs the run's {saved.style}")
+    old_set, new_set = (saved.examples or {}).get("sha256"), (given.examples or {}).get("sha256")
+    if old_set and new_set and old_set != new_set:
+        problems.append(
+            f"the examples store now holds another set of examples ({new_set[:12]}) than the run's fewshot "
+            f"arm was measured with ({old_set[:12]})"
+        )
     if given.repeat < saved.repeat:
         problems.append(
             f"--repeat {given.repeat} vs the run's {saved.repeat} (repeats can be added to a run, not "
@@ -144,6 +158,7 @@ def load_info(folder: Path) -> RunInfo:
             judge=data.get("judge"),
             style=data.get("style"),
             repeat=int(data.get("repeat") or 1),
+            examples=data.get("examples"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         raise SetupError(f"{folder} is not an evaluation run folder (no readable {RUN})") from None

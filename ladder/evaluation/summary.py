@@ -117,6 +117,7 @@ def summarise(
             "generationModelId": generation,
             "evalSet": info.evalSet,
             "repeat": info.repeat,
+            "examples": info.examples,
         },
         "arms": arms,
         "differences": measured.differences,

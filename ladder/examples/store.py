@@ -13,7 +13,7 @@ the old set, and leaves the old set and its manifest as they were.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,12 +24,15 @@ from ladder_core import examples as contract
 from ladder_core.catalog.s3vectors import DELETE_VECTORS_MAX, LIST_VECTORS_PAGE_MAX, PUT_VECTORS_MAX
 from ladder_core.overlap import Overlap
 
+from .. import hints
 from ..errors import LadderError
 from ..evaluation.progress import progress_bar
 from ..outputs import ExamplesOutputs
 from .records import Example
 
 MANIFEST_CONTENT_TYPE = "application/json"
+EXAMPLES_UPLOAD = ("examples", "upload", "FILE", "--eval-set", "SET")
+"""The command that uploads examples checked against an evaluation set (words after ``ladder``)."""
 NOT_FOUND_CODES = ("NoSuchKey", "404")
 ACCESS_DENIED = "AccessDenied"
 
@@ -260,3 +263,30 @@ def status(s3vectors: Any, s3: Any, store: ExamplesOutputs) -> ExamplesStatus:
         index_sha256=contract.set_sha256(keys),
         store=store,
     )
+
+
+def manifest_problem(examples: Mapping[str, Any] | None, eval_set_sha256: str) -> str | None:
+    """Why a ``fewshot`` arm measured with these examples does not count (``ladder justify`` leaves it out),
+    from the manifest a run recorded (``run.examples``); None when its overlap check is clean against the
+    run's own evaluation set (same ``evalSetSha256``, no exact or near match)."""
+    if not examples:
+        return "the run recorded no examples manifest (run.examples), so nothing shows which examples it used"
+    overlap = examples.get("overlap")
+    if not isinstance(overlap, Mapping):
+        return (
+            "its examples were uploaded without an overlap check against an evaluation set "
+            f"(upload them with `{hints.command(*EXAMPLES_UPLOAD)}`)"
+        )
+    if overlap.get("evalSetSha256") != eval_set_sha256:
+        return (
+            "its examples were checked against another evaluation set "
+            f"(sha256 {str(overlap.get('evalSetSha256'))[:12]}, the run's is "
+            f"{eval_set_sha256[:12]}); upload them again with --eval-set naming the run's set"
+        )
+    exact, near = overlap.get("exact"), overlap.get("near")
+    if exact != 0 or near != 0:
+        return (
+            f"its examples contain evaluation questions ({exact} exact, {near} near: "
+            f"{', '.join(map(str, overlap.get('ids') or []))}), so the arm was shown its own test"
+        )
+    return None

@@ -32,7 +32,7 @@ compliance; ``rag`` on a tie.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -60,6 +60,7 @@ from training_jobs import dataprep
 
 from .. import hints
 from ..evaluation.summary import describe_causes
+from ..examples import EXAMPLES_UPLOAD, manifest_problem
 from .economics import FineTuneEconomics, ScaleCase, scale_case
 from .runs import ArmSummary, EvalRun, ItemScore
 
@@ -88,7 +89,6 @@ SUFFICES = ((2, PROMPT), (3, RAG), (8, FEWSHOT))
 fine-tuning is one more entry here and in :data:`RULE_NAMES`."""
 NON_FINE_TUNED = tuple(arm for _, arm in SUFFICES)
 """The arms a fine-tuned model is compared with."""
-EXAMPLES_UPLOAD = ("examples", "upload", "FILE", "--eval-set", "SET")
 MEASURE_FEWSHOT = ("eval", "run", "--set", "SET", "--arms", f"{PROMPT},{RAG},{FEWSHOT}")
 FEWSHOT_MEETS = (
     "your examples in the prompt reach the targets; fine-tuning would add cost and upkeep for nothing "
@@ -391,7 +391,9 @@ class _Decider:
         self.fallback_rung = "none"
         """The rung when a justification falls (the arm that met the targets, else the best arm)."""
         self.fewshot_problem = (
-            fewshot_problem(inputs.run.examples, inputs.run.eval_set_sha256) if FEWSHOT in self.arms else None
+            manifest_problem(inputs.run.examples, inputs.run.eval_set_sha256)
+            if FEWSHOT in self.arms
+            else None
         )
         self.candidates = tuple(
             arm
@@ -922,32 +924,6 @@ class _Decider:
             interval=self.interval,
             scale=self.scale,
         )
-
-
-def fewshot_problem(examples: Mapping[str, Any] | None, eval_set_sha256: str) -> str | None:
-    """Why a ``fewshot`` arm does not count as measured, from the examples manifest the run recorded
-    (``run.examples``); None when its overlap check is clean against the run's own evaluation set."""
-    if not examples:
-        return "the run recorded no examples manifest (run.examples), so nothing shows which examples it used"
-    overlap = examples.get("overlap")
-    if not isinstance(overlap, Mapping):
-        return (
-            "its examples were uploaded without an overlap check against an evaluation set "
-            f"(upload them with `{hints.command(*EXAMPLES_UPLOAD)}`)"
-        )
-    if overlap.get("evalSetSha256") != eval_set_sha256:
-        return (
-            "its examples were checked against another evaluation set "
-            f"(sha256 {str(overlap.get('evalSetSha256'))[:12]}, the run's is "
-            f"{eval_set_sha256[:12]}); upload them again with --eval-set naming the run's set"
-        )
-    exact, near = overlap.get("exact"), overlap.get("near")
-    if exact != 0 or near != 0:
-        return (
-            f"its examples contain evaluation questions ({exact} exact, {near} near: "
-            f"{', '.join(map(str, overlap.get('ids') or []))}), so the arm was shown its own test"
-        )
-    return None
 
 
 def _range(interval: Interval | Estimate) -> str:

@@ -75,7 +75,16 @@ def test_a_run_writes_the_run_folder_with_the_documented_contracts(
     scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
     assert len(scores) == 6 and all(list(row) == list(SCORE_KEYS) for row in scores)
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary["run"]) == {"id", "createdAt", "url", "generationModelId", "evalSet", "repeat"}
+    assert set(summary["run"]) == {
+        "id",
+        "createdAt",
+        "url",
+        "generationModelId",
+        "evalSet",
+        "repeat",
+        "examples",
+    }
+    assert summary["run"]["examples"] is None  # no fewshot arm
     assert summary["schemaVersion"] == 2 and summary["run"]["repeat"] == 1
     assert all(row["schemaVersion"] == 2 and row["repeat"] == 0 for row in scores)
     assert set(summary["run"]["evalSet"]) == {"path", "sha256", "items"}
@@ -277,6 +286,7 @@ def test_default_arms_come_from_the_deployment(
     run_cli: Any, stacks: Any, api: LoopbackApi, tmp_path: Path
 ) -> None:
     stacks.deployed("LadderRagApi", {"AskUrl": api.url})
+    stacks.missing("LadderKnowledge")
     stacks.missing("LadderFineTune")
     evalset = write_set(tmp_path / "set.jsonl", ITEMS[:1])
     result = run_cli("eval", "run", "--set", str(evalset), "--out", str(tmp_path / "run"))
@@ -316,6 +326,7 @@ def test_a_published_fine_tuned_model_adds_the_finetuned_arm(
         Type="String",
     )
     stacks.deployed("LadderRagApi", {"AskUrl": api.url})
+    stacks.missing("LadderKnowledge")
     stacks.deployed(
         "LadderFineTune",
         {
