@@ -34,7 +34,7 @@ from .summary import describe_causes, write_scores
 from .viewer import REPORT_HTML
 
 DEFAULT_ARMS = (PROMPT, RAG)
-ARM_CHOICES = tuple(dict.fromkeys((*MODES, FEWSHOT)))
+ARM_CHOICES = MODES
 RECORDED_MANIFEST_KEYS = ("sha256", "count", "createdAt", "embeddingModelId", "overlap")
 """What a run keeps of the examples manifest (``run.examples``): which set, checked against what; not the
 index ARN, which names the account and travels with the run folder."""

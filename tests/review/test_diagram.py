@@ -248,7 +248,7 @@ def test_the_real_app_is_split_into_an_overview_and_one_diagram_per_stack(synth)
     # The overview: one arrow from the RAG API to the knowledge stack naming the knowledge base
     (arrow,) = arrows(graphs["Overview"].source)
     assert arrow[0] == rag_api and arrow[2] == knowledge
-    assert arrow[1].startswith("KnowledgeBase: ") and "IAM" in arrow[1]
+    assert "KnowledgeBase: " in arrow[1] and "IAM" in arrow[1]
     assert fine_tune in declared(graphs["Overview"].source)
 
 
