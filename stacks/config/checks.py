@@ -58,13 +58,14 @@ def cross_check(values: dict[str, Any], problems: list[str]) -> None:
             f"-c fineTuneMaxWaitHours={values['fine_tune_max_wait_hours']} is invalid: with spot training it "
             f"must be at least fineTuneMaxRuntimeHours ({values['fine_tune_max_runtime_hours']})"
         )
-    geo = inference_profile_geo(values["generation_model_id"])
-    profile_regions = INFERENCE_PROFILE_REGIONS.get(geo or "")
-    if profile_regions and values["region"] not in profile_regions:
-        problems.append(
-            f"-c generationModelId={values['generation_model_id']} is invalid in region {values['region']}: "
-            f"a '{geo}.' inference profile is called from one of {', '.join(profile_regions)}"
-        )
+    for shown, model_id in _generation_models(values):
+        geo = inference_profile_geo(model_id)
+        profile_regions = INFERENCE_PROFILE_REGIONS.get(geo or "")
+        if profile_regions and values["region"] not in profile_regions:
+            problems.append(
+                f"-c {shown} is invalid in region {values['region']}: "
+                f"a '{geo}.' inference profile is called from one of {', '.join(profile_regions)}"
+            )
     for judge in values["evaluation_judge_model_ids"]:
         judge_geo = inference_profile_geo(judge)
         if judge_geo is not None and judge_geo not in INFERENCE_PROFILE_REGIONS:
@@ -105,6 +106,18 @@ def cross_check(values: dict[str, Any], problems: list[str]) -> None:
         problems.append(
             "-c fineTuneSubnetIds and fineTuneSecurityGroupIds must be given together (or neither)"
         )
+
+
+def _generation_models(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each model the RAG function may generate with, as the setting that names it (``-c key=value``) and
+    its id: every request may name an allowed model, so each must work where the configured one must."""
+    shown = [(f"generationModelId={values['generation_model_id']}", values["generation_model_id"])]
+    shown += [
+        (f"allowedGenerationModelIds={model}", model)
+        for model in values["allowed_generation_model_ids"]
+        if model != values["generation_model_id"]
+    ]
+    return shown
 
 
 def _check_s3_vectors(values: dict[str, Any], problems: list[str]) -> None:

@@ -149,6 +149,18 @@ def _model_ids(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _allowed_model_ids(value: Any) -> tuple[str, ...]:
+    items = _list_items(value)
+    bad = [v for v in items if not _MODEL_ID.fullmatch(v)]
+    if bad:
+        raise ValueError(
+            f"{bad[0]!r} is not a Bedrock model or inference profile id; expected a comma-separated list "
+            "of ids such as us.amazon.nova-pro-v1:0 (lowercase letters, digits, '.', '-', ':'), or '' for "
+            "the generation model alone"
+        )
+    return tuple(dict.fromkeys(items))
+
+
 def _pii_entities(value: Any) -> tuple[str, ...]:
     items = _list_items(value)
     unknown = [v for v in items if v not in GUARDRAIL_PII_ENTITY_TYPES]
@@ -227,6 +239,7 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "fewShot": ("few_shot", _bool),
     "fewShotK": ("few_shot_k", _int(1, 16)),
     "generationModelId": ("generation_model_id", _pattern(_MODEL_ID, "a Bedrock model or profile id")),
+    "allowedGenerationModelIds": ("allowed_generation_model_ids", _allowed_model_ids),
     "maxQuestionChars": ("max_question_chars", _int(1, 10000)),
     "maxTokens": ("max_tokens", _int(1, 8192)),
     "temperature": ("temperature", _float(0.0, 1.0)),

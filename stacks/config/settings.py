@@ -74,6 +74,9 @@ class LadderConfig:
     # RAG API settings.
     generation_model_id: str
     """Model id or cross-region inference profile id (``us.``, ``eu.``, ``global.``...) used by Converse."""
+    allowed_generation_model_ids: tuple[str, ...]
+    """Other models a request may name in ``modelId`` (modes prompt, rag, fewshot), each a model or profile
+    id; empty: only ``generation_model_id``. :attr:`generation_model_ids` is the full allowed list."""
     max_question_chars: int
     max_tokens: int
     temperature: float
@@ -169,6 +172,12 @@ class LadderConfig:
     def inference_profile_geo(self) -> str | None:
         """The geography of ``generation_model_id`` when it is a cross-region inference profile, else None."""
         return inference_profile_geo(self.generation_model_id)
+
+    @property
+    def generation_model_ids(self) -> tuple[str, ...]:
+        """Every model the RAG function may generate with: the configured model first, then the others a
+        request may name (``allowedGenerationModelIds``), each once."""
+        return tuple(dict.fromkeys((self.generation_model_id, *self.allowed_generation_model_ids)))
 
     @property
     def foundation_generation_model_id(self) -> str:

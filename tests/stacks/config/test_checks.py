@@ -97,3 +97,15 @@ def test_converse_is_accepted_where_bedrock_serves_it_or_nothing_is_trained(
 ) -> None:
     config = config_with(fineTune=fine_tune, fineTuneBaseModelId=base_model, fineTunedModelApi=api)
     assert (config.fine_tune_base_model_id, config.fine_tuned_model_api) == (base_model, api)
+
+
+def test_an_allowed_inference_profile_must_be_called_from_its_geography() -> None:
+    # Given a deployment in eu-west-1 with a model of its own geography
+    base = {"region": "eu-west-1", "generationModelId": "eu.amazon.nova-lite-v1:0"}
+    # When a request may also name a us. profile, then synth fails naming that id
+    with pytest.raises(ConfigError) as raised:
+        config_with(**base, allowedGenerationModelIds="eu.amazon.nova-pro-v1:0,us.amazon.nova-pro-v1:0")
+    message = str(raised.value)
+    assert "-c allowedGenerationModelIds=us.amazon.nova-pro-v1:0 is invalid in region eu-west-1" in message
+    assert "eu.amazon.nova-pro-v1:0 is invalid" not in message
+    assert config_with(**base, allowedGenerationModelIds="eu.amazon.nova-pro-v1:0").region == "eu-west-1"

@@ -79,3 +79,45 @@ def test_unknown_keys_get_a_suggestion() -> None:
 
 def test_cdk_feature_flags_are_not_mistaken_for_typos() -> None:
     assert config_with(**{"@aws-cdk/core:newStyleStackSynthesis": True}).profile == "sandbox"
+
+
+def test_allowed_generation_models_default_to_the_generation_model_alone() -> None:
+    # Given the project defaults (allowedGenerationModelIds empty)
+    config = config_with()
+    assert config.allowed_generation_model_ids == ()
+    # Then the function may generate with the configured model only
+    assert config.generation_model_ids == (config.generation_model_id,)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "us.amazon.nova-pro-v1:0, anthropic.claude-3-haiku-20240307-v1:0",
+        ["us.amazon.nova-pro-v1:0", "anthropic.claude-3-haiku-20240307-v1:0", "us.amazon.nova-pro-v1:0"],
+    ],
+)
+def test_allowed_generation_models_parse_from_a_list_or_commas_and_keep_the_configured_one_first(
+    value,
+) -> None:
+    config = config_with(allowedGenerationModelIds=value)
+    assert config.allowed_generation_model_ids == (
+        "us.amazon.nova-pro-v1:0",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+    )
+    assert config.generation_model_ids == (
+        "us.amazon.nova-lite-v1:0",
+        "us.amazon.nova-pro-v1:0",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+    )
+    # The configured model named again is still allowed once
+    again = config_with(allowedGenerationModelIds="us.amazon.nova-lite-v1:0,us.amazon.nova-pro-v1:0")
+    assert again.generation_model_ids == ("us.amazon.nova-lite-v1:0", "us.amazon.nova-pro-v1:0")
+
+
+def test_an_allowed_generation_model_id_is_validated_like_the_generation_model() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_with(allowedGenerationModelIds="us.amazon.nova-pro-v1:0,Nova Pro")
+    message = str(raised.value)
+    assert "allowedGenerationModelIds=us.amazon.nova-pro-v1:0,Nova Pro is invalid" in message
+    assert "'Nova Pro' is not a Bedrock model or inference profile id" in message
+    assert "us.amazon.nova-pro-v1:0 (lowercase letters" in message
