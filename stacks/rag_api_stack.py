@@ -9,6 +9,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ladder_core.catalog.bedrock import foundation_model_id, inference_profile_geo
 from ladder_core.examples import MANIFEST_KEY
 from lambdas.rag import constants as rag_constants
 from stacks.config import LadderConfig
@@ -76,30 +77,38 @@ def examples_statements(examples: ExamplesAccess, embedding_model_id: str) -> li
 
 
 def generation_model_statements(config: LadderConfig) -> list[iam.PolicyStatement]:
-    """InvokeModel (Converse) on the configured model; for an inference profile, the documented form
-    (Bedrock user guide, "Prerequisites for inference profiles"): the profile ARN, plus the foundation model
-    in any region, usable only through that profile (``bedrock:InferenceProfileArn``). A destination region
-    AWS adds to the profile later is then not an intermittent AccessDenied."""
-    if config.inference_profile_geo is None:
-        return [
-            iam.PolicyStatement(
-                sid="GenerateWithConfiguredModel",
-                actions=["bedrock:InvokeModel"],
-                resources=[foundation_model_arn(config.generation_model_id)],
+    """InvokeModel (Converse) on exactly the models a request may use (:attr:`LadderConfig.
+    generation_model_ids`: the configured model, then ``allowedGenerationModelIds``); for an inference
+    profile, the documented form (Bedrock user guide, "Prerequisites for inference profiles"): the profile
+    ARN, plus its foundation model in any region, usable only through that profile
+    (``bedrock:InferenceProfileArn``). A destination region AWS adds to the profile later is then not an
+    intermittent AccessDenied. The configured model's statements keep their Sids; each allowed model's are
+    numbered after it."""
+    statements: list[iam.PolicyStatement] = []
+    for index, model_id in enumerate(config.generation_model_ids):
+        direct, routed = (
+            ("GenerateWithConfiguredModel", "GenerateThroughInferenceProfile")
+            if index == 0
+            else (f"GenerateWithAllowedModel{index}", f"GenerateThroughAllowedProfile{index}")
+        )
+        if inference_profile_geo(model_id) is None:
+            statements.append(
+                iam.PolicyStatement(
+                    sid=direct, actions=["bedrock:InvokeModel"], resources=[foundation_model_arn(model_id)]
+                )
             )
+            continue
+        profile = inference_profile_arn(model_id)
+        statements += [
+            iam.PolicyStatement(sid=direct, actions=["bedrock:InvokeModel"], resources=[profile]),
+            iam.PolicyStatement(
+                sid=routed,
+                actions=["bedrock:InvokeModel"],
+                resources=[foundation_model_arn(foundation_model_id(model_id), "*")],
+                conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile}},
+            ),
         ]
-    profile = inference_profile_arn(config.generation_model_id)
-    return [
-        iam.PolicyStatement(
-            sid="GenerateWithConfiguredModel", actions=["bedrock:InvokeModel"], resources=[profile]
-        ),
-        iam.PolicyStatement(
-            sid="GenerateThroughInferenceProfile",
-            actions=["bedrock:InvokeModel"],
-            resources=[foundation_model_arn(config.foundation_generation_model_id, "*")],
-            conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile}},
-        ),
-    ]
+    return statements
 
 
 def inference_profile_arn(profile_id: str) -> str:
@@ -139,6 +148,8 @@ class RagApiStack(cdk.Stack):
             "KNOWLEDGE_BASE_ID": knowledge_base_id,
             "KNOWLEDGE_BASE_NAME": knowledge_base_name,
             "MODEL_ID": config.generation_model_id,
+            # The models a request may name in modelId (MODEL_ID among them), exactly those IAM allows.
+            "ALLOWED_MODEL_IDS": ",".join(config.generation_model_ids),
             "GUARDRAIL_ID": self.guardrail.guardrail_id,
             "GUARDRAIL_VERSION": self.guardrail.version_number,
             "MAX_QUESTION_CHARS": str(config.max_question_chars),
@@ -183,15 +194,16 @@ class RagApiStack(cdk.Stack):
         )
         for statement in generation_model_statements(config):
             role.add_to_principal_policy(statement)
-        if config.inference_profile_geo is not None:
-            acknowledge(
-                role,
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/"
-                f"{config.foundation_generation_model_id}]",
-                "A cross-region inference profile routes to this one foundation model in regions AWS "
-                "chooses; the statement is conditioned on bedrock:InferenceProfileArn, so it works only "
-                "through the configured profile (Bedrock's documented policy for inference profiles).",
-            )
+        for model_id in config.generation_model_ids:
+            if inference_profile_geo(model_id) is not None:
+                acknowledge(
+                    role,
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/"
+                    f"{foundation_model_id(model_id)}]",
+                    "A cross-region inference profile routes to this one foundation model in regions AWS "
+                    "chooses; the statement is conditioned on bedrock:InferenceProfileArn, so it works only "
+                    "through that profile (Bedrock's documented policy for inference profiles).",
+                )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ApplyGuardrail",
@@ -205,7 +217,7 @@ class RagApiStack(cdk.Stack):
         grant_rerank(role, config)
         grant_marketplace_subscription(
             role,
-            [config.generation_model_id, config.rerank_model_id],
+            [*config.generation_model_ids, config.rerank_model_id],
             other_wildcards=RERANK_WILDCARD_REASON if config.rerank_model_id else "",
         )
         if config.fine_tune:

@@ -12,6 +12,7 @@ from lambdas.rag.settings import load_settings
 from stacks.rag.api import MESSAGE_STRING
 from tests.stacks.conftest import FINE_TUNE_ON
 from tests.stacks.rag.templates import rag, rag_function, role_statements
+from tests.support.lint import lint_template
 from tests.support.synth import Synthesized, only, references, resources
 
 
@@ -135,6 +136,54 @@ class TestIam:
         assert "foundation-model/anthropic.claude-3-haiku-20240307-v1:0" in json.dumps(invoke["Resource"])
         assert "inference-profile" not in json.dumps(invoke["Resource"])
         assert "GenerateThroughInferenceProfile" not in role_statements(template, function)
+
+    def test_allowed_models_and_their_profiles_are_the_only_generation_resources(self, synth) -> None:
+        """Bedrock user guide, "Prerequisites for inference profiles": "If you specify an inference profile
+        in the Resource field of the first statement, you must also specify the foundation model in each
+        Region associated with it", and a condition on ``bedrock:InferenceProfileArn`` restricts the
+        foundation model to calls through that profile."""
+        # Given two models a request may name besides the configured profile
+        allowed = "us.amazon.nova-pro-v1:0,anthropic.claude-3-haiku-20240307-v1:0"
+        synthesized = synth({"allowedGenerationModelIds": allowed})
+        template = rag(synthesized)
+        _, function = rag_function(template)
+        statements = role_statements(template, function)
+        # Then the function is told exactly the models IAM allows, the configured one first
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["ALLOWED_MODEL_IDS"] == f"us.amazon.nova-lite-v1:0,{allowed}"
+        # And each profile is allowed with its foundation model, in any region only through that profile
+        pro = statements["GenerateWithAllowedModel1"]
+        assert "inference-profile/us.amazon.nova-pro-v1:0" in json.dumps(pro["Resource"])
+        routed = statements["GenerateThroughAllowedProfile1"]
+        assert "bedrock:*::foundation-model/amazon.nova-pro-v1:0" in json.dumps(routed["Resource"])
+        assert routed["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": pro["Resource"]}}
+        haiku = statements["GenerateWithAllowedModel2"]
+        assert "foundation-model/anthropic.claude-3-haiku-20240307-v1:0" in json.dumps(haiku["Resource"])
+        assert "GenerateThroughAllowedProfile2" not in statements
+        # And no other model can generate: every InvokeModel resource is one of these, the embedding
+        # model of the few-shot examples, or nothing else
+        invoked = {
+            json.dumps(statement["Resource"])
+            for statement in statements.values()
+            if statement["Action"] == "bedrock:InvokeModel" or "bedrock:InvokeModel" in statement["Action"]
+        }
+        generation = {
+            json.dumps(statements[sid]["Resource"])
+            for sid in statements
+            if sid.startswith(("GenerateWith", "GenerateThrough"))
+        }
+        assert len(generation) == 5
+        assert invoked - generation == {json.dumps(statements["EmbedQuestionForExamples"]["Resource"])}
+        # And the synth passed cdk-nag (it raises on an unacknowledged finding) and cfn-lint is clean
+        assert lint_template(template, synthesized.config.region) == []
+
+    def test_a_model_outside_the_allowed_list_is_not_in_the_policy(self, sandbox: Synthesized) -> None:
+        template = rag(sandbox)
+        _, function = rag_function(template)
+        text = json.dumps(role_statements(template, function))
+        assert "nova-pro" not in text and "claude" not in text
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["ALLOWED_MODEL_IDS"] == "us.amazon.nova-lite-v1:0"
 
     def test_reranker_is_granted_to_the_function_and_the_knowledge_base_role(self, synth) -> None:
         # Given a reranker the region offers
