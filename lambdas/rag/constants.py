@@ -6,6 +6,8 @@ from __future__ import annotations
 # read the same module, which the function's asset bundles (stacks/rag_api_stack.py RAG_SHARED_FILES).
 from ladder_core.api import DEFAULT_MODE as DEFAULT_MODE
 from ladder_core.api import FEWSHOT as FEWSHOT
+from ladder_core.api import FINETUNED as FINETUNED
+from ladder_core.api import MODEL_MODES as MODEL_MODES
 from ladder_core.api import MODES as MODES
 from ladder_core.api import NO_CONTEXT_ANSWER as NO_CONTEXT_ANSWER
 

@@ -60,10 +60,16 @@ class ParameterCache:
         return value
 
 
-def resolve_finetuned_model(cache: ParameterCache, parameter_name: str | None) -> str:
-    """The imported model's ARN; FineTunedModelUnavailable when none is deployed or published."""
+def resolve_finetuned_model(
+    cache: ParameterCache, parameter_name: str | None, candidate: str | None = None
+) -> str:
+    """The imported model's ARN: ``candidate`` (a model under evaluation, named by a direct invocation)
+    when given, else the published one; FineTunedModelUnavailable when fine-tuning is not deployed (the
+    role may invoke no imported model then) or no model is published."""
     if parameter_name is None:
         raise FineTunedModelUnavailable(_NOT_ENABLED)
+    if candidate is not None:
+        return candidate
     value = cache.get(parameter_name)
     if value is None or value.strip() in ("", constants.FINETUNED_PLACEHOLDER_VALUE):
         raise FineTunedModelUnavailable(_NOT_PUBLISHED)

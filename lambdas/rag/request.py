@@ -9,7 +9,7 @@ from typing import Any
 from . import constants
 from .errors import InvalidRequest
 
-ACCEPTED_FIELDS = ("question", "mode", "topK", "filter", "include")
+ACCEPTED_FIELDS = ("question", "mode", "topK", "filter", "include", "modelId")
 
 # Which JSON values each leaf operator compares with (bool is excluded from numbers explicitly).
 _STRING = "a string"
@@ -42,13 +42,19 @@ class AskRequest:
     retrieval_filter: dict[str, Any] | None = None
     include_passages: bool = False
     """``"include": ["passages"]``: each citation carries the full passage text the model was given."""
+    model_id: str | None = None
+    """``modelId``: one of the deployment's allowed generation models; None: its configured model."""
 
 
 def parse_ask_request(
-    body: object, *, max_question_chars: int, vector_store: str = constants.DEFAULT_VECTOR_STORE
+    body: object,
+    *,
+    max_question_chars: int,
+    vector_store: str = constants.DEFAULT_VECTOR_STORE,
+    allowed_model_ids: tuple[str, ...] = (),
 ) -> AskRequest:
     """Validates a decoded JSON body; raises InvalidRequest whose message names the field. The filter may
-    use only the operators ``vector_store`` supports."""
+    use only the operators ``vector_store`` supports; ``modelId`` may name only ``allowed_model_ids``."""
     if not isinstance(body, dict):
         raise InvalidRequest("body: must be a JSON object with a 'question' string")
     unknown = sorted(key for key in body if key not in ACCEPTED_FIELDS)
@@ -57,14 +63,16 @@ def parse_ask_request(
             f"{unknown[0]}: is not an accepted field; accepted fields: {', '.join(ACCEPTED_FIELDS)}"
         )
     metadata_filter = body.get("filter")
+    mode = _mode(body)
     return AskRequest(
         question=_question(body, max_question_chars),
-        mode=_mode(body),
+        mode=mode,
         top_k=_top_k(body),
         retrieval_filter=None
         if "filter" not in body
         else parse_filter(metadata_filter, vector_store=vector_store),
         include_passages=constants.INCLUDE_PASSAGES in _include(body),
+        model_id=_model_id(body, mode, allowed_model_ids),
     )
 
 
@@ -84,6 +92,24 @@ def _mode(body: dict[str, Any]) -> str:
     value = body.get("mode", constants.DEFAULT_MODE)
     if not isinstance(value, str) or value not in constants.MODES:
         raise InvalidRequest("mode: must be one of " + ", ".join(f'"{m}"' for m in constants.MODES))
+    return value
+
+
+def _model_id(body: dict[str, Any], mode: str, allowed: tuple[str, ...]) -> str | None:
+    if "modelId" not in body:
+        return None
+    value = body["modelId"]
+    names = ", ".join(allowed) or "none"
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(f"modelId: must be one of this deployment's generation models: {names}")
+    if mode not in constants.MODEL_MODES:
+        modes = ", ".join(f'"{m}"' for m in constants.MODEL_MODES)
+        raise InvalidRequest(f'modelId: only with mode {modes}; mode "{mode}" answers with its own model')
+    if value not in allowed:
+        raise InvalidRequest(
+            f"modelId: {value[:100]!r} is not allowed in this deployment; allowed: {names} "
+            "(allowedGenerationModelIds)"
+        )
     return value
 
 

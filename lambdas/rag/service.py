@@ -157,19 +157,27 @@ class Answer:
         }
 
 
-def answer_question(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer:
-    """Answers one validated request within ``deadline``; raises ApiError for anything the caller must see."""
+def answer_question(
+    request: AskRequest, runtime: Runtime, deadline: Deadline, *, candidate_model_arn: str | None = None
+) -> Answer:
+    """Answers one validated request within ``deadline``; raises ApiError for anything the caller must see.
+    ``candidate_model_arn`` (mode ``finetuned`` only, checked by the caller) answers with that imported model
+    instead of the published one."""
     with deadline.governing_calls():
-        return _answer(request, runtime, deadline)
+        return _answer(request, runtime, deadline, candidate_model_arn)
 
 
-def _answer(request: AskRequest, runtime: Runtime, deadline: Deadline) -> Answer:
+def _answer(
+    request: AskRequest, runtime: Runtime, deadline: Deadline, candidate_model_arn: str | None = None
+) -> Answer:
     settings, clock = runtime.settings, runtime.clock
     started = clock()
     template = runtime.templates[request.mode]
-    model_id = settings.model_id
-    if request.mode == "finetuned":
-        model_id = resolve_finetuned_model(runtime.parameters, settings.finetuned_model_parameter)
+    model_id = request.model_id or settings.model_id
+    if request.mode == constants.FINETUNED:
+        model_id = resolve_finetuned_model(
+            runtime.parameters, settings.finetuned_model_parameter, candidate_model_arn
+        )
     examples_set: str | None = None
     if request.mode == constants.FEWSHOT:
         if runtime.manifest is None or runtime.clients.s3vectors is None:
@@ -285,8 +293,9 @@ def _generate(
         return invoke_with_guardrail(
             client, settings, deadline=deadline, chat_format=chat_format, **arguments
         )
-    # fewshot always asks the deployment's own model (MODEL_ID) through Converse: a fine-tuned model is
-    # served without examples, so the examples never need an InvokeModel chat format.
+    # fewshot asks a foundation model (MODEL_ID or an allowed modelId) through Converse, which takes the
+    # same request for every model: a fine-tuned model is served without examples, so the examples never
+    # need an InvokeModel chat format.
     return converse(client, settings, prior_turns=prior_turns(examples), **arguments)
 
 

@@ -26,6 +26,9 @@ class Settings:
     """Guardrail applied to every model call (GUARDRAIL_ID)."""
     guardrail_version: str
     """Guardrail version: a number or DRAFT (GUARDRAIL_VERSION)."""
+    allowed_model_ids: tuple[str, ...] = ()
+    """The models a request may name in ``modelId`` (ALLOWED_MODEL_IDS, comma-separated), ``model_id``
+    first: exactly the models the function's role may invoke."""
     max_question_chars: int = constants.DEFAULT_MAX_QUESTION_CHARS
     max_body_bytes: int = constants.DEFAULT_MAX_BODY_BYTES
     max_tokens: int = constants.DEFAULT_MAX_TOKENS
@@ -71,9 +74,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     guardrail_version = env.matching(
         environ, "GUARDRAIL_VERSION", _GUARDRAIL_VERSION, "DRAFT or a version number such as 1"
     )
+    model_id = env.required(environ, "MODEL_ID")
     return Settings(
         knowledge_base_id=env.required(environ, "KNOWLEDGE_BASE_ID"),
-        model_id=env.required(environ, "MODEL_ID"),
+        model_id=model_id,
+        allowed_model_ids=allowed_model_ids(environ, model_id),
         guardrail_id=env.required(environ, "GUARDRAIL_ID"),
         guardrail_version=guardrail_version,
         max_question_chars=env.integer(
@@ -153,6 +158,13 @@ def _max_tokens(environ: Mapping[str, str]) -> int:
     if value > limit:
         raise SettingsError("MAX_TOKENS", environ.get("MAX_TOKENS"), accepted)
     return value
+
+
+def allowed_model_ids(environ: Mapping[str, str], model_id: str) -> tuple[str, ...]:
+    """ALLOWED_MODEL_IDS as a tuple with ``model_id`` first: the configured model is always allowed, so an
+    unset or empty variable allows it alone."""
+    listed = (item.strip() for item in environ.get("ALLOWED_MODEL_IDS", "").split(","))
+    return tuple(dict.fromkeys((model_id, *(item for item in listed if item))))
 
 
 def cors_origins(environ: Mapping[str, str]) -> tuple[str, ...]:

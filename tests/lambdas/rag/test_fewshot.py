@@ -327,3 +327,24 @@ def test_the_examples_step_counts_against_the_deadline(fewshot) -> None:
     assert "examples" in response.body["error"]["message"]
     app.assert_no_pending()
     vectors.assert_no_pending_responses()
+
+
+def test_fewshot_with_an_allowed_model_asks_that_model_with_the_examples(fewshot) -> None:
+    # Given a deployment that allows Nova Pro, with an uploaded set
+    pro = "us.amazon.nova-pro-v1:0"
+    app, vectors = fewshot(upload=manifest(), ALLOWED_MODEL_IDS=pro)
+    app.expect_retrieve(retrievalQuery={"text": QUESTION})
+    expect_embedding(app)
+    expect_query(vectors, query_response(NEAREST, SECOND))
+    app.expect_converse(modelId=pro)
+    calls = capture_converse(app)
+
+    # When a fewshot question names it
+    response = app.ask({"question": QUESTION, "mode": "fewshot", "modelId": pro})
+
+    # Then that model answers through Converse with the examples as prior turns, and is reported
+    assert response.status == 200, response.body
+    assert len(calls[0]["messages"]) == 7
+    assert response.body["modelId"] == pro and response.body["examples"]
+    app.assert_no_pending()
+    vectors.assert_no_pending_responses()

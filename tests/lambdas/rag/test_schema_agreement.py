@@ -153,3 +153,19 @@ def test_every_filter_the_handler_accepts_the_schema_accepts(
     # And a filter that is not a one-operator object is refused by both
     if not (isinstance(metadata_filter, dict) and len(metadata_filter) == 1):
         assert not accepted and not VALIDATOR.is_valid(body)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.sampled_from(["us.amazon.nova-pro-v1:0", "m"]), scalars, st.lists(scalars, max_size=2)))
+def test_every_model_id_the_handler_accepts_the_schema_accepts(model_id: Any) -> None:
+    # The schema checks only that modelId is a non-empty string; the handler checks it is an allowed one
+    body = {"question": "q", "modelId": model_id}
+    try:
+        parse_ask_request(body, max_question_chars=MAX_CHARS, allowed_model_ids=("us.amazon.nova-pro-v1:0",))
+        accepted = True
+    except InvalidRequest:
+        accepted = False
+    if accepted:
+        assert VALIDATOR.is_valid(body)
+    if not (isinstance(model_id, str) and model_id):
+        assert not accepted and not VALIDATOR.is_valid(body)

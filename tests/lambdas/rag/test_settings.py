@@ -21,6 +21,7 @@ def test_the_stack_defaults_load() -> None:
     assert settings == Settings(
         knowledge_base_id="KB12345678",
         model_id="us.anthropic.claude-3-5-haiku-20241022-v1:0",
+        allowed_model_ids=("us.anthropic.claude-3-5-haiku-20241022-v1:0",),
         guardrail_id="abc123guardrail",
         guardrail_version="1",
         finetuned_model_parameter="/ladder/finetune/model-arn",

@@ -58,6 +58,7 @@ class TestFunction:
         # When the function validates it at cold start, then it is accepted as configured
         settings = load_settings(resolved)
         assert settings.model_id == "us.amazon.nova-lite-v1:0"
+        assert settings.allowed_model_ids == ("us.amazon.nova-lite-v1:0",)
         assert settings.max_question_chars == 2000
         assert settings.finetuned_model_parameter in (None, "")
         assert resolved["LOG_CONTENT"] == "false"
