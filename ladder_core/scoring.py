@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import metrics
-from .api import NO_CONTEXT_ANSWER, PROMPT
+from .api import NO_CONTEXT_ANSWER, PROMPT, parse_arm
 
 FORMAT_CHECKS = ("maxWords", "regex", "startsWith", "jsonSchema", "noCitations")
 """The checks an item's ``format`` may ask for (see :func:`format_failures`)."""
@@ -392,7 +392,7 @@ def score(item: Item, arm: str, record: dict[str, Any], *, cost_usd: float | Non
         correct = not missing and not refusal
     else:
         correct = None
-    retrieval = bool(item.sources) and arm != PROMPT
+    retrieval = bool(item.sources) and parse_arm(arm).mode != PROMPT
     rank = reciprocal_rank(citations, item.sources) if retrieval else None
     row.update(
         {

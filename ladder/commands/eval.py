@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from ladder_core.api import FEWSHOT, FINETUNED
+from ladder_core.api import FEWSHOT, FINETUNED, MODEL_MODES
 
 from ..aws import ClientFactory, region, session
 from ..console import error, print_json
@@ -47,7 +47,8 @@ def register(commands: Any) -> None:
     run.add_argument(
         "--arms",
         metavar="LIST",
-        help=f"comma-separated, from {','.join(ARM_CHOICES)} "
+        help=f"comma-separated, from {','.join(ARM_CHOICES)}, or {'|'.join(MODEL_MODES)}@MODEL_ID for "
+        "another model of the deployment's allowedGenerationModelIds "
         f"(default: {','.join(DEFAULT_ARMS)}, plus {FEWSHOT} when examples are uploaded and {FINETUNED} "
         "when published)",
     )

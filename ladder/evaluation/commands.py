@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from ladder_core import metrics
-from ladder_core.api import FEWSHOT, FINETUNED, MODES, PROMPT, RAG
+from ladder_core.api import FEWSHOT, FINETUNED, MODES, PROMPT, RAG, parse_arm
 from ladder_core.examples import MANIFEST_KEY
 
 from .. import api, finetune, hints, outputs
@@ -35,10 +35,10 @@ from .viewer import REPORT_HTML
 
 DEFAULT_ARMS = (PROMPT, RAG)
 ARM_CHOICES = MODES
+"""The modes ``--arms`` accepts, alone or as ``MODE@MODEL_ID`` for the modes that may name a model."""
 RECORDED_MANIFEST_KEYS = ("sha256", "count", "createdAt", "embeddingModelId", "overlap")
 """What a run keeps of the examples manifest (``run.examples``): which set, checked against what; not the
 index ARN, which names the account and travels with the run folder."""
-"""The arms ``--arms`` accepts: the API's modes and the few-shot rung (once, whether or not it is a mode)."""
 SUMMARY_TABLE = (
     metrics.CORRECTNESS,
     metrics.REFUSAL_ACCURACY,
@@ -133,7 +133,7 @@ def run_command(
         model_arn = None if request.url else _published_model_arn(request.stack_prefix, session, clients)
         if model_arn is not None:
             arms.append(FINETUNED)
-    elif FEWSHOT in arms:
+    elif any(parse_arm(arm).mode == FEWSHOT for arm in arms):
         manifest = _uploaded_examples(request.stack_prefix, session, clients, required=True)
     if manifest is not None:
         problem = manifest_problem(manifest, evaluation_set.sha256)
@@ -349,12 +349,23 @@ def progress_counts(folder: Path) -> dict[str, dict[str, int]]:
 
 
 def parse_arms(text: str | None, choices: tuple[str, ...]) -> list[str] | None:
-    """``--arms prompt,rag``: the arms in the order given; None when not given (use the defaults)."""
+    """``--arms prompt,rag,rag@MODEL_ID``: the arms' full names in the order given, each once; None when not
+    given (use the defaults). An arm is a mode of ``choices`` or ``MODE@MODEL_ID``
+    (:func:`ladder_core.api.parse_arm`); a bad one is a SetupError (exit 2) naming it and the forms."""
     if text is None:
         return None
-    arms = [arm.strip() for arm in text.split(",") if arm.strip()]
-    unknown = [arm for arm in arms if arm not in choices]
-    if unknown or not arms:
+    arms: list[str] = []
+    for part in (part.strip() for part in text.split(",")):
+        if not part:
+            continue
+        try:
+            arm = parse_arm(part)
+        except ValueError as err:
+            raise SetupError(f"--arms {text}: {err}") from None
+        if arm.mode not in choices:
+            raise SetupError(f"--arms {text}: expected a comma-separated list of {', '.join(choices)}")
+        arms.append(arm.name)
+    if not arms:
         raise SetupError(f"--arms {text}: expected a comma-separated list of {', '.join(choices)}")
     return list(dict.fromkeys(arms))
 

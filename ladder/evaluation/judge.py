@@ -39,7 +39,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ladder_core.api import PROMPT
+from ladder_core.api import PROMPT, parse_arm
 
 from ..errors import LadderError, SetupError
 from . import rundir
@@ -60,6 +60,9 @@ STYLE_SCALE = (
     ("Does not follow the house style", 0.0),
 )
 DONE_STATUSES = ("Completed", "Failed", "Stopped", "Deleted")
+MAX_DATASET_NAME = 63
+"""botocore's bedrock model, EvaluationDatasetName: 1 to 63 characters of ``[0-9a-zA-Z-_.]``."""
+_SOURCE_CHARS = re.compile(r"[^a-zA-Z0-9._-]")
 MAX_PROMPTS_PER_JOB = 1000
 """Bedrock reads at most 1,000 prompts from one job's dataset; a larger arm is split into parts."""
 MAX_JOB_NAME = 63
@@ -96,7 +99,9 @@ def _slug(text: str) -> str:
 
 
 def source_identifier(arm: str) -> str:
-    return f"ladder-{arm}"
+    """The arm as Bedrock's precomputed source identifiers and dataset names spell one
+    (``[a-zA-Z0-9._-]``): ``rag@us.amazon.nova-pro-v1:0`` -> ``ladder-rag-us.amazon.nova-pro-v1-0``."""
+    return "ladder-" + _SOURCE_CHARS.sub("-", arm)
 
 
 def passages(response: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
@@ -138,7 +143,7 @@ def dataset_lines(
         answer = str(response.get("answer", ""))
         model = str(response.get("modelId") or arm)
         excerpts = 0
-        if arm == PROMPT:
+        if parse_arm(arm).mode == PROMPT:
             line: dict[str, Any] = {"prompt": item.question}
             if item.reference:
                 line["referenceResponse"] = item.reference
@@ -169,13 +174,16 @@ def job_request(
     rubric: str | None,
 ) -> dict[str, Any]:
     """The ``CreateEvaluationJob`` parameters for one job (shapes from botocore's ``bedrock`` model)."""
-    rag = arm != PROMPT
+    rag = parse_arm(arm).mode != PROMPT
     metrics = list(RAG_METRICS if rag else MODEL_METRICS)
     automated: dict[str, Any] = {
         "datasetMetricConfigs": [
             {
                 "taskType": TASK_TYPE,
-                "dataset": {"name": f"ladder-{arm}", "datasetLocation": {"s3Uri": dataset_uri}},
+                "dataset": {
+                    "name": source_identifier(arm)[:MAX_DATASET_NAME],
+                    "datasetLocation": {"s3Uri": dataset_uri},
+                },
                 "metricNames": [*metrics, *([STYLE_METRIC] if rubric else [])],
             }
         ],

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from ladder_core.api import parse_arm
 from ladder_core.scoring import Item
 
 from ..api import ApiError
@@ -193,6 +194,16 @@ def pending_pairs(
     ]
 
 
+def ask_body(question: str, arm: str) -> dict[str, Any]:
+    """The ``POST /ask`` body that asks ``question`` of ``arm`` (``MODE`` or ``MODE@MODEL_ID``: the model in
+    ``modelId``). The passages come back in citations[].text, kept in responses.jsonl for the LLM judge."""
+    parsed = parse_arm(arm)
+    body: dict[str, Any] = {"question": question, "mode": parsed.mode, "include": [INCLUDE_PASSAGES]}
+    if parsed.model_id is not None:
+        body["modelId"] = parsed.model_id
+    return body
+
+
 class Runner:
     """Sends (item, arm, repeat) tasks with ``concurrency`` workers and appends each result to
     ``responses_path``."""
@@ -251,8 +262,7 @@ class Runner:
             raise Stopped
         if arm in self._stopped:
             return None
-        # The passages come back in citations[].text, kept in responses.jsonl for the LLM judge.
-        body = {"question": item.question, "mode": arm, "include": [INCLUDE_PASSAGES]}
+        body = ask_body(item.question, arm)
         error: ApiError | None = None
         latency_ms = 0
         attempt = 0

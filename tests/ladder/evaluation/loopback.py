@@ -49,12 +49,15 @@ class LoopbackApi:
     answered: list[tuple[str, str]] = field(default_factory=list)
     """(question, mode) of every request answered with 200."""
     throttled: int = 0
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    """Every request body as received."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _accepted: deque[float] = field(default_factory=deque)
 
     def handle(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
         key = (body["question"], body["mode"])
         with self._lock:
+            self.bodies.append(body)
             self.received.append(key)
             queued = self.failures.get(key)
             if queued:
@@ -74,7 +77,9 @@ class LoopbackApi:
             time.sleep(self.delay_s)
         with self._lock:
             self.answered.append(key)
-        return 200, {}, self.answer(*key)
+        answer = self.answer(*key)
+        # Like the RAG API, the answer names the model the request chose.
+        return 200, {}, {**answer, "modelId": body["modelId"]} if "modelId" in body else answer
 
 
 @contextmanager

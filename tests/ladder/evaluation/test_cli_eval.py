@@ -185,7 +185,71 @@ def test_missing_credentials_are_exit_2_before_anything_is_sent(
 def test_bad_arms_are_refused(run_cli: Any, api: LoopbackApi, tmp_path: Path) -> None:
     evalset = write_set(tmp_path / "set.jsonl", ITEMS)
     result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--arms", "rag,chat")
-    assert result.code == 2 and "--arms rag,chat: expected a comma-separated list" in result.err
+    assert result.code == 2
+    assert "--arms rag,chat: 'chat': unknown mode 'chat'; an arm is MODE or MODE@MODEL_ID" in result.err
+
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+def test_arms_with_a_model_send_it_and_are_keyed_and_priced_by_their_full_name(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path
+) -> None:
+    # Given arms that name another model of the deployment
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    out = tmp_path / "run"
+    arms = f"rag,rag@{HAIKU},prompt@{HAIKU}"
+
+    # When the run is sent
+    result = run_cli(
+        "eval", "run", "--set", str(evalset), "--url", api.url, "--out", str(out), "--arms", arms
+    )
+
+    # Then each request carries the arm's mode, and its model only where the arm names one
+    assert result.code == 0, result.err
+    sent = {(body["mode"], body.get("modelId")) for body in api.bodies}
+    assert sent == {("rag", None), ("rag", HAIKU), ("prompt", HAIKU)}
+    # And the run folder keys every file by the full arm name
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary["arms"]) == ["rag", f"rag@{HAIKU}", f"prompt@{HAIKU}"]
+    assert json.loads((out / "run.json").read_text())["arms"] == ["rag", f"rag@{HAIKU}", f"prompt@{HAIKU}"]
+    scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
+    assert {row["arm"] for row in scores} == set(summary["arms"])
+    assert f"rag@{HAIKU}-rag" in summary["differences"]
+    # And each arm is priced at its own model's tokens (Haiku: $0.00025 in, $0.00125 out per 1,000)
+    model_arm = summary["arms"][f"rag@{HAIKU}"]
+    assert model_arm["modelId"] == HAIKU
+    assert model_arm["costBreakdownUsd"]["generation"] == pytest.approx(
+        1000 / 1000 * 0.00025 + 100 / 1000 * 0.00125
+    )
+    assert summary["arms"]["rag"]["costBreakdownUsd"]["generation"] == pytest.approx(
+        1000 / 1000 * 0.00006 + 100 / 1000 * 0.00024
+    )
+    # And prompt@MODEL is scored as the prompt mode: no retrieval, so no source hit rate
+    assert summary["arms"][f"prompt@{HAIKU}"]["sourceHitRate"] is None
+    assert summary["arms"][f"rag@{HAIKU}"]["sourceHitRate"] == 1.0
+    # And a continued run keeps its arms and sends nothing again
+    again = run_cli("eval", "run", "--out", str(out))
+    assert again.code == 0 and "0 answers to fetch" in again.err
+    assert len(api.bodies) == 9
+
+
+@pytest.mark.parametrize(
+    ("arms", "message"),
+    [
+        ("rag,finetuned@x", "'finetuned@x': the finetuned arm answers with its own model"),
+        ("rag,chat@x", "'chat@x': unknown mode 'chat'"),
+        ("rag@", "'rag@': the model id after '@' is empty"),
+    ],
+)
+def test_a_bad_arm_with_a_model_is_exit_2_naming_the_forms(
+    run_cli: Any, api: LoopbackApi, tmp_path: Path, arms: str, message: str
+) -> None:
+    evalset = write_set(tmp_path / "set.jsonl", ITEMS)
+    result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--arms", arms)
+    assert result.code == 2
+    assert f"--arms {arms}: {message}" in result.err and "MODE@MODEL_ID" in result.err
+    assert api.bodies == []
 
 
 def test_ctrl_c_exits_130_keeping_what_finished(

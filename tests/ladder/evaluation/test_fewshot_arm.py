@@ -214,5 +214,5 @@ def test_an_unknown_arm_is_refused_naming_fewshot_among_those_accepted(
     result = run_cli("eval", "run", "--set", str(evalset), "--url", api.url, "--arms", "rag,fewshots")
 
     assert result.code == 2
-    assert "expected a comma-separated list of rag, prompt, finetuned, fewshot" in result.err
+    assert "MODE one of rag, prompt, finetuned, fewshot" in result.err
     assert api.received == []

@@ -509,3 +509,23 @@ def test_a_rubric_that_is_empty_or_too_long_is_refused() -> None:
     with pytest.raises(SetupError, match="5000"):
         judge.style_instructions("x" * 5000)
     assert judge.style_instructions("Rate {{prediction}} for tone.") == "Rate {{prediction}} for tone."
+
+
+@pytest.mark.parametrize("mode", ["prompt", "rag"])
+def test_an_arm_with_a_model_is_judged_as_its_mode_under_identifiers_bedrock_accepts(mode: str) -> None:
+    """botocore's bedrock model: EvaluationDatasetName ``[0-9a-zA-Z-_.]+`` (at most 63), the precomputed
+    source identifiers ``[a-zA-Z0-9]([a-zA-Z0-9._-]){0,255}``; an arm's ``@`` and the model id's ``:`` fit
+    neither. Stubber validates the request against the model before answering."""
+    arm = f"{mode}@us.anthropic.claude-3-5-haiku-20241022-v1:0"
+    request = expected_request(arm)
+    # Then it is judged as its mode: a model evaluation for prompt@MODEL, a RAG evaluation for rag@MODEL
+    assert request["applicationType"] == ("ModelEvaluation" if mode == "prompt" else "RagEvaluation")
+    identifier = json.dumps(request["inferenceConfig"])
+    assert f"ladder-{mode}-us.anthropic.claude-3-5-haiku-20241022-v1-0" in identifier
+    dataset_name = request["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]["dataset"]["name"]
+    assert dataset_name == f"ladder-{mode}-us.anthropic.claude-3-5-haiku-20241022-v1-0"[:63]
+    # And botocore accepts the request as Bedrock's model describes it
+    client = boto3.client("bedrock", region_name=REGION)
+    with Stubber(client) as stubber:
+        stubber.add_response("create_evaluation_job", {"jobArn": job_arn("x")}, request)
+        client.create_evaluation_job(**request)
