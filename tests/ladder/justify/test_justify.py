@@ -735,3 +735,26 @@ def test_the_cli_defaults_are_the_rules_defaults() -> None:
     # And the documented defaults are what they were: 0.8, 0.95, 30 items, 90 days, 2,000 resamples
     assert (targets.correctness, targets.format_compliance, targets.min_items) == (0.8, 0.95, 30)
     assert (options.valid_days, options.resamples) == (90, 2_000)
+
+
+def test_an_arm_with_a_model_is_shown_but_the_rungs_are_decided_on_the_plain_arms(
+    tmp_path: Path, justify
+) -> None:
+    # Given prompt@MODEL meeting both targets, while the plain prompt arm does not and rag does
+    model_arm = "prompt@us.amazon.nova-pro-v1:0"
+    arms = {
+        "prompt": items(10, 40, format_ok=40),
+        "rag": items(39, 40, format_ok=40),
+        model_arm: items(40, 40, format_ok=40),
+    }
+    run = str(write_run(tmp_path / "eval-runs" / "20261130T090000Z-c0ffeec0", arms))
+
+    # When the run is justified
+    result = justify("--eval", run)
+
+    # Then the rung is rag's (another model is not the deployment's prompt rung), and the verdict keeps the
+    # arm's numbers beside the others
+    assert result.code == 0, result.err
+    assert result.verdict is not None and result.verdict["rung"] == "rag"
+    assert list(result.verdict["arms"]) == ["prompt", "rag", model_arm]
+    assert result.verdict["arms"][model_arm]["correctness"] == 1.0
