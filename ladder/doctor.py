@@ -5,7 +5,7 @@ the fix) or skip (does not apply to this configuration). The configuration is th
 ``cdk.json``'s context plus ``-c key=value`` overrides, parsed by :func:`stacks.config.from_context`
 (pure Python, no CDK import), so doctor and ``cdk deploy`` never disagree on a value.
 
-Configuration fields read: region, stack_prefix, deploy_role_arn, embedding_model_id, generation_model_id
+Configuration fields read: region, stack_prefix, deploy_role_arn, embedding_model_id, generation_model_ids
 (and inference_profile_geo / foundation_generation_model_id), rerank_model_id, powertools_version,
 reserved_concurrency, fine_tune, fine_tune_instance_type, fine_tune_spot, evaluation_judge_model_ids,
 vector_store, vector_kms_key_arn and collection_name.
@@ -264,7 +264,8 @@ def check_execution_role(iam: Any, config: LadderConfig, account: str, partition
 
 def model_ids(config: LadderConfig) -> list[tuple[str, str]]:
     """(purpose, model or inference profile id) of every Bedrock model the configuration calls."""
-    models = [("embedding", config.embedding_model_id), ("generation", config.generation_model_id)]
+    models = [("embedding", config.embedding_model_id)]
+    models += [("generation", model) for model in config.generation_model_ids]
     if config.rerank_model_id:
         models.append(("reranker", config.rerank_model_id))
     models += [("judge", judge) for judge in config.evaluation_judge_model_ids]

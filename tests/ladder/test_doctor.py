@@ -305,6 +305,15 @@ def test_every_allowed_judge_model_is_checked():
     assert ("judge", "amazon.nova-pro-v1:0") in ids
 
 
+def test_every_model_a_request_may_name_is_checked_as_a_generation_model():
+    # Given a model a request may name besides the configured one
+    ids = doctor.model_ids(config("allowedGenerationModelIds=us.amazon.nova-pro-v1:0"))
+
+    # Then both are checked, each once, the configured one first
+    generation = [model for purpose, model in ids if purpose == "generation"]
+    assert generation == ["us.amazon.nova-lite-v1:0", "us.amazon.nova-pro-v1:0"]
+
+
 # Bedrock user guide, "Request access to models": on a third-party model's first call Bedrock subscribes the
 # account through AWS Marketplace; "If any prerequisites are missing, the subscription attempt fails and
 # subsequent API calls will return AccessDeniedException". GetFoundationModelAvailability's
