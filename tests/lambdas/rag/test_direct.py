@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.lambda_context import LambdaContext
+
 from .conftest import IMPORTED_MODEL_ARN, App, load_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -126,7 +128,8 @@ def test_a_candidate_without_fine_tuning_deployed_is_refused(make_app: Callable[
 def test_a_candidate_of_another_account_region_or_kind_is_refused(app: App, candidate: Any) -> None:
     """botocore's bedrock model, shape ImportedModelArn: ``arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:
     [0-9]{12}:imported-model/[a-z0-9]{12}``; the function's role may invoke only this account's and
-    region's imported models."""
+    region's imported models. Lambda developer guide, "AWS Lambda context object in Python":
+    ``invoked_function_arn`` is "The Amazon Resource Name (ARN) that's used to invoke the function"."""
     result = direct(app, {"body": {"question": "q", "mode": "finetuned"}, "candidateModelArn": candidate})
     assert result["statusCode"] == 400
     assert result["body"]["error"]["message"].startswith(
@@ -142,4 +145,19 @@ def test_a_candidate_is_only_for_the_finetuned_mode(app: App, mode: str) -> None
     assert result["body"]["error"]["message"] == (
         f'ladderDirect.candidateModelArn: only with mode "finetuned" (the mode was "{mode}")'
     )
+    app.assert_no_pending()
+
+
+def test_a_function_invoked_through_an_alias_still_knows_its_account_and_region(
+    make_app: Callable[..., App],
+) -> None:
+    """Lambda developer guide, "AWS Lambda context object in Python": ``invoked_function_arn`` "Indicates
+    if the invoker specified a version number or alias" (``...:function:NAME:ALIAS``)."""
+    app = make_app()
+    app.context = LambdaContext(function_name="ladder-rag:live", memory_limit_in_mb=512, remaining_ms=29_000)
+    app.expect_architecture("LLAMA3", model_arn=CANDIDATE, instruct_supported=True)
+    app.expect_retrieve()
+    app.expect_converse(modelId=CANDIDATE)
+    result = direct(app, {"body": {"question": "q", "mode": "finetuned"}, "candidateModelArn": CANDIDATE})
+    assert result["statusCode"] == 200, result["body"]
     app.assert_no_pending()
