@@ -14,6 +14,9 @@ import boto3
 
 from ladder_core import metrics
 from ladder_core.api import FEWSHOT, FINETUNED, MODES, PROMPT, RAG
+from ladder_core.evaluation.evalset import EvalSet
+from ladder_core.evaluation.prices import PriceTable
+from ladder_core.evaluation.summary import describe_causes
 from ladder_core.examples import MANIFEST_KEY
 
 from .. import api, finetune, hints, outputs
@@ -23,14 +26,12 @@ from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, SetupError
 from ..examples import EXAMPLES_UPLOAD, manifest_problem, read_manifest
 from ..pricing import imported
 from ..pricing import models as model_prices
-from ..pricing.models import PriceTable
 from . import evalset as evalsets
 from . import judge, rundir
-from .evalset import EvalSet
 from .progress import progress_bar
 from .report import write_report
 from .runner import Runner, Send, pending_pairs, read_answers
-from .summary import describe_causes, write_scores
+from .summary import write_scores
 from .viewer import REPORT_HTML
 
 DEFAULT_ARMS = (PROMPT, RAG)
