@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder_core.catalog.bedrock import CustomModelImportPrice, ModelPrice, foundation_model_id
-from ladder_core.evaluation.prices import PriceTable, default_prices
+from ladder_core.evaluation.prices import Deployment, PriceTable, default_prices
 
 from ..errors import SetupError
 
@@ -25,7 +25,7 @@ def load_prices(path: Path | None = None, context: Mapping[str, Any] | None = No
     """The default table, overridden by the JSON file at ``path``, for the deployment ``context`` describes
     (cdk.json with -c overrides; None: the project's defaults); SetupError naming what is wrong in it."""
     try:
-        table = default_prices(context)
+        table = default_prices(None if context is None else Deployment.from_context(context))
     except ValueError as err:
         raise SetupError(str(err)) from None
     if path is None:

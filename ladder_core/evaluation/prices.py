@@ -91,11 +91,10 @@ class PriceTable:
         return price.cost(input_tokens, output_tokens)
 
 
-def default_prices(context: Mapping[str, Any] | None = None) -> PriceTable:
-    """The catalog's prices for the deployment ``context`` describes (cdk.json's keys; None: the project's
-    defaults); ValueError naming a bad value."""
+def default_prices(deployment: Deployment | None = None) -> PriceTable:
+    """The catalog's prices for ``deployment`` (None: the project's defaults)."""
     return PriceTable(
         models=catalog_prices(),
         custom_model_import=CUSTOM_MODEL_IMPORT,
-        deployment=Deployment() if context is None else Deployment.from_context(context),
+        deployment=deployment or Deployment(),
     )

@@ -1,0 +1,153 @@
+"""Evaluating in AWS: the evaluations bucket, the evaluation function's permissions and the state machine
+(plan -> Map over chunks -> summarise) in the RAG API stack."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambdas.evaluate import constants
+from stacks.rag.evaluation_runner import ERROR_FAILED, ERROR_INVALID_INPUT, state_machine_name
+from tests.stacks.fine_tune.asl import text_of
+from tests.stacks.rag.templates import rag, rag_function, role_statements
+from tests.support.synth import Synthesized, as_list, references, resources
+
+
+def evaluate_function(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    found = [
+        (k, f)
+        for k, f in resources(template, "AWS::Lambda::Function").items()
+        if f["Properties"].get("Handler") == "evaluate.handler.handler"
+    ]
+    assert len(found) == 1
+    return found[0]
+
+
+def evaluation_machine(template: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The state machine named ``name`` and its States Language document (references as placeholders)."""
+    found = [
+        machine
+        for machine in resources(template, "AWS::StepFunctions::StateMachine").values()
+        if machine["Properties"].get("StateMachineName") == name
+    ]
+    assert len(found) == 1
+    body = found[0]["Properties"]["DefinitionString"]
+    text = body if isinstance(body, str) else "".join(text_of(p) for p in body["Fn::Join"][1])
+    return found[0], json.loads(text)
+
+
+def bucket_id(template: dict[str, Any]) -> str:
+    output = template["Outputs"]["EvaluationsBucket"]
+    (logical_id,) = references(output["Value"])
+    assert template["Resources"][logical_id]["Type"] == "AWS::S3::Bucket"
+    return logical_id
+
+
+def test_the_evaluations_bucket_is_an_output_and_follows_the_bucket_baseline(sandbox: Synthesized) -> None:
+    template = rag(sandbox)
+    bucket = template["Resources"][bucket_id(template)]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_the_function_reads_staged_sets_writes_runs_and_invokes_only_the_rag_function(
+    sandbox: Synthesized,
+) -> None:
+    template = rag(sandbox)
+    _, function = evaluate_function(template)
+    rag_id, _ = rag_function(template)
+    bucket = bucket_id(template)
+    statements = role_statements(template, function)
+
+    def objects(statement: dict[str, Any]) -> str:
+        (resource,) = as_list(statement["Resource"])
+        assert references(resource) == {bucket}
+        return str(resource["Fn::Join"][1][-1])
+
+    assert as_list(statements["ReadStagedSets"]["Action"]) == ["s3:GetObject"]
+    assert objects(statements["ReadStagedSets"]) == "/staged/*"
+    assert sorted(as_list(statements["ReadWriteRuns"]["Action"])) == ["s3:GetObject", "s3:PutObject"]
+    assert objects(statements["ReadWriteRuns"]) == "/runs/*"
+    listing = statements["ListStagedAndRuns"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["staged/*", "runs/*"]}}
+    invoke = statements["InvokeRagFunctionDirectly"]
+    assert invoke["Action"] == "lambda:InvokeFunction"
+    assert invoke["Resource"] == {"Fn::GetAtt": [rag_id, "Arn"]}
+    # And no other statement of the role reaches Lambda, S3 or Bedrock
+    others = {
+        action
+        for sid, statement in statements.items()
+        if sid not in ("ReadStagedSets", "ReadWriteRuns", "ListStagedAndRuns", "InvokeRagFunctionDirectly")
+        for action in as_list(statement["Action"])
+    }
+    assert not {a for a in others if a.split(":")[0] in ("lambda", "s3", "bedrock")}, others
+
+
+def test_the_function_has_lambdas_longest_timeout_and_the_rag_functions_timeout(sandbox: Synthesized) -> None:
+    template = rag(sandbox)
+    _, function = evaluate_function(template)
+    _, rag_fn = rag_function(template)
+    properties = function["Properties"]
+    assert properties["Timeout"] == constants.FUNCTION_TIMEOUT_S == 900
+    variables = properties["Environment"]["Variables"]
+    assert variables["RAG_TIMEOUT_S"] == str(rag_fn["Properties"]["Timeout"])
+    assert variables["RAG_MEMORY_MB"] == str(rag_fn["Properties"]["MemorySize"])
+    assert variables["VECTOR_STORE"] == sandbox.config.vector_store
+    assert references(variables["RAG_FUNCTION"]) == {rag_function(template)[0]}
+
+
+def test_the_state_machine_plans_answers_chunks_in_a_bounded_map_and_summarises(sandbox: Synthesized) -> None:
+    template = rag(sandbox)
+    machine, asl = evaluation_machine(template, state_machine_name(sandbox.config))
+    assert state_machine_name(sandbox.config) == f"{sandbox.config.stack_prefix}-evaluation"
+    states = asl["States"]
+    # Plan -> AnswerChunks (Map) -> Summarise, whose result is the execution's output
+    assert asl["StartAt"] == "Plan"
+    plan, chunks, summarise = states["Plan"], states["AnswerChunks"], states["Summarise"]
+    assert plan["Next"] == "AnswerChunks" and chunks["Next"] == "Summarise" and summarise.get("End") is True
+    assert plan["Parameters"] == {
+        "action": "plan",
+        "input.$": "$",
+        "executionName.$": "$$.Execution.Name",
+    }
+    assert chunks["Type"] == "Map" and chunks["ItemsPath"] == "$.plan.chunks"
+    assert chunks["MaxConcurrency"] == constants.MAP_MAX_CONCURRENCY
+    assert chunks["ItemSelector"]["action"] == "answer"
+    assert chunks["ItemSelector"]["chunk.$"] == "$$.Map.Item.Value"
+    # Each task invokes the evaluation function; the Map's iteration input is its ItemSelector's object
+    function = "${" + evaluate_function(template)[0] + ".Arn}"
+    (answer,) = chunks["ItemProcessor"]["States"].values()
+    assert answer["Type"] == "Task" and "Parameters" not in answer
+    assert plan["Resource"] == answer["Resource"] == summarise["Resource"] == function
+    assert "ResultPath" not in summarise and "OutputPath" not in summarise
+    # And every failure ends the execution failed, with a named error
+    for name in ("Plan", "AnswerChunks", "Summarise"):
+        ends = {states[catch["Next"]]["Error"] for catch in states[name]["Catch"]}
+        assert ERROR_FAILED in ends, name
+        assert all(states[catch["Next"]]["Type"] == "Fail" for catch in states[name]["Catch"])
+    assert {
+        states[catch["Next"]]["Error"] for catch in plan["Catch"] if catch["ErrorEquals"] == ["InvalidInput"]
+    } == {ERROR_INVALID_INPUT}
+    # And it is traced and logged
+    properties = machine["Properties"]
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    assert properties["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def test_only_the_state_machine_invokes_the_evaluation_function(sandbox: Synthesized) -> None:
+    template = rag(sandbox)
+    function_id, _ = evaluate_function(template)
+    invokers = [
+        policy["Properties"]["Roles"]
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "lambda:InvokeFunction" in as_list(statement["Action"])
+        and function_id in references(statement["Resource"])
+    ]
+    machine_roles = {
+        next(iter(references(m["Properties"]["RoleArn"])))
+        for m in resources(template, "AWS::StepFunctions::StateMachine").values()
+    }
+    assert invokers and all(references(roles) <= machine_roles for roles in invokers)
