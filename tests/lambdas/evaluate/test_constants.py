@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from lambdas.evaluate import constants
@@ -37,3 +40,16 @@ def test_the_worst_answer_counts_every_attempt_and_backoff() -> None:
 def test_arms_that_cannot_fit_one_run_are_refused() -> None:
     with pytest.raises(ValueError, match="do not fit one function run"):
         constants.items_per_chunk(29, constants.answers_per_chunk(29) + 1)
+
+
+def test_the_readme_states_the_chunk_size_at_the_default_rag_timeout() -> None:
+    root = Path(__file__).resolve().parents[3]
+    default_timeout = json.loads((root / "cdk.json").read_text())["context"]["ragTimeoutSeconds"]
+    readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
+    answers = constants.answers_per_chunk(default_timeout)
+    expected = (
+        f"at the default {default_timeout} s that is {answers} answers per chunk "
+        f"(items per chunk = {answers} / arms)"
+    )
+    assert expected in readme
+    assert f"never holds more than {constants.THREADS * constants.MAP_MAX_CONCURRENCY} of the RAG" in readme

@@ -264,6 +264,9 @@ def answer_one(client: Any, **kwargs: Any) -> tuple[dict[str, Any], list[float]]
 
 
 def test_throttling_and_503_are_retried_with_backoff_then_answered(rag: tuple[Any, Stubber]) -> None:
+    """Lambda API Reference, Invoke errors / botocore ``Lambda.Client.exceptions.TooManyRequestsException``:
+    "The request throughput limit was exceeded" (HTTP 429; Reason e.g. ReservedFunctionConcurrentInvocation
+    LimitExceeded). A throttled Invoke did not run the function, so retrying it sends nothing twice."""
     # Given Lambda throttles the first call (HTTP 429, TooManyRequestsException) and the API answers 503 once
     client, stub = rag
     stub.add_client_error("invoke", "TooManyRequestsException", "Rate Exceeded.", 429)
@@ -293,6 +296,9 @@ def test_retries_end_after_the_bounded_attempts_with_the_last_error_recorded(
 
 
 def test_a_client_error_is_recorded_once_and_a_function_failure_as_a_502(rag: tuple[Any, Stubber]) -> None:
+    """Lambda API Reference, Invoke response ``FunctionError``: "If present, indicates that an error occurred
+    during function execution. Details about the error are included in the response payload" (Unhandled:
+    "the function ran out of memory or timed out"); StatusCode is still 200 for RequestResponse."""
     client, stub = rag
     stub.add_response("invoke", invoke_response(400, {"error": {"code": "BadRequest", "message": "no"}}))
     crash = json.dumps({"errorType": "KeyError", "errorMessage": "x"}).encode()
