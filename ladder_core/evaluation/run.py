@@ -12,17 +12,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from ..api import parse_arm
+from ..api import INCLUDE_PASSAGES, parse_arm
 
 RUN = "run.json"
 SET_COPY = "evalset.jsonl"
 RESPONSES = "responses.jsonl"
 SCORES = "scores.jsonl"
 SUMMARY = "summary.json"
-
-INCLUDE_PASSAGES = "passages"
-"""The ``include`` value that makes the API return each citation's full passage as ``text`` (kept in
-``responses.jsonl`` for the LLM judge)."""
 
 Answers = dict[tuple[str, str, int], dict[str, Any]]
 """The latest ``responses.jsonl`` record per (item id, arm, repeat)."""
@@ -110,7 +106,8 @@ def parse_answers(lines: Iterable[str]) -> Answers:
 
 def ask_body(question: str, arm: str) -> dict[str, Any]:
     """The ``POST /ask`` body that answers ``question`` in ``arm`` (``MODE`` or ``MODE@MODEL_ID``, the model
-    sent as ``modelId``); ValueError naming the accepted arms."""
+    sent as ``modelId``), asking for the passages (kept in ``responses.jsonl`` for the LLM judge);
+    ValueError naming the accepted arms."""
     parsed = parse_arm(arm)
     body: dict[str, Any] = {"question": question, "mode": parsed.mode, "include": [INCLUDE_PASSAGES]}
     if parsed.model_id is not None:
