@@ -34,6 +34,10 @@ MAP_MAX_CONCURRENCY = 2
 """Chunks answered at once: with :data:`THREADS`, at most 8 RAG invocations in flight, so an evaluation
 never takes more than a small share of the RAG function's concurrency and Bedrock's token quota from the
 people using the API."""
+MAX_CHUNKS = 1000
+"""Chunks per run. An inline Map adds each iteration's events (about seven, more with retries) to the
+execution's history, which Step Functions caps at 25,000 entries ("Use the Map state in Inline mode if your
+workflow's execution history won't exceed 25,000 entries"): 1,000 chunks stay well inside it."""
 MAX_ATTEMPTS = 3
 """Sends per answer, the first included; only throttling (429, Lambda's TooManyRequestsException) and 503
 are retried."""

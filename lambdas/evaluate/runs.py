@@ -159,10 +159,16 @@ def plan(s3: Any, settings: Settings, event: dict[str, Any], now: datetime) -> d
         arms=request.arms,
         evalSet=described,
     )
+    size = constants.items_per_chunk(settings.rag_timeout_s, len(request.arms))
+    if len(evalset.items) > size * constants.MAX_CHUNKS:
+        raise InvalidInput(
+            f"{source}: {len(evalset.items)} items in {len(request.arms)} arms need more than "
+            f"{constants.MAX_CHUNKS} chunks of {size} items; pass maxItems of at most "
+            f"{size * constants.MAX_CHUNKS}"
+        )
     folder = prefix(request.run_id)
     _put(s3, settings.bucket, folder + run_folder.SET_COPY, copy.decode("utf-8"))
     _put(s3, settings.bucket, folder + run_folder.RUN, info.to_json())
-    size = constants.items_per_chunk(settings.rag_timeout_s, len(request.arms))
     chunks = [
         {"chunk": number, "start": start, "stop": min(start + size, len(evalset.items))}
         for number, start in enumerate(range(0, len(evalset.items), size))

@@ -335,3 +335,25 @@ def test_a_missing_chunk_fails_the_summary_by_name(aws: Any) -> None:
 def test_an_unknown_action_is_refused_naming_the_actions() -> None:
     with pytest.raises(runs.InvalidInput, match="expected one of plan, answer, summarise"):
         run({"action": "explode"}, SETTINGS)
+
+
+def test_a_set_needing_more_chunks_than_the_history_holds_is_refused_naming_max_items(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS Step Functions Developer Guide, "Using Map state in Inline mode": "Use the Map state in Inline
+    mode if your workflow's execution history won't exceed 25,000 entries"."""
+    # Given a cap of two chunks (the real cap, 1,000 chunks, would need a set of tens of thousands of items)
+    monkeypatch.setattr(constants, "MAX_CHUNKS", 2)
+    per_chunk = constants.items_per_chunk(SETTINGS.rag_timeout_s, len(ARMS))
+    stage(aws, [{"id": f"q{n}", "question": f"Question {n}?"} for n in range(2 * per_chunk + 1)])
+    # When it is planned whole, Then it is refused before anything is written, naming the maxItems that fits
+    with pytest.raises(runs.InvalidInput, match=f"pass maxItems of at most {2 * per_chunk}"):
+        plan(aws)
+    assert aws.list_objects_v2(Bucket=BUCKET, Prefix="runs/")["KeyCount"] == 0
+    # And with that maxItems it is planned
+    assert plan(aws, maxItems=2 * per_chunk)["chunkCount"] == 2
+
+
+def test_the_real_chunk_cap_keeps_the_map_inside_the_execution_history() -> None:
+    # About seven history events per iteration, with room for retries: well under 25,000
+    assert constants.MAX_CHUNKS * 7 * 2 < 25_000
