@@ -218,7 +218,11 @@ class RagApiStack(cdk.Stack):
         )
         self.evaluation = Evaluation(self, "Evaluation", config=config)
         self.evaluation_runner = EvaluationRunner(
-            self, "EvaluationRunner", config=config, rag_function=self.rag.function
+            self,
+            "EvaluationRunner",
+            config=config,
+            rag_function=self.rag.function,
+            examples_manifest_bucket=examples.manifest_bucket if examples else None,
         )
 
         cdk.CfnOutput(

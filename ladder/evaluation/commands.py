@@ -16,6 +16,7 @@ from ladder_core import metrics
 from ladder_core.api import FEWSHOT, FINETUNED, MODES, PROMPT, RAG
 from ladder_core.evaluation.evalset import EvalSet
 from ladder_core.evaluation.prices import PriceTable
+from ladder_core.evaluation.run import recorded_examples
 from ladder_core.evaluation.summary import describe_causes
 from ladder_core.examples import MANIFEST_KEY
 
@@ -36,9 +37,6 @@ from .viewer import REPORT_HTML
 
 DEFAULT_ARMS = (PROMPT, RAG)
 ARM_CHOICES = MODES
-RECORDED_MANIFEST_KEYS = ("sha256", "count", "createdAt", "embeddingModelId", "overlap")
-"""What a run keeps of the examples manifest (``run.examples``): which set, checked against what; not the
-index ARN, which names the account and travels with the run folder."""
 """The arms ``--arms`` accepts: the API's modes and the few-shot rung (once, whether or not it is a mode)."""
 SUMMARY_TABLE = (
     metrics.CORRECTNESS,
@@ -215,7 +213,7 @@ def _published_model_arn(
 def _uploaded_examples(
     stack_prefix: str, session: boto3.session.Session, clients: ClientFactory, *, required: bool
 ) -> dict[str, Any] | None:
-    """The uploaded examples' manifest (its :data:`RECORDED_MANIFEST_KEYS`), which the ``fewshot`` arm is
+    """The uploaded examples' manifest (as ``run.json`` records it), which the ``fewshot`` arm is
     measured with. None when the deployment
     has no examples store or none was uploaded; with ``required`` (``--arms`` names ``fewshot``) that is
     SetupError saying how to upload them."""
@@ -233,7 +231,7 @@ def _uploaded_examples(
                 f"{MANIFEST_KEY}): upload them first with `{hints.command(*EXAMPLES_UPLOAD)}`"
             )
         return None
-    return {key: manifest.get(key) for key in RECORDED_MANIFEST_KEYS}
+    return recorded_examples(manifest)
 
 
 def _judge_setup(values: dict[str, str], stack_prefix: str, model_id: str) -> judge.JudgeSetup:

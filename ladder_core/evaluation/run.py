@@ -20,6 +20,10 @@ RESPONSES = "responses.jsonl"
 SCORES = "scores.jsonl"
 SUMMARY = "summary.json"
 
+RECORDED_MANIFEST_KEYS = ("sha256", "count", "createdAt", "embeddingModelId", "overlap")
+"""What a run keeps of the examples manifest (``run.examples``): which set, checked against what; not the
+index ARN, which names the account and travels with the run folder."""
+
 Answers = dict[tuple[str, str, int], dict[str, Any]]
 """The latest ``responses.jsonl`` record per (item id, arm, repeat)."""
 
@@ -61,6 +65,11 @@ class RunInfo:
             repeat=int(data.get("repeat") or 1),
             examples=data.get("examples"),
         )
+
+
+def recorded_examples(manifest: dict[str, Any]) -> dict[str, Any]:
+    """``run.json``'s ``examples``: the :data:`RECORDED_MANIFEST_KEYS` of the uploaded examples' manifest."""
+    return {key: manifest.get(key) for key in RECORDED_MANIFEST_KEYS}
 
 
 def answer_record(

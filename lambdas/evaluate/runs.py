@@ -20,12 +20,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ladder_core.api import FINETUNED, parse_arm
+from ladder_core.api import FEWSHOT, FINETUNED, parse_arm
 from ladder_core.evaluation import run as run_folder
 from ladder_core.evaluation.evalset import EvalSet, InvalidSetError, parse_set
 from ladder_core.evaluation.prices import default_prices
-from ladder_core.evaluation.run import RunInfo, answer_record, ask_body, parse_answers
+from ladder_core.evaluation.run import RunInfo, answer_record, ask_body, parse_answers, recorded_examples
 from ladder_core.evaluation.summary import score_rows, scores_text, summarise, summary_text
+from ladder_core.examples import MANIFEST_KEY
 from ladder_core.scoring import Item
 
 from . import constants
@@ -158,6 +159,7 @@ def plan(s3: Any, settings: Settings, event: dict[str, Any], now: datetime) -> d
         url=f"lambda:{settings.rag_function}",
         arms=request.arms,
         evalSet=described,
+        examples=_examples(s3, settings, request.arms),
     )
     size = constants.items_per_chunk(settings.rag_timeout_s, len(request.arms))
     if len(evalset.items) > size * constants.MAX_CHUNKS:
@@ -182,6 +184,22 @@ def plan(s3: Any, settings: Settings, event: dict[str, Any], now: datetime) -> d
         "chunks": chunks,
         "chunkCount": len(chunks),
     }
+
+
+def _examples(s3: Any, settings: Settings, arms: list[str]) -> dict[str, Any] | None:
+    """``run.examples``: the manifest of the examples a ``fewshot`` arm is measured with, as ``ladder eval
+    run`` records it; None without a ``fewshot`` arm, an examples store or uploaded examples."""
+    bucket = settings.examples_manifest_bucket
+    if bucket is None or all(parse_arm(arm).mode != FEWSHOT for arm in arms):
+        return None
+    try:
+        manifest = json.loads(s3.get_object(Bucket=bucket, Key=MANIFEST_KEY)["Body"].read())
+    except ClientError as err:
+        # The role may read the manifest object only (no listing): a missing one answers AccessDenied.
+        if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied"):
+            return None
+        raise
+    return recorded_examples(manifest) if isinstance(manifest, dict) else None
 
 
 def answer(

@@ -20,6 +20,9 @@ class Settings:
     """The RAG function's name or ARN, invoked directly (RAG_FUNCTION)."""
     rag_timeout_s: int
     """The RAG function's timeout in seconds: bounds one attempt and sizes the chunks (RAG_TIMEOUT_S)."""
+    examples_manifest_bucket: str | None
+    """The bucket holding the few-shot examples' manifest (EXAMPLES_MANIFEST_BUCKET; unset without an
+    examples store): a run with a ``fewshot`` arm records which examples it was measured with."""
     deployment: Deployment
     """What the per-query costs depend on: EMBEDDING_MODEL_ID, RERANK_MODEL_ID (empty: none),
     VECTOR_STORE, RAG_MEMORY_MB."""
@@ -31,6 +34,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         bucket=env.required(environ, "BUCKET"),
         rag_function=env.required(environ, "RAG_FUNCTION"),
         rag_timeout_s=env.integer(environ, "RAG_TIMEOUT_S", None, 1, 900),
+        examples_manifest_bucket=env.optional(environ, "EXAMPLES_MANIFEST_BUCKET"),
         deployment=Deployment(
             embedding_model_id=env.required(environ, "EMBEDDING_MODEL_ID"),
             rerank_model_id=env.optional(environ, "RERANK_MODEL_ID") or "",

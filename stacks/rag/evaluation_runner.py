@@ -16,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ladder_core.examples import MANIFEST_KEY
 from lambdas.evaluate import constants
 from stacks.config import LadderConfig
 from stacks.constructs.buckets import access_logs_bucket, data_bucket
@@ -29,6 +30,7 @@ SERVICE = "evaluation"
 EVALUATE_SHARED_FILES = (
     "ladder_core/__init__.py",
     "ladder_core/api.py",
+    "ladder_core/examples.py",
     "ladder_core/metrics.py",
     "ladder_core/scoring.py",
     "ladder_core/stats.py",
@@ -61,14 +63,22 @@ class EvaluationRunner(Construct):
     ``EvaluationStateMachineArn``."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: LadderConfig, rag_function: lambda_.IFunction
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: LadderConfig,
+        rag_function: lambda_.IFunction,
+        examples_manifest_bucket: str | None = None,
     ) -> None:
+        """``examples_manifest_bucket``: the documents bucket holding the few-shot examples' manifest (None
+        without an examples store), which a run with a ``fewshot`` arm records in ``run.json``."""
         super().__init__(scope, construct_id)
         logs = access_logs_bucket(self, "AccessLogsBucket", config=config)
         self.evaluations_bucket: s3.Bucket = data_bucket(
             self, "Bucket", config=config, logs_bucket=logs, log_prefix="evaluations-bucket/"
         )
-        self.function = self._function(config, rag_function)
+        self.function = self._function(config, rag_function, examples_manifest_bucket)
         self.state_machine = self._state_machine(config)
         outputs = {
             "EvaluationsBucket": (
@@ -85,7 +95,9 @@ class EvaluationRunner(Construct):
             # The CLI and the other stacks' callers read these by name: no construct-path hash in the key.
             output.override_logical_id(key)
 
-    def _function(self, config: LadderConfig, rag_function: lambda_.IFunction) -> PythonFunction:
+    def _function(
+        self, config: LadderConfig, rag_function: lambda_.IFunction, examples_manifest_bucket: str | None
+    ) -> PythonFunction:
         function = PythonFunction(
             self,
             "EvaluateFunction",
@@ -97,6 +109,7 @@ class EvaluationRunner(Construct):
                 "BUCKET": self.evaluations_bucket.bucket_name,
                 "RAG_FUNCTION": rag_function.function_name,
                 "RAG_TIMEOUT_S": str(config.rag_timeout_seconds),
+                "EXAMPLES_MANIFEST_BUCKET": examples_manifest_bucket or "",
                 "EMBEDDING_MODEL_ID": config.embedding_model_id,
                 "RERANK_MODEL_ID": config.rerank_model_id,
                 "VECTOR_STORE": config.vector_store,
@@ -137,6 +150,15 @@ class EvaluationRunner(Construct):
                 resources=[rag_function.function_arn],
             )
         )
+        if examples_manifest_bucket:
+            # The one object, as the RAG function reads it: which examples a fewshot arm was measured with.
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="ReadExamplesManifest",
+                    actions=["s3:GetObject"],
+                    resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{examples_manifest_bucket}/{MANIFEST_KEY}"],
+                )
+            )
         for prefix, access in (
             (constants.STAGED_PREFIX, "reads"),
             (constants.RUNS_PREFIX, "reads and writes"),

@@ -3,6 +3,7 @@ on the Lambda client (the RAG function's answers as the Invoke ``Payload``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from moto import mock_aws
 
 from ladder.evaluation.summary import write_scores
 from ladder.pricing.models import load_prices
+from ladder_core.evaluation.run import RECORDED_MANIFEST_KEYS
+from ladder_core.examples import MANIFEST_KEY
 from lambdas.evaluate import constants, runs
 from lambdas.evaluate.handler import run
 from lambdas.evaluate.settings import load_settings
@@ -357,3 +360,34 @@ def test_a_set_needing_more_chunks_than_the_history_holds_is_refused_naming_max_
 def test_the_real_chunk_cap_keeps_the_map_inside_the_execution_history() -> None:
     # About seven history events per iteration, with room for retries: well under 25,000
     assert constants.MAX_CHUNKS * 7 * 2 < 25_000
+
+
+def test_a_fewshot_arm_records_the_examples_it_was_measured_with_as_the_cli_does(aws: Any) -> None:
+    # Given uploaded examples: their manifest in the documents bucket (ladder_core.examples.MANIFEST_KEY)
+    aws.create_bucket(Bucket="ladder-documents")
+    manifest = {
+        "sha256": "ab" * 32,
+        "count": 12,
+        "createdAt": "2026-12-01T10:00:00+00:00",
+        "embeddingModelId": "amazon.titan-embed-text-v2:0",
+        "overlap": {"evalSetSha256": "cd" * 32, "exact": 0, "near": 0, "ids": []},
+        "indexArn": "arn:aws:s3vectors:us-east-1:123456789012:bucket/b/index/examples",
+    }
+    aws.put_object(Bucket="ladder-documents", Key=MANIFEST_KEY, Body=json.dumps(manifest).encode())
+    stage(aws, ITEMS)
+    settings = dataclasses.replace(SETTINGS, examples_manifest_bucket="ladder-documents")
+    event = {"action": "plan", "executionName": "e"}
+
+    # When runs with and without a fewshot arm are planned
+    runs.plan(aws, settings, {**event, "input": execution_input(runId="few", arms=["rag", "fewshot"])}, NOW)
+    runs.plan(aws, settings, {**event, "input": execution_input(runId="none", arms=["rag"])}, NOW)
+
+    # Then run.json keeps the manifest's recorded keys (not the index ARN) only for the fewshot run
+    few = json.loads(read(aws, "runs/few/run.json"))["examples"]
+    assert few == {key: manifest[key] for key in RECORDED_MANIFEST_KEYS}
+    assert "indexArn" not in few
+    assert json.loads(read(aws, "runs/none/run.json"))["examples"] is None
+    # And without uploaded examples a fewshot run records none (its answers will say why)
+    aws.delete_object(Bucket="ladder-documents", Key=MANIFEST_KEY)
+    runs.plan(aws, settings, {**event, "input": execution_input(runId="gone", arms=["fewshot"])}, NOW)
+    assert json.loads(read(aws, "runs/gone/run.json"))["examples"] is None

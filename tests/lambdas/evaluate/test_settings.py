@@ -22,6 +22,8 @@ def test_settings_carry_the_deployment_the_costs_depend_on() -> None:
     assert (settings.bucket, settings.rag_function, settings.rag_timeout_s) == ("b", "f", 28)
     assert settings.deployment.vector_store == "s3vectors" and settings.deployment.memory_mb == 512
     assert settings.deployment.rerank_model_id == ""
+    assert settings.examples_manifest_bucket is None
+    assert load_settings({**ENVIRON, "EXAMPLES_MANIFEST_BUCKET": "docs"}).examples_manifest_bucket == "docs"
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import Any
 
 from lambdas.evaluate import constants
 from stacks.rag.evaluation_runner import ERROR_FAILED, ERROR_INVALID_INPUT, state_machine_name
+from tests.stacks.conftest import COMBINATIONS
 from tests.stacks.fine_tune.asl import text_of
 from tests.stacks.rag.templates import rag, rag_function, role_statements
 from tests.support.synth import Synthesized, as_list, references, resources
@@ -57,7 +58,7 @@ def test_the_function_reads_staged_sets_writes_runs_and_invokes_only_the_rag_fun
 ) -> None:
     template = rag(sandbox)
     _, function = evaluate_function(template)
-    rag_id, _ = rag_function(template)
+    rag_id, rag_fn = rag_function(template)
     bucket = bucket_id(template)
     statements = role_statements(template, function)
 
@@ -75,11 +76,22 @@ def test_the_function_reads_staged_sets_writes_runs_and_invokes_only_the_rag_fun
     invoke = statements["InvokeRagFunctionDirectly"]
     assert invoke["Action"] == "lambda:InvokeFunction"
     assert invoke["Resource"] == {"Fn::GetAtt": [rag_id, "Arn"]}
+    # And with an examples store (the default), the one manifest object, as the RAG function reads it
+    manifest = statements["ReadExamplesManifest"]
+    assert manifest["Action"] == "s3:GetObject"
+    assert manifest["Resource"] == role_statements(template, rag_fn)["ReadExamplesManifest"]["Resource"]
     # And no other statement of the role reaches Lambda, S3 or Bedrock
+    granted = (
+        "ReadStagedSets",
+        "ReadWriteRuns",
+        "ListStagedAndRuns",
+        "InvokeRagFunctionDirectly",
+        "ReadExamplesManifest",
+    )
     others = {
         action
         for sid, statement in statements.items()
-        if sid not in ("ReadStagedSets", "ReadWriteRuns", "ListStagedAndRuns", "InvokeRagFunctionDirectly")
+        if sid not in granted
         for action in as_list(statement["Action"])
     }
     assert not {a for a in others if a.split(":")[0] in ("lambda", "s3", "bedrock")}, others
@@ -151,3 +163,10 @@ def test_only_the_state_machine_invokes_the_evaluation_function(sandbox: Synthes
         for m in resources(template, "AWS::StepFunctions::StateMachine").values()
     }
     assert invokers and all(references(roles) <= machine_roles for roles in invokers)
+
+
+def test_without_an_examples_store_the_function_reads_no_manifest(synth: Any) -> None:
+    template = rag(synth(COMBINATIONS["sandbox-no-fewshot"]))
+    _, function = evaluate_function(template)
+    assert "ReadExamplesManifest" not in role_statements(template, function)
+    assert function["Properties"]["Environment"]["Variables"]["EXAMPLES_MANIFEST_BUCKET"] == ""
