@@ -3,7 +3,8 @@
 Handler string in AWS: ``evaluate.handler.handler``. The asset holds ``evaluate/`` and, next to it, the
 ``ladder_core`` modules of the evaluation engine (the set's format, scoring, ``summary.json``, prices), the
 same files ``ladder eval`` uses. Environment: ``BUCKET``, ``RAG_FUNCTION``, ``RAG_TIMEOUT_S``,
-``EMBEDDING_MODEL_ID``, ``RERANK_MODEL_ID``, ``VECTOR_STORE``, ``RAG_MEMORY_MB`` (see settings.py).
+``EXAMPLES_MANIFEST_BUCKET``, ``EMBEDDING_MODEL_ID``, ``RERANK_MODEL_ID``, ``VECTOR_STORE``,
+``RAG_MEMORY_MB`` (see settings.py).
 
 Input, by ``action``:
 - ``{"action": "plan", "input": <the execution's input>, "executionName": "..."}``: checks the input and
