@@ -4,10 +4,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from lambdas.evaluate import constants
+import boto3
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from lambdas.evaluate import constants, runs
 from stacks.rag.evaluation_runner import ERROR_FAILED, ERROR_INVALID_INPUT, state_machine_name
+from tests.lambdas.evaluate.test_runs import ANSWERS, BUCKET, ITEMS, SETTINGS, invoke_response, rag_body
 from tests.stacks.conftest import COMBINATIONS
 from tests.stacks.fine_tune.asl import text_of
 from tests.stacks.rag.templates import rag, rag_function, role_statements
@@ -170,3 +176,58 @@ def test_without_an_examples_store_the_function_reads_no_manifest(synth: Any) ->
     _, function = evaluate_function(template)
     assert "ReadExamplesManifest" not in role_statements(template, function)
     assert function["Properties"]["Environment"]["Variables"]["EXAMPLES_MANIFEST_BUCKET"] == ""
+
+
+def resolve(template_object: dict[str, Any], state: Any, context: dict[str, Any]) -> dict[str, Any]:
+    """A Parameters/ItemSelector object evaluated as Step Functions does for the simple paths used here:
+    ``key.$`` with ``$`` (the state input), ``$.a.b`` or ``$$.a.b`` (the context object)."""
+
+    def path(text: str) -> Any:
+        root, parts = (context, text[3:]) if text.startswith("$$.") else (state, text[2:])
+        value = root
+        for part in filter(None, parts.split(".")):
+            value = value[part]
+        return value
+
+    return {
+        (key[:-2] if key.endswith(".$") else key): (path(value) if key.endswith(".$") else value)
+        for key, value in template_object.items()
+    }
+
+
+def test_the_definitions_data_flow_drives_the_function_from_input_to_output(sandbox: Synthesized) -> None:
+    # Given the synthesized definition, a staged set in moto S3 and the RAG function stubbed at Invoke
+    _, asl = evaluation_machine(rag(sandbox), state_machine_name(sandbox.config))
+    states = asl["States"]
+    execution_input = {
+        "purpose": "manual",
+        "evalSet": {"bucket": BUCKET, "key": "staged/s.jsonl"},
+        "arms": ["rag"],
+    }
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="staged/s.jsonl", Body="".join(json.dumps(i) + "\n" for i in ITEMS))
+        rag_client = boto3.client("lambda", region_name="us-east-1")
+        with Stubber(rag_client) as stub:
+            for item in ITEMS:
+                stub.add_response("invoke", invoke_response(200, rag_body("rag", ANSWERS[item["id"]])))
+            context: dict[str, Any] = {"Execution": {"Name": "manual-1"}}
+            # When each state's payload is built from the definition and handed to the function
+            state: dict[str, Any] = dict(execution_input)
+            plan_event = resolve(states["Plan"]["Parameters"], state, context)
+            assert plan_event["action"] == constants.PLAN
+            state["plan"] = runs.plan(s3, SETTINGS, plan_event, datetime(2026, 12, 3, tzinfo=UTC))
+            chunks = states["AnswerChunks"]
+            for item in resolve({"items.$": chunks["ItemsPath"]}, state, context)["items"]:
+                event = resolve(chunks["ItemSelector"], state, {**context, "Map": {"Item": {"Value": item}}})
+                assert event["action"] == constants.ANSWER
+                runs.answer(s3, rag_client, SETTINGS, event, sleep=lambda _: None)
+            summary_event = resolve(states["Summarise"]["Parameters"], state, context)
+            assert summary_event["action"] == constants.SUMMARISE
+            output = runs.summarise_run(s3, SETTINGS, summary_event)
+            stub.assert_no_pending_responses()
+    # Then the execution's output is contract 6's, for the run the input asked for
+    assert set(output) == {"runId", "bucket", "prefix", "arms", "summary"}
+    assert output["runId"] == "20261203T000000Z-manual-manual-1" and output["arms"] == ["rag"]
+    assert set(output["summary"]) == {"arms", "differences"} and output["summary"]["arms"]["rag"]["n"] == 3
