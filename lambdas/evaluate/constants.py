@@ -1,10 +1,10 @@
 """Names and limits of the evaluation function, and how many items one ``answer`` run may take.
 
 A chunk is sized so that its answers finish inside the function's time limit even when every answer takes
-as long as it possibly can: each attempt waits at most the RAG function's own timeout plus
-:data:`INVOKE_OVERHEAD_S`, an answer makes at most :data:`MAX_ATTEMPTS` attempts with the backoffs between
-them, and :data:`THREADS` answers run at once. :func:`items_per_chunk` is that arithmetic; the state
-machine's Map runs one chunk per iteration.
+as long as it possibly can: each attempt waits at most :data:`CONNECT_TIMEOUT_S`, then the RAG function's
+own timeout plus :data:`INVOKE_OVERHEAD_S`; an answer makes at most :data:`MAX_ATTEMPTS` attempts with the
+backoffs between them, and :data:`THREADS` answers run at once. :func:`items_per_chunk` is that
+arithmetic; the state machine's Map runs one chunk per iteration.
 """
 
 from __future__ import annotations
@@ -58,9 +58,9 @@ def backoff_ceiling(attempt: int) -> float:
 
 
 def worst_answer_s(rag_timeout_s: int) -> float:
-    """The longest one answer can take: every attempt running to the RAG function's timeout plus the
-    Invoke overhead, and the longest backoff between attempts."""
-    sends = MAX_ATTEMPTS * (rag_timeout_s + INVOKE_OVERHEAD_S)
+    """The longest one answer can take: every attempt taking the whole connect timeout and then running to
+    the RAG function's timeout plus the Invoke overhead, and the longest backoff between attempts."""
+    sends = MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + rag_timeout_s + INVOKE_OVERHEAD_S)
     return sends + sum(backoff_ceiling(attempt) for attempt in range(1, MAX_ATTEMPTS))
 
 

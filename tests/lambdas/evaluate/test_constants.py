@@ -32,9 +32,9 @@ def test_a_chunk_answered_at_the_worst_case_fits_the_time_limit(rag_timeout_s: i
 
 
 def test_the_worst_answer_counts_every_attempt_and_backoff() -> None:
-    # 3 attempts of (28 s + 5 s overhead) and backoffs of at most 1 s and 2 s between them
-    assert constants.worst_answer_s(28) == 3 * 33 + 1 + 2
-    assert constants.answers_per_chunk(28) == constants.THREADS * ((900 - 60) // 102)
+    # 3 attempts of (5 s connect + 28 s + 5 s overhead) and backoffs of at most 1 s and 2 s between them
+    assert constants.worst_answer_s(28) == 3 * 38 + 1 + 2
+    assert constants.answers_per_chunk(28) == constants.THREADS * ((900 - 60) // 117)
 
 
 def test_arms_that_cannot_fit_one_run_are_refused() -> None:
