@@ -66,3 +66,7 @@ def public_model_id(model_id: str) -> str:
         parts = model_id.split(":", 5)
         return parts[5] if len(parts) == 6 else "redacted"
     return model_id
+
+
+INCLUDE_PASSAGES = "passages"
+"""The ``include`` value that makes the API return each citation's full passage as ``text``."""

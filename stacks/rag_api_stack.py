@@ -19,6 +19,7 @@ from stacks.knowledge.knowledge_base import foundation_model_arn
 from stacks.nag import acknowledge
 from stacks.rag.api import RagApi
 from stacks.rag.evaluation import Evaluation
+from stacks.rag.evaluation_runner import EvaluationRunner
 from stacks.rag.guardrail import Guardrail
 from stacks.rag.marketplace import grant_marketplace_subscription
 from stacks.rag.observability import SERVICE, RagObservability
@@ -228,6 +229,13 @@ class RagApiStack(cdk.Stack):
             self, "Observability", api=self.api.api, function=self.rag.function, alarms=self.alarm_topic
         )
         self.evaluation = Evaluation(self, "Evaluation", config=config)
+        self.evaluation_runner = EvaluationRunner(
+            self,
+            "EvaluationRunner",
+            config=config,
+            rag_function=self.rag.function,
+            examples_manifest_bucket=examples.manifest_bucket if examples else None,
+        )
 
         cdk.CfnOutput(
             self, "AskUrl", value=self.api.ask_url, description="POST a question here (SigV4, execute-api)"

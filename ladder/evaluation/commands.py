@@ -14,6 +14,10 @@ import boto3
 
 from ladder_core import metrics
 from ladder_core.api import FEWSHOT, FINETUNED, MODES, PROMPT, RAG, parse_arm
+from ladder_core.evaluation.evalset import EvalSet
+from ladder_core.evaluation.prices import PriceTable
+from ladder_core.evaluation.run import recorded_examples
+from ladder_core.evaluation.summary import describe_causes
 from ladder_core.examples import MANIFEST_KEY
 
 from .. import api, finetune, hints, outputs
@@ -23,22 +27,17 @@ from ..errors import EXIT_FAILED, EXIT_INTERRUPTED, SetupError
 from ..examples import EXAMPLES_UPLOAD, manifest_problem, read_manifest
 from ..pricing import imported
 from ..pricing import models as model_prices
-from ..pricing.models import PriceTable
 from . import evalset as evalsets
 from . import judge, rundir
-from .evalset import EvalSet
 from .progress import progress_bar
 from .report import write_report
 from .runner import Runner, Send, pending_pairs, read_answers
-from .summary import describe_causes, write_scores
+from .summary import write_scores
 from .viewer import REPORT_HTML
 
 DEFAULT_ARMS = (PROMPT, RAG)
 ARM_CHOICES = MODES
 """The modes ``--arms`` accepts, alone or as ``MODE@MODEL_ID`` for the modes that may name a model."""
-RECORDED_MANIFEST_KEYS = ("sha256", "count", "createdAt", "embeddingModelId", "overlap")
-"""What a run keeps of the examples manifest (``run.examples``): which set, checked against what; not the
-index ARN, which names the account and travels with the run folder."""
 SUMMARY_TABLE = (
     metrics.CORRECTNESS,
     metrics.REFUSAL_ACCURACY,
@@ -214,7 +213,7 @@ def _published_model_arn(
 def _uploaded_examples(
     stack_prefix: str, session: boto3.session.Session, clients: ClientFactory, *, required: bool
 ) -> dict[str, Any] | None:
-    """The uploaded examples' manifest (its :data:`RECORDED_MANIFEST_KEYS`), which the ``fewshot`` arm is
+    """The uploaded examples' manifest (as ``run.json`` records it), which the ``fewshot`` arm is
     measured with. None when the deployment
     has no examples store or none was uploaded; with ``required`` (``--arms`` names ``fewshot``) that is
     SetupError saying how to upload them."""
@@ -232,7 +231,7 @@ def _uploaded_examples(
                 f"{MANIFEST_KEY}): upload them first with `{hints.command(*EXAMPLES_UPLOAD)}`"
             )
         return None
-    return {key: manifest.get(key) for key in RECORDED_MANIFEST_KEYS}
+    return recorded_examples(manifest)
 
 
 def _judge_setup(values: dict[str, str], stack_prefix: str, model_id: str) -> judge.JudgeSetup:

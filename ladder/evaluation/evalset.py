@@ -1,189 +1,22 @@
-"""The evaluation set: JSON Lines, one item a line; every bad line is reported before anything is sent.
-
-An item::
-
-    {"id": "leave-1", "question": "How many days of annual leave ...?", "answerable": true,
-     "mustInclude": ["27 days"], "reference": "27 days per calendar year ...",
-     "sources": ["handbook/leave.md"], "format": {"maxWords": 80}, "tags": ["handbook"]}
-"""
+"""Reading an evaluation set file; its format and checks are ``ladder_core.evaluation.evalset``'s."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import jsonschema
-
-from ladder_core.scoring import FORMAT_CHECKS, Item
+from ladder_core.evaluation.evalset import EvalSet, InvalidSetError, parse_set
 
 from ..errors import LadderError, SetupError
 
-MAX_QUESTION_CHARS = 2000
-MAX_ID_CHARS = 200
-ITEM_KEYS = ("id", "question", "answerable", "mustInclude", "reference", "sources", "format", "tags")
-SHOWN_PROBLEMS = 50
-
-
-@dataclass(frozen=True)
-class EvalSet:
-    """A valid set: its path, the sha256 of its bytes (names the run folder) and its items in file order."""
-
-    path: Path
-    sha256: str
-    items: tuple[Item, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "reason": self.reason}
-
-
-class InvalidSetError(LadderError):
-    """The set has bad lines; ``problems`` names each one (line number and why)."""
-
-    def __init__(self, path: Path, problems: list[Problem], read: int) -> None:
-        self.path = path
-        self.problems = problems
-        self.read = read
-        super().__init__(self.format())
-
-    def format(self, max_problems: int = SHOWN_PROBLEMS) -> str:
-        lines = [f"{self.path}: {len(self.problems)} bad line(s) of {self.read}; nothing was sent"]
-        lines += [f"  line {p.line}: {p.reason}" for p in self.problems[:max_problems]]
-        if len(self.problems) > max_problems:
-            lines.append(f"  ... and {len(self.problems) - max_problems} more")
-        return "\n".join(lines)
-
 
 def load_set(path: Path) -> EvalSet:
-    """Parse and check the whole file: an :class:`EvalSet`, or :class:`InvalidSetError` naming every bad line.
-
-    Blank lines are skipped; a file that cannot be read is a :class:`SetupError`.
-    """
+    """Parse and check the whole file: an :class:`EvalSet`, or LadderError naming every bad line (or that
+    the set is empty); a file that cannot be read is a :class:`SetupError`."""
     try:
         raw = path.read_bytes()
     except OSError as err:
         raise SetupError(f"cannot read evaluation set {path}: {err.strerror or err}") from None
-    items: list[Item] = []
-    problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    read = 0
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        read += 1
-        try:
-            item = parse_item(line)
-        except ValueError as err:
-            problems.append(Problem(number, str(err)))
-            continue
-        if item.id in seen:
-            problems.append(
-                Problem(number, f"id {item.id!r} repeats line {seen[item.id]}; ids must be unique")
-            )
-            continue
-        seen[item.id] = number
-        items.append(item)
-    if not read and not problems:
-        raise LadderError(
-            f"{path} is empty: an evaluation set needs at least one item, one JSON object per line "
-            '(such as {"id": "leave-1", "question": "How many days of leave?"}); nothing was sent'
-        )
-    if problems:
-        raise InvalidSetError(path, problems, read)
-    return EvalSet(path=path, sha256=hashlib.sha256(raw).hexdigest(), items=tuple(items))
-
-
-def parse_item(line: bytes | str) -> Item:
-    """One line as an :class:`Item`; ValueError whose message says what is wrong and what is accepted."""
-    if isinstance(line, bytes):
-        try:
-            line = line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValueError("not UTF-8 text") from None
     try:
-        data = json.loads(line)
-    except ValueError as err:
-        raise ValueError(f"not valid JSON ({err})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-    unknown = sorted(set(data) - set(ITEM_KEYS))
-    if unknown:
-        raise ValueError(f"unknown key(s) {', '.join(unknown)}; accepted: {', '.join(ITEM_KEYS)}")
-    item_id = data.get("id")
-    if not isinstance(item_id, str) or not item_id.strip() or len(item_id) > MAX_ID_CHARS:
-        raise ValueError(f"id: required, a non-blank string of at most {MAX_ID_CHARS} characters")
-    question = data.get("question")
-    if not isinstance(question, str) or not question.strip() or len(question) > MAX_QUESTION_CHARS:
-        raise ValueError(f"question: required, a non-blank string of 1..{MAX_QUESTION_CHARS} characters")
-    answerable = data.get("answerable", True)
-    if not isinstance(answerable, bool):
-        raise ValueError("answerable: expected true or false")
-    reference = data.get("reference")
-    if reference is not None and (not isinstance(reference, str) or not reference.strip()):
-        raise ValueError("reference: expected a non-blank string")
-    must_include = _strings(data, "mustInclude")
-    if must_include and not answerable:
-        raise ValueError("mustInclude: an unanswerable item cannot list facts its answer must state")
-    return Item(
-        id=item_id,
-        question=question,
-        answerable=answerable,
-        must_include=must_include,
-        reference=reference,
-        sources=_strings(data, "sources"),
-        format=_format(data.get("format")),
-        tags=_strings(data, "tags"),
-    )
-
-
-def _strings(data: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"{key}: expected a list of non-blank strings")
-    return tuple(value)
-
-
-def _format(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not value:
-        raise ValueError(f"format: expected an object with one or more of {', '.join(FORMAT_CHECKS)}")
-    unknown = sorted(set(value) - set(FORMAT_CHECKS))
-    if unknown:
-        raise ValueError(
-            f"format: unknown check(s) {', '.join(unknown)}; accepted: {', '.join(FORMAT_CHECKS)}"
-        )
-    max_words = value.get("maxWords")
-    if "maxWords" in value and (
-        isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1
-    ):
-        raise ValueError("format.maxWords: expected a whole number of at least 1")
-    if "regex" in value:
-        if not isinstance(value["regex"], str):
-            raise ValueError("format.regex: expected a regular expression string")
-        try:
-            re.compile(value["regex"])
-        except re.error as err:
-            raise ValueError(f"format.regex: not a valid regular expression ({err})") from None
-    if "startsWith" in value and (not isinstance(value["startsWith"], str) or not value["startsWith"]):
-        raise ValueError("format.startsWith: expected a non-empty string")
-    if "jsonSchema" in value:
-        schema = value["jsonSchema"]
-        if not isinstance(schema, dict):
-            raise ValueError("format.jsonSchema: expected a JSON Schema object")
-        try:
-            jsonschema.validators.validator_for(schema).check_schema(schema)
-        except jsonschema.SchemaError as err:
-            raise ValueError(f"format.jsonSchema: not a valid JSON Schema ({err.message})") from None
-    if "noCitations" in value and value["noCitations"] is not True:
-        raise ValueError("format.noCitations: expected true (leave it out otherwise)")
-    return dict(value)
+        return parse_set(raw, path)
+    except InvalidSetError as err:
+        raise LadderError(str(err)) from None

@@ -40,10 +40,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ladder_core.api import PROMPT, parse_arm
+from ladder_core.evaluation.evalset import EvalSet
 
 from ..errors import LadderError, SetupError
 from . import rundir
-from .evalset import EvalSet
 from .runner import read_records
 
 TASK_TYPE = "General"

@@ -13,9 +13,8 @@ from collections import defaultdict
 from typing import Any
 
 from ladder_core import metrics
+from ladder_core.evaluation.evalset import EvalSet
 from ladder_core.scoring import Item, cited_numbers
-
-from .evalset import EvalSet
 
 ERROR, OK, MISSING = "error", "ok", "missing"
 EXCERPT_CHARS = 500

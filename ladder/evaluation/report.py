@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ladder_core import metrics
+from ladder_core.evaluation.evalset import EvalSet
 
 from . import figure, matrix, rundir, tables, viewer
-from .evalset import EvalSet
 from .runner import read_records
 from .tables import Table
 

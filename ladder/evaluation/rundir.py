@@ -1,4 +1,5 @@
-"""The run folder: what a run was (``run.json``), a copy of its set, and the names of its files.
+"""The local run folder: starting or continuing one, and reading it back. Its shape (file names,
+``run.json``) is ``ladder_core.evaluation.run``'s, shared with the evaluation function's runs in S3.
 
 ``responses.jsonl`` is the only file the runner appends to; ``scores.jsonl``, ``summary.json``,
 ``report.md`` and ``charts/`` are derived from it (and from the judge's results) and rewritten whole.
@@ -8,20 +9,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ladder_core.evaluation.evalset import EvalSet
+from ladder_core.evaluation.run import RESPONSES, RUN, SCORES, SET_COPY, SUMMARY, RunInfo
+
 from ..errors import SetupError
-from .evalset import EvalSet, load_set
+from .evalset import load_set
 
 DEFAULT_ROOT = Path("eval-runs")
-RUN = "run.json"
-SET_COPY = "evalset.jsonl"
-RESPONSES = "responses.jsonl"
-SCORES = "scores.jsonl"
-SUMMARY = "summary.json"
+__all__ = ["RESPONSES", "RUN", "SCORES", "SET_COPY", "SUMMARY", "RunInfo"]
 REPORT = "report.md"
 CHARTS = "charts"
 JUDGE_JOBS = "judge-jobs.json"
@@ -29,29 +29,6 @@ JUDGE_SCORES = "judge-scores.jsonl"
 SHA_PREFIX_CHARS = 8
 MAX_REPEAT = 10
 """``--repeat`` at most: every repeat is another full pass of paid model calls."""
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """``run.json``: the run's id (its folder name), when it began, where it sent, the set, the arms and
-    the judge settings; a rerun into the folder continues with exactly these."""
-
-    id: str
-    createdAt: str
-    url: str
-    arms: list[str]
-    evalSet: dict[str, Any]
-    """path, sha256 and items of the set; the camelCase names are the file's keys."""
-    judge: str | None = None
-    """``--judge`` model id, or null (older run folders lack the key: no judge)."""
-    style: str | None = None
-    """``--style`` rubric path as given, or null."""
-    repeat: int = 1
-    """``--repeat``: how many times each item is sent per arm (older run folders lack the key: 1)."""
-    examples: dict[str, Any] | None = None
-    """The manifest of the uploaded examples (``examples/manifest.json``) the ``fewshot`` arm was measured
-    with: sha256, count, createdAt, embeddingModelId, overlap; null without a ``fewshot`` arm (and in
-    older run folders)."""
 
 
 def default_folder(evalset: EvalSet, now: datetime, root: Path = DEFAULT_ROOT) -> Path:
@@ -104,7 +81,7 @@ def start(
             repeat=repeat,
             examples=examples,
         )
-    (folder / RUN).write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")
+    (folder / RUN).write_text(info.to_json(), encoding="utf-8")
     return info
 
 
@@ -152,14 +129,7 @@ def contradictions(saved: RunInfo, given: RunInfo, evalset: EvalSet) -> list[str
 def load_info(folder: Path) -> RunInfo:
     """The run's ``run.json``; SetupError when the folder is not a run folder."""
     try:
-        data = json.loads((folder / RUN).read_text(encoding="utf-8"))
-        return RunInfo(
-            **{key: data[key] for key in ("id", "createdAt", "url", "arms", "evalSet")},
-            judge=data.get("judge"),
-            style=data.get("style"),
-            repeat=int(data.get("repeat") or 1),
-            examples=data.get("examples"),
-        )
+        return RunInfo.from_json(json.loads((folder / RUN).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         raise SetupError(f"{folder} is not an evaluation run folder (no readable {RUN})") from None
 

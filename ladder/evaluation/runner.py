@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ladder_core.api import parse_arm
+from ladder_core.evaluation.evalset import EvalSet
+from ladder_core.evaluation.run import Answers, answer_record, parse_answers
 from ladder_core.scoring import Item
 
 from ..api import ApiError
-from .evalset import EvalSet
 
 THROTTLED = 429
 RETRY_STATUSES = (THROTTLED, 503)
@@ -153,21 +154,13 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def read_answers(path: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
-    """The latest record per (id, arm, repeat) in ``responses.jsonl`` (a record without ``repeat``, from
-    before repeats existed, is repeat 0); a torn line (crash mid-write) is ignored."""
-    records: dict[tuple[str, str, int], dict[str, Any]] = {}
+def read_answers(path: Path) -> Answers:
+    """The latest record per (id, arm, repeat) in ``responses.jsonl`` (:func:`parse_answers`); none when
+    the file does not exist yet."""
     if not path.exists():
-        return records
+        return {}
     with path.open(encoding="utf-8") as fp:
-        for line in fp:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and "id" in record and "arm" in record:
-                records[(record["id"], record["arm"], int(record.get("repeat") or 0))] = record
-    return records
+        return parse_answers(fp)
 
 
 def read_records(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
@@ -330,14 +323,6 @@ def _record(
     response: dict[str, Any] | None = None,
     error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "arm": arm,
-        "repeat": repeat,
-        "status": status,
-        "attempts": attempts,
-        "latencyMs": latency_ms,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "response": response,
-        "error": error,
-    }
+    return answer_record(
+        item.id, arm, repeat, status, attempts, latency_ms, datetime.now(UTC), response=response, error=error
+    )

@@ -1,175 +1,20 @@
-"""``scores.jsonl`` and ``summary.json`` from a run's responses (and the judge's scores when present)."""
+"""Rewriting a local run folder's ``scores.jsonl`` and ``summary.json`` (the rules are
+``ladder_core.evaluation.summary``'s), with the LLM judge's scores when its jobs have finished."""
 
 from __future__ import annotations
 
 import json
-import math
-from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ladder_core.metrics import COST_PER_QUERY, LATENCY, RATES
-from ladder_core.scoring import score
+from ladder_core.evaluation.prices import PriceTable
+from ladder_core.evaluation.summary import score_rows, scores_text, summarise, summary_text
+from ladder_core.evaluation.uncertainty import repeat_of
 
-from ..pricing import costs, imported
-from ..pricing.models import PriceTable
-from . import rundir, uncertainty
-from .agreement import judge_agreement
-from .evalset import EvalSet
+from ..pricing import imported
+from . import rundir
 from .judge import for_answer
 from .runner import read_answers
-
-SCHEMA_VERSION = 2
-"""``schemaVersion`` of ``summary.json``: 2 added ``ci95``, ``repeatSpread`` and ``differences`` (rates
-became means over items of each item's mean over repeats); raised when a key changes meaning."""
-
-SUMMARY_ARM_KEYS = (
-    "n",
-    "errors",
-    *(metric.summary_key for metric in RATES),
-    "judge",
-    "judgeAgreement",
-    LATENCY.summary_key,
-    COST_PER_QUERY.summary_key,
-    "modelId",
-    "errorCauses",
-    "ci95",
-    "repeatSpread",
-    "costBreakdownUsd",
-    "costUnknown",
-)
-
-
-def score_rows(
-    evalset: EvalSet,
-    records: dict[tuple[str, str, int], dict[str, Any]],
-    arms: list[str],
-    prices: PriceTable,
-    judge: dict[tuple[str, str], dict[str, float]] | None = None,
-) -> list[dict[str, Any]]:
-    """One score row per (item, arm, repeat) that has a record, in set order, then arm, then repeat; the
-    judge's scores (of repeat 0, the answer it was given) go on the repeat-0 row."""
-    repeats = 1 + max((repeat for _, _, repeat in records), default=0)
-    rows = []
-    for item in evalset.items:
-        for arm, repeat in ((arm, repeat) for arm in arms for repeat in range(repeats)):
-            record = records.get((item.id, arm, repeat))
-            if record is None:
-                continue
-            cost = costs.query_total(costs.query_breakdown(prices, record))
-            row = score(item, arm, record, cost_usd=cost)
-            if judge and repeat == 0 and (item.id, arm) in judge:
-                row["judge"] = for_answer(judge[(item.id, arm)], refusal=row["refusal"])
-            rows.append(row)
-    return rows
-
-
-def summarise(
-    info: rundir.RunInfo,
-    rows: list[dict[str, Any]],
-    records: dict[tuple[str, str, int], dict[str, Any]],
-    prices: PriceTable,
-) -> dict[str, Any]:
-    """The ``summary.json`` object: rates are means over the items where the metric is not null (of each
-    item's mean over its repeats), with their intervals and the differences between arms
-    (:mod:`.uncertainty`)."""
-    arms: dict[str, Any] = {}
-    measured = uncertainty.measure(rows, info.arms, info.repeat)
-    for arm in info.arms:
-        arm_rows = [row for row in rows if row["arm"] == arm]
-        ok = [row for row in arm_rows if row["status"] == "ok"]
-        entry: dict[str, Any] = {"n": len(arm_rows), "errors": len(arm_rows) - len(ok)}
-        for metric in RATES:
-            entry[metric.summary_key] = measured.rates[arm][metric.summary_key]
-        entry["judge"] = _judge_means(arm_rows)
-        entry["judgeAgreement"] = judge_agreement(arm_rows)
-        latencies = sorted(row[LATENCY.score_key] for row in ok if row[LATENCY.score_key] is not None)
-        entry[LATENCY.summary_key] = {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
-        breakdown, unknown = costs.arm_breakdown(
-            costs.query_breakdown(prices, record)
-            for (_, record_arm, _), record in records.items()
-            if record_arm == arm and record["status"] == "ok"
-        )
-        entry[COST_PER_QUERY.summary_key] = costs.query_total(breakdown)
-        models = Counter(
-            str(record["response"].get("modelId"))
-            for (_, record_arm, _), record in records.items()
-            if record_arm == arm and record["status"] == "ok" and record.get("response", {}).get("modelId")
-        )
-        entry["modelId"] = models.most_common(1)[0][0] if models else None
-        entry["errorCauses"] = error_causes(
-            record for (_, record_arm, _), record in records.items() if record_arm == arm
-        )
-        entry["ci95"] = measured.ci95[arm]
-        entry["repeatSpread"] = measured.repeat_spread[arm]
-        entry["costBreakdownUsd"], entry["costUnknown"] = breakdown, unknown
-        arms[arm] = entry
-    generation = next(
-        (arms[a]["modelId"] for a in ("rag", *info.arms) if a in arms and arms[a]["modelId"]), None
-    )
-    return {
-        "schemaVersion": SCHEMA_VERSION,
-        "run": {
-            "id": info.id,
-            "createdAt": info.createdAt,
-            "url": info.url,
-            "generationModelId": generation,
-            "evalSet": info.evalSet,
-            "repeat": info.repeat,
-            "examples": info.examples,
-        },
-        "arms": arms,
-        "differences": measured.differences,
-    }
-
-
-def error_causes(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The arm's errors grouped by HTTP status and code, most frequent first: ``httpStatus``, ``code``,
-    ``count`` and the first ``message`` seen."""
-    groups: dict[tuple[Any, Any], dict[str, Any]] = {}
-    for record in records:
-        if record.get("status") != "error":
-            continue
-        error = record.get("error") or {}
-        key = (error.get("httpStatus"), error.get("code"))
-        group = groups.setdefault(
-            key, {"httpStatus": key[0], "code": key[1], "count": 0, "message": error.get("message")}
-        )
-        group["count"] += 1
-    return sorted(groups.values(), key=lambda group: -group["count"])
-
-
-def describe_causes(causes: list[dict[str, Any]]) -> str:
-    """``404 NotFound x 45 ("Missing Authentication Token")``, the causes joined by ``; ``."""
-    return "; ".join(
-        f"{cause['httpStatus']} {cause['code']} x {cause['count']}"
-        + (f' ("{cause["message"]}")' if cause.get("message") else "")
-        for cause in causes
-    )
-
-
-def mean(values: Any) -> float | None:
-    """The mean of the non-null values (booleans count as 0/1); None when there are none."""
-    present = [float(v) for v in values if v is not None]
-    return sum(present) / len(present) if present else None
-
-
-def percentile(sorted_values: list[int], pct: float) -> int | None:
-    """Nearest-rank percentile of already sorted values; None when there are none."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-def _judge_means(rows: list[dict[str, Any]]) -> dict[str, float] | None:
-    scores: dict[str, list[float]] = {}
-    for row in rows:
-        for metric, value in (row.get("judge") or {}).items():
-            if value is not None:
-                scores.setdefault(metric, []).append(float(value))
-    return {metric: sum(v) / len(v) for metric, v in sorted(scores.items())} or None
 
 
 def read_judge_scores(folder: Path) -> dict[tuple[str, str], dict[str, float]]:
@@ -190,10 +35,13 @@ def write_scores(folder: Path, prices: PriceTable) -> dict[str, Any]:
     evalset = rundir.load_run_set(folder)
     records = read_answers(folder / rundir.RESPONSES)
     prices = imported.with_recorded_units(prices, folder)
-    rows = score_rows(evalset, records, info.arms, prices, read_judge_scores(folder))
-    with (folder / rundir.SCORES).open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    rows = score_rows(evalset, records, info.arms, prices)
+    judge = read_judge_scores(folder)
+    for row in rows:
+        # The judge scored repeat 0, the answer it was given.
+        if repeat_of(row) == 0 and (row["id"], row["arm"]) in judge:
+            row["judge"] = for_answer(judge[(row["id"], row["arm"])], refusal=row["refusal"])
+    (folder / rundir.SCORES).write_text(scores_text(rows), encoding="utf-8")
     summary = summarise(info, rows, records, prices)
-    (folder / rundir.SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (folder / rundir.SUMMARY).write_text(summary_text(summary), encoding="utf-8")
     return summary

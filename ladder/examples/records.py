@@ -10,11 +10,11 @@ from typing import Any
 
 from ladder_core import examples as contract
 from ladder_core.catalog.s3vectors import METADATA_MAX_BYTES
+from ladder_core.evaluation.evalset import EvalSet
 from ladder_core.overlap import Overlap, find_overlap, user_turns
 
 from ..data import check_file, prep_options
 from ..errors import LadderError, SetupError
-from ..evaluation.evalset import EvalSet
 
 MIN_EXAMPLES = 1
 """A few-shot prompt can show as few examples as there are; one clean example is enough to upload."""

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ladder_core.evaluation.summary import describe_causes
 from ladder_core.overlap import Overlap
 from ladder_core.stats import CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED
 from stacks.fine_tune import verdict
@@ -16,7 +17,6 @@ from training_jobs import dataprep
 
 from .. import data, hints
 from ..errors import LadderError
-from ..evaluation.summary import describe_causes
 from .economics import CLEARLY_CHEAPER, FineTuneEconomics
 from .rules import DEFAULT_VALID_DAYS, MAX_CORRECTNESS_DROP, Decision, Inputs, Targets, decide
 from .runs import EvalRun, UnusableRunError, read_run

@@ -29,8 +29,8 @@ from typing import Any
 
 from ladder_core.catalog import idle, training
 from ladder_core.catalog.bedrock import CUSTOM_MODEL_IMPORT, CUSTOM_MODEL_IMPORT_STORAGE
+from ladder_core.evaluation.costs import COMPONENTS, GENERATION
 
-from ..pricing.costs import COMPONENTS, GENERATION
 from ..pricing.imported import ImportedModelUnits
 
 DAYS_PER_MONTH = 30

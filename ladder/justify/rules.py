@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ladder_core.api import FEWSHOT, FINETUNED, PROMPT, RAG
+from ladder_core.evaluation.summary import describe_causes
 from ladder_core.metrics import CORRECTNESS, FORMAT_COMPLIANCE, MRR, SOURCE_HIT_RATE, Metric
 from ladder_core.overlap import Overlap
 from ladder_core.paired import (
@@ -59,7 +60,6 @@ from ladder_core.stats import (
 from training_jobs import dataprep
 
 from .. import hints
-from ..evaluation.summary import describe_causes
 from ..examples import EXAMPLES_UPLOAD, manifest_problem
 from .economics import FineTuneEconomics, ScaleCase, scale_case
 from .runs import ArmSummary, EvalRun, ItemScore

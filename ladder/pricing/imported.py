@@ -18,8 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ladder_core.api import public_model_id
-
-from .models import PriceTable
+from ladder_core.evaluation.prices import PriceTable
 
 IMPORTED_MODEL_FILE = "imported-model.json"
 

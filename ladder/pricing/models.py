@@ -1,8 +1,6 @@
-"""The prices one evaluation run uses: the catalog's Bedrock prices (``ladder_core.catalog.bedrock``), with a
-user JSON file's entries on top (``ladder eval run --prices FILE``), and the deployment the other per-query
-prices depend on (embedding model, reranker, vector store, function memory: cdk.json with -c overrides).
-``ladder eval`` turns a response's token usage into the generation cost with :meth:`PriceTable.query_cost`
-and the whole cost of a query with :mod:`ladder.pricing.costs`. The file overrides or extends the table::
+"""The prices one evaluation run uses: ``ladder_core.evaluation.prices``'s table (the catalog's Bedrock prices
+for the deployment cdk.json describes, with -c overrides), with a user JSON file's entries on top
+(``ladder eval run --prices FILE``). The file overrides or extends the table::
 
     {"models": {"amazon.nova-lite-v1:0": {"inputPer1k": 0.00006, "outputPer1k": 0.00024,
                                           "asOf": "2026-12-01", "source": "https://..."}},
@@ -13,99 +11,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ladder_core.catalog import bedrock
-from ladder_core.catalog.bedrock import (
-    CUSTOM_MODEL_IMPORT,
-    IMPORTED_MODEL_PREFIX,
-    CustomModelImportPrice,
-    ModelPrice,
-    foundation_model_id,
-)
+from ladder_core.catalog.bedrock import CustomModelImportPrice, ModelPrice, foundation_model_id
+from ladder_core.evaluation.prices import Deployment, PriceTable, default_prices
 
 from ..errors import SetupError
-
-
-def catalog_prices() -> dict[str, ModelPrice]:
-    """The catalog's token prices by foundation-model id (models without a catalogued price left out)."""
-    return {model_id: m.price for model_id, m in bedrock.MODELS.items() if m.price is not None}
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """What a query's cost depends on besides its answer, as deployed (cdk.json's keys in brackets); the
-    defaults are the project's own cdk.json defaults, used outside the project."""
-
-    embedding_model_id: str = "amazon.titan-embed-text-v2:0"
-    """The knowledge base's embedding model (``embeddingModelId``)."""
-    rerank_model_id: str = ""
-    """The reranker, empty when none (``rerankModelId``)."""
-    vector_store: str = "opensearch"
-    """``opensearch`` or ``s3vectors`` (``vectorStore``)."""
-    memory_mb: int = 1024
-    """The RAG function's memory (``ragMemoryMb``)."""
-
-    @classmethod
-    def from_context(cls, context: Mapping[str, Any]) -> Deployment:
-        """The deployment a configuration describes; keys it lacks keep their defaults."""
-        defaults = cls()
-        try:
-            memory_mb = int(context.get("ragMemoryMb", defaults.memory_mb))
-        except (TypeError, ValueError):
-            raise SetupError(
-                f"ragMemoryMb {context.get('ragMemoryMb')!r}: expected a whole number of MB"
-            ) from None
-        return cls(
-            embedding_model_id=str(context.get("embeddingModelId") or defaults.embedding_model_id),
-            rerank_model_id=str(context.get("rerankModelId") or ""),
-            vector_store=str(context.get("vectorStore") or defaults.vector_store),
-            memory_mb=memory_mb,
-        )
-
-
-@dataclass(frozen=True)
-class PriceTable:
-    """The prices in effect for one run: the catalog's, with a user file's entries on top."""
-
-    models: dict[str, ModelPrice]
-    custom_model_import: CustomModelImportPrice
-    deployment: Deployment = field(default_factory=Deployment)
-
-    def model(self, model_id: str | None) -> ModelPrice | None:
-        if not model_id:
-            return None
-        return self.models.get(foundation_model_id(model_id))
-
-    def query_cost(
-        self,
-        model_id: str | None,
-        input_tokens: int | None,
-        output_tokens: int | None,
-        latency_ms: float | None,
-    ) -> float | None:
-        """USD for one answer; None when the model's price is unknown (the report says so, never guesses).
-
-        An imported model (``imported-model/...``) is priced by its copy's time, else by tokens.
-        """
-        if model_id and model_id.startswith(IMPORTED_MODEL_PREFIX):
-            return None if latency_ms is None else self.custom_model_import.cost(latency_ms)
-        price = self.model(model_id)
-        if price is None or input_tokens is None or output_tokens is None:
-            return None
-        return price.cost(input_tokens, output_tokens)
 
 
 def load_prices(path: Path | None = None, context: Mapping[str, Any] | None = None) -> PriceTable:
     """The default table, overridden by the JSON file at ``path``, for the deployment ``context`` describes
     (cdk.json with -c overrides; None: the project's defaults); SetupError naming what is wrong in it."""
-    table = PriceTable(
-        models=catalog_prices(),
-        custom_model_import=CUSTOM_MODEL_IMPORT,
-        deployment=Deployment() if context is None else Deployment.from_context(context),
-    )
+    try:
+        table = default_prices(None if context is None else Deployment.from_context(context))
+    except ValueError as err:
+        raise SetupError(str(err)) from None
     if path is None:
         return table
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ladder.evaluation.summary import SUMMARY_ARM_KEYS
 from ladder_core import metrics
+from ladder_core.evaluation.summary import SUMMARY_ARM_KEYS
 from ladder_core.scoring import SCORE_KEYS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

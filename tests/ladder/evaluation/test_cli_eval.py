@@ -15,7 +15,7 @@ import pytest
 from ladder.evaluation import commands
 from ladder.evaluation.progress import progress_bar
 from ladder.evaluation.runner import STOP_AFTER_IDENTICAL
-from ladder.evaluation.summary import SUMMARY_ARM_KEYS
+from ladder_core.evaluation.summary import SUMMARY_ARM_KEYS
 from ladder_core.metrics import RATES
 from ladder_core.scoring import SCORE_KEYS
 

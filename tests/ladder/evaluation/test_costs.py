@@ -12,9 +12,10 @@ import pytest
 from ladder.evaluation import rundir
 from ladder.evaluation.evalset import load_set
 from ladder.evaluation.summary import write_scores
-from ladder.pricing import costs
-from ladder.pricing.models import Deployment, PriceTable, load_prices
+from ladder.pricing.models import load_prices
 from ladder_core.catalog import bedrock, requests
+from ladder_core.evaluation import costs
+from ladder_core.evaluation.prices import Deployment, PriceTable
 
 from .conftest import write_set
 
@@ -230,8 +231,10 @@ def test_request_prices_follow_the_pricing_pages() -> None:
 def test_a_memory_that_is_not_a_number_is_a_setup_error_naming_the_key() -> None:
     from ladder.errors import SetupError
 
-    with pytest.raises(SetupError, match="ragMemoryMb 'lots': expected a whole number of MB"):
+    with pytest.raises(ValueError, match="ragMemoryMb 'lots': expected a whole number of MB"):
         Deployment.from_context({"ragMemoryMb": "lots"})
+    with pytest.raises(SetupError, match="ragMemoryMb 'lots': expected a whole number of MB"):
+        load_prices(None, {"ragMemoryMb": "lots"})
 
 
 def test_a_price_file_keeps_the_deployment(tmp_path: Path) -> None:

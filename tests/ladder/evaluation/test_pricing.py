@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from ladder.errors import SetupError
-from ladder.pricing.models import catalog_prices, load_prices
+from ladder.pricing.models import load_prices
 from ladder_core.catalog import bedrock
 from ladder_core.catalog.bedrock import foundation_model_id
+from ladder_core.evaluation.prices import catalog_prices
 
 
 def test_every_entry_is_dated_and_names_its_source() -> None:

@@ -14,7 +14,7 @@ import botocore.session
 import pytest
 
 from ladder import api
-from ladder.evaluation.evalset import EvalSet, Item, load_set
+from ladder.evaluation.evalset import load_set
 from ladder.evaluation.runner import (
     Pacer,
     RetryPolicy,
@@ -24,6 +24,8 @@ from ladder.evaluation.runner import (
     read_answers,
     read_records,
 )
+from ladder_core.evaluation.evalset import EvalSet
+from ladder_core.scoring import Item
 
 from .conftest import items, write_set
 from .loopback import LoopbackApi, serve

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from ladder.pricing.models import load_prices
 from ladder_core.catalog import bedrock
 from ladder_core.catalog.bedrock import foundation_model_id, inference_profile_geo
+from ladder_core.evaluation.prices import default_prices
 from stacks.config import ConfigError, from_context
 from stacks.marketplace_products import marketplace_product_id
 from stacks.rag.evaluation import judge_model_resources
@@ -47,7 +47,7 @@ def test_a_global_profile_is_priced_limited_and_sold_as_its_foundation_model() -
         config_with(generationModelId=model, maxTokens=4097)
 
     assert f"maxTokens=4097 is invalid for {model}: the model writes at most 4096" in str(raised.value)
-    prices = load_prices()
+    prices = default_prices()
     assert prices.query_cost(model, 1000, 1000, 0) == prices.query_cost(HAIKU, 1000, 1000, 0) is not None
     assert marketplace_product_id(model) == marketplace_product_id(HAIKU) is not None
 
@@ -123,7 +123,7 @@ def test_the_configurable_generation_and_judge_models_have_prices(
 ) -> None:
     """Amazon Bedrock pricing (on-demand, us-east-1): Claude Sonnet 4 $3 / $15, Claude Haiku 4.5 $1 / $5 per
     million input / output tokens; Amazon Nova Pro $0.0008 / $0.0032 per 1,000."""
-    price = load_prices().model(model_id)
+    price = default_prices().model(model_id)
     assert price is not None
     assert (price.input_per_1k, price.output_per_1k) == (input_per_1k, output_per_1k)
 
@@ -131,6 +131,6 @@ def test_the_configurable_generation_and_judge_models_have_prices(
 def test_the_default_configuration_is_priced_in_every_component() -> None:
     """cdk.json's generation and embedding models have prices; the rerank models it accepts too."""
     context = default_context()
-    assert load_prices().model(context["generationModelId"]) is not None
+    assert default_prices().model(context["generationModelId"]) is not None
     assert context["embeddingModelId"] in bedrock.EMBEDDING_PRICES
     assert set(bedrock.RERANK_PRICES) == set(bedrock.RERANK_MODEL_REGIONS)

@@ -4,7 +4,7 @@ Every call of the RAG API pays more than the model's tokens: the guardrail's tex
 PII and contextual grounding over the question, the passages and the answer), the query's embedding, the
 reranker when one is configured, the vector query, and the request itself (API Gateway and the Lambda
 function). Each component is priced from the answer's ``usage`` (the API reports the guardrail's units and
-the query's embedding tokens) and the deployment (:class:`ladder.pricing.models.Deployment`):
+the query's embedding tokens) and the deployment (:class:`.prices.Deployment`):
 
 - ``generation``: the model's tokens (an imported model: its copy's time), :meth:`PriceTable.query_cost`;
 - ``guardrail``: ``usage.guardrail``'s units per policy x the price per 1,000 text units of that policy;
@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ladder_core.api import PROMPT
-from ladder_core.catalog import requests
-from ladder_core.catalog.bedrock import EMBEDDING_PRICES, GUARDRAIL_USAGE_PRICES, RERANK_PRICES
-
-from .models import PriceTable
+from ..api import PROMPT
+from ..catalog import requests
+from ..catalog.bedrock import EMBEDDING_PRICES, GUARDRAIL_USAGE_PRICES, RERANK_PRICES
+from .prices import PriceTable
 
 GENERATION = "generation"
 COMPONENTS = (GENERATION, "guardrail", "embedding", "rerank", "vectorQuery", "requests")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ladder.evaluation import uncertainty
 from ladder_core import stats
+from ladder_core.evaluation import uncertainty
 from ladder_core.metrics import CORRECTNESS, FORMAT_COMPLIANCE, SOURCE_HIT_RATE
 
 

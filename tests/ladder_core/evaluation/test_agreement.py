@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ladder.evaluation.agreement import JUDGE_YES, cohen_kappa, judge_agreement
+from ladder_core.evaluation.agreement import JUDGE_YES, cohen_kappa, judge_agreement
 
 
 def table(both_yes: int, rules_only: int, judge_only: int, both_no: int) -> list[tuple[bool, bool]]:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from ladder_core import stats
-from ladder_core.metrics import RATES, Metric
+from .. import stats
+from ..metrics import RATES, Metric
 
 Row = dict[str, Any]
 """A ``scores.jsonl`` line."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ladder_core.metrics import CORRECTNESS
+from ..metrics import CORRECTNESS
 
 JUDGE_YES = 0.5
 """A judge score at or above this counts as yes."""
