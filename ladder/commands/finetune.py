@@ -64,6 +64,27 @@ def register(commands: Any) -> None:
         help=f"the old name of {finetune.BASE_WEIGHTS_OPTION}, kept for scripts (elsewhere --base-model "
         "names a model: a Hugging Face id or a local folder)",
     )
+    start.add_argument(
+        "--verdict",
+        type=Path,
+        default=Path("ladder-verdict.json"),
+        metavar="FILE",
+        help="the verdict whose targets and best arm the candidate must meet before it is published "
+        "(default: ./ladder-verdict.json)",
+    )
+    start.add_argument(
+        "--eval-set",
+        type=Path,
+        metavar="FILE",
+        help="the evaluation set the candidate is measured on (default: the verdict's run folder's copy)",
+    )
+    start.add_argument(
+        finetune.NO_GATE_OPTION,
+        dest="no_promotion_gate",
+        action="store_true",
+        help="publish the imported model without measuring it (needs --reason; recorded in the execution)",
+    )
+    start.add_argument("--reason", metavar="TEXT", help=f"why, with {finetune.NO_GATE_OPTION}")
     add_prep_options(start)
     status = command(tune_commands, "status", cmd_finetune_status, parents=[aws])
     status.add_argument("--execution", metavar="ARN", help="execution ARN (default: running, else latest)")
@@ -144,17 +165,38 @@ def cmd_finetune_start(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Check the data locally, upload it and start the fine-tune pipeline; then follow it unless --no-wait.
 
     Unusable data is refused (exit 1) before anything is uploaded.
+
+    The imported model is published only when it meets the verdict's targets and keeps the correctness of
+    the verdict's best other arm, measured on the verdict's evaluation set (staged with the run; --eval-set
+    to use another). Without a set the run is refused unless --no-promotion-gate --reason TEXT.
     """
     weights = _base_weights(args)
+    gate = finetune.promotion_gate(
+        args.verdict, args.eval_set, gate_off=args.no_promotion_gate, reason=args.reason
+    )
     report = check_data(args)
     print(report.format())
     if not report.usable:
         problem = dataprep.NotEnoughExamplesError(report.clean, report.min_examples)
         raise LadderError(f"{problem} Nothing was uploaded.")
     aws = session(args)
-    tune = outputs.read_fine_tune(clients(aws, "cloudformation"), args.stack_prefix)
+    cloudformation = clients(aws, "cloudformation")
+    tune = outputs.read_fine_tune(cloudformation, args.stack_prefix)
+    evaluations = (
+        outputs.stack_outputs(
+            cloudformation, args.stack_prefix, outputs.RAG_API_STACK, (finetune.EVALUATIONS_BUCKET_OUTPUT,)
+        )[finetune.EVALUATIONS_BUCKET_OUTPUT]
+        if gate.on
+        else None
+    )
     sfn = clients(aws, "stepfunctions")
-    run = finetune.start_run(clients(aws, "s3"), sfn, tune, args.file, now(), weights)
+    run = finetune.start_run(
+        clients(aws, "s3"), sfn, tune, args.file, now(), weights, gate=gate, evaluations_bucket=evaluations
+    )
+    if gate.on:
+        print(f"Promotion gate: {' vs '.join(gate.arms)} on {gate.eval_set}; staged {', '.join(run.staged)}")
+    else:
+        print(f"Promotion gate off: {gate.reason}")
     print(f"Uploaded s3://{run.bucket}/{run.key}")
     print(f"Started execution {run.execution_arn}")
     print(f"Console: {run.console_url}")
