@@ -21,6 +21,7 @@ from typing import Any
 
 from ladder_core.api import FEWSHOT, FINETUNED, PROMPT, RAG
 from ladder_core.metrics import CORRECTNESS, COST_PER_QUERY, FORMAT_COMPLIANCE
+from ladder_core.tags import tag_value
 
 COUNTED_ARMS = ((2, PROMPT), (3, RAG), (8, FEWSHOT))
 """The non-fine-tuned arms ``ladder justify`` decides on, with the number of the rule that checks each
@@ -30,6 +31,20 @@ NOT_COUNTED_OUTCOME = "undecided"
 ``fewshot`` arm whose examples were not checked clean against the evaluation set)."""
 DIFFERENCE_SEPARATOR = "-"
 """``summary.json`` keys a difference ``"B-A"`` (B minus A)."""
+
+
+PROMOTION_TAG = "ladder:promotion"
+"""Tag on an imported model: ``promoted`` or ``rejected`` by the gate, ``manual`` by ``finetune promote``."""
+PROMOTION_REASON_TAG = "ladder:promotionReason"
+PROMOTED, REJECTED, MANUAL = "promoted", "rejected", "manual"
+HEADLINE_TAGS = (
+    ("ladder:correctness", CORRECTNESS.summary_key),
+    ("ladder:formatCompliance", FORMAT_COMPLIANCE.summary_key),
+    ("ladder:costPerQueryUsd", COST_PER_QUERY.summary_key),
+)
+"""Tag key -> the candidate's ``summary.json`` number it holds (``ladder finetune models`` reads them)."""
+UNMEASURED = "none"
+"""A headline tag's value when the evaluation gave no number."""
 
 
 class VerdictUnusable(ValueError):
@@ -224,3 +239,20 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def model_tags(result: Promotion) -> list[dict[str, str]]:
+    """The imported model's tags (Bedrock's ``[{"key", "value"}]``): the candidate's headline numbers and
+    the gate's outcome."""
+    candidate = (result.numbers.get("arms") or {}).get(result.numbers.get("candidate")) or {}
+    tags = [
+        {"key": key, "value": format_number(candidate.get(summary_key))} for key, summary_key in HEADLINE_TAGS
+    ]
+    tags.append({"key": PROMOTION_TAG, "value": PROMOTED if result.promote else REJECTED})
+    return tags
+
+
+def format_number(value: Any) -> str:
+    """A headline number as a tag value: six significant digits, ``none`` when absent."""
+    number = _number(value)
+    return UNMEASURED if number is None else tag_value(f"{number:.6g}")

@@ -58,6 +58,13 @@ IMPORT_ALLOWANCE_HOURS = 6
 """Time the whole execution may take beyond the training job's own cap: validation, import, publishing."""
 ALARM_PERIOD_MINUTES = 5
 VALIDATION_SHARED_FILES = ("training_jobs/__init__.py", "training_jobs/dataprep.py")
+IMPORTED_MODELS_SHARED_FILES = (
+    "ladder_core/api.py",
+    "ladder_core/metrics.py",
+    "ladder_core/promotion.py",
+    "ladder_core/tags.py",
+)
+"""The promotion gate's decision, bundled with the imported-models function (one copy of the rules)."""
 
 # Error names of the Fail states: what `ladder finetune status` shows as the execution's error.
 ERROR_DATASET_REJECTED = "DatasetRejected"
@@ -604,6 +611,7 @@ class FineTunePipeline(Construct):
                 "KEEP_MODELS": str(config.fine_tune_keep_models),
             },
             timeout=cdk.Duration.seconds(HOUSEKEEPING_TIMEOUT_SECONDS),
+            shared_files=IMPORTED_MODELS_SHARED_FILES,
         )
         stack = cdk.Stack.of(self)
         role = function.role

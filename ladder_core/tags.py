@@ -1,0 +1,18 @@
+"""Tag values every Ladder tag writer shares (the stacks' reason tag, the promotion gate's model tags).
+
+Bedrock's ``Tag`` value: "Length Constraints: Minimum length of 0. Maximum length of 256. Pattern:
+``([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)``" (Amazon Bedrock API Reference, Tag); other services accept no more than
+ASCII, so only ASCII letters and digits are kept.
+"""
+
+from __future__ import annotations
+
+TAG_VALUE_MAX_CHARS = 256
+TAG_VALUE_PUNCTUATION = " _.:/=+-@"
+
+
+def tag_value(text: str) -> str:
+    """``text`` fit for a tag value: ASCII letters, digits, spaces and ``_ . : / = + - @`` only (anything
+    else becomes a space, runs of spaces one), at most 256 characters."""
+    kept = "".join(c if (c.isascii() and c.isalnum()) or c in TAG_VALUE_PUNCTUATION else " " for c in text)
+    return " ".join(kept.split())[:TAG_VALUE_MAX_CHARS].strip()
