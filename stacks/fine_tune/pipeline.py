@@ -81,6 +81,17 @@ ERROR_PUBLISH = "PublishFailed"
 ERROR_NO_IMPORT_CAPACITY = "NoImportCapacity"
 ERROR_CAPACITY_CHECK = "ImportCapacityCheckFailed"
 ERROR_PRUNE = "PruneFailed"
+ERROR_CANDIDATE_REJECTED = "CandidateRejected"
+ERROR_CANDIDATE_EVALUATION = "CandidateEvaluationFailed"
+ERROR_GATE_INCOMPLETE = "PromotionGateIncomplete"
+EVALUATION_STATE_MACHINE_SUFFIX = "-evaluation"
+"""The evaluation state machine (RAG API stack) is named ``<stackPrefix>-evaluation``: found by name, so the
+fine-tune stack needs no export from the RAG API stack."""
+EVALUATION_TIMEOUT_HOURS = 2
+"""Longest the candidate's evaluation may take: a 200-item set over two arms is 400 answers, minutes at the
+evaluation's concurrency; the task stops the evaluation execution when this passes."""
+PROMOTION_PREFIX = "staged/promotion/"
+"""Where ``ladder finetune start`` stages each run's evaluation set and verdict in the evaluations bucket."""
 PIPELINE_TAG = "ladder:pipeline"
 """Tag on each imported model, valued with the state machine's name: what the housekeeping function may
 delete (lambdas/imported_models/constants.py holds the same name)."""
@@ -123,6 +134,7 @@ class FineTunePipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._notifications = notifications
+        self._config = config
         stack = cdk.Stack.of(self)
         self._import_jobs = stack.format_arn(
             service="bedrock", resource="model-import-job", resource_name="*"
@@ -133,6 +145,9 @@ class FineTunePipeline(Construct):
 
         self.validate = self._validation_function(config, training_data_bucket, key)
         self.housekeeping = self._housekeeping_function(config)
+        self.evaluation = sfn.StateMachine.from_state_machine_name(
+            self, "EvaluationStateMachine", evaluation_state_machine_name(config)
+        )
         self.import_role = self._import_role(artifacts_bucket, key)
 
         validate = self._validate_dataset(training_data_bucket)
@@ -476,6 +491,7 @@ class FineTunePipeline(Construct):
                     "trainingJob": sfn.JsonPath.string_at("$.trainingJob.TrainingJobName"),
                     "importedModelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
                     "parameter": model_parameter_name,
+                    "promotion": sfn.JsonPath.object_at("$.promotion"),
                 }
             ),
             result_path=sfn.JsonPath.DISCARD,
@@ -496,7 +512,7 @@ class FineTunePipeline(Construct):
             .next(
                 sfn.Choice(self, "ImportStatus")
                 .when(sfn.Condition.string_equals(status, "InProgress"), wait)
-                .when(sfn.Condition.string_equals(status, "Completed"), publish)
+                .when(sfn.Condition.string_equals(status, "Completed"), self._promotion_gate(publish))
                 .otherwise(
                     self._failure(
                         ERROR_IMPORT_JOB,
@@ -506,6 +522,123 @@ class FineTunePipeline(Construct):
                     )
                 )
             )
+        )
+
+    def _promotion_gate(self, publish: sfn.IChainable) -> sfn.IChainable:
+        """Between the import and the publish: with ``promotionGate`` true, evaluate the candidate (the
+        evaluation state machine, .sync) and publish it only when the gate function says so; otherwise
+        publish as before, recording why there was no gate. ``$.promotion`` holds the outcome either way."""
+        # An absent path in a comparison fails the execution (States.Runtime): presence is checked first.
+        off = sfn.Pass(
+            self,
+            "PromotionGateOff",
+            comment="Published unmeasured: the reason given to ladder finetune start",
+            parameters={"gate": "off", "reason": sfn.JsonPath.string_at("$.promotionGateReason")},
+            result_path="$.promotion",
+        ).next(publish)
+        not_recorded = sfn.Pass(
+            self,
+            "PromotionGateNotRecorded",
+            comment="An execution started without ladder finetune start: no gate was asked for",
+            result=sfn.Result.from_object(
+                {
+                    "gate": "off",
+                    "reason": "the execution input asked for no promotion gate and gave no reason",
+                }
+            ),
+            result_path="$.promotion",
+        ).next(publish)
+        asked = sfn.Condition.boolean_equals("$.promotionGate", True)
+        complete = sfn.Condition.and_(
+            asked, *(sfn.Condition.is_present(f"$.{key}") for key in ("evalSet", "verdict", "promotionArms"))
+        )
+        gate_on = (
+            sfn.Choice(self, "PromotionGate", comment="Measure the candidate before publishing it?")
+            .when(complete, self._evaluate_candidate(publish))
+            .when(
+                asked,
+                self._failure(
+                    ERROR_GATE_INCOMPLETE,
+                    "promotionGate is true but the execution input lacks evalSet, verdict or promotionArms "
+                    "(ladder finetune start sends them): nothing was published",
+                    static=True,
+                ),
+            )
+            .when(sfn.Condition.is_present("$.promotionGateReason"), off)
+            .otherwise(not_recorded)
+        )
+        return (
+            sfn.Choice(self, "PromotionGateGiven")
+            .when(sfn.Condition.is_present("$.promotionGate"), gate_on)
+            .otherwise(not_recorded)
+        )
+
+    def _evaluate_candidate(self, publish: sfn.IChainable) -> sfn.IChainable:
+        """The evaluation state machine answers the set with the candidate and the verdict's best other arm;
+        the gate function decides; a rejected candidate stays unpublished."""
+        entered = sfn.JsonPath.string_split(sfn.JsonPath.string_at("$$.State.EnteredTime"), "-:.Z")
+        run_id = sfn.JsonPath.format(
+            "{}{}{}{}{}Z-promotion-{}",
+            *(sfn.JsonPath.array_get_item(entered, index) for index in range(5)),
+            sfn.JsonPath.string_at("$$.Execution.Name"),
+        )
+        evaluate = tasks.StepFunctionsStartExecution(
+            self,
+            "EvaluateCandidate",
+            comment="Answer the staged set with the candidate and the arm it must beat (runs/<runId>/)",
+            state_machine=self.evaluation,
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            input=sfn.TaskInput.from_object(
+                {
+                    "purpose": "promotion",
+                    "runId": run_id,
+                    "evalSet": sfn.JsonPath.object_at("$.evalSet"),
+                    "arms": sfn.JsonPath.list_at("$.promotionArms"),
+                    "candidateModelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
+                }
+            ),
+            task_timeout=sfn.Timeout.duration(cdk.Duration.hours(EVALUATION_TIMEOUT_HOURS)),
+            result_selector={"output": sfn.JsonPath.object_at("$.Output")},
+            result_path="$.evaluation",
+        )
+        evaluation_failed = self._failure(
+            ERROR_CANDIDATE_EVALUATION, "the candidate could not be evaluated: it was not published"
+        )
+        evaluate.add_catch(evaluation_failed, result_path=_ERROR_PATH)
+        gate = tasks.LambdaInvoke(
+            self,
+            "DecidePromotion",
+            comment="Targets by lower bounds, the paired correctness drop; tags the model with its numbers",
+            lambda_function=self.housekeeping.function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "action": import_constants.GATE_ACTION,
+                    "pipeline": sfn.JsonPath.string_at("$$.StateMachine.Name"),
+                    "modelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
+                    "verdict": sfn.JsonPath.object_at("$.verdict"),
+                    "evaluation": sfn.JsonPath.object_at("$.evaluation.output"),
+                }
+            ),
+            payload_response_only=True,
+            result_path="$.promotion",
+        )
+        gate.add_catch(evaluation_failed, result_path=_ERROR_PATH)
+        rejected = self._failure(
+            ERROR_CANDIDATE_REJECTED,
+            "the candidate did not beat the verdict's targets and best other arm: it stays unpublished; "
+            "publish it anyway with `ladder finetune promote MODEL --reason TEXT`",
+            details={
+                "importedModelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
+                "reasons": sfn.JsonPath.list_at("$.promotion.reasons"),
+                "numbers": sfn.JsonPath.object_at("$.promotion.numbers"),
+                "evaluationSummary": sfn.JsonPath.string_at("$.promotion.summary"),
+            },
+            static=True,
+        )
+        return evaluate.next(gate).next(
+            sfn.Choice(self, "PromotionDecision")
+            .when(sfn.Condition.boolean_equals("$.promotion.promote", True), publish)
+            .otherwise(rejected)
         )
 
     def _failure(
@@ -618,9 +751,27 @@ class FineTunePipeline(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ManageImportedModels",
-                actions=["bedrock:ListTagsForResource", "bedrock:DeleteImportedModel"],
+                actions=["bedrock:ListTagsForResource", "bedrock:DeleteImportedModel", "bedrock:TagResource"],
                 resources=[self._imported_models],
             )
+        )
+        # The promotion gate reads the verdict `ladder finetune start` staged in the RAG API stack's
+        # evaluations bucket; its name is that stack's (no export), so the bucket is any of this account's.
+        staged_verdicts = f"arn:{stack.partition}:s3:::*/{PROMOTION_PREFIX}*"
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadStagedVerdicts",
+                actions=["s3:GetObject"],
+                resources=[staged_verdicts],
+                conditions={"StringEquals": {"s3:ResourceAccount": stack.account}},
+            )
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::arn:{stack.partition}:s3:::*/{PROMOTION_PREFIX}*]",
+            "The promotion gate reads the verdict staged under staged/promotion/ of the RAG API stack's "
+            "evaluations bucket, named by that stack; access is limited to that prefix in this account's "
+            "buckets (s3:ResourceAccount).",
         )
         # The imported-model quota, read by its code. GetServiceQuota takes the quota's ARN;
         # ListImportedModels and GetAWSDefaultServiceQuota support no resource-level permissions (Service
@@ -749,12 +900,26 @@ class FineTunePipeline(Construct):
                 "Invoking the pipeline's own function by version or alias ARN; it is this one function only.",
             )
         account_arn = f"arn:{stack.partition}:{{service}}:{stack.region}:<AWS::AccountId>"
+        # StepFunctionsStartExecution's own grant for .sync: DescribeExecution / StopExecution on the
+        # evaluation state machine's executions, named by the evaluation at run time.
+        evaluation = evaluation_state_machine_name(self._config)
+        acknowledge(
+            self.state_machine,
+            f"AwsSolutions-IAM5[Resource::{account_arn.format(service='states')}:execution:{evaluation}*]",
+            "The .sync integration follows and, on timeout, stops the evaluation execution it started; its "
+            "name is chosen at run time, and access is limited to the evaluation state machine's executions.",
+        )
         for service, resource, reason in _RUN_TIME_NAMES:
             acknowledge(
                 self.state_machine,
                 f"AwsSolutions-IAM5[Resource::{account_arn.format(service=service)}:{resource}]",
                 reason,
             )
+
+
+def evaluation_state_machine_name(config: LadderConfig) -> str:
+    """The RAG API stack's evaluation state machine, by its deterministic name."""
+    return f"{config.stack_prefix}{EVALUATION_STATE_MACHINE_SUFFIX}"
 
 
 _RUN_TIME_NAMES = (
