@@ -7,6 +7,9 @@ ASCII, so only ASCII letters and digits are kept.
 
 from __future__ import annotations
 
+PIPELINE_TAG = "ladder:pipeline"
+"""Tag the fine-tune pipeline's import step puts on each imported model, valued with the state machine's
+name: what the housekeeping function may delete and ``ladder finetune promote`` may publish."""
 TAG_VALUE_MAX_CHARS = 256
 TAG_VALUE_PUNCTUATION = " _.:/=+-@"
 

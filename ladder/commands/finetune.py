@@ -1,5 +1,5 @@
-"""``ladder finetune start | status | stop | models | rollback | plan``: run or stop the pipeline, manage
-its models, size a run."""
+"""``ladder finetune start | status | stop | models | promote | rollback | plan``: run or stop the
+pipeline, manage its models, size a run."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def register(commands: Any) -> None:
     aws = aws_options()
     tune_parser = commands.add_parser(
         "finetune",
-        help="finetune start|status|stop|models|rollback|plan: run or stop the pipeline, manage its models, "
-        "size a run",
+        help="finetune start|status|stop|models|promote|rollback|plan: run or stop the pipeline, manage its "
+        "models, size a run",
     )
     tune_commands = tune_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     start = command(tune_commands, "start", cmd_finetune_start, parents=[aws])
@@ -94,6 +94,16 @@ def register(commands: Any) -> None:
     )
     listed = command(tune_commands, "models", cmd_finetune_models, parents=[aws])
     listed.add_argument("--json", action="store_true", help="print the models as a JSON list")
+    promoted = command(tune_commands, "promote", cmd_finetune_promote, parents=[aws])
+    promoted.add_argument("model", metavar="MODEL", help="imported model name (ladder-<timestamp>) or ARN")
+    promoted.add_argument(
+        "--reason",
+        required=True,
+        metavar="TEXT",
+        help="why it goes live without passing the promotion gate (kept in the parameter's history and the "
+        "model's tags)",
+    )
+    promoted.add_argument("--json", action="store_true", help="print what was published as JSON")
     back = command(tune_commands, "rollback", cmd_finetune_rollback, parents=[aws])
     back.add_argument(
         "--to", metavar="NAME|ARN", help="publish this imported model instead of the previous one"
@@ -279,15 +289,44 @@ def cmd_finetune_stop(args: argparse.Namespace, clients: ClientFactory) -> int:
 
 
 def cmd_finetune_models(args: argparse.Namespace, clients: ClientFactory) -> int:
-    """List the models the pipeline imported into Bedrock, newest first, marking the published one."""
+    """List the models the pipeline imported into Bedrock, newest first, marking the published one, with
+    the numbers the promotion gate measured (correctness, format compliance, cost per query) and its
+    outcome (promoted, rejected, or manual for `finetune promote`)."""
     aws = session(args)
     tune = outputs.read_fine_tune(clients(aws, "cloudformation"), args.stack_prefix)
     published = finetune.published_model(clients(aws, "ssm"), tune.model_parameter_name)
-    imported = models.pipeline_models(clients(aws, "bedrock"), published)
+    imported = models.pipeline_models(clients(aws, "bedrock"), published, with_tags=True)
     if args.json:
         print_json([model.to_dict() for model in imported])
     else:
         print(models.format_models(imported))
+    return 0
+
+
+def cmd_finetune_promote(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Publish an imported model of this pipeline by hand (a candidate the promotion gate rejected, say).
+
+    The reason is kept in the model parameter's history (the version's Description) and in the model's
+    tags (ladder:promotion manual, ladder:promotionReason). The RAG function reads the parameter at most
+    five minutes later. Exit 1 for a model this deployment's pipeline did not import.
+    """
+    aws = session(args)
+    tune = outputs.read_fine_tune(clients(aws, "cloudformation"), args.stack_prefix)
+    pipeline = tune.state_machine_arn.rsplit(":", 1)[-1]
+    target, replaced = models.promote(
+        clients(aws, "bedrock"),
+        clients(aws, "ssm"),
+        tune.model_parameter_name,
+        pipeline,
+        args.model,
+        args.reason,
+    )
+    if args.json:
+        print_json(
+            {"published": target.to_dict(), "replaced": replaced, "reason": " ".join(args.reason.split())}
+        )
+    else:
+        print(f"Published {target.name} ({target.arn}) by hand, replacing {replaced or 'none'}.")
     return 0
 
 

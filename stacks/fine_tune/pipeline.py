@@ -31,6 +31,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ladder_core.tags import PIPELINE_TAG
 from lambdas.imported_models import constants as import_constants
 from stacks.config import LadderConfig, is_gated_model
 from stacks.constructs.alarm_topic import AlarmTopic
@@ -92,9 +93,6 @@ EVALUATION_TIMEOUT_HOURS = 2
 evaluation's concurrency; the task stops the evaluation execution when this passes."""
 PROMOTION_PREFIX = "staged/promotion/"
 """Where ``ladder finetune start`` stages each run's evaluation set and verdict in the evaluations bucket."""
-PIPELINE_TAG = "ladder:pipeline"
-"""Tag on each imported model, valued with the state machine's name: what the housekeeping function may
-delete (lambdas/imported_models/constants.py holds the same name)."""
 
 _ERROR_PATH = "$.error"
 _STOP_ERROR_PATH = "$.stopError"
