@@ -2,18 +2,21 @@
 
 validate dataset -> make room for one more imported model (prune, quota check) -> SageMaker
 CreateTrainingJob -> poll DescribeTrainingJob -> Bedrock CreateModelImportJob -> poll GetModelImportJob ->
-publish the imported model's ARN to SSM -> prune imported models beyond the newest N -> notify. Every
+the promotion gate (evaluate the candidate, decide; a rejected one ends in CandidateRejected) -> publish the
+imported model's ARN to SSM -> prune imported models beyond the newest N -> notify. Every
 failure is caught, published to the notification topic and ends in a Fail state named after it. A failure
 while the training job may still run (the job can no longer be followed) first stops the job: nothing else
 would, and it would bill until its runtime cap. Stopping the execution itself (StopExecution, the console's
 "Stop execution") runs no Catch: ``ladder finetune stop`` stops the execution and its job together.
 
-Execution input: ``{"key": "uploads/<file>.jsonl"}`` plus, optionally, ``"baseModelS3Uri":
-"s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the ``model`` channel; the trailing ``/``
-is required; it is the only way for a gated base model such as the default Llama, since the job gets no
-Hub token). The execution name becomes the training job, checkpoint folder, import job and imported model
-name, so it must be 1-63 letters and digits in groups joined by single hyphens; the validation task refuses
-any other (``ladder finetune start`` names executions ``ladder-<UTC timestamp>``).
+Execution input: ``{"key": "uploads/<file>.jsonl"}``, the promotion gate's keys (``"promotionGate": true``
+with ``evalSet``, ``verdict`` and ``promotionArms``, or ``false`` with ``promotionGateReason``) plus,
+optionally, ``"baseModelS3Uri": "s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the
+``model`` channel; the trailing ``/`` is required; it is the only way for a gated base model such as the
+default Llama, since the job gets no Hub token). The execution name becomes the training job, checkpoint
+folder, import job and imported model name, so it must be 1-63 letters and digits in groups joined by single
+hyphens; the validation task refuses any other (``ladder finetune start`` names executions
+``ladder-<UTC timestamp>``).
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ IMPORT_POLL_SECONDS = 60
 TRAINING_POLL_SECONDS = 120
 """Training runs for hours; a DescribeTrainingJob every two minutes is a few hundred transitions a day."""
 IMPORT_ALLOWANCE_HOURS = 6
-"""Time the whole execution may take beyond the training job's own cap: validation, import, publishing."""
+"""Time the whole execution may take beyond the training job's own cap: validation, import, the candidate's
+evaluation (at most ``EVALUATION_TIMEOUT_HOURS``) and publishing."""
 ALARM_PERIOD_MINUTES = 5
 VALIDATION_SHARED_FILES = ("training_jobs/__init__.py", "training_jobs/dataprep.py")
 IMPORTED_MODELS_SHARED_FILES = (
