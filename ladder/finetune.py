@@ -17,6 +17,7 @@ from stacks.fine_tune import verdict as verdict_file
 
 from . import hints
 from .errors import EXIT_SETUP, LadderError, SetupError
+from .evaluation.evalset import load_set
 from .justify.runs import SET_COPY_FILE
 from .outputs import FineTuneOutputs
 
@@ -126,6 +127,8 @@ def promotion_gate(
             f"run folder); pass --eval-set FILE, or {NO_GATE_OPTION} --reason TEXT to publish unmeasured. "
             "Nothing was uploaded."
         )
+    # A set the evaluation could not parse would fail the run only after hours of training.
+    load_set(chosen)
     return PromotionGate(eval_set=chosen, verdict_path=verdict_path, arms=(best, FINETUNED))
 
 

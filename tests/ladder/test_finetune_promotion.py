@@ -157,3 +157,17 @@ def test_a_missing_verdict_names_the_options(run_cli, pipeline, gated):
     assert result.code == 2
     assert "ladder-verdict.json not found" in result.err
     assert "--verdict FILE" in result.err
+
+
+def test_an_eval_set_that_does_not_parse_is_refused_before_anything_is_uploaded(
+    run_cli, pipeline, gated, tmp_path
+):
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "a"}\n{not json\n', encoding="utf-8")
+
+    result = _start(run_cli, gated, "--eval-set", str(broken))
+
+    # Then it exits 1 (a LadderError) naming each bad line
+    assert result.code == 1
+    assert "line 1" in result.err and "line 2" in result.err
+    assert pipeline.keys() == [] and pipeline.executions() == []
