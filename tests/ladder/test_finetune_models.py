@@ -242,6 +242,8 @@ def test_models_show_each_models_numbers_and_promotion_outcome(ladder, bedrock, 
 
 
 def test_promote_publishes_a_rejected_candidate_recording_the_reason(ladder, bedrock, ssm):
+    """AWS CLI get-parameter-history example: each version carries its own Description ("This is the
+    second version of my String parameter"); SSM PutParameter Description: at most 1024 characters."""
     # Given the gate rejected the newest candidate and the middle one is published
     publish(ssm, MIDDLE["modelArn"])
     bedrock.lists([NEWEST, MIDDLE])

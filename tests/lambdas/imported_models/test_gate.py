@@ -81,6 +81,8 @@ def _gate(low: float) -> dict[str, Any]:
 def test_the_gate_decides_with_the_staged_verdict_and_tags_the_model_with_its_numbers(
     services: tuple[Any, Stubber], low: float, outcome: str
 ) -> None:
+    """Amazon Bedrock API Reference, Tag: value "Length Constraints: Minimum length of 0. Maximum length of
+    256. Pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)"; TagResource accepts ``imported-model/...`` ARNs."""
     clients, stub = services
     # Given the candidate's numbers, TagResource is expected with exactly these tags (checked by the
     # Stubber against Bedrock's model: keys and values within the Tag shape)
