@@ -89,6 +89,8 @@ ERROR_PRUNE = "PruneFailed"
 ERROR_CANDIDATE_REJECTED = "CandidateRejected"
 ERROR_CANDIDATE_EVALUATION = "CandidateEvaluationFailed"
 ERROR_GATE_INCOMPLETE = "PromotionGateIncomplete"
+GATE_INPUT_KEYS = ("evalSet", "verdict", "promotionArms")
+"""What an execution asking for the promotion gate must carry (``ladder finetune start`` sends them)."""
 EVALUATION_STATE_MACHINE_SUFFIX = "-evaluation"
 """The evaluation state machine (RAG API stack) is named ``<stackPrefix>-evaluation``: found by name, so the
 fine-tune stack needs no export from the RAG API stack."""
@@ -169,7 +171,8 @@ class FineTunePipeline(Construct):
         choose_base_model = self._choose_base_model(config, artifacts_bucket, train)
 
         self.log_group = log_group(self, "Logs", config=config)
-        self.state_machine = self._state_machine(config, validate.next(make_room).next(choose_base_model))
+        gate_input = self._check_gate_input(make_room.next(choose_base_model))
+        self.state_machine = self._state_machine(config, validate.next(gate_input))
         self._depend_on_policy_only()
         self._grant(training_role)
         self._alarms(notifications)
@@ -526,6 +529,32 @@ class FineTunePipeline(Construct):
             )
         )
 
+    def _check_gate_input(self, train: sfn.IChainable) -> sfn.IChainable:
+        """Before any GPU is paid for: a run that asks for the promotion gate must name what the gate needs
+        (``evalSet``, ``verdict``, ``promotionArms``), or its candidate could never be measured."""
+        missing = sfn.Condition.or_(
+            *(sfn.Condition.not_(sfn.Condition.is_present(f"$.{key}")) for key in GATE_INPUT_KEYS)
+        )
+        incomplete = (
+            sfn.Choice(self, "PromotionGateInputComplete")
+            .when(
+                sfn.Condition.and_(sfn.Condition.boolean_equals("$.promotionGate", True), missing),
+                self._failure(
+                    ERROR_GATE_INCOMPLETE,
+                    "promotionGate is true but the execution input lacks evalSet, verdict or promotionArms "
+                    "(ladder finetune start sends them): nothing was trained",
+                    static=True,
+                ),
+            )
+            .otherwise(train)
+        )
+        # An absent path in a comparison fails the execution (States.Runtime): presence is checked first.
+        return (
+            sfn.Choice(self, "PromotionGateAsked")
+            .when(sfn.Condition.is_present("$.promotionGate"), incomplete)
+            .otherwise(train)
+        )
+
     def _promotion_gate(self, publish: sfn.IChainable) -> sfn.IChainable:
         """Between the import and the publish: with ``promotionGate`` true, evaluate the candidate (the
         evaluation state machine, .sync) and publish it only when the gate function says so; otherwise
@@ -550,22 +579,9 @@ class FineTunePipeline(Construct):
             ),
             result_path="$.promotion",
         ).next(publish)
-        asked = sfn.Condition.boolean_equals("$.promotionGate", True)
-        complete = sfn.Condition.and_(
-            asked, *(sfn.Condition.is_present(f"$.{key}") for key in ("evalSet", "verdict", "promotionArms"))
-        )
         gate_on = (
             sfn.Choice(self, "PromotionGate", comment="Measure the candidate before publishing it?")
-            .when(complete, self._evaluate_candidate(publish))
-            .when(
-                asked,
-                self._failure(
-                    ERROR_GATE_INCOMPLETE,
-                    "promotionGate is true but the execution input lacks evalSet, verdict or promotionArms "
-                    "(ladder finetune start sends them): nothing was published",
-                    static=True,
-                ),
-            )
+            .when(sfn.Condition.boolean_equals("$.promotionGate", True), self._evaluate_candidate(publish))
             .when(sfn.Condition.is_present("$.promotionGateReason"), off)
             .otherwise(not_recorded)
         )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from stacks.config import is_gated_model
+from stacks.fine_tune.pipeline import GATE_INPUT_KEYS
 from tests.stacks.fine_tune.asl import is_notification
 from tests.support.synth import Synthesized, only, resources
 
@@ -531,16 +532,17 @@ def _execution_input(synthesized: Synthesized, scenario: str) -> dict[str, Any]:
 GATES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "gated": lambda given: given,
     "off with a reason": lambda given: {
-        **{k: v for k, v in given.items() if k not in GATE_KEYS},
+        **{k: v for k, v in given.items() if k not in GATE_INPUT_KEYS},
         "promotionGate": False,
         "promotionGateReason": "first model, no set yet",
     },
-    "not asked": lambda given: {k: v for k, v in given.items() if k not in {*GATE_KEYS, "promotionGate"}},
+    "not asked": lambda given: {
+        k: v for k, v in given.items() if k not in {*GATE_INPUT_KEYS, "promotionGate"}
+    },
     "incomplete": lambda given: {k: v for k, v in given.items() if k != "evalSet"},
 }
 """What the execution input says about the promotion gate (``ladder finetune start`` sends ``gated`` or
 ``off with a reason``; the others are executions started by hand)."""
-GATE_KEYS = ("evalSet", "verdict", "promotionArms")
 
 
 def _walk(
@@ -787,9 +789,10 @@ def test_without_the_gate_the_model_is_published_with_why(
     paths, services = _walk(default, "staged model", "completed", gate=gate)
     (clean,) = [p for p in paths if not p.caught]
     assert clean.end == end, clean.trail
-    # Nothing is evaluated without a gate, and a gate asked for without its inputs publishes nothing
+    # Nothing is evaluated without a gate, and a gate asked for without its inputs trains nothing
     assert _requests(services, "states:startExecution.sync:2") == []
     if reason is None:
+        assert _requests(services, "aws-sdk:sagemaker:createTrainingJob") == []
         assert _requests(services, "aws-sdk:ssm:putParameter") == []
         return
     (notice,) = [
