@@ -208,7 +208,8 @@ def start_run(
     prefix = f"{PROMOTION_PREFIX}{name}/"
     staged: tuple[str, ...] = ()
     if gate.on:
-        assert gate.eval_set is not None and gate.verdict_path is not None and evaluations_bucket
+        if gate.eval_set is None or gate.verdict_path is None or not evaluations_bucket:
+            raise ValueError("the promotion gate needs its set, its verdict and the evaluations bucket")
         for path, staged_name in ((gate.eval_set, STAGED_SET), (gate.verdict_path, STAGED_VERDICT)):
             content_type = DATASET_CONTENT_TYPE if staged_name == STAGED_SET else "application/json"
             s3.upload_file(
