@@ -473,6 +473,12 @@ class FineTunePipeline(Construct):
                 "Value.$": "$.importJob.ImportedModelArn",
                 "Type": "String",
                 "Overwrite": True,
+                # Each version's Description is kept in the parameter's history; set on every publish so
+                # a by-hand reason (ladder finetune promote) never carries over to the next version.
+                "Description": sfn.JsonPath.format(
+                    "Published by the fine-tune pipeline, execution {}",
+                    sfn.JsonPath.string_at("$$.Execution.Name"),
+                ),
             },
             result_path=sfn.JsonPath.DISCARD,
         )

@@ -601,6 +601,7 @@ def test_every_path_reads_only_what_earlier_states_wrote_and_sends_valid_request
         completed = _event("get_model_import_job_completed.json")
         assert publish["Value"] == completed["ImportedModelArn"]
         assert publish["Name"] == synthesized.config.fine_tuned_model_parameter
+        assert publish["Description"] == f"Published by the fine-tune pipeline, execution {EXECUTION_NAME}"
         (job,) = [p for action, p in services.requests if action == "aws-sdk:sagemaker:createTrainingJob"]
         assert (
             services.imported_from
