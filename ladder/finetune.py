@@ -11,8 +11,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ladder_core.api import FINETUNED
+from ladder_core.promotion import VerdictUnusable, best_other_arm
+from stacks.fine_tune import verdict as verdict_file
+
 from . import hints
-from .errors import EXIT_SETUP, LadderError
+from .errors import EXIT_SETUP, LadderError, SetupError
+from .evaluation.evalset import load_set
+from .justify.runs import SET_COPY_FILE
 from .outputs import FineTuneOutputs
 
 UPLOAD_KEY_PREFIX = "uploads/"
@@ -46,6 +52,86 @@ def staging_help() -> str:
     )
 
 
+PROMOTION_PREFIX = "staged/promotion/"
+"""Where ``finetune start`` stages each run's evaluation set and verdict in the evaluations bucket:
+``staged/promotion/<execution name>/{set.jsonl,verdict.json}``."""
+STAGED_SET = "set.jsonl"
+STAGED_VERDICT = "verdict.json"
+EVALUATIONS_BUCKET_OUTPUT = "EvaluationsBucket"
+"""The RAG API stack's output naming the bucket the evaluation state machine reads and writes."""
+NO_GATE_OPTION = "--no-promotion-gate"
+
+
+@dataclass(frozen=True)
+class PromotionGate:
+    """How the run's candidate is measured before it is published: the evaluation set and verdict to stage,
+    and the arms to evaluate; or, with the gate off, the reason recorded instead."""
+
+    eval_set: Path | None = None
+    verdict_path: Path | None = None
+    arms: tuple[str, ...] = ()
+    reason: str | None = None
+
+    @property
+    def on(self) -> bool:
+        return self.eval_set is not None
+
+    def execution_input(self, bucket: str | None, prefix: str) -> dict[str, Any]:
+        """The keys the pipeline reads: ``promotionGate`` with the staged set, the verdict and the arms, or
+        ``promotionGate`` false with ``promotionGateReason``."""
+        if not self.on:
+            return {"promotionGate": False, "promotionGateReason": self.reason}
+        return {
+            "promotionGate": True,
+            "evalSet": {"bucket": bucket, "key": f"{prefix}{STAGED_SET}"},
+            "verdict": {"bucket": bucket, "key": f"{prefix}{STAGED_VERDICT}"},
+            "promotionArms": list(self.arms),
+        }
+
+
+def promotion_gate(
+    verdict_path: Path, eval_set: Path | None, *, gate_off: bool, reason: str | None
+) -> PromotionGate:
+    """The gate ``finetune start`` asks for, checked before anything is uploaded.
+
+    On (the default): the verdict must hold an arm to beat, and the set is ``--eval-set`` or the copy in the
+    verdict's run folder (``evalRun.dir``). Off: only with a reason. SetupError names what is missing."""
+    if gate_off:
+        if not reason or not reason.strip():
+            raise SetupError(
+                f"{NO_GATE_OPTION} needs --reason TEXT: why this run's model may go live unmeasured"
+            )
+        if eval_set is not None:
+            raise SetupError(f"--eval-set and {NO_GATE_OPTION} contradict each other: pass one")
+        return PromotionGate(reason=" ".join(reason.split()))
+    if reason is not None:
+        raise SetupError(f"--reason is recorded only with {NO_GATE_OPTION}")
+    try:
+        document = verdict_file.load(verdict_path).document
+    except FileNotFoundError:
+        raise SetupError(
+            f"{verdict_path} not found: the promotion gate compares the candidate with the arms of the "
+            f"verdict `ladder justify` wrote; pass --verdict FILE, or {NO_GATE_OPTION} --reason TEXT. "
+            "Nothing was uploaded."
+        ) from None
+    except verdict_file.VerdictError as err:
+        raise SetupError(f"{verdict_path}: {err}. Nothing was uploaded.") from None
+    try:
+        best = best_other_arm(document)
+    except VerdictUnusable as err:
+        raise SetupError(f"{verdict_path}: {err}. Nothing was uploaded.") from None
+    chosen = eval_set or Path(document["evalRun"]["dir"]) / SET_COPY_FILE
+    if not chosen.is_file():
+        raise SetupError(
+            f"no evaluation set to measure the candidate on: {chosen} not found (the copy in the verdict's "
+            f"run folder); pass --eval-set FILE, or {NO_GATE_OPTION} --reason TEXT to publish unmeasured. "
+            "Nothing was uploaded."
+        )
+    # A set the evaluation could not parse would fail the run only after hours of training.
+    load_set(chosen)
+    return PromotionGate(eval_set=chosen, verdict_path=verdict_path, arms=(best, FINETUNED))
+
+
 class BaseModelRequired(LadderError):
     """The stack trains only from staged weights and none were given: refused (exit 2, a usage error)
     before anything is uploaded."""
@@ -62,6 +148,8 @@ class StartedRun:
     key: str
     execution_arn: str
     console_url: str
+    staged: tuple[str, ...] = ()
+    """The S3 URIs of the staged evaluation set and verdict (none with the gate off)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +180,9 @@ def start_run(
     data: Path,
     now: datetime,
     base_model_s3_uri: str | None = None,
+    *,
+    gate: PromotionGate,
+    evaluations_bucket: str | None = None,
 ) -> StartedRun:
     """Upload ``data`` to ``uploads/<UTC timestamp>-<name>`` and start the pipeline on it.
 
@@ -99,6 +190,9 @@ def start_run(
     ``baseModelS3Uri`` when the base model's weights were staged in S3. When the stack requires staged
     weights (a gated base model such as the default Llama, or network isolation) and none are given,
     BaseModelRequired is raised before anything is uploaded: the job would otherwise fail on the GPU.
+
+    With the promotion gate on, the evaluation set and the verdict are staged in ``evaluations_bucket``
+    under ``staged/promotion/<execution name>/`` first, and the input carries them (``gate``).
     """
     if outputs.base_model_required and not base_model_s3_uri:
         raise BaseModelRequired(
@@ -108,22 +202,35 @@ def start_run(
             + "\nNothing was uploaded."
         )
     stamp = now.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+    name = f"{EXECUTION_NAME_PREFIX}{stamp}"
     bucket = outputs.training_data_bucket
     key = f"{UPLOAD_KEY_PREFIX}{stamp}-{data.name}"
+    prefix = f"{PROMOTION_PREFIX}{name}/"
+    staged: tuple[str, ...] = ()
+    if gate.on:
+        if gate.eval_set is None or gate.verdict_path is None or not evaluations_bucket:
+            raise ValueError("the promotion gate needs its set, its verdict and the evaluations bucket")
+        for path, staged_name in ((gate.eval_set, STAGED_SET), (gate.verdict_path, STAGED_VERDICT)):
+            content_type = DATASET_CONTENT_TYPE if staged_name == STAGED_SET else "application/json"
+            s3.upload_file(
+                str(path), evaluations_bucket, prefix + staged_name, ExtraArgs={"ContentType": content_type}
+            )
+            staged += (f"s3://{evaluations_bucket}/{prefix}{staged_name}",)
     s3.upload_file(str(data), bucket, key, ExtraArgs={"ContentType": DATASET_CONTENT_TYPE})
     started = sfn.start_execution(
         stateMachineArn=outputs.state_machine_arn,
-        name=f"{EXECUTION_NAME_PREFIX}{stamp}",
+        name=name,
         input=json.dumps(
             {
                 "bucket": bucket,
                 "key": key,
                 **({"baseModelS3Uri": base_model_s3_uri} if base_model_s3_uri else {}),
+                **gate.execution_input(evaluations_bucket, prefix),
             }
         ),
     )
     arn = started["executionArn"]
-    return StartedRun(bucket=bucket, key=key, execution_arn=arn, console_url=console_url(arn))
+    return StartedRun(bucket=bucket, key=key, execution_arn=arn, console_url=console_url(arn), staged=staged)
 
 
 def console_url(execution_arn: str) -> str:

@@ -4,19 +4,31 @@ Each pipeline execution imports one model named after the execution (``ladder-<U
 ``ladder finetune start`` started it); the model parameter names the one the RAG function's ``finetuned``
 mode calls. Rolling back writes another imported model's ARN into that parameter, exactly as the pipeline's
 publish step does; the RAG function picks it up within its parameter cache time (five minutes).
+
+The promotion gate tags each candidate it measured with its headline numbers and ``promoted`` or
+``rejected`` (``ladder_core.promotion``); ``models`` shows them, and ``promote`` publishes a model by hand
+(a rejected candidate, say), recording the reason in the parameter's history (its ``Description``, kept per
+version by GetParameterHistory) and in the model's tags.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from ladder_core import promotion
+from ladder_core.tags import PIPELINE_TAG, tag_value
+
 from . import hints
-from .errors import LadderError
+from .errors import LadderError, SetupError
 from .finetune import EXECUTION_NAME_PREFIX, published_model
 
 LIST_PAGE_SIZE = 100
+PARAMETER_DESCRIPTION_MAX_CHARS = 1024
+"""SSM PutParameter ``Description``: "Length Constraints: Minimum length of 0. Maximum length of 1024"."""
+MANUAL_DESCRIPTION = "Published by hand (ladder finetune promote): "
+NUMBER_KEYS = tuple(summary_key for _, summary_key in promotion.HEADLINE_TAGS)
 
 
 @dataclass(frozen=True)
@@ -28,13 +40,29 @@ class ImportedModel:
     created: datetime
     architecture: str
     published: bool = False
+    tags: dict[str, str] | None = None
+    """The model's tags when they were read (``models`` reads them; ``rollback`` does not)."""
 
     @property
     def run(self) -> str:
         return self.name
 
+    def number(self, summary_key: str) -> float | None:
+        """A headline number the promotion gate tagged (``correctness``, ``formatCompliance``,
+        ``costPerQueryUsd``); None when the model was not measured."""
+        tag = dict((summary, key) for key, summary in promotion.HEADLINE_TAGS)[summary_key]
+        try:
+            return float((self.tags or {})[tag])
+        except (KeyError, ValueError):
+            return None
+
+    @property
+    def promotion(self) -> str | None:
+        """``promoted``, ``rejected`` or ``manual``; None for a model the gate never saw."""
+        return (self.tags or {}).get(promotion.PROMOTION_TAG)
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "name": self.name,
             "arn": self.arn,
             "run": self.run,
@@ -42,10 +70,17 @@ class ImportedModel:
             "architecture": self.architecture,
             "published": self.published,
         }
+        if self.tags is not None:
+            found.update({key: self.number(key) for key in NUMBER_KEYS})
+            found["promotion"] = self.promotion
+        return found
 
 
-def pipeline_models(bedrock: Any, published_arn: str | None = None) -> list[ImportedModel]:
-    """Models the pipeline imported (named ``ladder-...``), newest first; the published one is marked."""
+def pipeline_models(
+    bedrock: Any, published_arn: str | None = None, *, with_tags: bool = False
+) -> list[ImportedModel]:
+    """Models the pipeline imported (named ``ladder-...``), newest first; the published one is marked.
+    ``with_tags`` reads each model's tags too (one ListTagsForResource per model)."""
     models: list[ImportedModel] = []
     request: dict[str, Any] = {
         "nameContains": EXECUTION_NAME_PREFIX,
@@ -71,7 +106,17 @@ def pipeline_models(bedrock: Any, published_arn: str | None = None) -> list[Impo
             break
         request["nextToken"] = page["nextToken"]
     # Sorted here too: the order of a paginated listing is the service's, and rollback depends on it.
-    return sorted(models, key=lambda model: model.created, reverse=True)
+    models.sort(key=lambda model: model.created, reverse=True)
+    if with_tags:
+        return [replace(model, tags=model_tags(bedrock, model.arn)) for model in models]
+    return models
+
+
+def model_tags(bedrock: Any, arn: str) -> dict[str, str]:
+    """The model's tags as a dict (ListTagsForResource)."""
+    return {
+        tag["key"]: tag["value"] for tag in bedrock.list_tags_for_resource(resourceARN=arn).get("tags", [])
+    }
 
 
 def rollback_target(models: list[ImportedModel], published_arn: str | None, to: str | None) -> ImportedModel:
@@ -114,17 +159,71 @@ def rollback(
     return target, current
 
 
+def promote(
+    bedrock: Any, ssm: Any, parameter_name: str, pipeline: str, model: str, reason: str
+) -> tuple[ImportedModel, str | None]:
+    """Publish ``model`` (a name or ARN of the pipeline's models) by hand; returns it and the ARN replaced.
+
+    The reason goes into the parameter version's ``Description`` and the model's tags (``ladder:promotion``
+    ``manual``, ``ladder:promotionReason``). A model without this pipeline's ``ladder:pipeline`` tag is
+    refused: another deployment's model, or one imported by hand."""
+    text = " ".join(reason.split())
+    if not tag_value(text):
+        raise SetupError(
+            "--reason needs words a tag can keep (letters, digits, spaces, _ . : / = + - @): why this model "
+            "goes live without passing the promotion gate"
+        )
+    current = published_model(ssm, parameter_name)
+    models = pipeline_models(bedrock, current)
+    target = next((found for found in models if model in (found.name, found.arn)), None)
+    if target is None:
+        names = ", ".join(found.name for found in models) or "none"
+        raise LadderError(f"{model}: no imported model of the pipeline has that name or ARN (have: {names})")
+    owner = model_tags(bedrock, target.arn).get(PIPELINE_TAG)
+    if owner != pipeline:
+        raise LadderError(
+            f"{target.name} was not imported by this deployment's pipeline {pipeline} (its {PIPELINE_TAG} "
+            f"tag is {owner or 'absent'}): refusing to publish it"
+        )
+    description = (MANUAL_DESCRIPTION + text)[:PARAMETER_DESCRIPTION_MAX_CHARS]
+    ssm.put_parameter(
+        Name=parameter_name, Value=target.arn, Type="String", Overwrite=True, Description=description
+    )
+    bedrock.tag_resource(
+        resourceARN=target.arn,
+        tags=[
+            {"key": promotion.PROMOTION_TAG, "value": promotion.MANUAL},
+            {"key": promotion.PROMOTION_REASON_TAG, "value": tag_value(text)},
+        ],
+    )
+    return target, current
+
+
 def format_models(models: list[ImportedModel]) -> str:
-    """One line per model, newest first; ``*`` marks the published one."""
+    """One line per model, newest first, with the promotion gate's numbers; ``*`` marks the published one."""
     if not models:
         return f"No imported models yet: a successful `{hints.command('finetune', 'start')}` run imports one."
-    lines = [f"  {'run':<26}{'created (UTC)':<22}{'architecture':<14}arn"]
+    lines = [
+        f"  {'run':<26}{'created (UTC)':<22}{'architecture':<14}{'correct':<9}{'format':<8}"
+        f"{'$/query':<10}{'promotion':<11}arn"
+    ]
     for model in models:
         mark = "*" if model.published else " "
         created = f"{model.created.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
-        lines.append(f"{mark} {model.run:<26}{created:<22}{model.architecture or '?':<14}{model.arn}")
+        correctness, fmt, cost = (model.number(key) for key in NUMBER_KEYS)
+        numbers = (
+            f"{_rate(correctness):<9}{_rate(fmt):<8}{'-' if cost is None else f'{cost:.5f}':<10}"
+            f"{model.promotion or '-':<11}"
+        )
+        lines.append(
+            f"{mark} {model.run:<26}{created:<22}{model.architecture or '?':<14}{numbers}{model.arn}"
+        )
     if not any(model.published for model in models):
         lines.append("(none of these is published)")
     else:
         lines.append("* published: the model the RAG API's finetuned mode calls")
     return "\n".join(lines)
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

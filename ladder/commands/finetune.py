@@ -1,5 +1,5 @@
-"""``ladder finetune start | status | stop | models | rollback | plan``: run or stop the pipeline, manage
-its models, size a run."""
+"""``ladder finetune start | status | stop | models | promote | rollback | plan``: run or stop the
+pipeline, manage its models, size a run."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def register(commands: Any) -> None:
     aws = aws_options()
     tune_parser = commands.add_parser(
         "finetune",
-        help="finetune start|status|stop|models|rollback|plan: run or stop the pipeline, manage its models, "
-        "size a run",
+        help="finetune start|status|stop|models|promote|rollback|plan: run or stop the pipeline, manage its "
+        "models, size a run",
     )
     tune_commands = tune_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     start = command(tune_commands, "start", cmd_finetune_start, parents=[aws])
@@ -64,6 +64,27 @@ def register(commands: Any) -> None:
         help=f"the old name of {finetune.BASE_WEIGHTS_OPTION}, kept for scripts (elsewhere --base-model "
         "names a model: a Hugging Face id or a local folder)",
     )
+    start.add_argument(
+        "--verdict",
+        type=Path,
+        default=Path("ladder-verdict.json"),
+        metavar="FILE",
+        help="the verdict whose targets and best arm the candidate must meet before it is published "
+        "(default: ./ladder-verdict.json)",
+    )
+    start.add_argument(
+        "--eval-set",
+        type=Path,
+        metavar="FILE",
+        help="the evaluation set the candidate is measured on (default: the verdict's run folder's copy)",
+    )
+    start.add_argument(
+        finetune.NO_GATE_OPTION,
+        dest="no_promotion_gate",
+        action="store_true",
+        help="publish the imported model without measuring it (needs --reason; recorded in the execution)",
+    )
+    start.add_argument("--reason", metavar="TEXT", help=f"why, with {finetune.NO_GATE_OPTION}")
     add_prep_options(start)
     status = command(tune_commands, "status", cmd_finetune_status, parents=[aws])
     status.add_argument("--execution", metavar="ARN", help="execution ARN (default: running, else latest)")
@@ -73,6 +94,16 @@ def register(commands: Any) -> None:
     )
     listed = command(tune_commands, "models", cmd_finetune_models, parents=[aws])
     listed.add_argument("--json", action="store_true", help="print the models as a JSON list")
+    promoted = command(tune_commands, "promote", cmd_finetune_promote, parents=[aws])
+    promoted.add_argument("model", metavar="MODEL", help="imported model name (ladder-<timestamp>) or ARN")
+    promoted.add_argument(
+        "--reason",
+        required=True,
+        metavar="TEXT",
+        help="why it goes live without passing the promotion gate (kept in the parameter's history and the "
+        "model's tags)",
+    )
+    promoted.add_argument("--json", action="store_true", help="print what was published as JSON")
     back = command(tune_commands, "rollback", cmd_finetune_rollback, parents=[aws])
     back.add_argument(
         "--to", metavar="NAME|ARN", help="publish this imported model instead of the previous one"
@@ -144,17 +175,38 @@ def cmd_finetune_start(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Check the data locally, upload it and start the fine-tune pipeline; then follow it unless --no-wait.
 
     Unusable data is refused (exit 1) before anything is uploaded.
+
+    The imported model is published only when it meets the verdict's targets and keeps the correctness of
+    the verdict's best other arm, measured on the verdict's evaluation set (staged with the run; --eval-set
+    to use another). Without a set the run is refused unless --no-promotion-gate --reason TEXT.
     """
     weights = _base_weights(args)
+    gate = finetune.promotion_gate(
+        args.verdict, args.eval_set, gate_off=args.no_promotion_gate, reason=args.reason
+    )
     report = check_data(args)
     print(report.format())
     if not report.usable:
         problem = dataprep.NotEnoughExamplesError(report.clean, report.min_examples)
         raise LadderError(f"{problem} Nothing was uploaded.")
     aws = session(args)
-    tune = outputs.read_fine_tune(clients(aws, "cloudformation"), args.stack_prefix)
+    cloudformation = clients(aws, "cloudformation")
+    tune = outputs.read_fine_tune(cloudformation, args.stack_prefix)
+    evaluations = (
+        outputs.stack_outputs(
+            cloudformation, args.stack_prefix, outputs.RAG_API_STACK, (finetune.EVALUATIONS_BUCKET_OUTPUT,)
+        )[finetune.EVALUATIONS_BUCKET_OUTPUT]
+        if gate.on
+        else None
+    )
     sfn = clients(aws, "stepfunctions")
-    run = finetune.start_run(clients(aws, "s3"), sfn, tune, args.file, now(), weights)
+    run = finetune.start_run(
+        clients(aws, "s3"), sfn, tune, args.file, now(), weights, gate=gate, evaluations_bucket=evaluations
+    )
+    if gate.on:
+        print(f"Promotion gate: {' vs '.join(gate.arms)} on {gate.eval_set}; staged {', '.join(run.staged)}")
+    else:
+        print(f"Promotion gate off: {gate.reason}")
     print(f"Uploaded s3://{run.bucket}/{run.key}")
     print(f"Started execution {run.execution_arn}")
     print(f"Console: {run.console_url}")
@@ -237,15 +289,44 @@ def cmd_finetune_stop(args: argparse.Namespace, clients: ClientFactory) -> int:
 
 
 def cmd_finetune_models(args: argparse.Namespace, clients: ClientFactory) -> int:
-    """List the models the pipeline imported into Bedrock, newest first, marking the published one."""
+    """List the models the pipeline imported into Bedrock, newest first, marking the published one, with
+    the numbers the promotion gate measured (correctness, format compliance, cost per query) and its
+    outcome (promoted, rejected, or manual for `finetune promote`)."""
     aws = session(args)
     tune = outputs.read_fine_tune(clients(aws, "cloudformation"), args.stack_prefix)
     published = finetune.published_model(clients(aws, "ssm"), tune.model_parameter_name)
-    imported = models.pipeline_models(clients(aws, "bedrock"), published)
+    imported = models.pipeline_models(clients(aws, "bedrock"), published, with_tags=True)
     if args.json:
         print_json([model.to_dict() for model in imported])
     else:
         print(models.format_models(imported))
+    return 0
+
+
+def cmd_finetune_promote(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Publish an imported model of this pipeline by hand (a candidate the promotion gate rejected, say).
+
+    The reason is kept in the model parameter's history (the version's Description) and in the model's
+    tags (ladder:promotion manual, ladder:promotionReason). The RAG function reads the parameter at most
+    five minutes later. Exit 1 for a model this deployment's pipeline did not import.
+    """
+    aws = session(args)
+    tune = outputs.read_fine_tune(clients(aws, "cloudformation"), args.stack_prefix)
+    pipeline = tune.state_machine_arn.rsplit(":", 1)[-1]
+    target, replaced = models.promote(
+        clients(aws, "bedrock"),
+        clients(aws, "ssm"),
+        tune.model_parameter_name,
+        pipeline,
+        args.model,
+        args.reason,
+    )
+    if args.json:
+        print_json(
+            {"published": target.to_dict(), "replaced": replaced, "reason": " ".join(args.reason.split())}
+        )
+    else:
+        print(f"Published {target.name} ({target.arn}) by hand, replacing {replaced or 'none'}.")
     return 0
 
 

@@ -1,12 +1,15 @@
-"""Step Functions task: prune the pipeline's imported models and check the import quota.
+"""Step Functions task: prune the pipeline's imported models, check the import quota, gate a candidate.
 
 Handler string in AWS: ``imported_models.handler.handler``. Environment: ``MODEL_PARAMETER`` (the published
 model's SSM parameter, never deleted) and ``KEEP_MODELS`` (how many of the pipeline's newest models stay).
 
-Input: ``{"action": "ensure_capacity" | "prune", "pipeline": "<state machine name>"}``. ``ensure_capacity``
-(before training) prunes, then raises ``NoImportCapacity`` when the quota leaves no room for one more model
-and ``QuotaUnavailable`` when the quota cannot be read (the applied value, else the AWS default);
-``prune`` (after a publish) deletes the pipeline's models beyond the newest ``KEEP_MODELS``.
+Input: ``{"action": "ensure_capacity" | "prune" | "gate", "pipeline": "<state machine name>"}``.
+``ensure_capacity`` (before training) prunes, then raises ``NoImportCapacity`` when the quota leaves no room
+for one more model and ``QuotaUnavailable`` when the quota cannot be read (the applied value, else the AWS
+default); ``prune`` (after a publish) deletes the pipeline's models beyond the newest ``KEEP_MODELS``.
+``gate`` (after the candidate's evaluation) also takes ``modelArn``, ``verdict`` (``{"bucket", "key"}`` of
+the staged verdict) and ``evaluation`` (the evaluation state machine's output), tags the model with its
+numbers and returns the promotion decision (``promote``, ``reasons``, ``numbers``).
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from botocore.exceptions import ClientError
 from ladder_core.aws_clients import client_config
 
 from . import constants
+from .gate import GateInputError, evaluate_gate
 from .housekeeping import NoImportCapacity, QuotaUnavailable, ensure_capacity, prune
 from .settings import Settings, load_settings
 
-__all__ = ["NoImportCapacity", "QuotaUnavailable", "handler"]
+__all__ = ["GateInputError", "NoImportCapacity", "QuotaUnavailable", "handler"]
 
 logger = Logger()
 _CONFIG = Config(**client_config())
@@ -59,6 +63,8 @@ def run(event: dict[str, Any], settings: Settings, clients: Any = client) -> dic
     action, pipeline = event.get("action"), event.get("pipeline")
     if action not in constants.ACTIONS or not isinstance(pipeline, str) or not pipeline:
         raise ValueError(f"expected {{'action': one of {constants.ACTIONS}, 'pipeline': name}}, got {event}")
+    if action == constants.GATE_ACTION:
+        return evaluate_gate(clients("s3"), clients("bedrock"), event)
     keep = settings.keep_models
     current = published_arn(clients("ssm"), settings.model_parameter)
     if action == "prune":

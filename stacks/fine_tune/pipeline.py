@@ -2,18 +2,21 @@
 
 validate dataset -> make room for one more imported model (prune, quota check) -> SageMaker
 CreateTrainingJob -> poll DescribeTrainingJob -> Bedrock CreateModelImportJob -> poll GetModelImportJob ->
-publish the imported model's ARN to SSM -> prune imported models beyond the newest N -> notify. Every
+the promotion gate (evaluate the candidate, decide; a rejected one ends in CandidateRejected) -> publish the
+imported model's ARN to SSM -> prune imported models beyond the newest N -> notify. Every
 failure is caught, published to the notification topic and ends in a Fail state named after it. A failure
 while the training job may still run (the job can no longer be followed) first stops the job: nothing else
 would, and it would bill until its runtime cap. Stopping the execution itself (StopExecution, the console's
 "Stop execution") runs no Catch: ``ladder finetune stop`` stops the execution and its job together.
 
-Execution input: ``{"key": "uploads/<file>.jsonl"}`` plus, optionally, ``"baseModelS3Uri":
-"s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the ``model`` channel; the trailing ``/``
-is required; it is the only way for a gated base model such as the default Llama, since the job gets no
-Hub token). The execution name becomes the training job, checkpoint folder, import job and imported model
-name, so it must be 1-63 letters and digits in groups joined by single hyphens; the validation task refuses
-any other (``ladder finetune start`` names executions ``ladder-<UTC timestamp>``).
+Execution input: ``{"key": "uploads/<file>.jsonl"}``, the promotion gate's keys (``"promotionGate": true``
+with ``evalSet``, ``verdict`` and ``promotionArms``, or ``false`` with ``promotionGateReason``) plus,
+optionally, ``"baseModelS3Uri": "s3://<artifacts bucket>/base-models/<folder>/"`` (staged weights: the
+``model`` channel; the trailing ``/`` is required; it is the only way for a gated base model such as the
+default Llama, since the job gets no Hub token). The execution name becomes the training job, checkpoint
+folder, import job and imported model name, so it must be 1-63 letters and digits in groups joined by single
+hyphens; the validation task refuses any other (``ladder finetune start`` names executions
+``ladder-<UTC timestamp>``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ladder_core.tags import PIPELINE_TAG
 from lambdas.imported_models import constants as import_constants
 from stacks.config import LadderConfig, is_gated_model
 from stacks.constructs.alarm_topic import AlarmTopic
@@ -55,9 +59,17 @@ IMPORT_POLL_SECONDS = 60
 TRAINING_POLL_SECONDS = 120
 """Training runs for hours; a DescribeTrainingJob every two minutes is a few hundred transitions a day."""
 IMPORT_ALLOWANCE_HOURS = 6
-"""Time the whole execution may take beyond the training job's own cap: validation, import, publishing."""
+"""Time the whole execution may take beyond the training job's own cap: validation, import, the candidate's
+evaluation (at most ``EVALUATION_TIMEOUT_HOURS``) and publishing."""
 ALARM_PERIOD_MINUTES = 5
 VALIDATION_SHARED_FILES = ("training_jobs/__init__.py", "training_jobs/dataprep.py")
+IMPORTED_MODELS_SHARED_FILES = (
+    "ladder_core/api.py",
+    "ladder_core/metrics.py",
+    "ladder_core/promotion.py",
+    "ladder_core/tags.py",
+)
+"""The promotion gate's decision, bundled with the imported-models function (one copy of the rules)."""
 
 # Error names of the Fail states: what `ladder finetune status` shows as the execution's error.
 ERROR_DATASET_REJECTED = "DatasetRejected"
@@ -74,9 +86,19 @@ ERROR_PUBLISH = "PublishFailed"
 ERROR_NO_IMPORT_CAPACITY = "NoImportCapacity"
 ERROR_CAPACITY_CHECK = "ImportCapacityCheckFailed"
 ERROR_PRUNE = "PruneFailed"
-PIPELINE_TAG = "ladder:pipeline"
-"""Tag on each imported model, valued with the state machine's name: what the housekeeping function may
-delete (lambdas/imported_models/constants.py holds the same name)."""
+ERROR_CANDIDATE_REJECTED = "CandidateRejected"
+ERROR_CANDIDATE_EVALUATION = "CandidateEvaluationFailed"
+ERROR_GATE_INCOMPLETE = "PromotionGateIncomplete"
+GATE_INPUT_KEYS = ("evalSet", "verdict", "promotionArms")
+"""What an execution asking for the promotion gate must carry (``ladder finetune start`` sends them)."""
+EVALUATION_STATE_MACHINE_SUFFIX = "-evaluation"
+"""The evaluation state machine (RAG API stack) is named ``<stackPrefix>-evaluation``: found by name, so the
+fine-tune stack needs no export from the RAG API stack."""
+EVALUATION_TIMEOUT_HOURS = 2
+"""Longest the candidate's evaluation may take: a 200-item set over two arms is 400 answers, minutes at the
+evaluation's concurrency; the task stops the evaluation execution when this passes."""
+PROMOTION_PREFIX = "staged/promotion/"
+"""Where ``ladder finetune start`` stages each run's evaluation set and verdict in the evaluations bucket."""
 
 _ERROR_PATH = "$.error"
 _STOP_ERROR_PATH = "$.stopError"
@@ -116,6 +138,7 @@ class FineTunePipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._notifications = notifications
+        self._config = config
         stack = cdk.Stack.of(self)
         self._import_jobs = stack.format_arn(
             service="bedrock", resource="model-import-job", resource_name="*"
@@ -126,6 +149,9 @@ class FineTunePipeline(Construct):
 
         self.validate = self._validation_function(config, training_data_bucket, key)
         self.housekeeping = self._housekeeping_function(config)
+        self.evaluation = sfn.StateMachine.from_state_machine_name(
+            self, "EvaluationStateMachine", evaluation_state_machine_name(config)
+        )
         self.import_role = self._import_role(artifacts_bucket, key)
 
         validate = self._validate_dataset(training_data_bucket)
@@ -145,7 +171,8 @@ class FineTunePipeline(Construct):
         choose_base_model = self._choose_base_model(config, artifacts_bucket, train)
 
         self.log_group = log_group(self, "Logs", config=config)
-        self.state_machine = self._state_machine(config, validate.next(make_room).next(choose_base_model))
+        gate_input = self._check_gate_input(make_room.next(choose_base_model))
+        self.state_machine = self._state_machine(config, validate.next(gate_input))
         self._depend_on_policy_only()
         self._grant(training_role)
         self._alarms(notifications)
@@ -446,6 +473,12 @@ class FineTunePipeline(Construct):
                 "Value.$": "$.importJob.ImportedModelArn",
                 "Type": "String",
                 "Overwrite": True,
+                # Each version's Description is kept in the parameter's history; set on every publish so
+                # a by-hand reason (ladder finetune promote) never carries over to the next version.
+                "Description": sfn.JsonPath.format(
+                    "Published by the fine-tune pipeline, execution {}",
+                    sfn.JsonPath.string_at("$$.Execution.Name"),
+                ),
             },
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -469,6 +502,7 @@ class FineTunePipeline(Construct):
                     "trainingJob": sfn.JsonPath.string_at("$.trainingJob.TrainingJobName"),
                     "importedModelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
                     "parameter": model_parameter_name,
+                    "promotion": sfn.JsonPath.object_at("$.promotion"),
                 }
             ),
             result_path=sfn.JsonPath.DISCARD,
@@ -489,7 +523,7 @@ class FineTunePipeline(Construct):
             .next(
                 sfn.Choice(self, "ImportStatus")
                 .when(sfn.Condition.string_equals(status, "InProgress"), wait)
-                .when(sfn.Condition.string_equals(status, "Completed"), publish)
+                .when(sfn.Condition.string_equals(status, "Completed"), self._promotion_gate(publish))
                 .otherwise(
                     self._failure(
                         ERROR_IMPORT_JOB,
@@ -499,6 +533,136 @@ class FineTunePipeline(Construct):
                     )
                 )
             )
+        )
+
+    def _check_gate_input(self, train: sfn.IChainable) -> sfn.IChainable:
+        """Before any GPU is paid for: a run that asks for the promotion gate must name what the gate needs
+        (``evalSet``, ``verdict``, ``promotionArms``), or its candidate could never be measured."""
+        missing = sfn.Condition.or_(
+            *(sfn.Condition.not_(sfn.Condition.is_present(f"$.{key}")) for key in GATE_INPUT_KEYS)
+        )
+        incomplete = (
+            sfn.Choice(self, "PromotionGateInputComplete")
+            .when(
+                sfn.Condition.and_(sfn.Condition.boolean_equals("$.promotionGate", True), missing),
+                self._failure(
+                    ERROR_GATE_INCOMPLETE,
+                    "promotionGate is true but the execution input lacks evalSet, verdict or promotionArms "
+                    "(ladder finetune start sends them): nothing was trained",
+                    static=True,
+                ),
+            )
+            .otherwise(train)
+        )
+        # An absent path in a comparison fails the execution (States.Runtime): presence is checked first.
+        return (
+            sfn.Choice(self, "PromotionGateAsked")
+            .when(sfn.Condition.is_present("$.promotionGate"), incomplete)
+            .otherwise(train)
+        )
+
+    def _promotion_gate(self, publish: sfn.IChainable) -> sfn.IChainable:
+        """Between the import and the publish: with ``promotionGate`` true, evaluate the candidate (the
+        evaluation state machine, .sync) and publish it only when the gate function says so; otherwise
+        publish as before, recording why there was no gate. ``$.promotion`` holds the outcome either way."""
+        # An absent path in a comparison fails the execution (States.Runtime): presence is checked first.
+        off = sfn.Pass(
+            self,
+            "PromotionGateOff",
+            comment="Published unmeasured: the reason given to ladder finetune start",
+            parameters={"gate": "off", "reason": sfn.JsonPath.string_at("$.promotionGateReason")},
+            result_path="$.promotion",
+        ).next(publish)
+        not_recorded = sfn.Pass(
+            self,
+            "PromotionGateNotRecorded",
+            comment="An execution started without ladder finetune start: no gate was asked for",
+            result=sfn.Result.from_object(
+                {
+                    "gate": "off",
+                    "reason": "the execution input asked for no promotion gate and gave no reason",
+                }
+            ),
+            result_path="$.promotion",
+        ).next(publish)
+        gate_on = (
+            sfn.Choice(self, "PromotionGate", comment="Measure the candidate before publishing it?")
+            .when(sfn.Condition.boolean_equals("$.promotionGate", True), self._evaluate_candidate(publish))
+            .when(sfn.Condition.is_present("$.promotionGateReason"), off)
+            .otherwise(not_recorded)
+        )
+        return (
+            sfn.Choice(self, "PromotionGateGiven")
+            .when(sfn.Condition.is_present("$.promotionGate"), gate_on)
+            .otherwise(not_recorded)
+        )
+
+    def _evaluate_candidate(self, publish: sfn.IChainable) -> sfn.IChainable:
+        """The evaluation state machine answers the set with the candidate and the verdict's best other arm;
+        the gate function decides; a rejected candidate stays unpublished."""
+        entered = sfn.JsonPath.string_split(sfn.JsonPath.string_at("$$.State.EnteredTime"), "-:.Z")
+        run_id = sfn.JsonPath.format(
+            "{}{}{}{}{}Z-promotion-{}",
+            *(sfn.JsonPath.array_get_item(entered, index) for index in range(5)),
+            sfn.JsonPath.string_at("$$.Execution.Name"),
+        )
+        evaluate = tasks.StepFunctionsStartExecution(
+            self,
+            "EvaluateCandidate",
+            comment="Answer the staged set with the candidate and the arm it must beat (runs/<runId>/)",
+            state_machine=self.evaluation,
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            input=sfn.TaskInput.from_object(
+                {
+                    "purpose": "promotion",
+                    "runId": run_id,
+                    "evalSet": sfn.JsonPath.object_at("$.evalSet"),
+                    "arms": sfn.JsonPath.list_at("$.promotionArms"),
+                    "candidateModelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
+                }
+            ),
+            task_timeout=sfn.Timeout.duration(cdk.Duration.hours(EVALUATION_TIMEOUT_HOURS)),
+            result_selector={"output": sfn.JsonPath.object_at("$.Output")},
+            result_path="$.evaluation",
+        )
+        evaluation_failed = self._failure(
+            ERROR_CANDIDATE_EVALUATION, "the candidate could not be evaluated: it was not published"
+        )
+        evaluate.add_catch(evaluation_failed, result_path=_ERROR_PATH)
+        gate = tasks.LambdaInvoke(
+            self,
+            "DecidePromotion",
+            comment="Targets by lower bounds, the paired correctness drop; tags the model with its numbers",
+            lambda_function=self.housekeeping.function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "action": import_constants.GATE_ACTION,
+                    "pipeline": sfn.JsonPath.string_at("$$.StateMachine.Name"),
+                    "modelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
+                    "verdict": sfn.JsonPath.object_at("$.verdict"),
+                    "evaluation": sfn.JsonPath.object_at("$.evaluation.output"),
+                }
+            ),
+            payload_response_only=True,
+            result_path="$.promotion",
+        )
+        gate.add_catch(evaluation_failed, result_path=_ERROR_PATH)
+        rejected = self._failure(
+            ERROR_CANDIDATE_REJECTED,
+            "the candidate did not beat the verdict's targets and best other arm: it stays unpublished; "
+            "publish it anyway with `ladder finetune promote MODEL --reason TEXT`",
+            details={
+                "importedModelArn": sfn.JsonPath.string_at("$.importJob.ImportedModelArn"),
+                "reasons": sfn.JsonPath.list_at("$.promotion.reasons"),
+                "numbers": sfn.JsonPath.object_at("$.promotion.numbers"),
+                "evaluationSummary": sfn.JsonPath.string_at("$.promotion.summary"),
+            },
+            static=True,
+        )
+        return evaluate.next(gate).next(
+            sfn.Choice(self, "PromotionDecision")
+            .when(sfn.Condition.boolean_equals("$.promotion.promote", True), publish)
+            .otherwise(rejected)
         )
 
     def _failure(
@@ -604,15 +768,34 @@ class FineTunePipeline(Construct):
                 "KEEP_MODELS": str(config.fine_tune_keep_models),
             },
             timeout=cdk.Duration.seconds(HOUSEKEEPING_TIMEOUT_SECONDS),
+            shared_files=IMPORTED_MODELS_SHARED_FILES,
         )
         stack = cdk.Stack.of(self)
         role = function.role
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ManageImportedModels",
-                actions=["bedrock:ListTagsForResource", "bedrock:DeleteImportedModel"],
+                actions=["bedrock:ListTagsForResource", "bedrock:DeleteImportedModel", "bedrock:TagResource"],
                 resources=[self._imported_models],
             )
+        )
+        # The promotion gate reads the verdict `ladder finetune start` staged in the RAG API stack's
+        # evaluations bucket; its name is that stack's (no export), so the bucket is any of this account's.
+        staged_verdicts = f"arn:{stack.partition}:s3:::*/{PROMOTION_PREFIX}*"
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadStagedVerdicts",
+                actions=["s3:GetObject"],
+                resources=[staged_verdicts],
+                conditions={"StringEquals": {"s3:ResourceAccount": stack.account}},
+            )
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::arn:{stack.partition}:s3:::*/{PROMOTION_PREFIX}*]",
+            "The promotion gate reads the verdict staged under staged/promotion/ of the RAG API stack's "
+            "evaluations bucket, named by that stack; access is limited to that prefix in this account's "
+            "buckets (s3:ResourceAccount).",
         )
         # The imported-model quota, read by its code. GetServiceQuota takes the quota's ARN;
         # ListImportedModels and GetAWSDefaultServiceQuota support no resource-level permissions (Service
@@ -741,12 +924,26 @@ class FineTunePipeline(Construct):
                 "Invoking the pipeline's own function by version or alias ARN; it is this one function only.",
             )
         account_arn = f"arn:{stack.partition}:{{service}}:{stack.region}:<AWS::AccountId>"
+        # StepFunctionsStartExecution's own grant for .sync: DescribeExecution / StopExecution on the
+        # evaluation state machine's executions, named by the evaluation at run time.
+        evaluation = evaluation_state_machine_name(self._config)
+        acknowledge(
+            self.state_machine,
+            f"AwsSolutions-IAM5[Resource::{account_arn.format(service='states')}:execution:{evaluation}*]",
+            "The .sync integration follows and, on timeout, stops the evaluation execution it started; its "
+            "name is chosen at run time, and access is limited to the evaluation state machine's executions.",
+        )
         for service, resource, reason in _RUN_TIME_NAMES:
             acknowledge(
                 self.state_machine,
                 f"AwsSolutions-IAM5[Resource::{account_arn.format(service=service)}:{resource}]",
                 reason,
             )
+
+
+def evaluation_state_machine_name(config: LadderConfig) -> str:
+    """The RAG API stack's evaluation state machine, by its deterministic name."""
+    return f"{config.stack_prefix}{EVALUATION_STATE_MACHINE_SUFFIX}"
 
 
 _RUN_TIME_NAMES = (

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder_core.metrics import CORRECTNESS, FORMAT_COMPLIANCE
+from ladder_core.tags import tag_value as tag_value
 from stacks.config import ConfigError, LadderConfig
 
 RUNGS = ("none", "prompt", "rag", "fewshot", "finetune")
@@ -55,7 +56,6 @@ REASON_METADATA_KEY = "Ladder::FineTuneReason"
 REASON_TAG_KEY = "ladder:fine-tune-reason"
 HEADLINE_METRICS = (CORRECTNESS.summary_key, FORMAT_COMPLIANCE.summary_key)
 REASONS_IN_REFUSAL = 3
-TAG_VALUE_MAX_CHARS = 256
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """A relative ``fineTuneVerdict`` path is resolved against the repository root (where ``cdk.json`` and
@@ -336,10 +336,3 @@ def _unjustified_fix(verdict: Verdict, config: LadderConfig) -> str:
     if verdict.rung == "none":
         return f"finish the measurement (`ladder eval run --out {run_dir}`), then rerun `{justify}`"
     return f"deploy without -c fineTune=true: the measured rung is '{verdict.rung}'"
-
-
-def tag_value(text: str) -> str:
-    """``text`` fit for a tag value: ASCII letters, digits, spaces and ``_ . : / = + - @`` only, at most
-    256 characters (the common tag charset; some services accept no more than ASCII)."""
-    kept = "".join(c if (c.isascii() and c.isalnum()) or c in " _.:/=+-@" else " " for c in text)
-    return " ".join(kept.split())[:TAG_VALUE_MAX_CHARS].strip()

@@ -24,6 +24,10 @@ from .conftest import ACCOUNT, REGION, write_jsonl
 TRAINING_BUCKET = "ladder-training-data"
 PARAMETER = "/ladder/finetuned-model-arn"
 MODEL_ARN = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:imported-model/abcd1234efgh"
+UNGATED = ("--no-promotion-gate", "--reason", "smoke test of the pipeline")
+"""How these tests start a run: the promotion gate is tested in test_finetune_promotion.py."""
+OFF = finetune.PromotionGate(reason="smoke test of the pipeline")
+UNGATED_INPUT = {"promotionGate": False, "promotionGateReason": "smoke test of the pipeline"}
 PASS_DEFINITION = json.dumps(
     {"StartAt": "ValidateDataset", "States": {"ValidateDataset": {"Type": "Pass", "End": True}}}
 )
@@ -78,7 +82,7 @@ def test_start_refuses_unusable_data_and_uploads_nothing(stacks, run_cli, pipeli
     data = write_jsonl(tmp_path / "chats.jsonl", clean=3, extra_lines=("{broken",))
 
     # When a fine-tune run is started
-    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait")
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait", *UNGATED)
 
     # Then it is refused with how many examples are missing; nothing is uploaded or started
     assert result.code == 1
@@ -97,7 +101,7 @@ def test_start_uploads_the_data_and_starts_the_pipeline_with_its_location(
     data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
 
     # When a run is started without waiting
-    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait")
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait", *UNGATED)
 
     # Then the file is under uploads/<UTC timestamp>-<name>, byte for byte
     assert result.code == 0, result.err
@@ -110,7 +114,7 @@ def test_start_uploads_the_data_and_starts_the_pipeline_with_its_location(
     [execution] = pipeline.executions()
     assert execution["name"] == f"ladder-{match.group(1)}"
     described = pipeline.sfn.describe_execution(executionArn=execution["executionArn"])
-    assert json.loads(described["input"]) == {"bucket": TRAINING_BUCKET, "key": key}
+    assert json.loads(described["input"]) == {"bucket": TRAINING_BUCKET, "key": key, **UNGATED_INPUT}
     # And the user sees the execution ARN and its console link
     assert execution["executionArn"] in result.out
     assert (
@@ -125,7 +129,7 @@ def test_start_without_the_fine_tune_stack_says_how_to_deploy_it(stacks, run_cli
     data = write_jsonl(tmp_path / "chats.jsonl", clean=2)
 
     # When a run is started
-    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "2", "--no-wait")
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "2", "--no-wait", *UNGATED)
 
     # Then exit 2 naming the stack and the feature flag
     assert result.code == 2
@@ -148,7 +152,7 @@ def test_start_follows_the_execution_until_it_ends_and_exits_1_when_it_did_not_s
     monkeypatch.setattr(time, "sleep", stop_running)
 
     # When a run is started and followed (the default)
-    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "2")
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "2", *UNGATED)
 
     # Then the CLI reported the running state, then the final status, and exits 1
     assert result.code == 1
@@ -233,7 +237,7 @@ def test_start_without_staged_weights_on_a_stack_that_requires_them_uploads_noth
     data = write_jsonl(tmp_path / "chats.jsonl", clean=5)
 
     # When a run is started without --base-weights, by a user who started ladder as .venv/bin/ladder
-    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait")
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait", *UNGATED)
 
     # Then it is refused as a usage error with the staging commands, before any upload or execution
     assert result.code == 2
@@ -257,7 +261,7 @@ def test_start_with_staged_weights_on_a_stack_that_requires_them_starts(
     staged = "s3://artifacts/base-models/llama-3.2-1b-instruct/"
 
     result = run_cli(
-        "finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait", option, staged
+        "finetune", "start", "--data", str(data), "--min-examples", "5", "--no-wait", option, staged, *UNGATED
     )
 
     assert result.code == 0, result.err
@@ -326,7 +330,7 @@ def test_stopping_to_follow_prints_the_status_command_in_the_form_ladder_was_sta
 
     monkeypatch.setattr(finetune, "follow", interrupted)
 
-    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5")
+    result = run_cli("finetune", "start", "--data", str(data), "--min-examples", "5", *UNGATED)
 
     # Then the run goes on and the command to check it works when pasted into the same shell
     assert result.code == 130
@@ -369,7 +373,7 @@ def test_start_run_names_the_upload_and_execution_after_the_utc_time(pipeline, t
     outputs = FineTuneOutputs(TRAINING_BUCKET, pipeline.state_machine_arn, PARAMETER)
 
     # When a run is started
-    run = finetune.start_run(pipeline.s3, pipeline.sfn, outputs, data, now)
+    run = finetune.start_run(pipeline.s3, pipeline.sfn, outputs, data, now, gate=OFF)
 
     # Then the key and the execution name use the UTC timestamp
     assert run.key == "uploads/20250601T143005Z-my data.jsonl"
@@ -388,11 +392,16 @@ def test_start_run_passes_the_staged_base_model_to_the_pipeline(pipeline, tmp_pa
     staged = "s3://artifacts/base-models/llama-3.2-1b-instruct/"
 
     # When a run is started with them
-    run = finetune.start_run(pipeline.s3, pipeline.sfn, outputs, data, datetime.now(UTC), staged)
+    run = finetune.start_run(pipeline.s3, pipeline.sfn, outputs, data, datetime.now(UTC), staged, gate=OFF)
 
     # Then the execution input names them next to the uploaded data
     execution_input = json.loads(pipeline.sfn.describe_execution(executionArn=run.execution_arn)["input"])
-    assert execution_input == {"bucket": TRAINING_BUCKET, "key": run.key, "baseModelS3Uri": staged}
+    assert execution_input == {
+        "bucket": TRAINING_BUCKET,
+        "key": run.key,
+        "baseModelS3Uri": staged,
+        **UNGATED_INPUT,
+    }
 
 
 class TrainingJobs:

@@ -1,4 +1,5 @@
-"""`ladder finetune models|rollback`: imported models (Bedrock, Stubber), the model parameter (moto SSM)."""
+"""`ladder finetune models|promote|rollback`: imported models (Bedrock, Stubber), the model parameter (moto
+SSM)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,13 @@ class Bedrock:
                 request["nextToken"] = f"page-{number}"
             self.stubber.add_response("list_imported_models", response, request)
 
+    def tags(self, found: dict[str, Any], tags: dict[str, str]) -> None:
+        """One ListTagsForResource answer for ``found``."""
+        listed = [{"key": key, "value": value} for key, value in tags.items()]
+        self.stubber.add_response(
+            "list_tags_for_resource", {"tags": listed}, {"resourceARN": found["modelArn"]}
+        )
+
 
 @pytest.fixture
 def bedrock() -> Iterator[Bedrock]:
@@ -104,6 +112,8 @@ def test_models_lists_every_page_newest_first_and_marks_the_published_one(ladder
     # Given three imported models over two pages (and one imported by hand, not by the pipeline)
     publish(ssm, MIDDLE["modelArn"])
     bedrock.lists([OLDEST, model("my-own-ladder-test", 4)], [NEWEST, MIDDLE])
+    for found in (NEWEST, MIDDLE, OLDEST):
+        bedrock.tags(found, {})
 
     # When they are listed as JSON
     result = ladder("finetune", "models", "--json")
@@ -120,6 +130,8 @@ def test_models_lists_every_page_newest_first_and_marks_the_published_one(ladder
 def test_models_as_text_marks_the_published_model(ladder, bedrock, ssm):
     publish(ssm, NEWEST["modelArn"])
     bedrock.lists([NEWEST, MIDDLE])
+    bedrock.tags(NEWEST, {})
+    bedrock.tags(MIDDLE, {})
 
     result = ladder("finetune", "models")
 
@@ -193,3 +205,106 @@ def test_rollback_with_nothing_to_go_back_to_exits_1_and_changes_nothing(
     assert result.out == ""
     if published_arn:
         assert published(ssm) == published_arn
+
+
+GATED = {
+    "ladder:pipeline": "Pipeline",
+    "ladder:correctness": "0.86",
+    "ladder:formatCompliance": "0.95",
+    "ladder:costPerQueryUsd": "0.00042",
+    "ladder:promotion": "rejected",
+}
+"""The tags the promotion gate leaves on a candidate it measured (ladder_core.promotion.model_tags)."""
+
+
+def test_models_show_each_models_numbers_and_promotion_outcome(ladder, bedrock, ssm):
+    # Given a published model the gate never saw, and a newer candidate it rejected
+    publish(ssm, MIDDLE["modelArn"])
+    bedrock.lists([NEWEST, MIDDLE])
+    bedrock.tags(NEWEST, GATED)
+    bedrock.tags(MIDDLE, {"ladder:pipeline": "Pipeline"})
+
+    listed = json.loads(ladder("finetune", "models", "--json").out)
+
+    # Then the candidate's numbers come from its tags, and a model without them has none
+    assert listed[0]["correctness"] == 0.86
+    assert listed[0]["formatCompliance"] == 0.95
+    assert listed[0]["costPerQueryUsd"] == 0.00042
+    assert listed[0]["promotion"] == "rejected"
+    assert listed[1]["correctness"] is None and listed[1]["promotion"] is None
+    assert [m["published"] for m in listed] == [False, True]
+
+    bedrock.lists([NEWEST, MIDDLE])
+    bedrock.tags(NEWEST, GATED)
+    bedrock.tags(MIDDLE, {})
+    text = ladder("finetune", "models").out.splitlines()
+    assert "0.860" in text[1] and "0.950" in text[1] and "0.00042" in text[1] and "rejected" in text[1]
+
+
+def test_promote_publishes_a_rejected_candidate_recording_the_reason(ladder, bedrock, ssm):
+    """AWS CLI get-parameter-history example: each version carries its own Description ("This is the
+    second version of my String parameter"); SSM PutParameter Description: at most 1024 characters."""
+    # Given the gate rejected the newest candidate and the middle one is published
+    publish(ssm, MIDDLE["modelArn"])
+    bedrock.lists([NEWEST, MIDDLE])
+    bedrock.tags(NEWEST, GATED)
+    # Then the model is tagged manual with the reason, sanitized to the tag characters Bedrock accepts
+    # (Amazon Bedrock API Reference, Tag: value "Pattern: ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)", at most 256)
+    bedrock.stubber.add_response(
+        "tag_resource",
+        {},
+        {
+            "resourceARN": NEWEST["modelArn"],
+            "tags": [
+                {"key": "ladder:promotion", "value": "manual"},
+                {"key": "ladder:promotionReason", "value": "format matters more here ticket OPS-12"},
+            ],
+        },
+    )
+
+    result = ladder(
+        "finetune", "promote", NEWEST["modelName"], "--reason", "format matters more here; ticket #OPS-12"
+    )
+
+    # And the parameter names it, the reason kept in that version's Description: GetParameterHistory
+    # returns a Description per version (AWS CLI get-parameter-history example: "This is the second
+    # version of my String parameter")
+    assert result.code == 0, result.err
+    assert published(ssm) == NEWEST["modelArn"]
+    history = ssm.get_parameter_history(Name=PARAMETER)["Parameters"]
+    assert history[-1]["Value"] == NEWEST["modelArn"]
+    assert history[-1]["Description"] == (
+        "Published by hand (ladder finetune promote): format matters more here; ticket #OPS-12"
+    )
+    assert f"Published {NEWEST['modelName']}" in result.out
+    assert MIDDLE["modelArn"] in result.out
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        ({"ladder:pipeline": "SomeoneElsesPipeline"}, "its ladder:pipeline tag is SomeoneElsesPipeline"),
+        ({}, "its ladder:pipeline tag is absent"),
+    ],
+)
+def test_promote_refuses_a_model_another_pipeline_imported(ladder, bedrock, ssm, tags, message):
+    publish(ssm, MIDDLE["modelArn"])
+    bedrock.lists([NEWEST, MIDDLE])
+    bedrock.tags(NEWEST, tags)
+
+    result = ladder("finetune", "promote", NEWEST["modelArn"], "--reason", "try it")
+
+    assert result.code == 1
+    assert message in result.err
+    assert published(ssm) == MIDDLE["modelArn"]
+
+
+def test_promote_refuses_an_unknown_model_and_an_empty_reason(ladder, bedrock, ssm):
+    bedrock.lists([NEWEST, MIDDLE])
+    unknown = ladder("finetune", "promote", "ladder-19990101T000000Z", "--reason", "x")
+    assert unknown.code == 1
+    assert "no imported model of the pipeline has that name or ARN" in unknown.err
+
+    empty = ladder("finetune", "promote", NEWEST["modelName"], "--reason", " ;; ")
+    assert empty.code == 2
+    assert "--reason needs words a tag can keep" in empty.err

@@ -332,8 +332,7 @@ def test_an_isolated_job_or_a_gated_base_model_requires_staged_weights(
     # And the stack tells `ladder finetune start` that --base-weights is required
     assert synthesized.template("FineTune")["Outputs"]["BaseModelStaging"]["Value"] == "required"
     # And an execution without baseModelS3Uri is told so and fails (after validation and the quota check)
-    make_room = asl["States"][asl["States"][asl["StartAt"]]["Next"]]
-    choice = asl["States"][make_room["Next"]]
+    choice = asl["States"][_make_room(asl["States"])["Next"]]
     assert choice["Type"] == "Choice"
     assert [rule["Variable"] for rule in choice["Choices"]] == ["$.baseModelS3Uri"]
     notify = asl["States"][choice["Default"]]
@@ -648,9 +647,14 @@ def test_success_imports_into_bedrock_polls_publishes_the_arn_and_notifies(defau
     by_value = {c["StringEquals"]: c["Next"] for c in status["Choices"]}
     assert by_value["InProgress"] == start_import["Next"]
     assert is_notification(states[status["Default"]])
-    # And on completion the model ARN is written to the parameter the RAG function reads
-    publish = states[by_value["Completed"]]
-    assert publish["Resource"].endswith(":states:::aws-sdk:ssm:putParameter")
+    # And on completion the promotion gate decides (test_pipeline_paths follows its branches); the model ARN
+    # is written to the parameter the RAG function reads
+    assert states[by_value["Completed"]]["Type"] == "Choice"
+    (publish,) = [
+        state
+        for state in states.values()
+        if state.get("Resource", "").endswith(":states:::aws-sdk:ssm:putParameter")
+    ]
     assert publish["Parameters"]["Value.$"] == "$.importJob.ImportedModelArn"
     assert publish["Parameters"]["Overwrite"] is True
     # PutParameter creates the parameter on the first publish, which needs its type
@@ -669,8 +673,8 @@ def test_success_imports_into_bedrock_polls_publishes_the_arn_and_notifies(defau
 def test_room_for_one_more_imported_model_is_made_before_any_gpu_is_paid_for(default) -> None:
     asl = definition(default.template("FineTune"))
     states = asl["States"]
-    validate = states[asl["StartAt"]]
-    make_room = states[validate["Next"]]
+    # Given the state after validation and the promotion gate's input check (no GPU yet)
+    make_room = _make_room(states)
     assert make_room["Parameters"] == {"action": "ensure_capacity", "pipeline.$": "$$.StateMachine.Name"}
     # Then a full quota ends the run in NoImportCapacity before the training job exists
     full = next(c for c in make_room["Catch"] if c["ErrorEquals"] == ["NoImportCapacity"])
@@ -685,6 +689,14 @@ def test_room_for_one_more_imported_model_is_made_before_any_gpu_is_paid_for(def
     environment = function["Properties"]["Environment"]["Variables"]
     assert environment["KEEP_MODELS"] == "2"
     assert environment["MODEL_PARAMETER"] == default.config.fine_tuned_model_parameter
+
+
+def _make_room(states: dict[str, Any]) -> dict[str, Any]:
+    """The quota check: the one state the promotion gate's input check continues to when the input is
+    complete (test_pipeline_paths follows both of its branches)."""
+    check = states["PromotionGateAsked"]
+    assert states[check["Default"]] is states[states[check["Choices"][0]["Next"]]["Default"]]
+    return dict(states[check["Default"]])
 
 
 def _artifacts_bucket_id(synthesized: Synthesized) -> str:

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,16 +14,29 @@ from typing import Any
 import pytest
 
 from stacks.config import is_gated_model
+from stacks.fine_tune.pipeline import GATE_INPUT_KEYS
 from tests.stacks.fine_tune.asl import is_notification
 from tests.support.synth import Synthesized, only, resources
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "fine_tune"
 DATASET = Path(__file__).resolve().parents[2] / "events" / "validate_dataset" / "support_chats.jsonl"
+VERDICT = Path(__file__).resolve().parents[2] / "stacks" / "fixtures" / "justified-verdict.json"
 ACCOUNT = "123456789012"
 EXECUTION_NAME = "ladder-20250301T093000Z"  # as `ladder finetune start` names executions
 STATE_MACHINE_NAME = "PipelineStateMachine1A2B3C4D-Ab12Cd34Ef56"
 SAMPLE_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
-_FORMAT = re.compile(r"States\.Format\('(?P<template>[^']*)',\s*(?P<path>\$[^)\s]*)\)")
+EVALUATION_ENTERED = "2025-03-01T16:04:05.123Z"
+"""``$$.State.EnteredTime`` as Step Functions gives it (Developer Guide, Context object: ISO 8601, ms, Z)."""
+EVALUATION_RUN_ID = f"20250301T160405Z-promotion-{EXECUTION_NAME}"
+"""Contract 5: ``<UTC %Y%m%dT%H%M%SZ>-<purpose>-<executionName>``."""
+EVALUATION_STATE_MACHINE = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:Ladder-evaluation"
+
+
+def verdict_document() -> dict[str, Any]:
+    """The staged verdict: the justified fixture with the targets `ladder justify` writes today."""
+    document = json.loads(VERDICT.read_text())
+    document["targets"].update(correctness=0.8, formatCompliance=0.9, maxCorrectnessDrop=0.05)
+    return document
 
 
 class MissingPath(AssertionError):
@@ -84,12 +98,50 @@ def _read(path: str, data: Any, context: dict[str, Any]) -> Any:
 
 
 def _evaluate(expression: str, data: Any, context: dict[str, Any]) -> Any:
-    formatted = _FORMAT.fullmatch(expression)
-    if formatted:
-        assert formatted["template"].count("{}") == 1, expression
-        return formatted["template"].replace("{}", str(_read(formatted["path"], data, context)))
-    assert not expression.startswith("States."), f"intrinsic not modelled: {expression}"
-    return _read(expression, data, context)
+    value, rest = _intrinsic(expression.strip(), data, context)
+    assert not rest.strip(), f"unparsed: {rest!r} in {expression}"
+    return value
+
+
+def _intrinsic(text: str, data: Any, context: dict[str, Any]) -> tuple[Any, str]:
+    """One argument of an intrinsic (a quoted string, a path, or a nested States.Format / ArrayGetItem /
+    StringSplit), evaluated as Step Functions does; the text after it."""
+    if text.startswith("'"):
+        end = text.index("'", 1)
+        return text[1:end], text[end + 1 :]
+    if text.startswith("$"):
+        path = re.match(r"\$[^,)\s]*", text)
+        assert path, text
+        return _read(path.group(0), data, context), text[path.end() :]
+    if text[:1].isdigit():
+        number = re.match(r"\d+", text)
+        assert number, text
+        return int(number.group(0)), text[number.end() :]
+    name = re.match(r"States\.(\w+)\(", text)
+    assert name, f"intrinsic not modelled: {text}"
+    args, rest = [], text[name.end() :]
+    while True:
+        value, rest = _intrinsic(rest.lstrip(), data, context)
+        args.append(value)
+        rest = rest.lstrip()
+        if rest.startswith(")"):
+            rest = rest[1:]
+            break
+        assert rest.startswith(","), rest
+        rest = rest[1:]
+    function = name.group(1)
+    if function == "Format":
+        template, *values = args
+        assert template.count("{}") == len(values), text
+        for value in values:
+            template = template.replace("{}", str(value), 1)
+        return template, rest
+    if function == "StringSplit":
+        # Each character of the splitter splits; empty pieces are dropped
+        return [piece for piece in re.split(f"[{re.escape(args[1])}]", args[0]) if piece], rest
+    if function == "ArrayGetItem":
+        return args[0][args[1]], rest
+    raise AssertionError(f"intrinsic not modelled: States.{function}")
 
 
 def _resolve(template: Any, data: Any, context: dict[str, Any]) -> Any:
@@ -138,6 +190,8 @@ def _matches(rule: dict[str, Any], data: Any, context: dict[str, Any]) -> bool:
     value = _read(rule["Variable"], data, context)
     if "IsString" in rule:
         return isinstance(value, str) == rule["IsString"]
+    if "BooleanEquals" in rule:
+        return isinstance(value, bool) and value == rule["BooleanEquals"]
     if "StringEquals" in rule:
         return isinstance(value, str) and value == rule["StringEquals"]
     if "StringMatches" in rule:
@@ -221,8 +275,18 @@ class Services:
     requests: list[tuple[str, dict[str, Any]]] = dataclasses.field(default_factory=list)
     imported_from: str = ""
     output_path: str = ""
+    candidate_low: float = -0.03
+    """Lower bound of the candidate's paired correctness difference from the best other arm: above -0.05
+    promotes, at or below rejects (the verdict's maxCorrectnessDrop)."""
 
     def call(self, resource: str, params: Any, polls: Polls) -> tuple[Any, Polls]:
+        if (
+            resource.startswith("arn:aws:lambda:")
+            and "ImportedModels" in resource
+            and params["action"] == "gate"
+        ):
+            self.requests.append(("gate", params))
+            return self._gate(params), polls
         if resource.startswith("arn:aws:lambda:") and "ImportedModels" in resource:
             self.requests.append(("imported_models", params))
             assert params == {"action": params["action"], "pipeline": STATE_MACHINE_NAME}
@@ -275,11 +339,80 @@ class Services:
         if action == "aws-sdk:ssm:putParameter":
             assert_valid("ssm", "PutParameter", params)
             return {"Version": 2, "Tier": "Standard"}, polls
+        if action == "states:startExecution.sync:2":
+            assert params["StateMachineArn"] == EVALUATION_STATE_MACHINE
+            assert set(params) == {"StateMachineArn", "Input"}, params
+            return self._evaluation(params["Input"]), polls
         if action == "sns:publish":
             # The integration sends a JSON object Message as its text
             assert_valid("sns", "Publish", {**params, "Message": json.dumps(params["Message"])})
             return {"MessageId": "0f6c1c7e-4a3b-5d2e-8f9a-1b2c3d4e5f60"}, polls
         raise AssertionError(f"task resource not modelled: {resource}")
+
+    def _evaluation(self, request: dict[str, Any]) -> dict[str, Any]:
+        """DescribeExecution of the evaluation state machine (.sync:2: ``Output`` is JSON), its output per
+        contract 6; the summary has the shape of ``summary.json``."""
+        assert request["purpose"] == "promotion"
+        assert request["runId"] == EVALUATION_RUN_ID
+        assert set(request) == {"purpose", "runId", "evalSet", "arms", "candidateModelArn"}, request
+        candidate = {
+            "n": 40,
+            "errors": 0,
+            "correctness": 0.86,
+            "formatCompliance": 0.95,
+            "costPerQueryUsd": 0.00042,
+            "ci95": {"correctness": [0.82, 0.9], "formatCompliance": [0.92, 0.98]},
+        }
+        best, fine_tuned = request["arms"]
+        output = {
+            "runId": request["runId"],
+            "bucket": request["evalSet"]["bucket"],
+            "prefix": f"runs/{request['runId']}/",
+            "arms": request["arms"],
+            "summary": {
+                "arms": {
+                    best: {**candidate, "correctness": 0.84, "costPerQueryUsd": 0.0011},
+                    fine_tuned: candidate,
+                },
+                "differences": {
+                    f"{fine_tuned}-{best}": {
+                        "correctness": {"diff": 0.02, "ci95": [self.candidate_low, 0.07], "n": 40}
+                    }
+                },
+            },
+        }
+        return {
+            "ExecutionArn": f"{EVALUATION_STATE_MACHINE.replace(':stateMachine:', ':execution:')}:a1b2",
+            "StateMachineArn": EVALUATION_STATE_MACHINE,
+            "Status": "SUCCEEDED",
+            "StartDate": 1740845045123,
+            "StopDate": 1740845345123,
+            "Input": json.dumps(request),
+            "Output": output,
+        }
+
+    @staticmethod
+    def _gate(params: dict[str, Any]) -> Any:
+        """The gate function's real answer (moto S3 holds the staged verdict; Bedrock's TagResource through
+        a Stubber that checks the tags against the service model)."""
+        import boto3
+        from botocore.stub import ANY, Stubber
+        from moto import mock_aws
+
+        from lambdas.imported_models.gate import evaluate_gate
+
+        with mock_aws():
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket=params["verdict"]["bucket"])
+            s3.put_object(
+                Bucket=params["verdict"]["bucket"],
+                Key=params["verdict"]["key"],
+                Body=json.dumps(verdict_document()).encode(),
+            )
+            bedrock = boto3.client("bedrock", region_name="us-east-1")
+            with Stubber(bedrock) as stub:
+                stub.add_response("tag_resource", {}, {"resourceARN": params["modelArn"], "tags": ANY})
+                return evaluate_gate(s3, bedrock, params)
 
     @staticmethod
     def _validate_dataset(params: Any) -> Any:
@@ -325,6 +458,7 @@ def walk(asl: dict[str, Any], execution_input: dict[str, Any], services: Service
             "Name": STATE_MACHINE_NAME,
             "Id": f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{STATE_MACHINE_NAME}",
         },
+        "State": {"EnteredTime": EVALUATION_ENTERED},
     }
     paths: list[Route] = []
     pending: list[tuple[str, Any, tuple[str, ...], Polls]] = [(asl["StartAt"], execution_input, (), {})]
@@ -343,6 +477,12 @@ def walk(asl: dict[str, Any], execution_input: dict[str, Any], services: Service
             pending.append(((chosen or [state["Default"]])[0], data, trail, polls))
         elif state["Type"] == "Wait":
             pending.append((state["Next"], data, trail, polls))
+        elif state["Type"] == "Pass":
+            result = (
+                _resolve(state["Parameters"], data, context) if "Parameters" in state else state["Result"]
+            )
+            output = _place(data, state.get("ResultPath", "$"), result)
+            pending.append((state["Next"], output, trail, polls))
         else:
             assert state["Type"] == "Task", name
             params = _resolve(state["Parameters"], data, context) if "Parameters" in state else data
@@ -389,11 +529,34 @@ def _execution_input(synthesized: Synthesized, scenario: str) -> dict[str, Any]:
     return {k: v for k, v in execution_input.items() if v is not None}
 
 
+GATES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "gated": lambda given: given,
+    "off with a reason": lambda given: {
+        **{k: v for k, v in given.items() if k not in GATE_INPUT_KEYS},
+        "promotionGate": False,
+        "promotionGateReason": "first model, no set yet",
+    },
+    "not asked": lambda given: {
+        k: v for k, v in given.items() if k not in {*GATE_INPUT_KEYS, "promotionGate"}
+    },
+    "incomplete": lambda given: {k: v for k, v in given.items() if k != "evalSet"},
+}
+"""What the execution input says about the promotion gate (``ladder finetune start`` sends ``gated`` or
+``off with a reason``; the others are executions started by hand)."""
+
+
 def _walk(
-    synthesized: Synthesized, scenario: str, outcome: str, training: str = "Completed"
+    synthesized: Synthesized,
+    scenario: str,
+    outcome: str,
+    training: str = "Completed",
+    *,
+    gate: str = "gated",
+    candidate_low: float = -0.03,
 ) -> tuple[list[Route], Services]:
-    services = Services(import_outcome=outcome, training_outcome=training)
-    return walk(deployed_definition(synthesized), _execution_input(synthesized, scenario), services), services
+    services = Services(import_outcome=outcome, training_outcome=training, candidate_low=candidate_low)
+    execution_input = GATES[gate](_execution_input(synthesized, scenario))
+    return walk(deployed_definition(synthesized), execution_input, services), services
 
 
 @pytest.fixture
@@ -438,6 +601,7 @@ def test_every_path_reads_only_what_earlier_states_wrote_and_sends_valid_request
         completed = _event("get_model_import_job_completed.json")
         assert publish["Value"] == completed["ImportedModelArn"]
         assert publish["Name"] == synthesized.config.fine_tuned_model_parameter
+        assert publish["Description"] == f"Published by the fine-tune pipeline, execution {EXECUTION_NAME}"
         (job,) = [p for action, p in services.requests if action == "aws-sdk:sagemaker:createTrainingJob"]
         assert (
             services.imported_from
@@ -481,6 +645,10 @@ def test_the_sample_executions_reach_every_state(request, combination: str) -> N
             for training in ("Completed", "Failed"):
                 paths, _ = _walk(synthesized, scenario, outcome, training)
                 visited |= {step for path in paths for step in path.trail}
+    for gate in GATES:
+        for low in (-0.03, -0.06):
+            paths, _ = _walk(synthesized, "staged model", "completed", gate=gate, candidate_low=low)
+            visited |= {step for path in paths for step in path.trail}
     # So the path checks above leave no state unexamined
     assert set(deployed_definition(synthesized)["States"]) <= visited
 
@@ -539,3 +707,96 @@ def test_a_training_job_that_can_no_longer_be_followed_is_stopped_and_reported(
     assert not_stopped
     for message in not_stopped:
         assert message["stopError"] == message["cause"] == "why"
+
+
+def _requests(services: Services, action: str) -> list[dict[str, Any]]:
+    return [params for name, params in services.requests if name == action]
+
+
+@pytest.mark.usefixtures("aws_credentials")
+@pytest.mark.parametrize(("low", "end"), [(-0.03, "ModelPublished"), (-0.06, "CandidateRejected")])
+def test_the_candidate_is_evaluated_and_published_only_when_it_wins(default, low: float, end: str) -> None:
+    # Given the input `ladder finetune start` sends, and an evaluation whose paired correctness difference
+    # finetuned - rag has the lower bound `low` (the verdict allows a drop of 0.05)
+    paths, services = _walk(default, "staged model", "completed", candidate_low=low)
+    (clean,) = [p for p in paths if not p.caught]
+    # Then the path ends published or rejected, and the evaluation came before either
+    assert clean.end == end, clean.trail
+    assert clean.trail.index("EvaluateCandidate") < clean.trail.index("DecidePromotion")
+    # And the evaluation was asked for the staged set, the verdict's arms and the imported candidate
+    completed = _event("get_model_import_job_completed.json")
+    evaluated = [p["Input"] for p in _requests(services, "states:startExecution.sync:2")]
+    assert evaluated and all(
+        e["evalSet"]
+        == {"bucket": "ladder-evaluations", "key": f"staged/promotion/{EXECUTION_NAME}/set.jsonl"}
+        and e["arms"] == ["rag", "finetuned"]
+        and e["candidateModelArn"] == completed["ImportedModelArn"]
+        for e in evaluated
+    )
+    asl = deployed_definition(default)
+    published = [p for p in paths if "PublishModelArn" in p.trail]
+    if end == "CandidateRejected":
+        # And a rejected candidate is never published: no path reaches the parameter
+        assert published == []
+        assert _requests(services, "aws-sdk:ssm:putParameter") == []
+        (notice,) = [
+            p["Message"] for p in _requests(services, "sns:publish") if p["Message"].get("error") == end
+        ]
+        # And the notification carries the numbers side by side and why
+        assert set(notice["numbers"]["arms"]) == {"rag", "finetuned"}
+        assert any("at or below -0.05" in reason for reason in notice["reasons"])
+        assert notice["evaluationSummary"] == f"s3://ladder-evaluations/runs/{EVALUATION_RUN_ID}/summary.json"
+        assert asl["States"][clean.end]["Type"] == "Fail"
+    else:
+        (notice,) = [
+            p["Message"]
+            for p in _requests(services, "sns:publish")
+            if p["Message"].get("status") == "SUCCEEDED"
+        ]
+        assert notice["promotion"]["promote"] is True
+        assert notice["promotion"]["gate"] == "measured"
+
+
+@pytest.mark.usefixtures("aws_credentials")
+def test_an_evaluation_or_gate_that_fails_publishes_nothing(default) -> None:
+    paths, _ = _walk(default, "staged model", "completed")
+    failing = ("EvaluateCandidate", "DecidePromotion")
+    failed = [
+        (step, p)
+        for p in paths
+        for i, step in enumerate(p.trail[:-1])
+        if step in failing and p.trail[i + 1] == "!States.ALL"
+    ]
+    # Then both the evaluation failing (or timing out) and the gate failing end the same way, whether the
+    # notification is sent or not
+    assert {step for step, _ in failed} == set(failing)
+    for _, path in failed:
+        assert path.end == "CandidateEvaluationFailed", path.trail
+        assert "PublishModelArn" not in path.trail
+
+
+@pytest.mark.usefixtures("aws_credentials")
+@pytest.mark.parametrize(
+    ("gate", "end", "reason"),
+    [
+        ("off with a reason", "ModelPublished", "first model, no set yet"),
+        ("not asked", "ModelPublished", "the execution input asked for no promotion gate and gave no reason"),
+        ("incomplete", "PromotionGateIncomplete", None),
+    ],
+)
+def test_without_the_gate_the_model_is_published_with_why(
+    default, gate: str, end: str, reason: str | None
+) -> None:
+    paths, services = _walk(default, "staged model", "completed", gate=gate)
+    (clean,) = [p for p in paths if not p.caught]
+    assert clean.end == end, clean.trail
+    # Nothing is evaluated without a gate, and a gate asked for without its inputs trains nothing
+    assert _requests(services, "states:startExecution.sync:2") == []
+    if reason is None:
+        assert _requests(services, "aws-sdk:sagemaker:createTrainingJob") == []
+        assert _requests(services, "aws-sdk:ssm:putParameter") == []
+        return
+    (notice,) = [
+        p["Message"] for p in _requests(services, "sns:publish") if p["Message"].get("status") == "SUCCEEDED"
+    ]
+    assert notice["promotion"] == {"gate": "off", "reason": reason}
