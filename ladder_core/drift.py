@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ladder_core.metrics import CORRECTNESS, COST_PER_QUERY
+from ladder_core.metrics import CORRECTNESS, COST_PER_QUERY, FORMAT_COMPLIANCE
 
 FINE_TUNED_ARM = "finetuned"
 SERVED_ARMS = ("rag", "fewshot", FINE_TUNED_ARM)
@@ -200,3 +200,29 @@ def _share(value: Any) -> str:
 
 def _usd(value: Any) -> str:
     return f"${float(value):.5f}" if isinstance(value, int | float) else "an unknown cost"
+
+
+STAGED_SET_KEY = "staged/watch/set.jsonl"
+"""Where ``ladder eval stage`` puts the set the watch measures, in the evaluations bucket."""
+STAGED_VERDICT_KEY = "staged/watch/verdict.json"
+"""Where ``ladder eval stage`` puts the verdict the watch holds the arms to (targets, expiry)."""
+METRICS_NAMESPACE = "Ladder/Evaluation"
+ARM_DIMENSION = "Arm"
+"""The per-arm metrics' one dimension, valued with the arm's full name (``rag@us.amazon.nova-pro-v1:0``)."""
+ARM_METRICS = {
+    "Correctness": CORRECTNESS.summary_key,
+    "FormatCompliance": FORMAT_COMPLIANCE.summary_key,
+    "CostPerQueryUsd": COST_PER_QUERY.summary_key,
+}
+"""CloudWatch metric name -> the arm's ``summary.json`` key it carries."""
+FINDINGS_METRIC = "DriftFindings"
+"""Dimensionless: how many findings the run had (the alarm fires at 1)."""
+
+
+def watch_arms(*, examples: bool, fine_tuned_published: bool, model_ids: tuple[str, ...]) -> list[str]:
+    """The arms one scheduled run measures: ``rag``; ``fewshot`` with uploaded examples; ``finetuned`` with
+    a published model; per extra model ``rag@ID`` and (with examples) ``fewshot@ID``."""
+    arms = ["rag", *(["fewshot"] if examples else []), *([FINE_TUNED_ARM] if fine_tuned_published else [])]
+    for model in model_ids:
+        arms += [f"rag@{model}", *([f"fewshot@{model}"] if examples else [])]
+    return arms

@@ -17,6 +17,7 @@ from stacks.constructs.python_function import PythonFunction
 from stacks.knowledge.knowledge_base import foundation_model_arn
 from stacks.nag import acknowledge
 from stacks.rag.api import RagApi
+from stacks.rag.drift_watch import DriftWatch
 from stacks.rag.evaluation import Evaluation
 from stacks.rag.guardrail import Guardrail
 from stacks.rag.marketplace import grant_marketplace_subscription
@@ -216,6 +217,18 @@ class RagApiStack(cdk.Stack):
             self, "Observability", api=self.api.api, function=self.rag.function, alarms=self.alarm_topic
         )
         self.evaluation = Evaluation(self, "Evaluation", config=config)
+        self.drift_watch = (
+            DriftWatch(
+                self,
+                "DriftWatch",
+                config=config,
+                evaluations_bucket=self.evaluation.evaluation_bucket,
+                alarms=self.alarm_topic,
+                examples_manifest_bucket=examples.manifest_bucket if examples else None,
+            )
+            if config.drift_watch_schedule
+            else None
+        )
 
         cdk.CfnOutput(
             self, "AskUrl", value=self.api.ask_url, description="POST a question here (SigV4, execute-api)"
