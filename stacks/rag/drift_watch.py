@@ -26,6 +26,7 @@ from stacks.config import LadderConfig
 from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.log_group import log_group
 from stacks.constructs.python_function import PythonFunction
+from stacks.constructs.state_machine import depend_on_policy_only
 from stacks.nag import acknowledge, resource_finding
 
 WATCH_SHARED_FILES = ("ladder_core/drift.py", "ladder_core/metrics.py", "ladder_core/examples.py")
@@ -235,6 +236,7 @@ class DriftWatch(Construct):
                 include_execution_data=False,
             ),
         )
+        depend_on_policy_only(state_machine)
         stack = cdk.Stack.of(self)
         acknowledge(
             state_machine,
