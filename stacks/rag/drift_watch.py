@@ -66,7 +66,7 @@ class DriftWatch(Construct):
             config=config,
             name="watch",
             service="drift-watch",
-            description="Drift watch: resolves the arms of a scheduled evaluation, then publishes its findings",
+            description="Drift watch: resolves the arms of a scheduled evaluation, then publishes findings",
             environment={
                 "EVALUATIONS_BUCKET": evaluations_bucket.bucket_name,
                 "TOPIC_ARN": alarms.topic.topic_arn,
@@ -175,7 +175,7 @@ class DriftWatch(Construct):
                 period=FINDINGS_PERIOD,
             ),
             "The drift watch found a reason to re-decide: a general model as good as the fine-tuned one, a "
-            "served arm below its correctness target, or a verdict about to expire (the topic has the details)",
+            "served arm below its correctness target, or a verdict about to expire (details on the topic)",
         )
         self.failed_alarm = alarms.alarm(
             self,
@@ -196,7 +196,7 @@ class DriftWatch(Construct):
         arms = tasks.LambdaInvoke(
             self,
             "ResolveArms",
-            comment="The arms to measure: rag, fewshot with examples, finetuned when published, each extra model",
+            comment="The arms: rag, fewshot with examples, finetuned when published, each extra model",
             lambda_function=self.function.function,
             payload=sfn.TaskInput.from_object({"action": "arms"}),
             payload_response_only=True,

@@ -94,7 +94,7 @@ def test_state_machine_may_start_only_the_evaluation_state_machine_as_documented
     """Step Functions, "IAM policies for ... Synchronous": StartExecution on the state machine,
     DescribeExecution/StopExecution on ``execution:<name>:*``, events:PutTargets/PutRule/DescribeRule on
     ``rule/StepFunctionsGetEventsForStepFunctionsExecutionRule``."""
-    machine_id, machine = watch_state_machine(template)
+    _, machine = watch_state_machine(template)
     role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     by_action = {json.dumps(s["Action"]): s for s in statements_of_role(template, role_id)}
     start = json.dumps(by_action['"states:StartExecution"']["Resource"])
@@ -109,7 +109,7 @@ def test_watch_function_reads_only_the_staged_files_and_publishes_only_its_names
     """CloudWatch, "Using condition keys to limit access to CloudWatch namespaces": PutMetricData with
     Resource "*" and ``StringEquals cloudwatch:namespace``. S3 HeadObject: "If you don't have the
     s3:ListBucket permission, Amazon S3 returns an HTTP status code 403" for a missing key."""
-    function_id, function = watch_function(template)
+    _, function = watch_function(template)
     role_id = next(iter(references(function["Properties"]["Role"])))
     statements = {s.get("Sid", json.dumps(s["Action"])): s for s in statements_of_role(template, role_id)}
     metrics = statements["PublishEvaluationMetrics"]
