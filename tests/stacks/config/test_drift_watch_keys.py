@@ -3,9 +3,12 @@ every problem named with the key, the value and what is accepted."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from stacks.config import ConfigError
+from stacks.config.checks import cross_check
 from tests.stacks.config.context import config_with
 
 
@@ -69,3 +72,27 @@ def test_max_items_is_bounded(value: str) -> None:
     assert f"driftWatchMaxItems={value}" in str(raised.value)
     assert "integer from 1 to 1000" in str(raised.value)
     assert config_with(driftWatchMaxItems="1000").drift_watch_max_items == 1000
+
+
+def test_extra_models_without_a_schedule_are_refused() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_with(driftWatchSchedule="", driftWatchModelIds="us.amazon.nova-pro-v1:0")
+    assert "has no effect with an empty driftWatchSchedule" in str(raised.value)
+
+
+def test_extra_models_must_be_models_the_api_allows() -> None:
+    """The watch's arms answer through the RAG function, which answers only with the generation model and
+    allowedGenerationModelIds: a model outside them would be a 400 on every item of every run."""
+    values = dataclasses.asdict(
+        config_with(driftWatchModelIds="us.amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0")
+    )
+    problems: list[str] = []
+    cross_check({**values, "allowed_generation_model_ids": ("us.amazon.nova-micro-v1:0",)}, problems)
+    assert problems == [
+        "-c driftWatchModelIds: us.amazon.nova-pro-v1:0 not allowed for the API, so the watch could not "
+        "measure it; add it to allowedGenerationModelIds (allowed now: us.amazon.nova-lite-v1:0, "
+        "us.amazon.nova-micro-v1:0)"
+    ]
+    problems.clear()
+    cross_check({**values, "allowed_generation_model_ids": ("us.amazon.nova-pro-v1:0",)}, problems)
+    assert problems == []
