@@ -43,6 +43,38 @@ def evaluation_state_machine_name(config: LadderConfig) -> str:
     return f"{config.stack_prefix}-evaluation"
 
 
+def start_execution_sync_statements(config: LadderConfig) -> list[iam.PolicyStatement]:
+    """What a ``startExecution.sync`` of the evaluation state machine needs, as Step Functions documents it
+    ("IAM policies for AWS Step Functions", Synchronous): StartExecution on the state machine,
+    DescribeExecution and StopExecution on its executions, and the managed rule it follows them with."""
+    name = evaluation_state_machine_name(config)
+    return [
+        iam.PolicyStatement(
+            sid="StartEvaluation",
+            actions=["states:StartExecution"],
+            resources=[evaluation_state_machine_arn(config)],
+        ),
+        iam.PolicyStatement(
+            sid="FollowEvaluation",
+            actions=["states:DescribeExecution", "states:StopExecution"],
+            resources=[f"{_regional_arn('states')}:execution:{name}:*"],
+        ),
+        iam.PolicyStatement(
+            sid="ManagedRuleForSync",
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[f"{_regional_arn('events')}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"],
+        ),
+    ]
+
+
+def evaluation_state_machine_arn(config: LadderConfig) -> str:
+    return f"{_regional_arn('states')}:stateMachine:{evaluation_state_machine_name(config)}"
+
+
+def _regional_arn(service: str) -> str:
+    return f"arn:{cdk.Aws.PARTITION}:{service}:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
+
+
 class DriftWatch(Construct):
     """The schedule, the watch state machine and function, and the alarms; exists only with a
     ``driftWatchSchedule``. ``examples_manifest_bucket`` is the documents bucket (None without a few-shot
@@ -201,17 +233,18 @@ class DriftWatch(Construct):
             payload=sfn.TaskInput.from_object({"action": "arms"}),
             payload_response_only=True,
         )
-        evaluation = sfn.StateMachine.from_state_machine_name(
-            self, "Evaluation", evaluation_state_machine_name(config)
-        )
-        evaluate = tasks.StepFunctionsStartExecution(
+        # A CustomState with the documented policy instead of aws-cdk-lib's task, whose DescribeExecution
+        # resource is execution:<name>* (any state machine whose name starts with this one's).
+        evaluate = sfn.CustomState(
             self,
             "Evaluate",
-            comment="Answer and score every (item, arm) of the staged set: the evaluation state machine",
-            state_machine=evaluation,
-            input=sfn.TaskInput.from_json_path_at("$"),
-            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
-            result_selector={"evaluation.$": "$.Output"},
+            state_json={
+                "Type": "Task",
+                "Comment": "Answer and score every (item, arm) of the staged set: evaluation state machine",
+                "Resource": f"arn:{cdk.Aws.PARTITION}:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": evaluation_state_machine_arn(config), "Input.$": "$"},
+                "ResultSelector": {"evaluation.$": "$.Output"},
+            },
         )
         report = tasks.LambdaInvoke(
             self,
@@ -236,8 +269,9 @@ class DriftWatch(Construct):
                 include_execution_data=False,
             ),
         )
+        for statement in start_execution_sync_statements(config):
+            state_machine.add_to_role_policy(statement)
         depend_on_policy_only(state_machine)
-        stack = cdk.Stack.of(self)
         acknowledge(
             state_machine,
             resource_finding("AwsSolutions-IAM5", self.function.function, ":*"),
@@ -245,8 +279,8 @@ class DriftWatch(Construct):
         )
         acknowledge(
             state_machine,
-            f"AwsSolutions-IAM5[Resource::arn:{stack.partition}:states:{stack.region}:<AWS::AccountId>:"
-            f"execution:{evaluation_state_machine_name(config)}*]",
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+            f"execution:{evaluation_state_machine_name(config)}:*]",
             "A .sync StartExecution describes and stops the execution it started, named at run time; "
             "Step Functions documents this execution ARN for the nested state machine only.",
         )

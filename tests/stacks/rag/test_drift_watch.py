@@ -85,24 +85,39 @@ def test_state_machine_resolves_arms_runs_the_evaluation_synchronously_then_repo
     evaluate = states["Evaluate"]
     assert evaluate["Resource"].endswith(":states:::states:startExecution.sync:2")
     assert evaluate["Parameters"]["StateMachineArn"].endswith(":stateMachine:Ladder-evaluation")
+    assert evaluate["Type"] == "Task"
     assert evaluate["Parameters"]["Input.$"] == "$"
     assert evaluate["ResultSelector"] == {"evaluation.$": "$.Output"}
     assert states["Report"]["Parameters"] == {"action": "report", "evaluation.$": "$.evaluation"}
 
 
 def test_state_machine_may_start_only_the_evaluation_state_machine_as_documented(template) -> None:
-    """Step Functions, "IAM policies for ... Synchronous": StartExecution on the state machine,
-    DescribeExecution/StopExecution on ``execution:<name>:*``, events:PutTargets/PutRule/DescribeRule on
-    ``rule/StepFunctionsGetEventsForStepFunctionsExecutionRule``."""
+    """Step Functions, "IAM policies for AWS Step Functions", Synchronous: StartExecution on
+    ``stateMachine:<name>``, DescribeExecution/StopExecution on ``execution:<name>:*``,
+    events:PutTargets/PutRule/DescribeRule on ``rule/StepFunctionsGetEventsForStepFunctionsExecutionRule``."""
     _, machine = watch_state_machine(template)
     role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    by_action = {json.dumps(s["Action"]): s for s in statements_of_role(template, role_id)}
-    start = json.dumps(by_action['"states:StartExecution"']["Resource"])
-    assert start.endswith(':stateMachine:Ladder-evaluation"]]}')
-    described = json.dumps(by_action['["states:DescribeExecution", "states:StopExecution"]']["Resource"])
-    assert ":execution:Ladder-evaluation" in described
-    events = json.dumps(by_action['["events:DescribeRule", "events:PutRule", "events:PutTargets"]'])
-    assert "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule" in events
+    statements = {s.get("Sid"): s for s in statements_of_role(template, role_id)}
+
+    def arn(sid: str) -> str:
+        parts = statements[sid]["Resource"]["Fn::Join"][1]
+        return "".join(p if isinstance(p, str) else "X" for p in parts)
+
+    assert statements["StartEvaluation"]["Action"] == "states:StartExecution"
+    assert arn("StartEvaluation") == "arn:X:states:X:X:stateMachine:Ladder-evaluation"
+    assert statements["FollowEvaluation"]["Action"] == ["states:DescribeExecution", "states:StopExecution"]
+    assert arn("FollowEvaluation") == "arn:X:states:X:X:execution:Ladder-evaluation:*"
+    assert sorted(statements["ManagedRuleForSync"]["Action"]) == [
+        "events:DescribeRule",
+        "events:PutRule",
+        "events:PutTargets",
+    ]
+    assert (
+        arn("ManagedRuleForSync")
+        == "arn:X:events:X:X:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+    )
+    starts = [s for s in statements.values() if "states:StartExecution" in as_list(s["Action"])]
+    assert len(starts) == 1
 
 
 def test_watch_function_reads_only_the_staged_files_and_publishes_only_its_namespace(template) -> None:
