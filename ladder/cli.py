@@ -20,6 +20,9 @@ Examples::
     ladder finetune plan --base-model Qwen/Qwen2.5-7B-Instruct --instance-type ml.g5.4xlarge --strategy qlora
     ladder eval run --set sample_corpus/eval.jsonl
     ladder eval report eval-runs/<run>
+    ladder eval stage --verdict ladder-verdict.json
+    ladder eval runs
+    ladder eval report s3://<bucket>/runs/<runId>/
     ladder data render --qa pairs.jsonl --out chats.jsonl
     ladder justify eval-runs/RUN --data chats.jsonl
 

@@ -142,6 +142,11 @@ def read_rag_api(cloudformation: Any, prefix: str) -> RagApiOutputs:
     return RagApiOutputs(ask_url=values["AskUrl"])
 
 
+def read_evaluations_bucket(cloudformation: Any, prefix: str) -> str:
+    """The RAG API stack's evaluations bucket (``EvaluationsBucket``): staged watch inputs and runs in AWS."""
+    return stack_outputs(cloudformation, prefix, RAG_API_STACK, ("EvaluationsBucket",))["EvaluationsBucket"]
+
+
 def read_fine_tune(cloudformation: Any, prefix: str) -> FineTuneOutputs:
     values = stack_outputs(
         cloudformation,

@@ -18,6 +18,7 @@ from stacks.constructs.python_function import PythonFunction
 from stacks.knowledge.knowledge_base import foundation_model_arn
 from stacks.nag import acknowledge
 from stacks.rag.api import RagApi
+from stacks.rag.drift_watch import DriftWatch
 from stacks.rag.evaluation import Evaluation
 from stacks.rag.evaluation_runner import EvaluationRunner
 from stacks.rag.guardrail import Guardrail
@@ -233,8 +234,21 @@ class RagApiStack(cdk.Stack):
             self,
             "EvaluationRunner",
             config=config,
+            evaluations_bucket=self.evaluation.evaluation_bucket,
             rag_function=self.rag.function,
             examples_manifest_bucket=examples.manifest_bucket if examples else None,
+        )
+        self.drift_watch = (
+            DriftWatch(
+                self,
+                "DriftWatch",
+                config=config,
+                evaluations_bucket=self.evaluation.evaluation_bucket,
+                alarms=self.alarm_topic,
+                examples_manifest_bucket=examples.manifest_bucket if examples else None,
+            )
+            if config.drift_watch_schedule
+            else None
         )
 
         cdk.CfnOutput(

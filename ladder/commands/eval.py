@@ -1,4 +1,5 @@
-"""``ladder eval run | status | report``: one evaluation set through every rung, side by side."""
+"""``ladder eval run | status | report | stage | runs``: one evaluation set through every rung, side by side,
+here or in AWS."""
 
 from __future__ import annotations
 
@@ -11,24 +12,28 @@ import boto3
 
 from ladder_core.api import FEWSHOT, FINETUNED, MODEL_MODES
 
+from .. import outputs
 from ..aws import ClientFactory, region, session
 from ..console import error, print_json
+from ..errors import EXIT_SETUP, LadderError
 from ..evaluation import commands as eval_commands
-from ..evaluation import judge, rundir
+from ..evaluation import judge, remote, rundir
 from ..evaluation import runner as evaluation_runner
 from ..evaluation.commands import ARM_CHOICES, DEFAULT_ARMS
 from ..evaluation.viewer import REPORT_HTML
 from ..pricing import models as model_prices
-from .common import URL_HELP, add_context_options, aws_options, command, configured_context, int_range, now
+from .common import URL_HELP, aws_options, command, configured_context, int_range, now
 
 MAX_EVAL_CONCURRENCY = 32
+DEFAULT_LISTED_RUNS = 20
+MAX_LISTED_RUNS = 1000
 
 
 def register(commands: Any) -> None:
     """Add ``eval`` and its subcommands to the root's subparsers."""
     aws = aws_options()
     eval_parser = commands.add_parser(
-        "eval", help="eval run|status|report: one evaluation set through every rung, side by side"
+        "eval", help="eval run|status|report|stage|runs: one evaluation set through every rung, side by side"
     )
     subcommands = eval_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     prices = argparse.ArgumentParser(add_help=False)
@@ -80,9 +85,16 @@ def register(commands: Any) -> None:
     run.add_argument("--style", type=Path, metavar="RUBRIC.md", help="house-style rubric for the judge")
     status = command(subcommands, "status", cmd_eval_status, parents=[aws, prices])
     status.add_argument("folder", type=Path, metavar="RUN_DIR", help="the run folder")
-    report = command(subcommands, "report", cmd_eval_report, parents=[prices])
-    add_context_options(report)  # the deployment the per-query cost depends on (memory, reranker, store)
-    report.add_argument("folder", type=Path, metavar="RUN_DIR", help="the run folder")
+    report = command(subcommands, "report", cmd_eval_report, parents=[aws, prices])
+    report.add_argument(
+        "folder",
+        nargs="?",
+        metavar="RUN_DIR",
+        help="the run folder, or a run in AWS as s3://BUCKET/runs/<runId>/ (ladder eval runs lists them)",
+    )
+    report.add_argument(
+        "--run-id", metavar="ID", help="a run in the deployment's evaluations bucket (instead of RUN_DIR)"
+    )
     report.add_argument(
         "--open", action="store_true", help="open report.html in the default web browser afterwards"
     )
@@ -93,6 +105,31 @@ def register(commands: Any) -> None:
         help="this run's ladder-verdict.json (default: the one in RUN_DIR, else ./ladder-verdict.json "
         "when it names this run)",
     )
+
+    stage = command(subcommands, "stage", cmd_eval_stage, parents=[aws])
+    stage.add_argument(
+        "--verdict",
+        type=Path,
+        default=Path("ladder-verdict.json"),
+        metavar="FILE",
+        help="the verdict whose targets and expiry the watch holds the arms to (default: %(default)s)",
+    )
+    stage.add_argument(
+        "--set",
+        dest="set_file",
+        type=Path,
+        metavar="FILE",
+        help="the set the watch measures (default: the copy in the verdict's run folder)",
+    )
+    stage.add_argument("--json", action="store_true", help="print what was staged as JSON")
+    runs = command(subcommands, "runs", cmd_eval_runs, parents=[aws])
+    runs.add_argument(
+        "--limit",
+        type=int_range(1, MAX_LISTED_RUNS),
+        default=DEFAULT_LISTED_RUNS,
+        help=f"newest runs to show, 1-{MAX_LISTED_RUNS} (default: %(default)s)",
+    )
+    runs.add_argument("--json", action="store_true", help="print the runs as JSON")
 
 
 def cmd_eval_run(args: argparse.Namespace, clients: ClientFactory) -> int:
@@ -162,15 +199,90 @@ def cmd_eval_status(args: argparse.Namespace, clients: ClientFactory) -> int:
 
 def cmd_eval_report(args: argparse.Namespace, clients: ClientFactory) -> int:
     """Rewrite scores.jsonl, summary.json, report.md, charts/ and report.html of a run folder from its
-    responses (offline); --open shows report.html in the default browser."""
+    responses (offline); --open shows report.html in the default browser.
+
+    A run in AWS (s3://BUCKET/runs/<runId>/, or --run-id ID in the deployment's evaluations bucket) is
+    downloaded to eval-runs/s3/<bucket>/<runId>/ first and reported from there."""
+    folder = _report_folder(args, clients)
     summary = eval_commands.refresh(
-        args.folder,
+        folder,
         model_prices.load_prices(args.prices, configured_context(args)),
         verdict_file=args.verdict,
     )
     eval_commands.print_summary(summary, as_json=args.json)
-    page = args.folder / REPORT_HTML
-    error(f"Report: {args.folder / rundir.REPORT} and {page}")
+    page = folder / REPORT_HTML
+    error(f"Report: {folder / rundir.REPORT} and {page}")
     if args.open and not webbrowser.open(page.resolve().as_uri()):
         error(f"No web browser could be started: open {page} yourself")
     return 0
+
+
+def _report_folder(args: argparse.Namespace, clients: ClientFactory) -> Path:
+    """The local run folder to report: RUN_DIR itself, or a run in AWS downloaded first."""
+    if (args.folder is None) == (args.run_id is None):
+        raise LadderError(
+            "give one of RUN_DIR (a folder or s3://BUCKET/runs/<runId>/) and --run-id ID",
+            exit_code=EXIT_SETUP,
+        )
+    if args.folder is not None and not args.folder.startswith("s3://"):
+        return Path(args.folder)
+    aws = session(args)
+    if args.run_id is not None:
+        bucket = outputs.read_evaluations_bucket(clients(aws, "cloudformation"), args.stack_prefix)
+        run_id = args.run_id
+    else:
+        bucket, run_id = remote.parse_location(args.folder)
+    folder = remote.download_run(clients(aws, "s3"), bucket, run_id)
+    error(f"Downloaded s3://{bucket}/{remote.RUNS_PREFIX}{run_id}/ to {folder}")
+    return folder
+
+
+def cmd_eval_stage(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """Upload the drift watch's evaluation set and verdict to the evaluations bucket (staged/watch/).
+
+    The scheduled watch measures the set's first driftWatchMaxItems items and holds the served arms to the
+    verdict's correctness target and expiry. The set defaults to the copy in the verdict's run folder."""
+    aws = session(args)
+    bucket = outputs.read_evaluations_bucket(clients(aws, "cloudformation"), args.stack_prefix)
+    staged = remote.stage(clients(aws, "s3"), bucket, verdict_path=args.verdict, set_path=args.set_file)
+    for warning in staged.warnings:
+        error(f"Warning: {warning}")
+    if args.json:
+        print_json(staged.to_json())
+        return 0
+    print(f"Staged {staged.items} items (sha256 {staged.set_sha256[:12]}) to s3://{bucket}/{staged.set_key}")
+    print(f"Staged the verdict to s3://{bucket}/{staged.verdict_key}")
+    return 0
+
+
+def cmd_eval_runs(args: argparse.Namespace, clients: ClientFactory) -> int:
+    """List the evaluation runs in AWS, newest first: the drift watch's, the promotion gate's and manual
+    ones, each with correctness, format compliance and cost per query per arm (from its summary.json)."""
+    aws = session(args)
+    bucket = outputs.read_evaluations_bucket(clients(aws, "cloudformation"), args.stack_prefix)
+    rows = remote.list_runs(clients(aws, "s3"), bucket, limit=args.limit)
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        error(f"No runs in s3://{bucket}/{remote.RUNS_PREFIX} yet")
+        return 0
+    for row in rows:
+        print(
+            f"{row['runId']}  ({row['purpose'] or 'unknown purpose'})  s3://{bucket}/{remote.RUNS_PREFIX}{row['runId']}/"
+        )
+        if row["summary"] is None:
+            print("    no summary.json yet")
+        for arm, values in (row["summary"] or {}).items():
+            print(f"    {arm:<36} {_headline(values)}")
+    return 0
+
+
+def _headline(values: dict[str, Any]) -> str:
+    """``correctness 84%  format 97%  cost/query $0.004100`` ("-" for what the run did not measure)."""
+    correct, fmt, cost = values["correctness"], values["formatCompliance"], values["costPerQueryUsd"]
+    return (
+        f"correctness {'-' if correct is None else f'{correct:.0%}'}  "
+        f"format {'-' if fmt is None else f'{fmt:.0%}'}  "
+        f"cost/query {'-' if cost is None else f'${cost:.6f}'}"
+    )

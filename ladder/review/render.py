@@ -238,7 +238,33 @@ def _cost_blocks(cost: dict[str, Any]) -> list[Block]:
             [[p["what"], f"{_usd(p['usd'])} per {p['unit']}"] for p in cost["usagePrices"]],
         )
     )
-    return out + _per_query_blocks(cost["perQuery"])
+    return out + _per_query_blocks(cost["perQuery"]) + _watch_run_blocks(cost.get("watchRun"))
+
+
+def _watch_run_blocks(watch: dict[str, Any] | None) -> list[Block]:
+    """One scheduled drift-watch run: items x arms x cost per query, and what the figure leaves out."""
+    if watch is None:
+        return [Paragraph("Drift watch: off (driftWatchSchedule is empty), no scheduled runs.")]
+    total = (
+        f"**${watch['runUsd']:,.4f}**"
+        if watch["runUsd"] is not None
+        else f"at least ${watch['knownRunUsd']:,.4f} (unknown: {', '.join(watch['unknownArms'])})"
+    )
+    rows = [
+        [
+            row["arm"],
+            "-" if row["costPerQueryUsd"] is None else f"${row['costPerQueryUsd']:.6f}",
+            row["basis"],
+        ]
+        for row in watch["arms"]
+    ]
+    return [
+        Paragraph(
+            f"One scheduled drift-watch run: {watch['items']} items x {len(watch['arms'])} arms = {total}. "
+            f"Excludes {watch['excludes']}"
+        ),
+        Table(["arm", "cost per query", "from"], rows),
+    ]
 
 
 def _per_query_blocks(per_query: dict[str, Any] | None) -> list[Block]:

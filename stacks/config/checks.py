@@ -102,6 +102,7 @@ def cross_check(values: dict[str, Any], problems: list[str]) -> None:
             f"maxTokens of at most {GROUNDING_MAX_TOKENS}"
         )
     _check_fine_tune(values, problems)
+    _check_drift_watch(values, problems)
     if bool(values["fine_tune_subnet_ids"]) != bool(values["fine_tune_security_group_ids"]):
         problems.append(
             "-c fineTuneSubnetIds and fineTuneSecurityGroupIds must be given together (or neither)"
@@ -187,4 +188,25 @@ def _check_fine_tune(values: dict[str, Any], problems: list[str]) -> None:
             f"-c fineTuneStrategy=fsdp-lora needs more than one GPU in total to shard the model across; "
             f"{count} x {instance_type} has {total_gpus}: raise fineTuneInstanceCount, pick a multi-GPU "
             "instance (ml.g5.12xlarge, ml.g6e.12xlarge, ml.p4d.24xlarge) or use fineTuneStrategy=qlora"
+        )
+
+
+def _check_drift_watch(values: dict[str, Any], problems: list[str]) -> None:
+    """The watch's extra models: only with a schedule, and only models the API may answer with (the
+    evaluation answers through the RAG function, which allows the generation model and
+    ``allowedGenerationModelIds``; that rule applies once the configuration has the key)."""
+    model_ids = values.get("drift_watch_model_ids") or ()
+    if model_ids and not values.get("drift_watch_schedule"):
+        problems.append(
+            f"-c driftWatchModelIds={','.join(model_ids)} has no effect with an empty driftWatchSchedule: "
+            "set a schedule (e.g. rate(30 days)) or leave driftWatchModelIds empty"
+        )
+    if "allowed_generation_model_ids" not in values:
+        return
+    allowed = {values["generation_model_id"], *values["allowed_generation_model_ids"]}
+    refused = [model for model in model_ids if model not in allowed]
+    if refused:
+        problems.append(
+            f"-c driftWatchModelIds: {', '.join(refused)} not allowed for the API, so the watch could not "
+            f"measure it; add it to allowedGenerationModelIds (allowed now: {', '.join(sorted(allowed))})"
         )

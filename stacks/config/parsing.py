@@ -206,6 +206,48 @@ def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return wrapped
 
 
+DRIFT_WATCH_MAX_ITEMS = 1000
+"""At most this many items per scheduled run: each item is answered once per arm, every run."""
+_RATE = re.compile(r"^rate\((\d+) (minutes?|hours?|days?)\)$")
+_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+_MINUTES_PER_UNIT = {"minute": 1, "hour": 60, "day": 1440}
+_DRIFT_SCHEDULE_ACCEPTED = (
+    "an EventBridge Scheduler expression that runs at most once a day: 'rate(N days)' (or hours/minutes "
+    "adding up to a day or more), 'cron(minute hour day-of-month month day-of-week year)' with one minute "
+    "and one hour, or '' for no drift watch"
+)
+
+
+def _drift_schedule(value: Any) -> str:
+    """A recurring EventBridge Scheduler expression (rate or cron; a one-time ``at(...)`` watches nothing)
+    that fires at most once a day: every run answers up to ``driftWatchMaxItems`` items per arm."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected {_DRIFT_SCHEDULE_ACCEPTED}")
+    if value == "":
+        return value
+    rate = _RATE.fullmatch(value)
+    if rate is not None:
+        amount, unit = int(rate.group(1)), rate.group(2).rstrip("s")
+        if amount >= 1 and amount * _MINUTES_PER_UNIT[unit] >= _MINUTES_PER_UNIT["day"]:
+            return value
+        raise ValueError(f"{value} runs more than once a day; expected {_DRIFT_SCHEDULE_ACCEPTED}")
+    if _CRON.fullmatch(value):
+        minute, hour = value[len("cron(") : -1].split()[:2]
+        if re.fullmatch(r"\d{1,2}", minute) and re.fullmatch(r"\d{1,2}", hour):
+            return value
+        raise ValueError(f"{value} runs more than once a day; expected {_DRIFT_SCHEDULE_ACCEPTED}")
+    raise ValueError(f"expected {_DRIFT_SCHEDULE_ACCEPTED}")
+
+
+def _optional_model_ids(value: Any) -> tuple[str, ...]:
+    items = _list_items(value)
+    if any(not _MODEL_ID.fullmatch(v) for v in items):
+        raise ValueError(
+            "expected a comma-separated list of Bedrock model or inference profile ids, or empty"
+        )
+    return tuple(dict.fromkeys(items))
+
+
 # Context key -> (dataclass field, parser). The context keys are what users type after -c.
 _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "profile": ("profile", _choice(PROFILES)),
@@ -298,6 +340,9 @@ _SPEC: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "fineTuneOverride": ("fine_tune_override", _override),
     "fineTuneSubnetIds": ("fine_tune_subnet_ids", _id_list("subnet", "subnet")),
     "fineTuneSecurityGroupIds": ("fine_tune_security_group_ids", _id_list("security group", "sg")),
+    "driftWatchSchedule": ("drift_watch_schedule", _drift_schedule),
+    "driftWatchModelIds": ("drift_watch_model_ids", _optional_model_ids),
+    "driftWatchMaxItems": ("drift_watch_max_items", _int(1, DRIFT_WATCH_MAX_ITEMS)),
 }
 
 CONTEXT_KEYS = tuple(_SPEC)

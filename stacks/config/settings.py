@@ -143,6 +143,14 @@ class LadderConfig:
     fine_tune_security_group_ids: tuple[str, ...] = field(default=())
     cors_allow_origins: tuple[str, ...] = field(default=())
     """Browser origins allowed to call the API (CORS); empty = CORS off."""
+    drift_watch_schedule: str
+    """EventBridge Scheduler expression of the drift watch (``rate(...)`` or ``cron(...)``, at most daily);
+    '' = no drift watch: no schedule, watch function or alarm exists."""
+    drift_watch_model_ids: tuple[str, ...]
+    """General models the drift watch measures beside the served arms, each as ``rag@ID`` and (with
+    examples) ``fewshot@ID``; each must also be one of the API's allowed generation models."""
+    drift_watch_max_items: int
+    """At most this many items of the staged set per scheduled run (1 to 1000)."""
 
     @property
     def is_prod(self) -> bool:

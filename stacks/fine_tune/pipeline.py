@@ -41,6 +41,7 @@ from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.bedrock_principal import bedrock_service_principal
 from stacks.constructs.log_group import log_group
 from stacks.constructs.python_function import PythonFunction
+from stacks.constructs.state_machine import depend_on_policy_only
 from stacks.fine_tune import layout
 from stacks.fine_tune.training import (
     describe_training_job,
@@ -50,6 +51,7 @@ from stacks.fine_tune.training import (
     training_job_statements,
 )
 from stacks.nag import acknowledge, resource_finding
+from stacks.rag.evaluation_runner import evaluation_state_machine_name
 
 SERVICE = "ladder-finetune"
 VALIDATE_MEMORY_MB = 1024
@@ -91,9 +93,6 @@ ERROR_CANDIDATE_EVALUATION = "CandidateEvaluationFailed"
 ERROR_GATE_INCOMPLETE = "PromotionGateIncomplete"
 GATE_INPUT_KEYS = ("evalSet", "verdict", "promotionArms")
 """What an execution asking for the promotion gate must carry (``ladder finetune start`` sends them)."""
-EVALUATION_STATE_MACHINE_SUFFIX = "-evaluation"
-"""The evaluation state machine (RAG API stack) is named ``<stackPrefix>-evaluation``: found by name, so the
-fine-tune stack needs no export from the RAG API stack."""
 EVALUATION_TIMEOUT_HOURS = 2
 """Longest the candidate's evaluation may take: a 200-item set over two arms is 400 answers, minutes at the
 evaluation's concurrency; the task stops the evaluation execution when this passes."""
@@ -173,7 +172,7 @@ class FineTunePipeline(Construct):
         self.log_group = log_group(self, "Logs", config=config)
         gate_input = self._check_gate_input(make_room.next(choose_base_model))
         self.state_machine = self._state_machine(config, validate.next(gate_input))
-        self._depend_on_policy_only()
+        depend_on_policy_only(self.state_machine)
         self._grant(training_role)
         self._alarms(notifications)
         self._acknowledge()
@@ -883,14 +882,6 @@ class FineTunePipeline(Construct):
         )
         return role
 
-    def _depend_on_policy_only(self) -> None:
-        """The state machine must wait for its role's policy (Step Functions checks the logging permissions
-        on creation); its DependsOn on the role itself repeats the RoleArn reference (cfn-lint W3005)."""
-        policy = self.state_machine.role.node.find_child("DefaultPolicy").node.default_child
-        state_machine = self.state_machine.node.default_child
-        assert isinstance(state_machine, cdk.CfnResource) and isinstance(policy, cdk.CfnResource)
-        state_machine.add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(policy)])
-
     def _alarms(self, notifications: AlarmTopic) -> None:
         period = cdk.Duration.minutes(ALARM_PERIOD_MINUTES)
         metrics: Sequence[tuple[str, str, cloudwatch.Metric]] = (
@@ -939,11 +930,6 @@ class FineTunePipeline(Construct):
                 f"AwsSolutions-IAM5[Resource::{account_arn.format(service=service)}:{resource}]",
                 reason,
             )
-
-
-def evaluation_state_machine_name(config: LadderConfig) -> str:
-    """The RAG API stack's evaluation state machine, by its deterministic name."""
-    return f"{config.stack_prefix}{EVALUATION_STATE_MACHINE_SUFFIX}"
 
 
 _RUN_TIME_NAMES = (

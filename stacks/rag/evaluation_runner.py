@@ -19,7 +19,6 @@ from constructs import Construct
 from ladder_core.examples import MANIFEST_KEY
 from lambdas.evaluate import constants
 from stacks.config import LadderConfig
-from stacks.constructs.buckets import access_logs_bucket, data_bucket
 from stacks.constructs.log_group import log_group
 from stacks.constructs.python_function import PythonFunction
 from stacks.constructs.state_machine import depend_on_policy_only
@@ -51,8 +50,9 @@ ERROR_FAILED = "EvaluationFailed"
 _ERROR_PATH = "$.error"
 
 
-def state_machine_name(config: LadderConfig) -> str:
-    """``<stackPrefix>-evaluation``."""
+def evaluation_state_machine_name(config: LadderConfig) -> str:
+    """``<stackPrefix>-evaluation``: deterministic, so the fine-tune pipeline and the drift watch find the
+    state machine by name, without a cross-stack export."""
     return f"{config.stack_prefix}{STATE_MACHINE_SUFFIX}"
 
 
@@ -68,16 +68,16 @@ class EvaluationRunner(Construct):
         construct_id: str,
         *,
         config: LadderConfig,
+        evaluations_bucket: s3.IBucket,
         rag_function: lambda_.IFunction,
         examples_manifest_bucket: str | None = None,
     ) -> None:
-        """``examples_manifest_bucket``: the documents bucket holding the few-shot examples' manifest (None
-        without an examples store), which a run with a ``fewshot`` arm records in ``run.json``."""
+        """``evaluations_bucket``: the stack's one evaluation bucket (the judge's jobs work under its
+        ``evaluations/``, runs in AWS under ``staged/`` and ``runs/``); ``examples_manifest_bucket``: the
+        documents bucket holding the few-shot examples' manifest (None without an examples store), which a
+        run with a ``fewshot`` arm records in ``run.json``."""
         super().__init__(scope, construct_id)
-        logs = access_logs_bucket(self, "AccessLogsBucket", config=config)
-        self.evaluations_bucket: s3.Bucket = data_bucket(
-            self, "Bucket", config=config, logs_bucket=logs, log_prefix="evaluations-bucket/"
-        )
+        self.evaluations_bucket = evaluations_bucket
         self.function = self._function(config, rag_function, examples_manifest_bucket)
         self.state_machine = self._state_machine(config)
         outputs = {
@@ -235,7 +235,7 @@ class EvaluationRunner(Construct):
         machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=state_machine_name(config),
+            state_machine_name=evaluation_state_machine_name(config),
             comment="Ladder evaluation: plan -> answer the chunks (Map) -> summarise",
             definition_body=sfn.DefinitionBody.from_chainable(plan.next(chunks).next(summarise)),
             timeout=STATE_MACHINE_TIMEOUT,

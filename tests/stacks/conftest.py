@@ -26,4 +26,5 @@ COMBINATIONS: dict[str, dict[str, str]] = {
     "prod-s3vectors": {"profile": "prod", "vectorStore": "s3vectors"},
     "sandbox-s3vectors-finetune": {"vectorStore": "s3vectors", **FINE_TUNE_ON},
     "sandbox-no-fewshot": {"fewShot": "false"},
+    "sandbox-no-drift-watch": {"driftWatchSchedule": ""},
 }

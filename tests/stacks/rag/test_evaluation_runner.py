@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from lambdas.evaluate import constants, runs
-from stacks.rag.evaluation_runner import ERROR_FAILED, ERROR_INVALID_INPUT, state_machine_name
+from stacks.rag.evaluation_runner import ERROR_FAILED, ERROR_INVALID_INPUT, evaluation_state_machine_name
 from tests.lambdas.evaluate.test_runs import ANSWERS, BUCKET, ITEMS, SETTINGS, invoke_response, rag_body
 from tests.stacks.conftest import COMBINATIONS
 from tests.stacks.fine_tune.asl import text_of
@@ -118,8 +118,8 @@ def test_the_function_has_lambdas_longest_timeout_and_the_rag_functions_timeout(
 
 def test_the_state_machine_plans_answers_chunks_in_a_bounded_map_and_summarises(sandbox: Synthesized) -> None:
     template = rag(sandbox)
-    machine, asl = evaluation_machine(template, state_machine_name(sandbox.config))
-    assert state_machine_name(sandbox.config) == f"{sandbox.config.stack_prefix}-evaluation"
+    machine, asl = evaluation_machine(template, evaluation_state_machine_name(sandbox.config))
+    assert evaluation_state_machine_name(sandbox.config) == f"{sandbox.config.stack_prefix}-evaluation"
     states = asl["States"]
     # Plan -> AnswerChunks (Map) -> Summarise, whose result is the execution's output
     assert asl["StartAt"] == "Plan"
@@ -197,7 +197,7 @@ def resolve(template_object: dict[str, Any], state: Any, context: dict[str, Any]
 
 def test_the_definitions_data_flow_drives_the_function_from_input_to_output(sandbox: Synthesized) -> None:
     # Given the synthesized definition, a staged set in moto S3 and the RAG function stubbed at Invoke
-    _, asl = evaluation_machine(rag(sandbox), state_machine_name(sandbox.config))
+    _, asl = evaluation_machine(rag(sandbox), evaluation_state_machine_name(sandbox.config))
     states = asl["States"]
     execution_input = {
         "purpose": "manual",
