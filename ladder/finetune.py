@@ -12,13 +12,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ladder_core.api import FINETUNED
+from ladder_core.evaluation.run import PROMOTION_PREFIX, SET_COPY
 from ladder_core.promotion import VerdictUnusable, best_other_arm
 from stacks.fine_tune import verdict as verdict_file
 
 from . import hints
 from .errors import EXIT_SETUP, LadderError, SetupError
 from .evaluation.evalset import load_set
-from .justify.runs import SET_COPY_FILE
 from .outputs import FineTuneOutputs
 
 UPLOAD_KEY_PREFIX = "uploads/"
@@ -52,7 +52,6 @@ def staging_help() -> str:
     )
 
 
-PROMOTION_PREFIX = "staged/promotion/"
 """Where ``finetune start`` stages each run's evaluation set and verdict in the evaluations bucket:
 ``staged/promotion/<execution name>/{set.jsonl,verdict.json}``."""
 STAGED_SET = "set.jsonl"
@@ -120,7 +119,7 @@ def promotion_gate(
         best = best_other_arm(document)
     except VerdictUnusable as err:
         raise SetupError(f"{verdict_path}: {err}. Nothing was uploaded.") from None
-    chosen = eval_set or Path(document["evalRun"]["dir"]) / SET_COPY_FILE
+    chosen = eval_set or Path(document["evalRun"]["dir"]) / SET_COPY
     if not chosen.is_file():
         raise SetupError(
             f"no evaluation set to measure the candidate on: {chosen} not found (the copy in the verdict's "

@@ -15,19 +15,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ladder_core import drift
+from ladder_core.evaluation.run import PURPOSES, RUNS_PREFIX
 from ladder_core.metrics import CORRECTNESS, COST_PER_QUERY, FORMAT_COMPLIANCE
 
 from ..errors import LadderError, SetupError
 from . import rundir
 from .evalset import load_set
 
-RUNS_PREFIX = "runs/"
-REMOTE_SET = "set.jsonl"
-"""The set's name in a run folder in S3 (``rundir.SET_COPY`` locally)."""
-RUN_FILES = (rundir.RUN, REMOTE_SET, rundir.RESPONSES, rundir.SCORES, rundir.SUMMARY)
+RUN_FILES = (rundir.RUN, rundir.SET_COPY, rundir.RESPONSES, rundir.SCORES, rundir.SUMMARY)
 CACHE_ROOT = rundir.DEFAULT_ROOT / "s3"
 """Where ``ladder eval report s3://...`` keeps the runs it downloads: ``eval-runs/s3/<bucket>/<runId>/``."""
-PURPOSES = ("promotion", "watch", "manual")
 
 
 @dataclass(frozen=True)
@@ -173,13 +170,13 @@ def parse_location(location: str) -> tuple[str, str]:
 
 
 def download_run(s3: Any, bucket: str, run_id: str, root: Path = CACHE_ROOT) -> Path:
-    """Copy the run's files to ``root/<bucket>/<runId>/`` (the set as ``rundir.SET_COPY``), so the report
+    """Copy the run's files to ``root/<bucket>/<runId>/``, so the report
     reads it as a local run folder; SetupError when the run has no ``run.json``."""
     folder = root / bucket / run_id
     folder.mkdir(parents=True, exist_ok=True)
     for name in RUN_FILES:
         key = f"{RUNS_PREFIX}{run_id}/{name}"
-        target = folder / (rundir.SET_COPY if name == REMOTE_SET else name)
+        target = folder / name
         try:
             body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as err:

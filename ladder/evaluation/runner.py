@@ -26,9 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ladder_core.api import parse_arm
 from ladder_core.evaluation.evalset import EvalSet
-from ladder_core.evaluation.run import Answers, answer_record, parse_answers
+from ladder_core.evaluation.run import Answers, answer_record, ask_body, parse_answers
 from ladder_core.scoring import Item
 
 from ..api import ApiError
@@ -39,8 +38,6 @@ DEFAULT_CONCURRENCY = 4
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 60.0
-INCLUDE_PASSAGES = "passages"
-"""The ``include`` value that makes the API return each citation's full passage as ``text``."""
 STOP_AFTER_IDENTICAL = 5
 """An arm stops after this many answers in a row ended in the same 4xx (not 429): retrying cannot fix them."""
 
@@ -185,16 +182,6 @@ def pending_pairs(
         for arm in arms
         if done.get((item.id, arm, repeat), {}).get("status") != "ok"
     ]
-
-
-def ask_body(question: str, arm: str) -> dict[str, Any]:
-    """The ``POST /ask`` body that asks ``question`` of ``arm`` (``MODE`` or ``MODE@MODEL_ID``: the model in
-    ``modelId``). The passages come back in citations[].text, kept in responses.jsonl for the LLM judge."""
-    parsed = parse_arm(arm)
-    body: dict[str, Any] = {"question": question, "mode": parsed.mode, "include": [INCLUDE_PASSAGES]}
-    if parsed.model_id is not None:
-        body["modelId"] = parsed.model_id
-    return body
 
 
 class Runner:

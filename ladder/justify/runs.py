@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladder_core.evaluation.run import SET_COPY
 from ladder_core.metrics import CORRECTNESS, COST_PER_QUERY, FORMAT_COMPLIANCE, MRR, SOURCE_HIT_RATE
 
 from .. import hints
@@ -26,7 +27,6 @@ SUMMARY_FILE = "summary.json"
 SCORES_FILE = "scores.jsonl"
 RUN_FILE = "run.json"
 """What the run was; read only for ``examples`` when the summary lacks it."""
-SET_COPY_FILE = "evalset.jsonl"
 """The run's copy of its evaluation set (the questions the contamination check compares)."""
 STATUSES = ("ok", "error")
 ARM_METRICS = (CORRECTNESS, FORMAT_COMPLIANCE, SOURCE_HIT_RATE, MRR, COST_PER_QUERY)
@@ -118,7 +118,7 @@ class EvalRun:
 
     @property
     def set_copy(self) -> Path:
-        return self.dir / SET_COPY_FILE
+        return self.dir / SET_COPY
 
 
 def read_run(folder: Path) -> EvalRun:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ladder.evaluation.runner import read_answers
-from ladder.pricing import costs
 from ladder.pricing.models import PriceTable, load_prices
 from ladder.review.model import Assembly
 from ladder_core import drift
 from ladder_core.catalog import idle
+from ladder_core.evaluation import costs
 
 WATCH_HANDLER = "watch.handler.handler"
 WATCH_EXCLUDES = (

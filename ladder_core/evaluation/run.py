@@ -20,6 +20,15 @@ RESPONSES = "responses.jsonl"
 SCORES = "scores.jsonl"
 SUMMARY = "summary.json"
 
+STAGED_PREFIX = "staged/"
+"""In the evaluations bucket: the sets (and verdicts) callers stage to be measured in AWS."""
+PROMOTION_PREFIX = f"{STAGED_PREFIX}promotion/"
+"""``staged/promotion/<execution>/``: what ``ladder finetune start`` stages for one pipeline's gate."""
+RUNS_PREFIX = "runs/"
+"""``runs/<runId>/``: a run folder in the evaluations bucket, the same files as a local one."""
+PURPOSES = ("promotion", "watch", "manual")
+"""What started a run in AWS; the second part of its id."""
+
 RECORDED_MANIFEST_KEYS = ("sha256", "count", "createdAt", "embeddingModelId", "overlap")
 """What a run keeps of the examples manifest (``run.examples``): which set, checked against what; not the
 index ARN, which names the account and travels with the run folder."""

@@ -9,15 +9,14 @@ arithmetic; the state machine's Map runs one chunk per iteration.
 
 from __future__ import annotations
 
+# The evaluations bucket's layout is the CLI's too (ladder_core.evaluation.run, bundled with the function).
+from ladder_core.evaluation.run import PURPOSES as PURPOSES
+from ladder_core.evaluation.run import RUNS_PREFIX as RUNS_PREFIX
+from ladder_core.evaluation.run import STAGED_PREFIX as STAGED_PREFIX
+
 PLAN, ANSWER, SUMMARISE = "plan", "answer", "summarise"
 ACTIONS = (PLAN, ANSWER, SUMMARISE)
-PURPOSES = ("promotion", "watch", "manual")
-"""What started a run; the second part of its id."""
 
-STAGED_PREFIX = "staged/"
-"""Where callers put the sets they want measured; the function only reads there."""
-RUNS_PREFIX = "runs/"
-"""``runs/<runId>/``: a run folder, the same files as ``ladder eval run`` writes locally."""
 PARTS_FOLDER = "parts/"
 """``runs/<runId>/parts/<chunk>.jsonl``: one chunk's ``responses.jsonl`` records, joined by ``summarise``."""
 RUN_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"

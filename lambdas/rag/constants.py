@@ -7,6 +7,7 @@ from __future__ import annotations
 from ladder_core.api import DEFAULT_MODE as DEFAULT_MODE
 from ladder_core.api import FEWSHOT as FEWSHOT
 from ladder_core.api import FINETUNED as FINETUNED
+from ladder_core.api import INCLUDE_PASSAGES as INCLUDE_PASSAGES
 from ladder_core.api import MODEL_MODES as MODEL_MODES
 from ladder_core.api import MODES as MODES
 from ladder_core.api import NO_CONTEXT_ANSWER as NO_CONTEXT_ANSWER
@@ -71,7 +72,6 @@ RETRY_AFTER_DEADLINE_S = 5
 EXCERPT_MAX_CHARS = 500
 # What a request may ask to add to the answer ("include": [...]): the full passages travel on request only,
 # so that ordinary answers stay small.
-INCLUDE_PASSAGES = "passages"
 INCLUDE_OPTIONS = (INCLUDE_PASSAGES,)
 # Bedrock's guardrail usage (GuardrailUsage in Converse's trace and in ApplyGuardrail's response): the text
 # units each policy processed, the figures guardrail pricing is billed on. Returned under these names.

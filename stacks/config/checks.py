@@ -194,15 +194,13 @@ def _check_fine_tune(values: dict[str, Any], problems: list[str]) -> None:
 def _check_drift_watch(values: dict[str, Any], problems: list[str]) -> None:
     """The watch's extra models: only with a schedule, and only models the API may answer with (the
     evaluation answers through the RAG function, which allows the generation model and
-    ``allowedGenerationModelIds``; that rule applies once the configuration has the key)."""
+    ``allowedGenerationModelIds``)."""
     model_ids = values.get("drift_watch_model_ids") or ()
     if model_ids and not values.get("drift_watch_schedule"):
         problems.append(
             f"-c driftWatchModelIds={','.join(model_ids)} has no effect with an empty driftWatchSchedule: "
             "set a schedule (e.g. rate(30 days)) or leave driftWatchModelIds empty"
         )
-    if "allowed_generation_model_ids" not in values:
-        return
     allowed = {values["generation_model_id"], *values["allowed_generation_model_ids"]}
     refused = [model for model in model_ids if model not in allowed]
     if refused:

@@ -34,6 +34,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ladder_core.evaluation.run import PROMOTION_PREFIX
 from ladder_core.tags import PIPELINE_TAG
 from lambdas.imported_models import constants as import_constants
 from stacks.config import LadderConfig, is_gated_model
@@ -96,8 +97,6 @@ GATE_INPUT_KEYS = ("evalSet", "verdict", "promotionArms")
 EVALUATION_TIMEOUT_HOURS = 2
 """Longest the candidate's evaluation may take: a 200-item set over two arms is 400 answers, minutes at the
 evaluation's concurrency; the task stops the evaluation execution when this passes."""
-PROMOTION_PREFIX = "staged/promotion/"
-"""Where ``ladder finetune start`` stages each run's evaluation set and verdict in the evaluations bucket."""
 
 _ERROR_PATH = "$.error"
 _STOP_ERROR_PATH = "$.stopError"

@@ -15,7 +15,9 @@ PRO = "us.amazon.nova-pro-v1:0"
 
 @pytest.fixture(scope="module")
 def assembly(synth):
-    return model.load(synth({**COMBINATIONS["sandbox"], "driftWatchModelIds": PRO}).outdir)
+    return model.load(
+        synth({**COMBINATIONS["sandbox"], "driftWatchModelIds": PRO, "allowedGenerationModelIds": PRO}).outdir
+    )
 
 
 def test_a_run_costs_items_times_the_sum_of_its_arms(assembly, tmp_path) -> None:

@@ -5,12 +5,19 @@ published one."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
 
+from ladder_core.evaluation.run import ask_body
+from ladder_core.scoring import Item
+from lambdas.evaluate.runs import answer_one
 from tests.support.lambda_context import LambdaContext
 
 from .conftest import IMPORTED_MODEL_ARN, App, load_event
@@ -160,4 +167,32 @@ def test_a_function_invoked_through_an_alias_still_knows_its_account_and_region(
     app.expect_converse(modelId=CANDIDATE)
     result = direct(app, {"body": {"question": "q", "mode": "finetuned"}, "candidateModelArn": CANDIDATE})
     assert result["statusCode"] == 200, result["body"]
+    app.assert_no_pending()
+
+
+def test_the_evaluation_reads_a_direct_answer_as_an_answered_record(app: App) -> None:
+    """The two ends of the direct invocation together: the evaluation function's request
+    (``ladder_core.evaluation.run.ask_body``), this function's answer serialised as Lambda returns it, and
+    the evaluation's reading of that answer into a ``responses.jsonl`` record."""
+    # Given the RAG function's answer to the evaluation's request for the rag arm
+    question = "How many days of annual leave do employees get?"
+    app.expect_retrieve()
+    app.expect_converse()
+    answered = direct(app, {"body": ask_body(question, "rag")})
+    payload = json.dumps(answered).encode()
+
+    # When the evaluation function invokes it and reads the payload
+    client = boto3.client("lambda", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))},
+            {"FunctionName": "ladder-rag", "InvocationType": "RequestResponse", "Payload": ANY},
+        )
+        record = answer_one(client, "ladder-rag", Item(id="leave", question=question), "rag", None)
+
+    # Then the record is an answer with its passages, as the scoring rules and the judge read it
+    assert record["status"] == "ok" and record["attempts"] == 1
+    assert record["response"]["answer"] == answered["body"]["answer"]
+    assert record["response"]["citations"][0]["text"]
     app.assert_no_pending()

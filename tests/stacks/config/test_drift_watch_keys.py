@@ -53,12 +53,13 @@ def test_schedule_refuses_one_time_malformed_and_frequent_expressions(expression
 
 def test_model_ids_are_a_list_of_bedrock_ids_or_empty() -> None:
     config = config_with(
-        driftWatchModelIds="us.amazon.nova-pro-v1:0, us.amazon.nova-pro-v1:0,amazon.nova-micro-v1:0"
+        driftWatchModelIds="us.amazon.nova-pro-v1:0, us.amazon.nova-pro-v1:0,amazon.nova-micro-v1:0",
+        allowedGenerationModelIds="us.amazon.nova-pro-v1:0,amazon.nova-micro-v1:0",
     )
     assert config.drift_watch_model_ids == ("us.amazon.nova-pro-v1:0", "amazon.nova-micro-v1:0")
-    assert config_with(driftWatchModelIds=["amazon.nova-micro-v1:0"]).drift_watch_model_ids == (
-        "amazon.nova-micro-v1:0",
-    )
+    assert config_with(
+        driftWatchModelIds=["amazon.nova-micro-v1:0"], allowedGenerationModelIds="amazon.nova-micro-v1:0"
+    ).drift_watch_model_ids == ("amazon.nova-micro-v1:0",)
     with pytest.raises(ConfigError) as raised:
         config_with(driftWatchModelIds="Nova Pro")
     assert "driftWatchModelIds=Nova Pro" in str(raised.value)
@@ -84,7 +85,10 @@ def test_extra_models_must_be_models_the_api_allows() -> None:
     """The watch's arms answer through the RAG function, which answers only with the generation model and
     allowedGenerationModelIds: a model outside them would be a 400 on every item of every run."""
     values = dataclasses.asdict(
-        config_with(driftWatchModelIds="us.amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0")
+        config_with(
+            driftWatchModelIds="us.amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0",
+            allowedGenerationModelIds="us.amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0",
+        )
     )
     problems: list[str] = []
     cross_check({**values, "allowed_generation_model_ids": ("us.amazon.nova-micro-v1:0",)}, problems)
@@ -96,3 +100,17 @@ def test_extra_models_must_be_models_the_api_allows() -> None:
     problems.clear()
     cross_check({**values, "allowed_generation_model_ids": ("us.amazon.nova-pro-v1:0",)}, problems)
     assert problems == []
+
+
+def test_the_context_refuses_a_watched_model_the_api_does_not_allow() -> None:
+    """Through the real parser: allowedGenerationModelIds is the list the watch's models are checked
+    against, so a synth with a watched model outside it fails with the message."""
+    with pytest.raises(ConfigError) as raised:
+        config_with(driftWatchModelIds="us.amazon.nova-pro-v1:0")
+    assert "us.amazon.nova-pro-v1:0 not allowed for the API" in str(raised.value)
+    allowed = config_with(
+        driftWatchModelIds="us.amazon.nova-pro-v1:0", allowedGenerationModelIds="us.amazon.nova-pro-v1:0"
+    )
+    assert (
+        allowed.drift_watch_model_ids == allowed.allowed_generation_model_ids == ("us.amazon.nova-pro-v1:0",)
+    )

@@ -167,7 +167,13 @@ def test_drift_findings_alarm_notifies_the_existing_alarm_topic(template) -> Non
 
 def test_fine_tune_and_model_ids_reach_the_function(synth) -> None:
     template = rag(
-        synth({**COMBINATIONS["sandbox-finetune"], "driftWatchModelIds": "us.amazon.nova-pro-v1:0"})
+        synth(
+            {
+                **COMBINATIONS["sandbox-finetune"],
+                "driftWatchModelIds": "us.amazon.nova-pro-v1:0",
+                "allowedGenerationModelIds": "us.amazon.nova-pro-v1:0",
+            }
+        )
     )
     _, function = watch_function(template)
     environment = function["Properties"]["Environment"]["Variables"]
