@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ladder.pricing.models import catalog_prices
 from ladder.review import cost, model, render
+from ladder_core.evaluation.prices import catalog_prices
 from tests.ladder.evaluation.crafted_run import three_arms
 from tests.stacks.conftest import COMBINATIONS
 
