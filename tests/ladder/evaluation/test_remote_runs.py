@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from ladder.evaluation import rundir
+from ladder_core.evaluation import run as run_folder
 from tests.ladder.conftest import REGION
 from tests.ladder.evaluation.conftest import items, write_set
 from tests.ladder.evaluation.crafted_run import three_arms
@@ -141,10 +142,12 @@ def test_runs_prints_one_line_per_arm_and_honours_the_limit(bucket, stacks, run_
 
 
 def upload_run(s3: Any, folder: Path, run_id: str) -> None:
-    """The run folder's files as the evaluation state machine writes them (the set as set.jsonl)."""
-    for name in (rundir.RUN, rundir.RESPONSES, rundir.SCORES, rundir.SUMMARY):
-        s3.put_object(Bucket=BUCKET, Key=f"runs/{run_id}/{name}", Body=(folder / name).read_bytes())
-    s3.put_object(Bucket=BUCKET, Key=f"runs/{run_id}/set.jsonl", Body=(folder / rundir.SET_COPY).read_bytes())
+    """The run folder's files under the names the evaluation function writes them by
+    (``lambdas/evaluate/runs.py``: ``ladder_core.evaluation.run``'s file names under ``runs/<runId>/``)."""
+    names = (run_folder.RUN, run_folder.SET_COPY, run_folder.RESPONSES, run_folder.SCORES, run_folder.SUMMARY)
+    for name in names:
+        key = f"{run_folder.RUNS_PREFIX}{run_id}/{name}"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=(folder / name).read_bytes())
 
 
 def test_report_downloads_a_run_from_s3_and_renders_it_like_a_local_one(

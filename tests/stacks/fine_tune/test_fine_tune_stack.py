@@ -43,7 +43,7 @@ from tests.support.synth import Synthesized, as_list, only, policy_statements, r
 from training_jobs import job_contract as contract
 from training_jobs.train import TrainArguments, parse_args
 
-FINE_TUNE_TYPES = ("AWS::SageMaker::", "AWS::StepFunctions::", "AWS::Budgets::")
+FINE_TUNE_TYPES = ("AWS::SageMaker::", "AWS::Budgets::")
 
 
 def staged_asset(synthesized: Synthesized, object_key: str) -> Path:
@@ -83,10 +83,19 @@ def test_without_the_flag_not_one_fine_tune_resource_exists(synth, combination: 
     synthesized = synth(COMBINATIONS[combination])
     # Then there is no fine-tune stack
     assert not [name for name in synthesized.templates if name.endswith("FineTune")]
-    # And no template holds a SageMaker, Step Functions or Budgets resource
+    # And no template holds a SageMaker or Budgets resource
     for name, template in synthesized.templates.items():
         kinds = {r["Type"] for r in template["Resources"].values()}
         assert not [k for k in kinds if k.startswith(FINE_TUNE_TYPES)], name
+        # And the only state machines are the RAG API stack's evaluation and drift watch, which train nothing
+        machines = {
+            logical_id: json.dumps(r["Properties"])
+            for logical_id, r in template["Resources"].items()
+            if r["Type"] == "AWS::StepFunctions::StateMachine"
+        }
+        unexpected = [m for m in machines if not m.startswith(("EvaluationRunner", "DriftWatch"))]
+        assert not unexpected, name
+        assert not [logical_id for logical_id, text in machines.items() if "sagemaker:" in text], name
 
 
 def test_training_job_uses_managed_spot_with_checkpoints_and_config_time_limits(custom) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from stacks.rag.evaluation_runner import evaluation_state_machine_name
 from tests.stacks.conftest import COMBINATIONS
 from tests.stacks.rag.templates import rag
 from tests.support.synth import Synthesized, as_list, only, references, resources
@@ -186,12 +187,17 @@ def test_fine_tune_and_model_ids_reach_the_function(synth) -> None:
 
 
 def test_without_a_schedule_no_watch_resource_exists(synth) -> None:
-    template = rag(synth(COMBINATIONS["sandbox-no-drift-watch"]))
+    synthesized = synth(COMBINATIONS["sandbox-no-drift-watch"])
+    template = rag(synthesized)
     assert resources(template, "AWS::Scheduler::Schedule") == {}
     handlers = {f["Properties"].get("Handler") for f in resources(template, "AWS::Lambda::Function").values()}
     assert WATCH_HANDLER not in handlers
     assert "DriftFindings" not in json.dumps(template)
-    assert resources(template, "AWS::StepFunctions::StateMachine") == {}
+    # The one state machine left is the evaluation's, which the pipeline and a person may still start
+    machines = resources(template, "AWS::StepFunctions::StateMachine").values()
+    assert [m["Properties"]["StateMachineName"] for m in machines] == [
+        evaluation_state_machine_name(synthesized.config)
+    ]
 
 
 def test_without_examples_the_watch_reads_no_manifest(synth) -> None:
