@@ -42,7 +42,7 @@ from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.bedrock_principal import bedrock_service_principal
 from stacks.constructs.log_group import log_group
 from stacks.constructs.python_function import PythonFunction
-from stacks.constructs.state_machine import depend_on_policy_only
+from stacks.constructs.state_machine import ladder_state_machine
 from stacks.fine_tune import layout
 from stacks.fine_tune.training import (
     describe_training_job,
@@ -171,7 +171,6 @@ class FineTunePipeline(Construct):
         self.log_group = log_group(self, "Logs", config=config)
         gate_input = self._check_gate_input(make_room.next(choose_base_model))
         self.state_machine = self._state_machine(config, validate.next(gate_input))
-        depend_on_policy_only(self.state_machine)
         self._grant(training_role)
         self._alarms(notifications)
         self._acknowledge()
@@ -311,16 +310,13 @@ class FineTunePipeline(Construct):
         training_hours = (
             config.fine_tune_max_wait_hours if config.fine_tune_spot else config.fine_tune_max_runtime_hours
         )
-        return sfn.StateMachine(
+        return ladder_state_machine(
             self,
             "StateMachine",
             comment="Ladder fine-tune: validate -> train (SageMaker) -> import (Bedrock) -> publish (SSM)",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            definition=definition,
             timeout=cdk.Duration.hours(training_hours + IMPORT_ALLOWANCE_HOURS),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
-            ),
+            log_group=self.log_group,
         )
 
     def _grant(self, training_role: iam.IRole) -> None:

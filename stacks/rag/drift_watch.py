@@ -26,7 +26,7 @@ from stacks.config import LadderConfig
 from stacks.constructs.alarm_topic import AlarmTopic
 from stacks.constructs.log_group import log_group
 from stacks.constructs.python_function import PythonFunction
-from stacks.constructs.state_machine import depend_on_policy_only
+from stacks.constructs.state_machine import ladder_state_machine
 from stacks.nag import acknowledge, resource_finding
 from stacks.rag.evaluation_runner import evaluation_state_machine_name
 
@@ -252,22 +252,16 @@ class DriftWatch(Construct):
             ),
             payload_response_only=True,
         )
-        state_machine = sfn.StateMachine(
+        state_machine = ladder_state_machine(
             self,
             "StateMachine",
             comment="Ladder drift watch: resolve arms -> evaluate (.sync) -> metrics and findings",
-            definition_body=sfn.DefinitionBody.from_chainable(arms.next(evaluate).next(report)),
+            definition=arms.next(evaluate).next(report),
             timeout=WATCH_TIMEOUT,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=log_group(self, "Logs", config=config),
-                level=sfn.LogLevel.ALL,
-                include_execution_data=False,
-            ),
+            log_group=log_group(self, "Logs", config=config),
         )
         for statement in start_execution_sync_statements(config):
             state_machine.add_to_role_policy(statement)
-        depend_on_policy_only(state_machine)
         acknowledge(
             state_machine,
             resource_finding("AwsSolutions-IAM5", self.function.function, ":*"),

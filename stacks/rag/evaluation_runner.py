@@ -21,7 +21,7 @@ from lambdas.evaluate import constants
 from stacks.config import LadderConfig
 from stacks.constructs.log_group import log_group
 from stacks.constructs.python_function import PythonFunction
-from stacks.constructs.state_machine import depend_on_policy_only
+from stacks.constructs.state_machine import ladder_state_machine
 from stacks.lambda_code import REPO_ROOT
 from stacks.nag import acknowledge, resource_finding
 
@@ -232,21 +232,15 @@ class EvaluationRunner(Construct):
             payload_response_only=True,
         )
         summarise.add_catch(failed, result_path=_ERROR_PATH)
-        machine = sfn.StateMachine(
+        machine = ladder_state_machine(
             self,
             "StateMachine",
-            state_machine_name=evaluation_state_machine_name(config),
+            name=evaluation_state_machine_name(config),
             comment="Ladder evaluation: plan -> answer the chunks (Map) -> summarise",
-            definition_body=sfn.DefinitionBody.from_chainable(plan.next(chunks).next(summarise)),
+            definition=plan.next(chunks).next(summarise),
             timeout=STATE_MACHINE_TIMEOUT,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=log_group(self, "StateMachineLogs", config=config),
-                level=sfn.LogLevel.ALL,
-                include_execution_data=False,
-            ),
+            log_group=log_group(self, "StateMachineLogs", config=config),
         )
-        depend_on_policy_only(machine)
         acknowledge(
             machine,
             "AwsSolutions-IAM5[Resource::*]",
