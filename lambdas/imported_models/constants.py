@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ladder_core.promotion import PROMOTION_TAG as PROMOTION_TAG
+from ladder_core.promotion import REJECTED as REJECTED
 from ladder_core.tags import PIPELINE_TAG as PIPELINE_TAG
 
 QUOTA_SERVICE_CODE = "bedrock"

@@ -1,7 +1,9 @@
 """Keeps the pipeline's Bedrock imported models within the account's quota.
 
 Each run imports one model; none is deleted by Bedrock. ``prune`` deletes this pipeline's models beyond the
-newest ``keep`` (never the published one, so at least one rollback target remains with ``keep`` = 2);
+newest ``keep`` (never the published one, so at least one rollback target remains with ``keep`` = 2), a
+candidate the promotion gate rejected counting after every other model: a rejection never pushes out a
+model that passed, and the rejected candidate stays for ``ladder finetune promote`` until room is needed;
 ``ensure_capacity`` runs it before training and then refuses to train when the account still has no room
 for one more import: a quota error after training would waste the GPU time already paid for.
 
@@ -50,16 +52,23 @@ def all_models(bedrock: Any) -> list[Model]:
         request["nextToken"] = page["nextToken"]
 
 
-def _owned(bedrock: Any, model: Model, pipeline: str) -> bool:
+def _tags(bedrock: Any, model: Model) -> dict[str, str]:
     tags = bedrock.list_tags_for_resource(resourceARN=model.arn).get("tags", [])
-    return any(t["key"] == constants.PIPELINE_TAG and t["value"] == pipeline for t in tags)
+    return {t["key"]: t["value"] for t in tags}
 
 
 def prune(bedrock: Any, *, pipeline: str, keep: int, published_arn: str | None) -> list[str]:
-    """Delete this pipeline's models beyond the newest ``keep``, never ``published_arn``; their names."""
-    owned = [model for model in all_models(bedrock) if _owned(bedrock, model, pipeline)]
+    """Delete this pipeline's models beyond the newest ``keep``, never ``published_arn``, the candidates the
+    gate rejected (``PROMOTION_TAG`` = ``rejected``) ranked after all others; the deleted models' names."""
+    owned = []
+    for model in all_models(bedrock):
+        tags = _tags(bedrock, model)
+        if tags.get(constants.PIPELINE_TAG) == pipeline:
+            owned.append((model, tags.get(constants.PROMOTION_TAG) == constants.REJECTED))
+    # sorted() is stable: newest first within the models that passed, then within the rejected ones.
+    ranked = [model for model, rejected in sorted(owned, key=lambda pair: pair[1])]
     deleted = []
-    for model in owned[keep:]:
+    for model in ranked[keep:]:
         if model.arn == published_arn:
             continue
         bedrock.delete_imported_model(modelIdentifier=model.arn)

@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from lambdas.imported_models.constants import PIPELINE_TAG
+from lambdas.imported_models.constants import PIPELINE_TAG, PROMOTION_TAG
 from lambdas.imported_models.handler import run
 from lambdas.imported_models.housekeeping import NoImportCapacity, QuotaUnavailable
 from lambdas.imported_models.settings import load_settings
@@ -52,8 +52,9 @@ class Services:
         """One ListImportedModels answer."""
         self.bedrock_stub.add_response("list_imported_models", {"modelSummaries": list(models)}, LIST)
 
-    def tags(self, found: dict[str, Any], pipeline: str | None) -> None:
+    def tags(self, found: dict[str, Any], pipeline: str | None, promotion: str | None = None) -> None:
         tags = [{"key": PIPELINE_TAG, "value": pipeline}] if pipeline else []
+        tags += [{"key": PROMOTION_TAG, "value": promotion}] if promotion else []
         self.bedrock_stub.add_response(
             "list_tags_for_resource", {"tags": tags}, {"resourceARN": found["modelArn"]}
         )
@@ -127,6 +128,41 @@ def test_prune_keeps_the_newest_two_of_this_pipeline_and_never_the_published_one
 
     # Then only our third-newest is deleted: the newest two stay, the other pipeline's and the published stay
     assert result == {"deleted": [third["modelName"]]}
+
+
+def test_prune_ranks_a_rejected_candidate_after_every_model_that_passed(services):
+    # Given, newest first: a candidate the gate rejected, the published model, a model that passed the gate
+    # (the rollback target), and an older rejected candidate; keep = 2
+    rejected, published, rollback, older_rejected = model(9), model(8), model(7), model(6)
+    services.ssm.put_parameter(Name=PARAMETER, Value=published["modelArn"], Type="String")
+    services.models(rejected, published, rollback, older_rejected)
+    services.tags(rejected, PIPELINE, "rejected")
+    services.tags(published, PIPELINE, "promoted")
+    services.tags(rollback, PIPELINE, "promoted")
+    services.tags(older_rejected, PIPELINE, "rejected")
+    services.deletes(rejected)
+    services.deletes(older_rejected)
+
+    # When pruning
+    result = run({"action": "prune", "pipeline": PIPELINE}, SETTINGS, services.clients)
+
+    # Then the rejected candidates go, the newest first, and the published model and its rollback stay
+    assert result == {"deleted": [rejected["modelName"], older_rejected["modelName"]]}
+
+
+def test_a_rejected_candidate_published_by_hand_is_ranked_as_any_other(services):
+    # Given the newest model, rejected by the gate then published by hand (ladder finetune promote: "manual")
+    manual, previous, oldest = model(9), model(8), model(7)
+    services.ssm.put_parameter(Name=PARAMETER, Value=manual["modelArn"], Type="String")
+    services.models(manual, previous, oldest)
+    services.tags(manual, PIPELINE, "manual")
+    services.tags(previous, PIPELINE, "promoted")
+    services.tags(oldest, PIPELINE)
+    services.deletes(oldest)
+
+    # Then the newest two stay, as without a gate
+    result = run({"action": "prune", "pipeline": PIPELINE}, SETTINGS, services.clients)
+    assert result == {"deleted": [oldest["modelName"]]}
 
 
 def test_capacity_check_prunes_then_passes_when_one_more_model_fits(services):
