@@ -257,7 +257,10 @@ def _answer(
         input_tokens=generation.input_tokens,
         output_tokens=generation.output_tokens,
         guardrail_usage=generation.guardrail_usage,
-        embedding_tokens=estimate_tokens(request.question) if retrieved else None,
+        # The question is embedded once by Retrieve and, in the fewshot mode, once more to find the examples.
+        embedding_tokens=estimate_tokens(request.question) * (2 if examples is not None else 1)
+        if retrieved
+        else None,
         embedding_tokens_source=constants.EMBEDDING_TOKENS_ESTIMATED if retrieved else None,
         retrieve_ms=retrieve_ms,
         generate_ms=generate_ms,

@@ -4,6 +4,7 @@ Vectors), when a question is asked in mode fewshot, then ..."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -178,6 +179,8 @@ def test_fewshot_shows_the_nearest_examples_as_prior_turns_and_reports_them(fews
     assert body["examplesSetSha256"] == "f" * 64
     assert body["promptVersion"] == app.runtime.templates["fewshot"].version
     assert len(body["citations"]) == 2 and body["grounded"] is True
+    # And the question's two embeddings (Retrieve's and the examples query's) are both in the usage
+    assert body["usage"]["embeddingTokens"] == 2 * math.ceil(len(QUESTION) / 4)
     app.assert_no_pending()
     vectors.assert_no_pending_responses()
 
