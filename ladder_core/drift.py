@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ladder_core import timestamps
 from ladder_core.metrics import CORRECTNESS, COST_PER_QUERY, FORMAT_COMPLIANCE
 
 FINE_TUNED_ARM = "finetuned"
@@ -180,13 +181,10 @@ def _verdict_expiring(value: Any, now: datetime, warning: timedelta) -> Finding 
 
 def parse_utc(value: Any) -> datetime | None:
     """An ISO-8601 timestamp with an offset (``...Z``) as an aware UTC datetime; None otherwise."""
-    if not isinstance(value, str):
-        return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return timestamps.parse_utc(value)
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
 
 
 def _cost_or_infinite(values: Mapping[str, Any]) -> float:

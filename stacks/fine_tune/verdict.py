@@ -30,6 +30,7 @@ from typing import Any
 
 from ladder_core.metrics import CORRECTNESS, FORMAT_COMPLIANCE
 from ladder_core.tags import tag_value as tag_value
+from ladder_core.timestamps import format_utc, parse_utc
 from stacks.config import ConfigError, LadderConfig
 
 RUNGS = ("none", "prompt", "rag", "fewshot", "finetune")
@@ -140,20 +141,15 @@ def _metadata_value(value: Any) -> Any:
 
 
 def parse_time(value: Any, key: str) -> datetime:
-    """An ISO-8601 timestamp with a UTC offset; VerdictError otherwise (a naive time is ambiguous)."""
-    if not isinstance(value, str):
-        raise VerdictError(f"{key} must be an ISO-8601 timestamp string, got {value!r}")
+    """An ISO-8601 timestamp with a UTC offset (:func:`ladder_core.timestamps.parse_utc`); VerdictError
+    naming ``key`` otherwise."""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise VerdictError(f"{key} must be an ISO-8601 timestamp, got {value!r}") from None
-    if parsed.tzinfo is None:
-        raise VerdictError(f"{key} must carry a UTC offset (e.g. 2026-01-31T12:00:00Z), got {value!r}")
-    return parsed.astimezone(UTC)
+        return parse_utc(value)
+    except ValueError as err:
+        raise VerdictError(f"{key} {err}") from None
 
 
-def format_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+format_time = format_utc
 
 
 def validate(document: Any) -> Verdict:

@@ -30,8 +30,14 @@ from stacks.constructs.state_machine import ladder_state_machine
 from stacks.nag import acknowledge, resource_finding
 from stacks.rag.evaluation_runner import evaluation_state_machine_name
 
-WATCH_SHARED_FILES = ("ladder_core/drift.py", "ladder_core/metrics.py", "ladder_core/examples.py")
-"""What the watch function bundles from ladder_core: the findings, the metric keys, the manifest's key."""
+WATCH_SHARED_FILES = (
+    "ladder_core/drift.py",
+    "ladder_core/metrics.py",
+    "ladder_core/examples.py",
+    "ladder_core/timestamps.py",
+)
+"""What the watch function bundles from ladder_core: the findings, the metric keys, the manifest's key, the
+verdict's time format."""
 WATCH_TIMEOUT = cdk.Duration.hours(12)
 """The whole watch execution, the evaluation run included; a run that takes longer is stopped and alarms."""
 FUNCTION_TIMEOUT = cdk.Duration.seconds(60)

@@ -16,6 +16,7 @@ from ladder_core.examples import MANIFEST_KEY
 from lambdas.watch.handler import run
 from lambdas.watch.settings import load_settings
 from lambdas.watch.watch import NoStagedSet
+from stacks.rag.drift_watch import WATCH_SHARED_FILES
 from tests.lambdas.asset import run_in_asset
 
 REGION = "us-east-1"
@@ -225,7 +226,7 @@ def test_function_imports_from_its_aws_asset_layout(tmp_path: Any) -> None:
         tmp_path,
         "watch",
         code,
-        shared_files=("ladder_core/drift.py", "ladder_core/metrics.py", "ladder_core/examples.py"),
+        shared_files=WATCH_SHARED_FILES,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["handler", "5", "a,b"]
