@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ladder_core import drift
+from ladder_core.evaluation.imported import IMPORTED_MODEL_FILE
 from ladder_core.evaluation.run import PURPOSES, RUNS_PREFIX
 from ladder_core.metrics import CORRECTNESS, COST_PER_QUERY, FORMAT_COMPLIANCE
 
@@ -22,7 +23,15 @@ from ..errors import LadderError, SetupError
 from . import rundir
 from .evalset import load_set
 
-RUN_FILES = (rundir.RUN, rundir.SET_COPY, rundir.RESPONSES, rundir.SCORES, rundir.SUMMARY)
+RUN_FILES = (
+    rundir.RUN,
+    rundir.SET_COPY,
+    rundir.RESPONSES,
+    rundir.SCORES,
+    rundir.SUMMARY,
+    IMPORTED_MODEL_FILE,
+)
+"""A run folder's files in S3; imported-model.json only where a fine-tuned arm was answered."""
 CACHE_ROOT = rundir.DEFAULT_ROOT / "s3"
 """Where ``ladder eval report s3://...`` keeps the runs it downloads: ``eval-runs/s3/<bucket>/<runId>/``."""
 

@@ -1,37 +1,25 @@
-"""The imported (Custom Model Import) model's own Custom Model Units, read once per evaluation run.
-
-Bedrock decides at import how many CMUs one copy of a model needs (``GetImportedModel`` ->
-``customModelUnits.customModelUnitsPerModelCopy``, with ``customModelUnitsVersion`` naming the billing
-rate's version); a 1B model needs fewer than an 8B one. ``ladder eval run`` reads them when it measures the
-``finetuned`` arm and keeps them in the run folder (``imported-model.json``), so that ``ladder eval report``
-and ``ladder justify`` (both offline) price the model with its own units; without the file, the catalog's
-default applies and the verdict says so.
-"""
+"""Reading and recording the imported model's Custom Model Units for ``ladder eval run`` (the format and
+its pricing are ``ladder_core.evaluation.imported``, shared with the evaluation function in AWS)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ladder_core.api import public_model_id
+from ladder_core.evaluation.imported import (
+    IMPORTED_MODEL_FILE,
+    ImportedModelUnits,
+    units_document,
+    units_from_document,
+    units_from_response,
+    with_units,
+)
 from ladder_core.evaluation.prices import PriceTable
 
-IMPORTED_MODEL_FILE = "imported-model.json"
-
-
-@dataclass(frozen=True)
-class ImportedModelUnits:
-    """What ``GetImportedModel`` says one copy of an imported model needs: ``customModelUnits``."""
-
-    model_id: str
-    cmus_per_copy: int
-    """``customModelUnitsPerModelCopy``."""
-    version: str | None
-    """``customModelUnitsVersion`` (``v1.0``): which CMU billing rate applies."""
+__all__ = ["IMPORTED_MODEL_FILE", "ImportedModelUnits", "read_units", "record_units", "recorded_units"]
 
 
 def read_units(bedrock: Any, model_identifier: str) -> tuple[ImportedModelUnits | None, str]:
@@ -44,27 +32,14 @@ def read_units(bedrock: Any, model_identifier: str) -> tuple[ImportedModelUnits 
         return None, f"GetImportedModel failed with {code}"
     except BotoCoreError as err:
         return None, f"GetImportedModel failed: {type(err).__name__}"
-    units = response.get("customModelUnits") or {}
-    per_copy = units.get("customModelUnitsPerModelCopy")
-    if not isinstance(per_copy, int) or isinstance(per_copy, bool) or per_copy < 1:
-        return None, "GetImportedModel returned no customModelUnitsPerModelCopy"
-    version = units.get("customModelUnitsVersion")
-    found = ImportedModelUnits(
-        public_model_id(model_identifier), per_copy, version if isinstance(version, str) else None
-    )
-    return found, ""
+    return units_from_response(model_identifier, response)
 
 
 def record_units(folder: Path, bedrock: Any, model_identifier: str) -> ImportedModelUnits | None:
     """Read the model's units and write them (or why they could not be read) to the run folder."""
     units, note = read_units(bedrock, model_identifier)
     folder.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {"modelId": public_model_id(model_identifier)}
-    if units is None:
-        document["note"] = note
-    else:
-        document["customModelUnitsPerModelCopy"] = units.cmus_per_copy
-        document["customModelUnitsVersion"] = units.version
+    document = units_document(model_identifier, units, note)
     (folder / IMPORTED_MODEL_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return units
 
@@ -78,20 +53,9 @@ def recorded_units(folder: Path) -> tuple[ImportedModelUnits | None, str]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         return None, f"{path} is unreadable ({err})"
-    per_copy = document.get("customModelUnitsPerModelCopy") if isinstance(document, dict) else None
-    if not isinstance(per_copy, int) or isinstance(per_copy, bool) or per_copy < 1:
-        note = document.get("note") if isinstance(document, dict) else None
-        return None, str(note or f"{path} has no customModelUnitsPerModelCopy")
-    version = document.get("customModelUnitsVersion")
-    return ImportedModelUnits(
-        str(document.get("modelId", "")), per_copy, version if isinstance(version, str) else None
-    ), ""
+    return units_from_document(document, str(path))
 
 
 def with_recorded_units(prices: PriceTable, folder: Path) -> PriceTable:
     """``prices`` with Custom Model Import priced at the run's imported model's own CMUs per copy."""
-    units, _ = recorded_units(folder)
-    if units is None:
-        return prices
-    own = replace(prices.custom_model_import, cmus_per_copy=units.cmus_per_copy)
-    return replace(prices, custom_model_import=own)
+    return with_units(prices, recorded_units(folder)[0])

@@ -19,6 +19,12 @@ def s3_client() -> Any:
 
 
 @functools.cache
+def bedrock_client() -> Any:
+    """Bedrock's control plane: GetImportedModel, for the fine-tuned arm's Custom Model Units."""
+    return boto3.client("bedrock", config=Config(**client_config()))
+
+
+@functools.cache
 def lambda_client(rag_timeout_s: int) -> Any:
     """One attempt per call (the function retries throttling itself, with the bound the chunk size counts
     on), reading for as long as the RAG function may run plus the Invoke overhead."""

@@ -4,7 +4,7 @@ Handler string in AWS: ``evaluate.handler.handler``. The asset holds ``evaluate/
 ``ladder_core`` modules of the evaluation engine (the set's format, scoring, ``summary.json``, prices), the
 same files ``ladder eval`` uses. Environment: ``BUCKET``, ``RAG_FUNCTION``, ``RAG_TIMEOUT_S``,
 ``EXAMPLES_MANIFEST_BUCKET``, ``EMBEDDING_MODEL_ID``, ``RERANK_MODEL_ID``, ``VECTOR_STORE``,
-``RAG_MEMORY_MB`` (see settings.py).
+``RAG_MEMORY_MB``, ``IMPORTED_MODEL_ARN_PREFIX`` (see settings.py).
 
 Input, by ``action``:
 - ``{"action": "plan", "input": <the execution's input>, "executionName": "..."}``: checks the input and
@@ -15,7 +15,9 @@ Input, by ``action``:
   answers the chunk's items in every arm through the RAG function's direct invocation and writes
   ``runs/<runId>/parts/<chunk>.jsonl``; ``RagFunctionUnavailable`` when the function cannot be invoked.
 - ``{"action": "summarise", "runId", "chunkCount"}``: writes ``responses.jsonl``, ``scores.jsonl`` and
-  ``summary.json``; returns ``{"runId", "bucket", "prefix", "arms", "summary": {"arms", "differences"}}``.
+  ``summary.json`` (and, when a ``finetuned`` arm was answered by an imported model, that model's Custom
+  Model Units as ``imported-model.json``, which price the arm); returns ``{"runId", "bucket", "prefix",
+  "arms", "summary": {"arms", "differences"}}``.
   ``RunIncomplete`` when a chunk's answers are missing.
 """
 
@@ -55,7 +57,8 @@ def run(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
             clients.s3_client(), clients.lambda_client(settings.rag_timeout_s), settings, event
         )
     if action == constants.SUMMARISE:
-        return runs.summarise_run(clients.s3_client(), settings, event)
+        bedrock = clients.bedrock_client() if settings.imported_model_arn_prefix else None
+        return runs.summarise_run(clients.s3_client(), settings, event, bedrock=bedrock)
     raise InvalidInput(f"action {action!r}: expected one of {', '.join(constants.ACTIONS)}")
 
 

@@ -21,10 +21,25 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ladder_core.api import FEWSHOT, FINETUNED, parse_arm
+from ladder_core.catalog.bedrock import IMPORTED_MODEL_PREFIX
 from ladder_core.evaluation import run as run_folder
 from ladder_core.evaluation.evalset import EvalSet, InvalidSetError, parse_set
+from ladder_core.evaluation.imported import (
+    IMPORTED_MODEL_FILE,
+    ImportedModelUnits,
+    units_document,
+    units_from_response,
+    with_units,
+)
 from ladder_core.evaluation.prices import default_prices
-from ladder_core.evaluation.run import RunInfo, answer_record, ask_body, parse_answers, recorded_examples
+from ladder_core.evaluation.run import (
+    Answers,
+    RunInfo,
+    answer_record,
+    ask_body,
+    parse_answers,
+    recorded_examples,
+)
 from ladder_core.evaluation.summary import score_rows, scores_text, summarise, summary_text
 from ladder_core.examples import MANIFEST_KEY
 from ladder_core.scoring import Item
@@ -323,9 +338,13 @@ def _invoke(lambda_client: Any, function: str, payload: bytes) -> tuple[int, Any
     )
 
 
-def summarise_run(s3: Any, settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
+def summarise_run(
+    s3: Any, settings: Settings, event: dict[str, Any], *, bedrock: Any = None
+) -> dict[str, Any]:
     """Join the chunks' answers into ``responses.jsonl``, score them into ``scores.jsonl`` and
-    ``summary.json``; the execution's output (the summary's ``arms`` and ``differences``)."""
+    ``summary.json``, the fine-tuned arm priced with its imported model's own units when ``bedrock`` can
+    read them (:func:`record_imported_units`); the execution's output (the summary's ``arms`` and
+    ``differences``)."""
     run_id, chunk_count = str(event["runId"]), int(event["chunkCount"])
     folder = prefix(run_id)
     info = RunInfo.from_json(json.loads(_get(s3, settings.bucket, folder + run_folder.RUN)))
@@ -338,7 +357,8 @@ def summarise_run(s3: Any, settings: Settings, event: dict[str, Any]) -> dict[st
             raise RunIncomplete(f"{part_key(run_id, chunk)} cannot be read: {err}") from None
     responses = "".join(parts)
     records = parse_answers(responses.splitlines())
-    prices = default_prices(settings.deployment)
+    units = record_imported_units(s3, settings, bedrock, run_id, records)
+    prices = with_units(default_prices(settings.deployment), units)
     rows = score_rows(evalset, records, info.arms, prices)
     summary = summarise(info, rows, records, prices)
     _put(s3, settings.bucket, folder + run_folder.RESPONSES, responses)
@@ -351,6 +371,38 @@ def summarise_run(s3: Any, settings: Settings, event: dict[str, Any]) -> dict[st
         "arms": info.arms,
         "summary": {"arms": summary["arms"], "differences": summary["differences"]},
     }
+
+
+def record_imported_units(
+    s3: Any, settings: Settings, bedrock: Any, run_id: str, records: Answers
+) -> ImportedModelUnits | None:
+    """Write ``runs/<runId>/imported-model.json`` for the imported model that answered the ``finetuned``
+    arm (the candidate, or the published model), as ``ladder eval run`` does locally, and return its units;
+    None, and no file, without such answers; None and the file's ``note`` when GetImportedModel fails (the
+    catalog's default units then price the arm, and the report says so)."""
+    if bedrock is None or not settings.imported_model_arn_prefix:
+        return None
+    models = sorted(
+        {
+            str(model)
+            for (_, arm, _), record in records.items()
+            if parse_arm(arm).mode == FINETUNED
+            and isinstance(model := (record.get("response") or {}).get("modelId"), str)
+            and model.startswith(IMPORTED_MODEL_PREFIX)
+        }
+    )
+    if not models:
+        return None
+    # One model answers the arm in a run: the candidate of a promotion run, else the published model.
+    arn = settings.imported_model_arn_prefix + models[0]
+    try:
+        units, note = units_from_response(arn, bedrock.get_imported_model(modelIdentifier=arn))
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "error")
+        units, note = None, f"GetImportedModel failed with {code}"
+    document = units_document(arn, units, note)
+    _put(s3, settings.bucket, prefix(run_id) + IMPORTED_MODEL_FILE, json.dumps(document, indent=2) + "\n")
+    return units
 
 
 def _read_set(s3: Any, bucket: str, run_id: str) -> EvalSet:

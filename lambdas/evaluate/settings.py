@@ -26,6 +26,10 @@ class Settings:
     deployment: Deployment
     """What the per-query costs depend on: EMBEDDING_MODEL_ID, RERANK_MODEL_ID (empty: none),
     VECTOR_STORE, RAG_MEMORY_MB."""
+    imported_model_arn_prefix: str | None = None
+    """``arn:<partition>:bedrock:<region>:<account>:`` (IMPORTED_MODEL_ARN_PREFIX; unset without the
+    fine-tune stack): with the ``imported-model/<id>`` a ``finetuned`` answer names, the ARN whose Custom
+    Model Units price that arm."""
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -41,4 +45,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             vector_store=env.choice(environ, "VECTOR_STORE", VECTOR_STORES, None) or VECTOR_STORES[0],
             memory_mb=env.integer(environ, "RAG_MEMORY_MB", None, 128, 10240),
         ),
+        imported_model_arn_prefix=env.optional(environ, "IMPORTED_MODEL_ARN_PREFIX"),
     )

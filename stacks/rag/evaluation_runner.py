@@ -16,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ladder_core.catalog.bedrock import IMPORTED_MODEL_PREFIX
 from ladder_core.examples import MANIFEST_KEY
 from lambdas.evaluate import constants
 from stacks.config import LadderConfig
@@ -48,6 +49,11 @@ STATE_MACHINE_TIMEOUT = cdk.Duration.hours(24)
 ERROR_INVALID_INPUT = "EvaluationInputInvalid"
 ERROR_FAILED = "EvaluationFailed"
 _ERROR_PATH = "$.error"
+
+
+def _bedrock_arn_prefix() -> str:
+    """``arn:<partition>:bedrock:<region>:<account>:``, this stack's, for its imported models."""
+    return f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:"
 
 
 def evaluation_state_machine_name(config: LadderConfig) -> str:
@@ -114,6 +120,7 @@ class EvaluationRunner(Construct):
                 "RERANK_MODEL_ID": config.rerank_model_id,
                 "VECTOR_STORE": config.vector_store,
                 "RAG_MEMORY_MB": str(config.rag_memory_mb),
+                "IMPORTED_MODEL_ARN_PREFIX": _bedrock_arn_prefix() if config.fine_tune else "",
             },
             memory_mb=constants.MEMORY_MB,
             timeout=cdk.Duration.seconds(constants.FUNCTION_TIMEOUT_S),
@@ -158,6 +165,23 @@ class EvaluationRunner(Construct):
                     actions=["s3:GetObject"],
                     resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{examples_manifest_bucket}/{MANIFEST_KEY}"],
                 )
+            )
+        if config.fine_tune:
+            # The fine-tuned arm is priced with its imported model's own Custom Model Units, read from the
+            # model that answered it (the candidate or the published one, named at run time).
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="ReadImportedModelUnits",
+                    actions=["bedrock:GetImportedModel"],
+                    resources=[f"{_bedrock_arn_prefix()}{IMPORTED_MODEL_PREFIX}*"],
+                )
+            )
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:"
+                "imported-model/*]",
+                "The fine-tuned arm's model (a candidate or the published model) is named at run time; "
+                "GetImportedModel only, on this account's imported models in this region.",
             )
         for prefix, access in (
             (constants.STAGED_PREFIX, "reads"),

@@ -166,6 +166,25 @@ def test_report_downloads_a_run_from_s3_and_renders_it_like_a_local_one(
     assert (cached / "report.html").is_file() and (cached / rundir.REPORT).is_file()
     assert json.loads(result.out)["arms"].keys() == summary["arms"].keys()
     assert json.loads(result.out)["arms"]["rag"]["correctness"] == summary["arms"]["rag"]["correctness"]
+    # And a run without a fine-tuned arm has no imported-model.json to fetch
+    assert not (cached / "imported-model.json").exists()
+
+
+def test_report_fetches_the_imported_models_units_with_the_run(
+    tmp_path, monkeypatch, bucket, stacks, run_cli
+) -> None:
+    """The evaluation function writes imported-model.json beside the summary when an imported model answered
+    the finetuned arm; the downloaded folder keeps it, so every later report prices the arm with it."""
+    local = tmp_path / "made"
+    three_arms(local)
+    upload_run(bucket, local, WATCH_RUN)
+    units = {"modelId": "imported-model/abcdef123456", "customModelUnitsPerModelCopy": 1}
+    bucket.put_object(Bucket=BUCKET, Key=f"runs/{WATCH_RUN}/imported-model.json", Body=json.dumps(units))
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("eval", "report", f"s3://{BUCKET}/runs/{WATCH_RUN}/", "--json")
+    assert result.code == 0, result.err
+    cached = tmp_path / "eval-runs" / "s3" / BUCKET / WATCH_RUN / "imported-model.json"
+    assert json.loads(cached.read_text(encoding="utf-8")) == units
 
 
 def test_report_finds_a_run_by_id_in_the_deployments_bucket(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from ladder.evaluation.summary import write_scores
 from ladder.pricing.models import load_prices
 from ladder_core.evaluation.run import RECORDED_MANIFEST_KEYS
 from ladder_core.examples import MANIFEST_KEY
+from ladder_core.metrics import COST_PER_QUERY
 from lambdas.evaluate import constants, runs
 from lambdas.evaluate.handler import run
 from lambdas.evaluate.settings import load_settings
@@ -196,6 +198,99 @@ def test_a_run_writes_the_same_files_the_cli_engine_writes_for_the_same_answers(
     run_json = json.loads(read(aws, f"runs/{run_id}/run.json"))
     assert run_json["evalSet"]["path"] == f"s3://{BUCKET}/{SET_KEY}" and run_json["evalSet"]["items"] == 3
     assert run_json["url"] == f"lambda:{FUNCTION}" and run_json["repeat"] == 1
+
+
+FINE_TUNE_SETTINGS = dataclasses.replace(
+    SETTINGS, imported_model_arn_prefix="arn:aws:bedrock:us-east-1:123456789012:"
+)
+
+
+def answered_run(aws: Any, rag: tuple[Any, Stubber], settings: Any, bedrock: Any = None) -> dict[str, Any]:
+    """Plan, answer and summarise the three items in ARMS, each answer ANSWERS', each taking 1.5 s."""
+    ticks = itertools.count(0.0, 1.5)
+    client, stub = rag
+    for item in ITEMS:
+        for arm in ARMS:
+            stub.add_response("invoke", invoke_response(200, rag_body(arm, ANSWERS[item["id"]])))
+    event = {"action": "plan", "input": execution_input(candidateModelArn=CANDIDATE), "executionName": "e"}
+    planned = runs.plan(aws, settings, event, NOW)
+    for chunk in planned["chunks"]:
+        answer = {"runId": planned["runId"], "arms": ARMS, "candidateModelArn": CANDIDATE, "chunk": chunk}
+        runs.answer(aws, client, settings, answer, sleep=lambda _: None, clock=lambda: next(ticks))
+    done = {"runId": planned["runId"], "chunkCount": planned["chunkCount"]}
+    return runs.summarise_run(aws, settings, done, bedrock=bedrock)
+
+
+def test_the_fine_tuned_arm_is_priced_with_its_imported_models_own_units(
+    aws: Any, rag: tuple[Any, Stubber], one_thread: None, tmp_path: Path
+) -> None:
+    """GetImportedModel's customModelUnits (botocore's bedrock model: customModelUnitsPerModelCopy,
+    customModelUnitsVersion), read for the model that answered the finetuned arm, as ladder eval run does."""
+    stage(aws, ITEMS)
+    # Given the fine-tuned arm answered by the candidate, which needs one CMU per copy (the catalog: two)
+    bedrock = boto3.client("bedrock", region_name=REGION)
+    with Stubber(bedrock) as control:
+        control.add_response(
+            "get_imported_model",
+            {"customModelUnits": {"customModelUnitsPerModelCopy": 1, "customModelUnitsVersion": "v1.0"}},
+            {"modelIdentifier": CANDIDATE},
+        )
+        output = answered_run(aws, rag, FINE_TUNE_SETTINGS, bedrock)
+        control.assert_no_pending_responses()
+
+    # Then the run folder records the units as ladder eval run does
+    run_id = output["runId"]
+    assert json.loads(read(aws, f"runs/{run_id}/imported-model.json")) == {
+        "modelId": "imported-model/cand1234",
+        "customModelUnitsPerModelCopy": 1,
+        "customModelUnitsVersion": "v1.0",
+    }
+    # And the CLI's engine, reading the downloaded folder, prices the arm the same way
+    folder = tmp_path / run_id
+    folder.mkdir()
+    for name in ("run.json", "evalset.jsonl", "responses.jsonl", "imported-model.json"):
+        (folder / name).write_text(read(aws, f"runs/{run_id}/{name}"), encoding="utf-8")
+    local = write_scores(folder, load_prices(None, CONTEXT))
+    assert read(aws, f"runs/{run_id}/summary.json") == (folder / "summary.json").read_text(encoding="utf-8")
+    # And the fine-tuned arm's copy time costs half of the catalog's two-CMU default, the other arms the same
+    (folder / "imported-model.json").unlink()
+    default = write_scores(folder, load_prices(None, CONTEXT))
+    cost = COST_PER_QUERY.summary_key
+    assert local["arms"]["finetuned"][cost] < default["arms"]["finetuned"][cost]
+    assert local["arms"]["prompt"][cost] == default["arms"]["prompt"][cost]
+
+
+def test_a_model_whose_units_cannot_be_read_is_priced_by_the_catalog_and_says_why(
+    aws: Any, rag: tuple[Any, Stubber], one_thread: None
+) -> None:
+    stage(aws, ITEMS)
+    bedrock = boto3.client("bedrock", region_name=REGION)
+    with Stubber(bedrock) as control:
+        control.add_client_error(
+            "get_imported_model",
+            "AccessDeniedException",
+            "not authorized",
+            403,
+            expected_params={"modelIdentifier": CANDIDATE},
+        )
+        output = answered_run(aws, rag, FINE_TUNE_SETTINGS, bedrock)
+    recorded = json.loads(read(aws, f"runs/{output['runId']}/imported-model.json"))
+    assert recorded == {
+        "modelId": "imported-model/cand1234",
+        "note": "GetImportedModel failed with AccessDeniedException",
+    }
+
+
+def test_without_the_fine_tune_stack_no_units_are_read(
+    aws: Any, rag: tuple[Any, Stubber], one_thread: None
+) -> None:
+    stage(aws, ITEMS)
+    # A Stubber with nothing queued fails any call made on it
+    bedrock = boto3.client("bedrock", region_name=REGION)
+    with Stubber(bedrock):
+        output = answered_run(aws, rag, SETTINGS, bedrock)
+    listed = aws.list_objects_v2(Bucket=BUCKET, Prefix=output["prefix"])["Contents"]
+    assert f"{output['prefix']}imported-model.json" not in {o["Key"] for o in listed}
 
 
 def test_max_items_keeps_the_first_items_and_a_large_set_splits_into_chunks_that_fit(aws: Any) -> None:

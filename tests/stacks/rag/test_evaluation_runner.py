@@ -231,3 +231,40 @@ def test_the_definitions_data_flow_drives_the_function_from_input_to_output(sand
     assert set(output) == {"runId", "bucket", "prefix", "arms", "summary"}
     assert output["runId"] == "20261203T000000Z-manual-manual-1" and output["arms"] == ["rag"]
     assert set(output["summary"]) == {"arms", "differences"} and output["summary"]["arms"]["rag"]["n"] == 3
+
+
+def test_one_bucket_holds_the_judges_jobs_and_the_runs_in_aws(sandbox: Synthesized) -> None:
+    """The judge's evaluation jobs (EvaluationBucketName, under evaluations/) and the runs in AWS
+    (EvaluationsBucket, under staged/ and runs/) share the stack's one evaluation bucket."""
+    template = rag(sandbox)
+    assert references(template["Outputs"]["EvaluationBucketName"]["Value"]) == {bucket_id(template)}
+    evaluation_buckets = [
+        logical_id
+        for logical_id in resources(template, "AWS::S3::Bucket")
+        if logical_id.startswith(("Evaluation", "DriftWatch")) and "AccessLogs" not in logical_id
+    ]
+    assert evaluation_buckets == [bucket_id(template)]
+
+
+def test_the_fine_tuned_arms_units_are_read_only_with_the_fine_tune_stack(
+    sandbox: Synthesized, synth: Any
+) -> None:
+    """GetImportedModel takes the model's ARN or name (Amazon Bedrock API Reference, GetImportedModel:
+    modelIdentifier ``arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:imported-model/[a-z0-9]{12}``); the
+    function builds that ARN from the prefix and the answer's ``imported-model/<id>``, and may read only
+    this account's imported models in this region."""
+    # Without fine-tuning: no grant, no ARN prefix, so the function never calls Bedrock's control plane
+    template = rag(sandbox)
+    _, function = evaluate_function(template)
+    assert "ReadImportedModelUnits" not in role_statements(template, function)
+    assert function["Properties"]["Environment"]["Variables"]["IMPORTED_MODEL_ARN_PREFIX"] == ""
+    # With it: GetImportedModel alone, on this account's imported models in this region
+    template = rag(synth(COMBINATIONS["sandbox-finetune"]))
+    _, function = evaluate_function(template)
+    statement = role_statements(template, function)["ReadImportedModelUnits"]
+    assert statement["Action"] == "bedrock:GetImportedModel"
+    partition, region, account = ({"Ref": f"AWS::{name}"} for name in ("Partition", "Region", "AccountId"))
+    own = ["arn:", partition, ":bedrock:", region, ":", account]
+    assert statement["Resource"] == {"Fn::Join": ["", [*own, ":imported-model/*"]]}
+    prefix = function["Properties"]["Environment"]["Variables"]["IMPORTED_MODEL_ARN_PREFIX"]
+    assert prefix == {"Fn::Join": ["", [*own, ":"]]}
