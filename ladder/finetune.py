@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from ladder_core.api import FINETUNED
 from ladder_core.evaluation.run import PROMOTION_PREFIX, SET_COPY
 from ladder_core.promotion import VerdictUnusable, best_other_arm
+from ladder_core.published import read_published
 from stacks.fine_tune import verdict as verdict_file
 
 from . import hints
@@ -29,9 +30,6 @@ FOLLOW_POLL_S = 30
 HISTORY_PAGE_EVENTS = 100
 _LABEL_WIDTH = 12
 FINISHED_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
-NO_MODEL_VALUE = "none"
-"""What earlier fine-tune stacks kept in the model parameter until a model was imported (the pipeline now
-creates the parameter on its first publish, so until then it does not exist)."""
 BASE_MODELS_PREFIX = "base-models/"
 BASE_WEIGHTS_OPTION = "--base-weights"
 """The ``finetune start`` option naming staged weights (``--base-model``, its old name, is kept as an
@@ -283,13 +281,7 @@ def current_state(sfn: Any, execution_arn: str) -> str | None:
 
 def published_model(ssm: Any, parameter_name: str) -> str | None:
     """The imported model's ARN from SSM; None before the first publish (no parameter, or ``none``)."""
-    try:
-        value = str(ssm.get_parameter(Name=parameter_name)["Parameter"]["Value"])
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            return None
-        raise
-    return None if value.strip() == NO_MODEL_VALUE else value
+    return read_published(ssm, parameter_name)
 
 
 def follow(

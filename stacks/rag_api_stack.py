@@ -31,7 +31,12 @@ DEADLINE_MARGIN_MS = 3_000
 # The API's modes and no-context answer live in ladder_core.api, which the CLI and the scoring rules read too.
 # The few-shot mode reads the examples store by ladder_core.examples, the contract `ladder examples upload`
 # writes by.
-RAG_SHARED_FILES = ("ladder_core/__init__.py", "ladder_core/api.py", "ladder_core/examples.py")
+RAG_SHARED_FILES = (
+    "ladder_core/__init__.py",
+    "ladder_core/api.py",
+    "ladder_core/examples.py",
+    "ladder_core/published.py",
+)
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from ladder_core.aws_clients import client_config
+from ladder_core.published import read_published
 
 from . import constants
 from .gate import GateInputError, evaluate_gate
@@ -42,16 +42,6 @@ def client(service: str) -> Any:
     return boto3.client(service, config=_CONFIG)
 
 
-def published_arn(ssm: Any, name: str) -> str | None:
-    try:
-        value = str(ssm.get_parameter(Name=name)["Parameter"]["Value"]).strip()
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            return None
-        raise
-    return value if value.startswith("arn:") else None
-
-
 @functools.cache
 def container_settings() -> Settings:
     """The settings, read from the environment once per container (its first invocation) as the other
@@ -66,7 +56,7 @@ def run(event: dict[str, Any], settings: Settings, clients: Any = client) -> dic
     if action == constants.GATE_ACTION:
         return evaluate_gate(clients("s3"), clients("bedrock"), event)
     keep = settings.keep_models
-    current = published_arn(clients("ssm"), settings.model_parameter)
+    current = read_published(clients("ssm"), settings.model_parameter)
     if action == "prune":
         return {"deleted": prune(clients("bedrock"), pipeline=pipeline, keep=keep, published_arn=current)}
     return ensure_capacity(

@@ -40,8 +40,6 @@ GENERATE_READ_TIMEOUT_S = 20
 SSM_READ_TIMEOUT_S = 3
 SSM_MAX_ATTEMPTS = 2
 
-# The fine-tune stack publishes this literal until a model has been imported.
-FINETUNED_PLACEHOLDER_VALUE = "none"
 FINETUNED_PARAMETER_TTL_S = 300
 
 # Few-shot: how many uploaded examples a prompt shows (config fewShotK, validated 1..16 at synth), and how

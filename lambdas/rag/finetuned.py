@@ -14,7 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import constants
+from ladder_core.published import model_arn
+
 from .errors import FineTunedModelUnavailable
 from .prompts import Passage, PromptTemplate
 from .upstream import upstream_call
@@ -70,10 +71,10 @@ def resolve_finetuned_model(
         raise FineTunedModelUnavailable(_NOT_ENABLED)
     if candidate is not None:
         return candidate
-    value = cache.get(parameter_name)
-    if value is None or value.strip() in ("", constants.FINETUNED_PLACEHOLDER_VALUE):
+    published = model_arn(cache.get(parameter_name))
+    if published is None:
         raise FineTunedModelUnavailable(_NOT_PUBLISHED)
-    return value.strip()
+    return published
 
 
 # --- InvokeModel for imported models: one chat format per architecture family --------------------------

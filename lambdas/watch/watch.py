@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from ladder_core import drift
 from ladder_core.examples import MANIFEST_KEY
+from ladder_core.published import read_published
 
 from . import constants
 from .settings import Settings
@@ -39,17 +40,6 @@ def object_exists(s3: Any, bucket: str, key: str) -> bool:
     return True
 
 
-def published_model(ssm: Any, name: str) -> str | None:
-    """The published model's ARN, or None while the parameter holds none (``none``) or does not exist."""
-    try:
-        value = str(ssm.get_parameter(Name=name)["Parameter"]["Value"]).strip()
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            return None
-        raise
-    return value if value.startswith("arn:") else None
-
-
 def resolve(s3: Any, ssm: Any, settings: Settings) -> dict[str, Any]:
     """The evaluation state machine's input for one scheduled run; NoStagedSet without a staged set."""
     if not object_exists(s3, settings.evaluations_bucket, drift.STAGED_SET_KEY):
@@ -60,7 +50,7 @@ def resolve(s3: Any, ssm: Any, settings: Settings) -> dict[str, Any]:
     examples = settings.examples_manifest_bucket is not None and object_exists(
         s3, settings.examples_manifest_bucket, MANIFEST_KEY
     )
-    published = settings.model_parameter is not None and published_model(ssm, settings.model_parameter)
+    published = settings.model_parameter is not None and read_published(ssm, settings.model_parameter)
     arms = drift.watch_arms(
         examples=examples, fine_tuned_published=bool(published), model_ids=settings.model_ids
     )

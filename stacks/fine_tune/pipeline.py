@@ -71,6 +71,7 @@ IMPORTED_MODELS_SHARED_FILES = (
     "ladder_core/metrics.py",
     "ladder_core/promotion.py",
     "ladder_core/tags.py",
+    "ladder_core/published.py",
 )
 """The promotion gate's decision, bundled with the imported-models function (one copy of the rules)."""
 

@@ -35,6 +35,7 @@ WATCH_SHARED_FILES = (
     "ladder_core/metrics.py",
     "ladder_core/examples.py",
     "ladder_core/timestamps.py",
+    "ladder_core/published.py",
 )
 """What the watch function bundles from ladder_core: the findings, the metric keys, the manifest's key, the
 verdict's time format."""
