@@ -7,6 +7,7 @@ import dataclasses
 import io
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +56,7 @@ ITEMS = [
     {"id": "moon", "question": "Who owns the moon?", "answerable": False},
 ]
 ARMS = ["prompt", "rag@us.amazon.nova-pro-v1:0", "finetuned"]
-CANDIDATE = "arn:aws:bedrock:us-east-1:123456789012:imported-model/cand1234"
+CANDIDATE = "arn:aws:bedrock:us-east-1:123456789012:imported-model/cand12345678"
 
 
 def rag_body(arm: str, answer: str) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def rag_body(arm: str, answer: str) -> dict[str, Any]:
         "answer": answer,
         "citations": [] if mode == "prompt" else [{"sourceUri": "s3://d/leave.md", "excerpt": answer}],
         "mode": mode,
-        "modelId": "imported-model/cand1234" if mode == "finetuned" else "us.amazon.nova-pro-v1:0",
+        "modelId": "imported-model/cand12345678" if mode == "finetuned" else "us.amazon.nova-pro-v1:0",
         "usage": {
             "inputTokens": 900,
             "outputTokens": 40,
@@ -225,7 +226,18 @@ def test_the_fine_tuned_arm_is_priced_with_its_imported_models_own_units(
     aws: Any, rag: tuple[Any, Stubber], one_thread: None, tmp_path: Path
 ) -> None:
     """GetImportedModel's customModelUnits (botocore's bedrock model: customModelUnitsPerModelCopy,
-    customModelUnitsVersion), read for the model that answered the finetuned arm, as ladder eval run does."""
+    customModelUnitsVersion), read for the model that answered the finetuned arm, as ladder eval run does.
+    Its modelIdentifier is a name or the model's ARN, ``ImportedModelIdentifier``'s pattern in the Bedrock API
+    Reference (read here from botocore's copy of the model; botocore's validation does not check patterns)."""
+    identifier = (
+        boto3.client("bedrock", region_name=REGION)
+        .meta.service_model.operation_model("GetImportedModel")
+        .input_shape.members["modelIdentifier"]
+    )
+    arn_pattern = identifier.metadata["pattern"].split("|")[0]
+    # The ARN the function builds (its prefix and the answer's public id), which the Stubber below expects
+    # exactly, is one the API accepts
+    assert re.fullmatch(arn_pattern, CANDIDATE)
     stage(aws, ITEMS)
     # Given the fine-tuned arm answered by the candidate, which needs one CMU per copy (the catalog: two)
     bedrock = boto3.client("bedrock", region_name=REGION)
@@ -241,7 +253,7 @@ def test_the_fine_tuned_arm_is_priced_with_its_imported_models_own_units(
     # Then the run folder records the units as ladder eval run does
     run_id = output["runId"]
     assert json.loads(read(aws, f"runs/{run_id}/imported-model.json")) == {
-        "modelId": "imported-model/cand1234",
+        "modelId": "imported-model/cand12345678",
         "customModelUnitsPerModelCopy": 1,
         "customModelUnitsVersion": "v1.0",
     }
@@ -276,7 +288,7 @@ def test_a_model_whose_units_cannot_be_read_is_priced_by_the_catalog_and_says_wh
         output = answered_run(aws, rag, FINE_TUNE_SETTINGS, bedrock)
     recorded = json.loads(read(aws, f"runs/{output['runId']}/imported-model.json"))
     assert recorded == {
-        "modelId": "imported-model/cand1234",
+        "modelId": "imported-model/cand12345678",
         "note": "GetImportedModel failed with AccessDeniedException",
     }
 
