@@ -8,10 +8,12 @@ the documentation it encodes. Add a test here whenever a deploy teaches a new co
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+import boto3
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
@@ -341,3 +343,44 @@ def test_generation_and_grounding_stay_within_the_model_and_the_guardrail_limits
     assert "QUERY" in applied, "the function trims the grounding query"
     for part, limit in applied.items():
         assert limit <= GROUNDING_LIMITS_CHARS[part], part
+
+
+@pytest.mark.parametrize("combination", sorted(COMBINATIONS))
+def test_the_imported_model_arns_a_function_builds_are_ones_bedrock_accepts(synth, combination: str) -> None:
+    """Amazon Bedrock API Reference, GetImportedModel: ``modelIdentifier`` is the model's name or its ARN,
+    pattern ``arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:imported-model/[a-z0-9]{12}`` (botocore's
+    copy of the model, read here). The evaluation function builds that ARN from IMPORTED_MODEL_ARN_PREFIX and
+    the answer's ``imported-model/<id>``; its grant must cover exactly such ARNs."""
+    operation = boto3.client("bedrock", region_name="us-east-1").meta.service_model.operation_model(
+        "GetImportedModel"
+    )
+    arn_pattern = operation.input_shape.members["modelIdentifier"].metadata["pattern"].split("|")[0]
+    pseudo = {"${AWS::Partition}": "aws", "${AWS::Region}": "us-east-1", "${AWS::AccountId}": "123456789012"}
+
+    def concrete(value: Any) -> str:
+        text = render(value)
+        for reference, example in pseudo.items():
+            text = text.replace(reference, example)
+        return text
+
+    synthesized = synth(COMBINATIONS[combination])
+    prefixes = 0
+    for _, template in _templates(synthesized):
+        for function in resources(template, "AWS::Lambda::Function").values():
+            variables = function["Properties"].get("Environment", {}).get("Variables", {})
+            prefix = variables.get("IMPORTED_MODEL_ARN_PREFIX")
+            if prefix:
+                prefixes += 1
+                assert re.fullmatch(arn_pattern, f"{concrete(prefix)}imported-model/abcdef123456"), prefix
+        for policy in resources(template, "AWS::IAM::Policy").values():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if "bedrock:GetImportedModel" not in statement["Action"]:
+                    continue
+                for resource in (
+                    statement["Resource"]
+                    if isinstance(statement["Resource"], list)
+                    else [statement["Resource"]]
+                ):
+                    assert concrete(resource).endswith(":imported-model/*"), resource
+    # The evaluation function builds such ARNs exactly when the fine-tune stack exists
+    assert prefixes == (1 if synthesized.config.fine_tune else 0)
